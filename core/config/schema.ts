@@ -1,0 +1,258 @@
+import { z } from "zod";
+import { isSmsProvider, type SmsProvider } from "../providers/sms-provider.js";
+
+/**
+ * The one configuration schema: defaults, bounds and the documentation of every option live here.
+ * docs/reference/configuration.md is generated from it (`npm run docs:config`; a test checks it is fresh).
+ * Field names follow Auth0's Management API where Auth0 has the concept (clients, connections, options).
+ */
+
+export const OTP_GRANT = "http://auth0.com/oauth/grant-type/passwordless/otp";
+export const DEV_CLIENT_ID = "textlock-dev";
+
+const url = z.string().url();
+
+export const clientSchema = z
+  .object({
+    client_id: z.string().min(1).max(128).regex(/^[\w.-]+$/, "letters, digits, _ . - only").describe("The application's id."),
+    client_secret: z
+      .string()
+      .min(16, "must be at least 16 characters")
+      .optional()
+      .describe("Secret of a confidential client. Omit for public clients (SPA, native)."),
+    name: z.string().min(1).optional().describe("Display name; `application.name` in templates. Defaults to `client_id`."),
+    app_type: z
+      .enum(["spa", "native", "regular_web", "non_interactive"])
+      .default("native")
+      .describe("Auth0 application type."),
+    token_endpoint_auth_method: z
+      .enum(["none", "client_secret_post", "client_secret_basic"])
+      .optional()
+      .describe("How the client authenticates. Defaults to `client_secret_post` when a secret is set, else `none`."),
+    grant_types: z
+      .array(z.string())
+      .default([OTP_GRANT, "refresh_token", "authorization_code"])
+      .describe("Grants the client may use; must include the passwordless OTP grant to log in."),
+    callbacks: z.array(url).default([]).describe("Allowed redirect URIs."),
+    allowed_origins: z.array(url).default([]).describe("Origins allowed to call the API from a browser (CORS)."),
+    web_origins: z.array(url).default([]).describe("Origins allowed for cross-origin authentication and web_message."),
+    cross_origin_authentication: z.boolean().default(false).describe("Allow `/co/authenticate` (embedded auth0-js / Lock)."),
+    cross_origin_loc: url.optional().describe("Cross-origin verification fallback page."),
+    is_token_endpoint_ip_header_trusted: z
+      .boolean()
+      .default(false)
+      .describe("Trust `auth0-forwarded-for` from this (confidential) client as the end user's IP."),
+    jwt_configuration: z
+      .object({
+        lifetime_in_seconds: z.number().int().min(60).max(2_592_000).default(36_000).describe("ID token lifetime."),
+      })
+      .prefault({})
+      .describe("ID token settings."),
+    branding: z
+      .object({
+        logo_url: url.optional(),
+        primary_color: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
+        page_background: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
+      })
+      .optional()
+      .describe("Hosted login page branding for this client."),
+  })
+  .transform((c) => ({
+    ...c,
+    name: c.name ?? c.client_id,
+    token_endpoint_auth_method: c.token_endpoint_auth_method ?? (c.client_secret ? "client_secret_post" : "none"),
+  }));
+
+export const connectionOptionsSchema = z
+  .object({
+    template: z.string().min(1).max(10_000).default("Your verification code is: @@password@@").describe("The message text."),
+    syntax: z
+      .enum(["md_with_macros", "liquid"])
+      .default("md_with_macros")
+      .describe("`md_with_macros` replaces `@@password@@`-style macros; `liquid` renders a Liquid template."),
+    voice_template: z.string().min(1).max(10_000).optional().describe("Text spoken for voice delivery; defaults to `template`."),
+    templates: z
+      .record(z.string(), z.object({ text: z.string().min(1).max(10_000).optional(), voice: z.string().min(1).max(10_000).optional() }))
+      .default({})
+      .describe("Per-language templates keyed by language tag (`fr`, `fr-CA`); the best match of the request language wins."),
+    default_language: z.string().default("en").describe("Language used when the request names none."),
+    from: z.string().optional().describe("Sender number (E.164) or alphanumeric sender id."),
+    messaging_service_sid: z.string().optional().describe("Twilio Messaging Service SID, used instead of `from`."),
+    twilio_sid: z.string().optional().describe("Twilio Account SID."),
+    twilio_token: z.string().optional().describe("Twilio Auth Token."),
+    totp: z
+      .object({
+        time_step: z.number().int().min(30).max(600).default(180).describe("Seconds a code stays valid."),
+        length: z.number().int().min(4).max(10).default(6).describe("Digits in a code."),
+      })
+      .prefault({})
+      .describe("Code lifetime and length."),
+    disable_signup: z.boolean().default(false).describe("Only existing users may log in; unknown numbers get the same answers but no SMS."),
+    brute_force_protection: z.boolean().default(true).describe("Per-phone consecutive-failure ceiling (see `otp.failureCeiling`)."),
+    provider: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .default("console")
+      .describe("Provider name, or an ordered list for failover (`twilio`, `vonage`, `sms_gateway`, `console`, a plugin name)."),
+    delivery: z.enum(["text", "voice"]).default("text").describe("Deliver the code by text message or voice call."),
+    gateway_url: url.optional().describe("Legacy SMS gateway endpoint (provider `sms_gateway`)."),
+    gateway_authentication: z
+      .object({
+        method: z.literal("bearer"),
+        subject: z.string().optional(),
+        audience: z.string(),
+        secret: z.string().min(1),
+        secret_base64_encoded: z.boolean().default(false),
+      })
+      .nullable()
+      .optional()
+      .describe("Bearer JWT (HS256) sent to the legacy gateway."),
+    forward_req_info: z
+      .union([z.boolean(), z.enum(["true", "false"])])
+      .default(false)
+      .transform((v) => v === true || v === "true")
+      .describe("Send the caller's IP and User-Agent to the legacy gateway."),
+  })
+  .passthrough();
+
+export const connectionSchema = z.object({
+  name: z.string().min(1).max(128).regex(/^[\w.-]+$/, "letters, digits, _ . - only").describe("Connection name; the `realm`."),
+  strategy: z.literal("sms").default("sms").describe("Only `sms` is supported."),
+  enabled_clients: z.array(z.string()).default([]).describe("Client ids that may use this connection."),
+  options: connectionOptionsSchema.prefault({}).describe("Auth0 SMS connection options."),
+});
+
+const storeSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("memory") }),
+    z.object({
+      type: z.literal("redis"),
+      url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+      namespace: z.string().default("textlock"),
+      commandTimeoutMs: z.number().int().min(50).max(30_000).default(1_000),
+    }),
+  ])
+  .default({ type: "memory" })
+  .describe("Where pending codes and counters live: `memory` (one process) or `redis` (shared).");
+
+const usersSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("memory") }),
+    z.object({ type: z.literal("sqlite"), file: z.string().optional().describe("Defaults to `<dataDir>/users.db`.") }),
+    z.object({ type: z.literal("postgres"), url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL") }),
+  ])
+  .default({ type: "sqlite" })
+  .describe("Where users live: `sqlite` (embedded default), `memory` (tests) or `postgres` (shared).");
+
+export const configSchema = z
+  .object({
+    issuer: url
+      .refine((u) => u.endsWith("/"), "must end with a slash, e.g. https://auth.example.com/")
+      .optional()
+      .describe("Issuer and public base URL. When absent it is `https://{Host header}/`."),
+    secret: z
+      .string()
+      .min(32, "must be at least 32 characters")
+      .optional()
+      .describe("Server secret that keys code hashes. Generated into `dataDir` when absent (refused in production)."),
+    dataDir: z.string().default(".textlock").describe("Folder for generated secrets, signing keys, the SQLite file and the console outbox."),
+    clients: z
+      .array(clientSchema)
+      .prefault([{ client_id: DEV_CLIENT_ID, name: "textlock dev app" }])
+      .describe("Applications (Auth0 clients)."),
+    connections: z
+      .array(connectionSchema)
+      .prefault([{ name: "sms", enabled_clients: [DEV_CLIENT_ID] }])
+      .describe("Passwordless SMS connections."),
+    otp: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(10).default(3).describe("Wrong attempts before a code dies (Auth0: 3)."),
+        failureCeiling: z
+          .object({
+            max: z.number().int().min(1).max(100).default(10).describe("Consecutive failures per phone across codes."),
+            windowSeconds: z.number().int().min(60).max(86_400).default(3_600).describe("Window of the failure counter."),
+          })
+          .prefault({})
+          .describe("Stops resend-to-reset loops; reset by a successful login."),
+      })
+      .prefault({})
+      .describe("One-time code rules."),
+    store: storeSchema,
+    users: usersSchema,
+    providers: z
+      .record(
+        z.string(),
+        z.custom<SmsProvider>(isSmsProvider, { message: "must be a provider made with defineSmsProvider()" }),
+      )
+      .default({})
+      .describe("Extra provider plugins by name (programmatic config only)."),
+    messages: z
+      .object({
+        renderLimitMs: z.number().int().min(1).max(1_000).default(50).describe("Liquid render time limit per message."),
+        memoryLimit: z.number().int().min(1_000).max(100_000_000).default(1_000_000).describe("Liquid memory limit."),
+      })
+      .prefault({})
+      .describe("Template engine limits."),
+    server: z
+      .object({
+        host: z.string().default("127.0.0.1").describe("Listen address of the standalone server."),
+        port: z.number().int().min(0).max(65_535).default(3000).describe("Listen port (0 = any free port)."),
+        https: z
+          .object({ cert: z.string().describe("PEM file"), key: z.string().describe("PEM file") })
+          .optional()
+          .describe("Serve HTTPS with this certificate."),
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(0), z.array(z.string())])
+          .default(false)
+          .describe("Take the client IP from X-Forwarded-For: `true`, a hop count, or trusted proxy addresses."),
+        bodyLimitBytes: z.number().int().min(1_024).max(1_048_576).default(16_384).describe("Largest accepted request body."),
+      })
+      .prefault({})
+      .describe("HTTP server settings."),
+    logging: z
+      .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
+      .prefault({})
+      .describe("Logging."),
+  })
+  .superRefine((config, ctx) => {
+    const clientIds = new Set<string>();
+    config.clients.forEach((client, i) => {
+      if (clientIds.has(client.client_id)) {
+        ctx.addIssue({ code: "custom", path: ["clients", i, "client_id"], message: `duplicate client_id "${client.client_id}"` });
+      }
+      clientIds.add(client.client_id);
+      if (client.token_endpoint_auth_method !== "none" && !client.client_secret) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["clients", i, "client_secret"],
+          message: `required when token_endpoint_auth_method is "${client.token_endpoint_auth_method}"`,
+        });
+      }
+    });
+    const names = new Set<string>();
+    config.connections.forEach((connection, i) => {
+      if (names.has(connection.name)) {
+        ctx.addIssue({ code: "custom", path: ["connections", i, "name"], message: `duplicate connection name "${connection.name}"` });
+      }
+      names.add(connection.name);
+      connection.enabled_clients.forEach((id, j) => {
+        if (!clientIds.has(id)) {
+          ctx.addIssue({ code: "custom", path: ["connections", i, "enabled_clients", j], message: `unknown client "${id}"` });
+        }
+      });
+      const { length, time_step } = connection.options.totp;
+      if (length < 6 && time_step > 180) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["connections", i, "options", "totp"],
+          message: `a ${length}-digit code may not live ${time_step} s: use 6+ digits or at most 180 s`,
+        });
+      }
+    });
+  });
+
+/** Configuration as written by the user (before defaults). */
+export type TextlockConfigInput = z.input<typeof configSchema>;
+/** Configuration after validation and defaults. */
+export type TextlockConfig = z.output<typeof configSchema>;
+export type ClientConfig = TextlockConfig["clients"][number];
+export type ConnectionConfig = TextlockConfig["connections"][number];

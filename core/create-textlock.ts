@@ -1,0 +1,120 @@
+import "reflect-metadata";
+import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import { validateConfig } from "./config/load-config.js";
+import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
+import { resolveSecret } from "./config/secret.js";
+import { Engine } from "./engine/engine.js";
+import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./engine/types.js";
+import { TextlockEvents } from "./events/events.js";
+import { createHookRunner } from "./hooks/create-hook-runner.js";
+import { createLogger, type Logger } from "./logger.js";
+import { MessageRenderer } from "./messages/render-message.js";
+import type { OtpStore } from "./otp/otp-store.js";
+import { ProviderRegistry } from "./providers/provider-registry.js";
+import { createOtpStore, createUserStore } from "./stores.js";
+import {
+  CLOCK,
+  type Clock,
+  CONFIG,
+  EVENTS,
+  HOOKS,
+  LOGGER,
+  MESSAGE_RENDERER,
+  OTP_STORE,
+  PROVIDERS,
+  SECRET,
+  USER_STORE,
+} from "./tokens.js";
+import type { UserStore } from "./users/user-store.js";
+
+/** Parts a host may supply instead of the ones built from config (tests, custom stores). */
+export interface TextlockOverrides {
+  logger?: Logger;
+  otpStore?: OtpStore;
+  userStore?: UserStore;
+  clock?: Clock;
+  /** Environment used for production-safety checks (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The in-process API: everything HTTP does, callable without HTTP. */
+export interface TextlockApi {
+  /** `POST /passwordless/start`. */
+  start(input: StartInput, request?: RequestFacts): Promise<StartResult>;
+  /** Verifies a code (the passwordless OTP grant) and returns the logged-in user. */
+  verify(input: VerifyInput, request?: RequestFacts): Promise<VerifyResult>;
+}
+
+export interface Textlock {
+  readonly config: TextlockConfig;
+  readonly api: TextlockApi;
+  /** Typed events (`code.sent`, `user.created`, …); payloads never hold codes or secrets. */
+  readonly events: TextlockEvents;
+  readonly logger: Logger;
+  /** The instance's child container (for adapters and plugins that extend textlock). */
+  readonly container: DependencyContainer;
+  /** Stops timers and closes stores and providers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a textlock instance. Validates the whole configuration first and throws one
+ * `TextlockConfigError` listing every problem. Each instance has its own child container, so several
+ * instances (tests, multi-tenant hosts) never share state.
+ */
+export async function createTextlock(input: TextlockConfigInput = {}, overrides: TextlockOverrides = {}): Promise<Textlock> {
+  const config = validateConfig(input, overrides.env ?? process.env);
+  const logger = overrides.logger ?? createLogger(config.logging.level);
+  const messages = new MessageRenderer(config.messages);
+  for (const connection of config.connections) {
+    messages.validate(connection.options.template, connection.options.syntax);
+    if (connection.options.voice_template) messages.validate(connection.options.voice_template, connection.options.syntax);
+    for (const t of Object.values(connection.options.templates)) {
+      for (const source of [t.text, t.voice]) if (source) messages.validate(source, connection.options.syntax);
+    }
+  }
+  const { secret, generated } = await resolveSecret(config.secret, config.dataDir);
+  const otpStore = overrides.otpStore ?? (await createOtpStore(config, logger));
+  const userStore = overrides.userStore ?? (await createUserStore(config, logger));
+  const hooks = await createHookRunner(config, logger);
+  const providers = new ProviderRegistry(config, logger);
+  const events = new TextlockEvents();
+
+  const container = rootContainer.createChildContainer();
+  container.register(CONFIG, { useValue: config });
+  container.register(SECRET, { useValue: secret });
+  container.register(LOGGER, { useValue: logger });
+  container.register(EVENTS, { useValue: events });
+  container.register(OTP_STORE, { useValue: otpStore });
+  container.register(USER_STORE, { useValue: userStore });
+  container.register(MESSAGE_RENDERER, { useValue: messages });
+  container.register(PROVIDERS, { useValue: providers });
+  container.register(HOOKS, { useValue: hooks });
+  container.register(CLOCK, { useValue: overrides.clock ?? Date.now });
+  container.registerSingleton(Engine);
+  const engine = container.resolve(Engine);
+
+  const devDefaults = [
+    generated ? `a generated secret in ${config.dataDir}/secret` : "",
+    config.connections.some((c) => [c.options.provider].flat().includes("console")) ? "the console provider (codes are printed)" : "",
+  ].filter(Boolean);
+  if (devDefaults.length) logger.warn(`textlock is using development defaults: ${devDefaults.join(", ")}. Not for production.`);
+
+  let closed = false;
+  return {
+    config,
+    api: {
+      start: (i, r) => engine.start(i, r),
+      verify: (i, r) => engine.verify(i, r),
+    },
+    events,
+    logger,
+    container,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([otpStore.close(), userStore.close(), hooks.close(), providers.close()]);
+      await container.dispose();
+    },
+  };
+}

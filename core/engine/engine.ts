@@ -1,0 +1,218 @@
+import { inject, injectable } from "tsyringe";
+import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
+import { TextlockError } from "../errors/textlock-error.js";
+import type { TextlockEvents } from "../events/events.js";
+import type { HookContext, HookRunner } from "../hooks/hook-runner.js";
+import type { Logger } from "../logger.js";
+import { resolveRequestLanguage } from "../messages/language.js";
+import type { MessageRenderer } from "../messages/render-message.js";
+import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
+import { hashCode, hashesMatch } from "../otp/hash-code.js";
+import type { OtpStore } from "../otp/otp-store.js";
+import type { ProviderRegistry } from "../providers/provider-registry.js";
+import type { SmsMessage } from "../providers/sms-provider.js";
+import { CLOCK, type Clock, CONFIG, EVENTS, HOOKS, LOGGER, MESSAGE_RENDERER, OTP_STORE, PROVIDERS, SECRET, USER_STORE } from "../tokens.js";
+import type { User, UserStore } from "../users/user-store.js";
+import {
+  authenticateClient,
+  checkOtpGrant,
+  checkStartFields,
+  otpKey,
+  requireParam,
+  requirePhone,
+  resolveClient,
+  resolveRealm,
+  resolveStartConnection,
+} from "./steps.js";
+import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./types.js";
+
+/**
+ * The OTP lifecycle. `start()` and `verify()` each read top to bottom as the list of steps of the
+ * Auth0 flow; the HTTP layer and in-process callers both go through here.
+ */
+@injectable()
+export class Engine {
+  constructor(
+    @inject(CONFIG) private readonly config: TextlockConfig,
+    @inject(SECRET) private readonly secret: Buffer,
+    @inject(OTP_STORE) private readonly codes: OtpStore,
+    @inject(USER_STORE) private readonly users: UserStore,
+    @inject(MESSAGE_RENDERER) private readonly messages: MessageRenderer,
+    @inject(PROVIDERS) private readonly providers: ProviderRegistry,
+    @inject(HOOKS) private readonly hooks: HookRunner,
+    @inject(EVENTS) private readonly events: TextlockEvents,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(CLOCK) private readonly now: Clock,
+  ) {}
+
+  /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
+  async start(input: StartInput, request: RequestFacts = {}): Promise<StartResult> {
+    checkStartFields(input);
+    if (input.client_id === undefined || input.client_id === "") throw new TextlockError("ERR_MISSING_CLIENT_ID");
+    const client = resolveClient(this.config, input.client_id);
+    authenticateClient(client, input.client_secret);
+    checkOtpGrant(client);
+    const connection = resolveStartConnection(this.config, client, input.connection);
+    const phone = requirePhone(input.phone_number);
+    const key = otpKey(connection, phone);
+    await this.checkFailureCeiling(connection, key, client, phone);
+    const language = resolveRequestLanguage(request.xRequestLanguage, request.acceptLanguage, connection.options.default_language);
+
+    const code = generateCode(connection.options.totp.length);
+    const codeId = randomId();
+    await this.codes.issue(key, {
+      codeId,
+      hash: hashCode(this.secret, connection.name, phone, code),
+      expiresAt: this.now() + connection.options.totp.time_step * 1000,
+      maxAttempts: this.config.otp.maxAttempts,
+    });
+
+    const message = this.composeMessage(client, connection, phone, code, language);
+    const deliver = () => this.deliver(connection, key, codeId, message, request);
+    if (connection.options.disable_signup) {
+      // Sign-ups disabled: unknown and blocked numbers keep the (never sent) code above, so attempts,
+      // answers and lockouts look the same as for real users; delivery runs after the response for
+      // every number, so timing does not tell which numbers exist either.
+      void this.users
+        .findByPhone(connection.name, phone)
+        .then(async (user) => {
+          if (user && !user.blocked) await deliver();
+          else this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+        })
+        .catch((err) => this.logger.warn({ err: { code: (err as TextlockError).code } }, "background delivery failed"));
+    } else {
+      const user = await this.users.findByPhone(connection.name, phone);
+      if (!user?.blocked) await deliver();
+    }
+    return { _id: randomHexId(), phone_number: phone, phone_verified: false, request_language: language };
+  }
+
+  /** The passwordless OTP grant: count, compare, consume, then find or create the user. */
+  async verify(input: VerifyInput, request: RequestFacts = {}): Promise<VerifyResult> {
+    const client = resolveClient(this.config, requireParam("client_id", input.client_id));
+    authenticateClient(client, input.client_secret);
+    checkOtpGrant(client);
+    const connection = resolveRealm(this.config, client, input.realm);
+    const phone = requireParam("username", input.username);
+    const otp = requireParam("otp", input.otp);
+    const key = otpKey(connection, phone);
+    await this.checkFailureCeiling(connection, key, client, phone);
+
+    await this.redeemCode(connection, client, key, phone, otp);
+
+    const hookContext: HookContext = { client, connection, request, scope: input.scope, audience: input.audience };
+    const { user, created } = await this.findOrCreateUser(connection, client, phone, hookContext);
+    if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
+    const loggedIn = await this.users.recordLogin(user.user_id, { ip: request.ip, at: new Date(this.now()) });
+    const postLogin = await this.hooks.postLogin({ ...hookContext, user: loggedIn });
+    if (postLogin.denied) throw new TextlockError("ERR_ACCESS_DENIED", { description: postLogin.denied.reason });
+    const finalUser =
+      postLogin.user_metadata || postLogin.app_metadata
+        ? await this.users.update(user.user_id, { user_metadata: postLogin.user_metadata, app_metadata: postLogin.app_metadata })
+        : loggedIn;
+    this.events.emit("user.logged_in", { user_id: user.user_id, connection: connection.name, client_id: client.client_id });
+    return {
+      user: finalUser,
+      created,
+      client,
+      connection,
+      claims: { idToken: postLogin.idTokenClaims, accessToken: postLogin.accessTokenClaims },
+      scope: input.scope,
+      audience: input.audience,
+    };
+  }
+
+  /** Refuses a phone past its consecutive-failure ceiling (429 `too_many_attempts`). */
+  private async checkFailureCeiling(connection: ConnectionConfig, key: string, client: ClientConfig, phone: string): Promise<void> {
+    if (!connection.options.brute_force_protection) return;
+    const failures = await this.codes.failureCount(key, this.now());
+    if (failures >= this.config.otp.failureCeiling.max) {
+      this.events.emit("code.failed", { connection: connection.name, client_id: client.client_id, phone_number: phone, reason: "ceiling" });
+      throw new TextlockError("ERR_TOO_MANY_ATTEMPTS");
+    }
+  }
+
+  /** Count the attempt, compare in constant time, consume: exactly one concurrent winner. */
+  private async redeemCode(connection: ConnectionConfig, client: ClientConfig, key: string, phone: string, otp: string): Promise<void> {
+    const attempt = await this.codes.attempt(key, this.now());
+    const fail = async (reason: "wrong" | "expired" | "missing" | "exhausted"): Promise<never> => {
+      if (connection.options.brute_force_protection) {
+        await this.codes.recordFailure(key, this.config.otp.failureCeiling.windowSeconds * 1000, this.now());
+      }
+      this.events.emit("code.failed", { connection: connection.name, client_id: client.client_id, phone_number: phone, reason });
+      throw new TextlockError(reason === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
+    };
+    if (attempt.status !== "ok") return fail(attempt.status);
+    if (!hashesMatch(hashCode(this.secret, connection.name, phone, otp), attempt.hash)) return fail("wrong");
+    if (!(await this.codes.consume(key, attempt.codeId))) return fail("missing");
+    await this.codes.clearFailures(key);
+    this.events.emit("code.verified", { connection: connection.name, client_id: client.client_id, phone_number: phone });
+  }
+
+  /** The user for a verified phone; sign-up runs the registration hooks unless sign-ups are disabled. */
+  private async findOrCreateUser(
+    connection: ConnectionConfig,
+    client: ClientConfig,
+    phone: string,
+    hookContext: HookContext,
+  ): Promise<{ user: User; created: boolean }> {
+    const existing = await this.users.findByPhone(connection.name, phone);
+    if (existing) return { user: existing, created: false };
+    if (connection.options.disable_signup) {
+      this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+      throw new TextlockError("ERR_WRONG_CODE");
+    }
+    const pre = await this.hooks.preUserRegistration({ ...hookContext, phone_number: phone });
+    if (pre.denied) throw new TextlockError("ERR_ACCESS_DENIED", { description: pre.denied.userMessage ?? pre.denied.reason });
+    const result = await this.users.create(connection.name, phone, { user_metadata: pre.user_metadata, app_metadata: pre.app_metadata });
+    if (result.created) {
+      this.events.emit("user.created", { user_id: result.user.user_id, connection: connection.name });
+      await this.hooks.postUserRegistration({ ...hookContext, user: result.user });
+    }
+    return result;
+  }
+
+  private composeMessage(client: ClientConfig, connection: ConnectionConfig, phone: string, code: string, language: string): SmsMessage {
+    const channel = connection.options.delivery === "voice" ? "voice" : "sms";
+    const body = this.messages.render(connection, channel, {
+      code,
+      phone_number: phone,
+      application: { name: client.name },
+      request_language: language,
+    });
+    return {
+      to: phone,
+      body,
+      channel,
+      ...(connection.options.from ? { from: connection.options.from } : {}),
+      code,
+      language,
+      connection: connection.name,
+      client: { client_id: client.client_id, name: client.name },
+    };
+  }
+
+  /** Delivers; on failure the code is discarded, so a failed send never leaves a valid code. */
+  private async deliver(connection: ConnectionConfig, key: string, codeId: string, message: SmsMessage, request: RequestFacts): Promise<void> {
+    const facts = { ip: request.ip, userAgent: request.userAgent, language: message.language };
+    try {
+      const delivery = await this.providers.deliver(connection, message, facts);
+      this.events.emit("code.sent", {
+        connection: connection.name,
+        client_id: message.client.client_id,
+        phone_number: message.to,
+        channel: message.channel,
+        provider: delivery.provider,
+      });
+    } catch (err) {
+      await this.codes.discard(key, codeId);
+      this.events.emit("delivery.failed", {
+        connection: connection.name,
+        client_id: message.client.client_id,
+        phone_number: message.to,
+        reason: err instanceof TextlockError ? err.code : "ERR_PROVIDER_FAILED",
+      });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { ClientConfig, ConnectionConfig } from "../config/schema.js";
+import type { User } from "../users/user-store.js";
+
+/** Facts about the HTTP request (or in-process caller) behind an engine call. */
+export interface RequestFacts {
+  /** End-user IP (after trust-proxy / auth0-forwarded-for resolution). */
+  ip?: string;
+  userAgent?: string;
+  /** Raw `x-request-language` header. */
+  xRequestLanguage?: string;
+  /** Raw `accept-language` header. */
+  acceptLanguage?: string;
+  /** Public host, for the issuer when `config.issuer` is absent. */
+  host?: string;
+  method?: string;
+}
+
+/** Input of `POST /passwordless/start`, Auth0 field names. */
+export interface StartInput {
+  client_id?: string;
+  client_secret?: string;
+  connection?: string;
+  phone_number?: string;
+  send?: string;
+  authParams?: unknown;
+  /** Anything else the caller sent at the top level; unknown keys are refused (`bad.request`). */
+  [key: string]: unknown;
+}
+
+/** Auth0's 200 body of `/passwordless/start`. */
+export interface StartResult {
+  _id: string;
+  phone_number: string;
+  phone_verified: boolean;
+  request_language: string | null;
+}
+
+/** Input of a code verification (the passwordless OTP grant). */
+export interface VerifyInput {
+  client_id?: string;
+  /** Already-extracted credential (post or basic); absent for public clients. */
+  client_secret?: string;
+  /** Realm = connection name. */
+  realm?: string;
+  /** The phone number. */
+  username?: string;
+  otp?: string;
+  /** Requested scope (passed through to hooks and tokens). */
+  scope?: string;
+  audience?: string;
+}
+
+/** What a successful verification yields; tokens are issued from it. */
+export interface VerifyResult {
+  user: User;
+  /** True when this login created the user. */
+  created: boolean;
+  client: ClientConfig;
+  connection: ConnectionConfig;
+  /** Custom claims set by post-login hooks, to be added to the issued tokens. */
+  claims: { idToken: Record<string, unknown>; accessToken: Record<string, unknown> };
+  /** Scope and audience as requested, for the token issuer. */
+  scope?: string;
+  audience?: string;
+}

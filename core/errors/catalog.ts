@@ -1,0 +1,140 @@
+/**
+ * The one table of textlock errors. Each stable `ERR_*` code maps to an HTTP status, the Auth0 wire
+ * `error` and a default `error_description`. Descriptions are Auth0's exact strings where Auth0 has
+ * one (see shared/reference/auth0-contract.md); clients compare them, so do not reword them.
+ *
+ * Every code here must be documented in docs/reference/errors.md (a test enforces it).
+ */
+export interface ErrorSpec {
+  /** HTTP status sent on the wire. */
+  readonly status: number;
+  /** The Auth0 `error` field. */
+  readonly error: string;
+  /** The default `error_description`; a thrown error may replace it where `detail` is true. */
+  readonly description: string;
+  /** When true the thrown error's own message is sent as the description (it was written for the caller). */
+  readonly detail?: boolean;
+  /** Extra fields written beside `error` and `error_description`. */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+const OTP_GRANT = "http://auth0.com/oauth/grant-type/passwordless/otp";
+
+export const errorCatalog = {
+  // --- request shape (POST /passwordless/start) ---
+  ERR_MISSING_CLIENT_ID: { status: 400, error: "bad.client_id", description: "Missing required property: client_id" },
+  ERR_MISSING_CONNECTION: { status: 400, error: "bad.connection", description: "Missing required property: connection" },
+  ERR_UNKNOWN_CONNECTION: { status: 400, error: "bad.connection", description: "Connection does not exist" },
+  ERR_CONNECTION_DISABLED: { status: 400, error: "bad.connection", description: "Connection is disabled" },
+  ERR_CONNECTION_STRATEGY: {
+    status: 400,
+    error: "bad.connection",
+    description: "Invalid connection strategy. It must either be a passwordless connection",
+  },
+  ERR_BAD_AUTH_PARAMS: {
+    status: 400,
+    error: "bad.authParams",
+    description: "error in authParams - invalid type: string (expected object)",
+  },
+  ERR_UNKNOWN_PROPERTIES: {
+    status: 400,
+    error: "bad.request",
+    description: "the following properties are not allowed",
+    detail: true,
+  },
+  ERR_UNSUPPORTED_SEND: {
+    status: 400,
+    error: "bad.request",
+    description: "SMS connections only support send: 'code'",
+  },
+  ERR_MISSING_PHONE: { status: 400, error: "bad.phone_number", description: "Missing required property: phone_number" },
+  ERR_BAD_PHONE: {
+    status: 400,
+    error: "bad.phone_number",
+    description: "String does not match pattern: ^\\+[0-9]{1,15}$",
+  },
+  ERR_PHONE_REFUSED: {
+    status: 400,
+    error: "bad.phone_number",
+    description: "The phone number is not allowed",
+    detail: true,
+  },
+
+  // --- delivery ---
+  ERR_PROVIDER_BAD_PHONE: {
+    status: 400,
+    error: "bad.phone_number",
+    description: "The phone number is invalid",
+    detail: true,
+  },
+  ERR_PROVIDER_FAILED: {
+    status: 400,
+    error: "sms_provider_error",
+    description: "The message could not be delivered. Please try again later.",
+    detail: true,
+  },
+
+  // --- client authentication ---
+  ERR_CLIENT_AUTH_REQUIRED: {
+    status: 401,
+    error: "unauthorized_client",
+    description: "Client authentication is required",
+  },
+  ERR_INVALID_CLIENT: { status: 401, error: "invalid_client", description: "Client authentication failed" },
+  ERR_GRANT_NOT_ALLOWED: {
+    status: 403,
+    error: "unauthorized_client",
+    description: `Grant type '${OTP_GRANT}' not allowed for the client.`,
+    detail: true,
+    extra: { error_uri: "https://auth0.com/docs/clients/client-grant-types" },
+  },
+
+  // --- code verification ---
+  ERR_WRONG_CODE: { status: 403, error: "invalid_grant", description: "Wrong phone number or verification code." },
+  ERR_MAX_ATTEMPTS: {
+    status: 403,
+    error: "invalid_grant",
+    description: "You've reached the maximum number of attempts. Please try to login again.",
+  },
+  ERR_TOO_MANY_ATTEMPTS: {
+    status: 429,
+    error: "too_many_attempts",
+    description: "Your account has been blocked after multiple consecutive login attempts.",
+  },
+  ERR_USER_BLOCKED: { status: 401, error: "unauthorized", description: "user is blocked" },
+  ERR_ACCESS_DENIED: { status: 403, error: "access_denied", description: "Access denied", detail: true },
+
+  // --- generic request errors ---
+  ERR_INVALID_REQUEST: { status: 400, error: "invalid_request", description: "Invalid request", detail: true },
+  ERR_INVALID_BODY: { status: 400, error: "invalid_request", description: "The request body could not be parsed", detail: true },
+  ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    error: "invalid_request",
+    description: "Content-Type must be application/json or application/x-www-form-urlencoded",
+  },
+  ERR_BODY_TOO_LARGE: { status: 413, error: "invalid_request", description: "The request body is too large" },
+  ERR_UNSUPPORTED_GRANT: { status: 400, error: "unsupported_grant_type", description: "Grant type not supported" },
+  ERR_NOT_FOUND: { status: 404, error: "not_found", description: "Not found" },
+  ERR_METHOD_NOT_ALLOWED: { status: 405, error: "method_not_allowed", description: "Method not allowed" },
+  ERR_RATE_LIMITED: {
+    status: 429,
+    error: "too_many_requests",
+    description:
+      "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.",
+  },
+
+  // --- server side ---
+  ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    error: "temporarily_unavailable",
+    description: "The service is temporarily unavailable. Please try again later.",
+  },
+  ERR_INTERNAL: { status: 500, error: "server_error", description: "Internal server error" },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** Every stable error code textlock can produce. */
+export type ErrorCode = keyof typeof errorCatalog;
+
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return errorCatalog[code];
+}

@@ -1,0 +1,21 @@
+import { randomBytes, randomInt } from "node:crypto";
+
+/**
+ * A one-time code of `length` decimal digits from the CSPRNG, zero-padded so the whole keyspace
+ * 0 … 10^length − 1 is used (a `randomInt(100000, 999999)` would drop every code with a leading zero).
+ */
+export function generateCode(length: number): string {
+  if (!Number.isInteger(length) || length < 4 || length > 10) throw new RangeError("code length must be 4–10");
+  // randomInt's range must stay below 2^48; 10^10 does, so one call covers every allowed length.
+  return randomInt(0, 10 ** length).toString().padStart(length, "0");
+}
+
+/** A random 24-hex id (Auth0's user and `_id` format). */
+export function randomHexId(): string {
+  return randomBytes(12).toString("hex");
+}
+
+/** A random url-safe id for internal records (code ids, tickets). */
+export function randomId(bytes = 12): string {
+  return randomBytes(bytes).toString("base64url");
+}

@@ -1,0 +1,104 @@
+import type { AttemptResult, OtpStore, PendingCode } from "./otp-store.js";
+
+interface Entry {
+  codeId: string;
+  hash: string;
+  expiresAt: number;
+  attempts: number;
+  maxAttempts: number;
+}
+
+interface FailureWindow {
+  count: number;
+  resetAt: number;
+}
+
+export interface MemoryOtpStoreOptions {
+  /** How often expired entries are swept, in ms (default 60 s). The timer never keeps the process alive. */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The embedded, single-process OtpStore. Each method body runs without an `await` between its read
+ * and its write, so every step is a critical section on Node's one thread: N concurrent wrong codes
+ * are charged at most `maxAttempts`, and exactly one of N concurrent correct codes is consumed.
+ */
+export class MemoryOtpStore implements OtpStore {
+  private readonly codes = new Map<string, Entry>();
+  private readonly failures = new Map<string, FailureWindow>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(options: MemoryOtpStoreOptions = {}) {
+    this.sweeper = setInterval(() => this.sweep(Date.now()), options.sweepIntervalMs ?? 60_000);
+    this.sweeper.unref();
+  }
+
+  /** Number of codes held, expired or not (for tests and benchmarks). */
+  get size(): number {
+    return this.codes.size;
+  }
+
+  async issue(key: string, code: PendingCode): Promise<void> {
+    this.codes.set(key, {
+      codeId: code.codeId,
+      hash: code.hash,
+      expiresAt: code.expiresAt,
+      attempts: 0,
+      maxAttempts: code.maxAttempts,
+    });
+  }
+
+  async attempt(key: string, now: number): Promise<AttemptResult> {
+    const entry = this.codes.get(key);
+    if (!entry) return { status: "missing" };
+    if (entry.expiresAt <= now) {
+      this.codes.delete(key);
+      return { status: "expired" };
+    }
+    entry.attempts += 1;
+    if (entry.attempts > entry.maxAttempts) {
+      this.codes.delete(key);
+      return { status: "exhausted" };
+    }
+    return { status: "ok", codeId: entry.codeId, hash: entry.hash, attempts: entry.attempts, maxAttempts: entry.maxAttempts };
+  }
+
+  async consume(key: string, codeId: string): Promise<boolean> {
+    const entry = this.codes.get(key);
+    if (!entry || entry.codeId !== codeId) return false;
+    this.codes.delete(key);
+    return true;
+  }
+
+  async discard(key: string, codeId: string): Promise<void> {
+    if (this.codes.get(key)?.codeId === codeId) this.codes.delete(key);
+  }
+
+  async recordFailure(key: string, windowMs: number, now: number): Promise<number> {
+    const current = this.failures.get(key);
+    if (!current || current.resetAt <= now) {
+      this.failures.set(key, { count: 1, resetAt: now + windowMs });
+      return 1;
+    }
+    current.count += 1;
+    return current.count;
+  }
+
+  async failureCount(key: string, now: number): Promise<number> {
+    const current = this.failures.get(key);
+    return current && current.resetAt > now ? current.count : 0;
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    this.failures.delete(key);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(now: number): void {
+    for (const [key, entry] of this.codes) if (entry.expiresAt <= now) this.codes.delete(key);
+    for (const [key, window] of this.failures) if (window.resetAt <= now) this.failures.delete(key);
+  }
+}

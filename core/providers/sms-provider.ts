@@ -1,0 +1,106 @@
+/** How a message reaches the phone. */
+export type DeliveryChannel = "sms" | "voice";
+
+/** The message a provider must deliver. Plain data: providers never see textlock internals. */
+export interface SmsMessage {
+  /** Recipient in E.164 form, e.g. `+14155550100`. */
+  to: string;
+  /** The rendered text (for voice, the text to speak). */
+  body: string;
+  channel: DeliveryChannel;
+  /** Sender number or alphanumeric id from the connection (`options.from`), if any. */
+  from?: string;
+  /** The one-time code. Providers may need it (voice spelling, Actions `event.notification.code`); never log it. */
+  code: string;
+  /** The resolved request language (raw header value, e.g. `fr-FR,fr;q=0.9`), or null. */
+  language: string | null;
+  /** Name of the connection the code belongs to. */
+  connection: string;
+  /** The client the login is for. */
+  client: { client_id: string; name: string };
+}
+
+/** Per-send context: cancellation and request facts a provider may forward. */
+export interface SendContext {
+  /** Aborted when the delivery deadline passes; providers should pass it to their HTTP calls. */
+  signal: AbortSignal;
+  /** Connection options (Auth0 shape: `from`, `messaging_service_sid`, `gateway_url`, ...). */
+  options: Readonly<Record<string, unknown>>;
+  /** Facts about the request that asked for the code. */
+  request: { ip?: string; userAgent?: string; language: string | null };
+}
+
+/** What a provider returns when the vendor accepted the message. */
+export interface SendResult {
+  /** The vendor's message id (Twilio SID, Vonage message-id...). */
+  id: string;
+}
+
+/**
+ * A delivery provider. Build one with {@link defineSmsProvider}. Vendor errors must be mapped at this
+ * boundary to a {@link ProviderError} so the delivery policy knows whether to retry.
+ */
+export interface SmsProvider {
+  /** Unique name, used in config (`options.provider`) and logs. */
+  readonly name: string;
+  /** Channels this provider can deliver; defaults to `["sms"]`. */
+  readonly channels?: readonly DeliveryChannel[];
+  send(message: SmsMessage, ctx: SendContext): Promise<SendResult>;
+  /** Releases sockets or timers; called by `textlock.close()`. */
+  close?(): Promise<void> | void;
+}
+
+/**
+ * Why a send failed:
+ * - `bad_phone`: the vendor refused the number (invalid, unreachable, opted out). Not retried.
+ * - `rejected`: the vendor refused the request for another lasting reason (auth, config). Not retried.
+ * - `transient`: throttled, 5xx, timeout, network. Retried within the deadline, then failover.
+ */
+export type ProviderErrorKind = "bad_phone" | "rejected" | "transient";
+
+/** The one error type providers throw. `message` is shown to the caller (Auth0 wording), so keep secrets out. */
+export class ProviderError extends Error {
+  readonly kind: ProviderErrorKind;
+  /** Vendor error code, e.g. Twilio `21211`. */
+  readonly vendorCode: string | number | undefined;
+  /** Seconds the vendor asked us to wait (HTTP Retry-After), if any. */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    kind: ProviderErrorKind,
+    message: string,
+    options: { vendorCode?: string | number; retryAfter?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ProviderError";
+    this.kind = kind;
+    this.vendorCode = options.vendorCode;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/**
+ * Declares a provider from a plain object, like a nodemailer transport. Checks the shape early so a
+ * plugin mistake fails at startup, not on the first login.
+ */
+export function defineSmsProvider<P extends SmsProvider>(provider: P): P {
+  if (!provider || typeof provider !== "object") throw new TypeError("defineSmsProvider() expects an object");
+  if (typeof provider.name !== "string" || !/^[a-z0-9][a-z0-9_.-]*$/i.test(provider.name)) {
+    throw new TypeError("defineSmsProvider(): `name` must be a non-empty identifier (letters, digits, _ . -)");
+  }
+  if (typeof provider.send !== "function") throw new TypeError(`defineSmsProvider(${provider.name}): \`send\` must be a function`);
+  if (provider.channels !== undefined) {
+    const ok = Array.isArray(provider.channels) && provider.channels.every((c) => c === "sms" || c === "voice");
+    if (!ok) throw new TypeError(`defineSmsProvider(${provider.name}): \`channels\` must list "sms" and/or "voice"`);
+  }
+  return provider;
+}
+
+export function isSmsProvider(value: unknown): value is SmsProvider {
+  return (
+    !!value &&
+    typeof value === "object" &&
+    typeof (value as SmsProvider).name === "string" &&
+    typeof (value as SmsProvider).send === "function"
+  );
+}

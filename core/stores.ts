@@ -1,0 +1,30 @@
+import { join } from "node:path";
+import type { TextlockConfig } from "./config/schema.js";
+import type { Logger } from "./logger.js";
+import { MemoryOtpStore } from "./otp/memory-otp-store.js";
+import type { OtpStore } from "./otp/otp-store.js";
+import { MemoryUserStore } from "./users/memory-user-store.js";
+import { SqliteUserStore } from "./users/sqlite-user-store.js";
+import type { UserStore } from "./users/user-store.js";
+
+/** The OtpStore selected by `config.store`. */
+export async function createOtpStore(config: TextlockConfig, _logger: Logger): Promise<OtpStore> {
+  switch (config.store.type) {
+    case "memory":
+      return new MemoryOtpStore();
+    default:
+      throw new Error(`store type "${config.store.type}" is not available in this build`);
+  }
+}
+
+/** The UserStore selected by `config.users`. */
+export async function createUserStore(config: TextlockConfig, _logger: Logger): Promise<UserStore> {
+  switch (config.users.type) {
+    case "memory":
+      return new MemoryUserStore();
+    case "sqlite":
+      return new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db"));
+    default:
+      throw new Error(`users type "${config.users.type}" is not available in this build`);
+  }
+}

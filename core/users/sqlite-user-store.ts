@@ -1,0 +1,106 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { TextlockError } from "../errors/textlock-error.js";
+import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
+import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  user_id      TEXT PRIMARY KEY,
+  connection   TEXT NOT NULL,
+  phone_number TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  profile      TEXT NOT NULL,
+  UNIQUE (connection, phone_number)
+);
+CREATE INDEX IF NOT EXISTS users_created ON users (created_at, user_id);
+`;
+
+/**
+ * The embedded durable user store on one SQLite file. WAL with `synchronous=FULL`: a user is on disk
+ * when `create` resolves, so a token is never issued for a record a crash could lose. The unique
+ * (connection, phone_number) index with `INSERT … ON CONFLICT DO NOTHING` makes concurrent first logins
+ * (also from several processes on the same file) converge on one user.
+ */
+export class SqliteUserStore implements UserStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(file: string) {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+    this.statements = {
+      byPhone: this.db.prepare<[string, string], { profile: string }>(
+        "SELECT profile FROM users WHERE connection = ? AND phone_number = ?",
+      ),
+      byId: this.db.prepare<[string], { profile: string }>("SELECT profile FROM users WHERE user_id = ?"),
+      insert: this.db.prepare(
+        `INSERT INTO users (user_id, connection, phone_number, created_at, profile) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (connection, phone_number) DO NOTHING`,
+      ),
+      save: this.db.prepare("UPDATE users SET profile = ? WHERE user_id = ?"),
+      list: this.db.prepare<[string | null, string | null, number, number], { profile: string }>(
+        `SELECT profile FROM users WHERE (? IS NULL OR connection = ?) ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
+      ),
+    };
+  }
+
+  async findByPhone(connection: string, phone: string): Promise<User | undefined> {
+    return parse(this.statements.byPhone.get(connection, phone));
+  }
+
+  async findById(userId: string): Promise<User | undefined> {
+    return parse(this.statements.byId.get(userId));
+  }
+
+  async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
+    const candidate = newUserProfile(connection, phone, fields);
+    const result = this.statements.insert.run(
+      candidate.user_id,
+      connection,
+      phone,
+      candidate.created_at,
+      JSON.stringify(candidate),
+    );
+    if (result.changes === 1) return { user: candidate, created: true };
+    return { user: parse(this.statements.byPhone.get(connection, phone))!, created: false };
+  }
+
+  async recordLogin(userId: string, facts: { ip?: string; at: Date }): Promise<User> {
+    return this.change(userId, (u) => applyLogin(u, facts));
+  }
+
+  async update(userId: string, patch: UserPatch): Promise<User> {
+    return this.change(userId, (u) => applyPatch(u, patch));
+  }
+
+  async list(options: ListUsersOptions = {}): Promise<User[]> {
+    const { limit = 50, offset = 0, connection = null } = options;
+    return this.statements.list.all(connection, connection, Math.min(limit, 1000), offset).map((row) => parse(row)!);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Read-modify-write inside one IMMEDIATE transaction, so concurrent writers never lose an update. */
+  private change(userId: string, update: (u: User) => User): User {
+    const run = this.db.transaction(() => {
+      const user = parse(this.statements.byId.get(userId));
+      if (!user) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
+      const next = update(user);
+      this.statements.save.run(JSON.stringify(next), userId);
+      return next;
+    });
+    return run.immediate();
+  }
+}
+
+function parse(row: { profile: string } | undefined): User | undefined {
+  return row ? (JSON.parse(row.profile) as User) : undefined;
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// Two cores: at most two test files at once. Integration and e2e suites start their own servers on
+// loopback ports chosen by the OS, so files never collide.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["test/setup.ts"],
+    pool: "forks",
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ["default", ["json", { outputFile: ".vitest-results.json" }]],
+  },
+});
