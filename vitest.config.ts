@@ -7,6 +7,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
     pool: "forks",
+    // isolated-vm (hook sandbox) needs this flag on Node >= 20.
+    execArgv: ["--no-node-snapshot"],
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,

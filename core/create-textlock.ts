@@ -24,7 +24,7 @@ import {
   PROVIDERS,
   SECRET,
   USER_STORE,
-} from "./tokens.js";
+} from "./di-tokens.js";
 import type { UserStore } from "./users/user-store.js";
 
 /** Parts a host may supply instead of the ones built from config (tests, custom stores). */

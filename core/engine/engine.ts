@@ -11,7 +11,7 @@ import { hashCode, hashesMatch } from "../otp/hash-code.js";
 import type { OtpStore } from "../otp/otp-store.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
-import { CLOCK, type Clock, CONFIG, EVENTS, HOOKS, LOGGER, MESSAGE_RENDERER, OTP_STORE, PROVIDERS, SECRET, USER_STORE } from "../tokens.js";
+import { CLOCK, type Clock, CONFIG, EVENTS, HOOKS, LOGGER, MESSAGE_RENDERER, OTP_STORE, PROVIDERS, SECRET, USER_STORE } from "../di-tokens.js";
 import type { User, UserStore } from "../users/user-store.js";
 import {
   authenticateClient,
