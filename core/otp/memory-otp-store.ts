@@ -56,10 +56,9 @@ export class MemoryOtpStore implements OtpStore {
       return { status: "expired" };
     }
     entry.attempts += 1;
-    if (entry.attempts > entry.maxAttempts) {
-      this.codes.delete(key);
-      return { status: "exhausted" };
-    }
+    // A killed code stays (until it expires or a new code replaces it) so every later attempt also
+    // hears "maximum number of attempts".
+    if (entry.attempts > entry.maxAttempts) return { status: "exhausted" };
     return { status: "ok", codeId: entry.codeId, hash: entry.hash, attempts: entry.attempts, maxAttempts: entry.maxAttempts };
   }
 

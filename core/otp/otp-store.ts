@@ -19,7 +19,8 @@ export interface OtpStore {
    * Charges one attempt against the current code and returns what the caller needs to compare.
    * - `missing`: no code (never issued, consumed, superseded by nothing, or expired and swept);
    * - `expired`: a code exists but its time is up (it is removed);
-   * - `exhausted`: this attempt is past `maxAttempts` (the code is removed);
+   * - `exhausted`: this attempt is past `maxAttempts`; the dead code is kept until it expires or is
+   *   replaced, so every later attempt is `exhausted` too (it can never be consumed);
    * - `ok`: the attempt was counted; compare `hash` and, on a match, call {@link consume}.
    */
   attempt(key: string, now: number): Promise<AttemptResult>;
