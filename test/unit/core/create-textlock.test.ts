@@ -28,7 +28,7 @@ describe("createTextlock", () => {
     const t = await createTestTextlock();
     open.push(t);
     const seen: Array<[string, unknown]> = [];
-    for (const name of ["code.sent", "code.verified", "user.created", "user.logged_in"] as const) t.events.on(name, (e) => seen.push([name, e]));
+    for (const name of ["code.sent", "code.verified", "user.created", "user.logged_in"] as const) t.events.on(name, (e: unknown) => seen.push([name, e]));
     await t.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: "+14155550100" });
     const code = t.lastCode("+14155550100");
     await t.api.verify({ client_id: "textlock-dev", realm: "sms", username: "+14155550100", otp: code });
