@@ -12,6 +12,11 @@ import { MessageRenderer } from "./messages/render-message.js";
 import type { OtpStore } from "./otp/otp-store.js";
 import { ProviderRegistry } from "./providers/provider-registry.js";
 import { createOtpStore, createUserStore } from "./stores.js";
+import { MemoryRefreshTokenStore, type RefreshTokenStore, SqliteRefreshTokenStore } from "./tokens/refresh-token-store.js";
+import { SigningKeys } from "./tokens/signing-keys.js";
+import { createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
+import { type TokenResponse, TokenService } from "./tokens/token-service.js";
+import { join } from "node:path";
 import {
   CLOCK,
   type Clock,
@@ -33,6 +38,7 @@ export interface TextlockOverrides {
   otpStore?: OtpStore;
   userStore?: UserStore;
   clock?: Clock;
+  refreshTokenStore?: RefreshTokenStore;
   /** Environment used for production-safety checks (default `process.env`). */
   env?: NodeJS.ProcessEnv;
 }
@@ -43,6 +49,11 @@ export interface TextlockApi {
   start(input: StartInput, request?: RequestFacts): Promise<StartResult>;
   /** Verifies a code (the passwordless OTP grant) and returns the logged-in user. */
   verify(input: VerifyInput, request?: RequestFacts): Promise<VerifyResult>;
+  /**
+   * `POST /oauth/token`: dispatches on `grant_type` (passwordless OTP, refresh_token, and grants
+   * registered with {@link Textlock.registerGrant}). Client credentials go in `client_id`/`client_secret`.
+   */
+  token(params: Record<string, unknown>, request: RequestFacts & { issuer: string }): Promise<TokenResponse>;
 }
 
 export interface Textlock {
@@ -53,6 +64,10 @@ export interface Textlock {
   readonly logger: Logger;
   /** The instance's child container (for adapters and plugins that extend textlock). */
   readonly container: DependencyContainer;
+  /** Signing keys, JWKS, userinfo and token issuing. */
+  readonly tokens: TokenService;
+  /** Adds a grant type to `api.token` (used by the browser flow for `authorization_code`). */
+  registerGrant(grantType: string, handler: GrantHandler): void;
   /** Stops timers and closes stores and providers. */
   close(): Promise<void>;
 }
@@ -93,6 +108,13 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
   container.register(CLOCK, { useValue: overrides.clock ?? Date.now });
   container.registerSingleton(Engine);
   const engine = container.resolve(Engine);
+  const keys = await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys);
+  const refreshTokens =
+    overrides.refreshTokenStore ??
+    (config.users.type === "sqlite" ? new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")) : new MemoryRefreshTokenStore());
+  const tokens = new TokenService(config, keys, refreshTokens, userStore, overrides.clock ?? Date.now);
+  const grants = new Map<string, GrantHandler>();
+  const token = createTokenEndpoint(config, engine, tokens, grants);
 
   const devDefaults = [
     generated ? `a generated secret in ${config.dataDir}/secret` : "",
@@ -106,6 +128,11 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
     api: {
       start: (i, r) => engine.start(i, r),
       verify: (i, r) => engine.verify(i, r),
+      token,
+    },
+    tokens,
+    registerGrant(grantType, handler) {
+      grants.set(grantType, handler);
     },
     events,
     logger,
@@ -113,7 +140,7 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([otpStore.close(), userStore.close(), hooks.close(), providers.close()]);
+      await Promise.allSettled([otpStore.close(), userStore.close(), hooks.close(), providers.close(), refreshTokens.close()]);
       await container.dispose();
     },
   };

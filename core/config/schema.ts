@@ -185,6 +185,24 @@ export const configSchema = z
       )
       .default({})
       .describe("Extra provider plugins by name (programmatic config only)."),
+    tokens: z
+      .object({
+        algorithm: z
+          .enum(["RS256", "ES256", "EdDSA"])
+          .default("RS256")
+          .describe("Signing algorithm of new keys. Auth0 SDKs expect RS256; ES256/EdDSA sign faster."),
+        accessTokenLifetimeSeconds: z.number().int().min(60).max(2_592_000).default(86_400).describe("Access token lifetime."),
+        refreshTokenLifetimeSeconds: z
+          .number()
+          .int()
+          .min(3_600)
+          .max(31_536_000)
+          .default(2_592_000)
+          .describe("Refresh token lifetime (rotated on every use)."),
+        keepKeys: z.number().int().min(1).max(10).default(3).describe("Signing keys kept in the JWKS after rotations."),
+      })
+      .prefault({})
+      .describe("Token signing and lifetimes."),
     messages: z
       .object({
         renderLimitMs: z.number().int().min(1).max(1_000).default(50).describe("Liquid render time limit per message."),

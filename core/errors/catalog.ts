@@ -101,6 +101,8 @@ export const errorCatalog = {
     error: "too_many_attempts",
     description: "Your account has been blocked after multiple consecutive login attempts.",
   },
+  ERR_INVALID_GRANT: { status: 403, error: "invalid_grant", description: "Invalid grant", detail: true },
+  ERR_INVALID_TOKEN: { status: 401, error: "invalid_token", description: "The access token is invalid or has expired" },
   ERR_USER_BLOCKED: { status: 401, error: "unauthorized", description: "user is blocked" },
   ERR_ACCESS_DENIED: { status: 403, error: "access_denied", description: "Access denied", detail: true },
 

@@ -1,0 +1,176 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { ClientConfig, TextlockConfig } from "../config/schema.js";
+import type { VerifyResult } from "../engine/types.js";
+import { TextlockError } from "../errors/textlock-error.js";
+import type { User, UserStore } from "../users/user-store.js";
+import type { RefreshTokenStore } from "./refresh-token-store.js";
+import type { SigningKeys } from "./signing-keys.js";
+
+/** Auth0's token endpoint answer. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  id_token?: string;
+  refresh_token?: string;
+  scope?: string;
+}
+
+export interface IssueOptions {
+  /** `https://{host}/`, with the trailing slash. */
+  issuer: string;
+  nonce?: string;
+}
+
+/** Claims a hook may not set (Auth0's restricted list): they are dropped, the token is still issued. */
+const RESTRICTED_CLAIMS = new Set([
+  "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "nonce", "at_hash", "c_hash", "auth_time", "amr", "acr",
+  "gty", "client_id", "cnf", "scope", "sid", "phone_number", "phone_number_verified", "name", "nickname", "picture", "updated_at",
+]);
+
+const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
+
+/**
+ * Issues and checks tokens: the RS256 (or ES256/EdDSA) id_token with Auth0's claims, the access token
+ * (a JWT for an API when `audience` is asked for; otherwise a token only `/userinfo` accepts), and
+ * refresh tokens that are stored hashed and rotated on every use.
+ */
+export class TokenService {
+  constructor(
+    private readonly config: TextlockConfig,
+    private readonly keys: SigningKeys,
+    private readonly refreshTokens: RefreshTokenStore,
+    private readonly users: UserStore,
+    private readonly now: () => number,
+  ) {}
+
+  jwks() {
+    return this.keys.jwks();
+  }
+
+  /** Makes a new signing key; earlier ones stay in the JWKS. */
+  async rotateKeys(): Promise<{ kid: string }> {
+    const key = await this.keys.rotate(this.config.tokens.algorithm);
+    return { kid: key.kid };
+  }
+
+  /** Tokens for a verified login. */
+  async issueForLogin(result: VerifyResult, options: IssueOptions): Promise<TokenResponse> {
+    return this.issue(result.user, result.client, {
+      ...options,
+      scope: result.scope ?? "",
+      audience: result.audience,
+      connection: result.connection.name,
+      idClaims: result.claims.idToken,
+      accessClaims: result.claims.accessToken,
+    });
+  }
+
+  /** The refresh_token grant: redeems the token once and returns new tokens with a new refresh token. */
+  async refresh(client: ClientConfig, refreshToken: string, options: IssueOptions): Promise<TokenResponse> {
+    if (!client.grant_types.includes("refresh_token")) {
+      throw new TextlockError("ERR_GRANT_NOT_ALLOWED", { description: "Grant type 'refresh_token' not allowed for the client." });
+    }
+    const record = await this.refreshTokens.take(hashToken(refreshToken));
+    if (!record || record.client_id !== client.client_id || record.expiresAt <= this.now()) {
+      throw new TextlockError("ERR_INVALID_GRANT", { description: "Unknown or invalid refresh token." });
+    }
+    const user = await this.users.findById(record.user_id);
+    if (!user) throw new TextlockError("ERR_INVALID_GRANT", { description: "Unknown or invalid refresh token." });
+    if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
+    return this.issue(user, client, { ...options, scope: record.scope, audience: record.audience, connection: record.connection });
+  }
+
+  /** `/userinfo`: the claims of the user behind an access token. */
+  async userinfo(accessToken: string, issuer: string): Promise<Record<string, unknown>> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(accessToken, createLocalJWKSet(this.keys.jwks()), {
+        issuer,
+        audience: `${issuer}userinfo`,
+        currentDate: new Date(this.now()),
+      }));
+    } catch {
+      throw new TextlockError("ERR_INVALID_TOKEN");
+    }
+    const user = typeof payload.sub === "string" ? await this.users.findById(payload.sub) : undefined;
+    if (!user) throw new TextlockError("ERR_INVALID_TOKEN");
+    return { sub: user.user_id, ...profileClaims(user, String(payload.scope ?? "")) };
+  }
+
+  private async issue(
+    user: User,
+    client: ClientConfig,
+    o: IssueOptions & { scope: string; audience?: string; connection: string; idClaims?: Record<string, unknown>; accessClaims?: Record<string, unknown> },
+  ): Promise<TokenResponse> {
+    const scopes = new Set(o.scope.split(" ").filter(Boolean));
+    const iat = Math.floor(this.now() / 1000);
+    const key = this.keys.current;
+    const header = { alg: key.alg, kid: key.kid, typ: "JWT" };
+    const accessLifetime = this.config.tokens.accessTokenLifetimeSeconds;
+    const audiences = [o.audience, scopes.has("openid") || !o.audience ? `${o.issuer}userinfo` : undefined].filter((a): a is string => !!a);
+
+    const access_token = await new SignJWT({ ...customClaims(o.accessClaims), scope: [...scopes].join(" "), azp: client.client_id })
+      .setProtectedHeader(header)
+      .setIssuer(o.issuer)
+      .setSubject(user.user_id)
+      .setAudience(audiences.length === 1 ? audiences[0]! : audiences)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + accessLifetime)
+      .sign(key.privateKey);
+
+    const response: TokenResponse = { access_token, token_type: "Bearer", expires_in: accessLifetime };
+    if (scopes.has("openid")) {
+      response.id_token = await new SignJWT({
+        ...customClaims(o.idClaims),
+        ...profileClaims(user, o.scope),
+        ...(o.nonce ? { nonce: o.nonce } : {}),
+        auth_time: iat,
+      })
+        .setProtectedHeader(header)
+        .setIssuer(o.issuer)
+        .setSubject(user.user_id)
+        .setAudience(client.client_id)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + client.jwt_configuration.lifetime_in_seconds)
+        .sign(key.privateKey);
+    }
+    if (scopes.has("offline_access") && client.grant_types.includes("refresh_token")) {
+      const refresh = randomBytes(32).toString("base64url");
+      await this.refreshTokens.save(hashToken(refresh), {
+        user_id: user.user_id,
+        client_id: client.client_id,
+        connection: o.connection,
+        scope: o.scope,
+        ...(o.audience ? { audience: o.audience } : {}),
+        expiresAt: this.now() + this.config.tokens.refreshTokenLifetimeSeconds * 1000,
+      });
+      response.refresh_token = refresh;
+    }
+    if (scopes.size) response.scope = [...scopes].join(" ");
+    return response;
+  }
+}
+
+/** Standard claims by scope: `profile` → name, nickname, picture, updated_at; `phone` → phone_number(_verified). */
+export function profileClaims(user: User, scope: string): Record<string, unknown> {
+  const scopes = new Set(scope.split(" "));
+  const claims: Record<string, unknown> = {};
+  if (scopes.has("profile")) {
+    claims.name = user.name;
+    claims.nickname = user.nickname;
+    if (user.picture) claims.picture = user.picture;
+    claims.updated_at = user.updated_at;
+  }
+  if (scopes.has("phone") || scopes.has("profile")) {
+    claims.phone_number = user.phone_number;
+    claims.phone_number_verified = user.phone_verified;
+  }
+  return claims;
+}
+
+function customClaims(claims: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!claims) return {};
+  return Object.fromEntries(Object.entries(claims).filter(([k]) => !RESTRICTED_CLAIMS.has(k)));
+}

@@ -1,0 +1,145 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTextlock, type Textlock } from "../../../core/create-textlock.js";
+import { toWireError } from "../../../core/errors/to-wire-error.js";
+import { createTestTextlock, TEST_SECRET, type TestTextlock } from "../../helpers/create-test-textlock.js";
+
+const PHONE = "+14155550100";
+const ISSUER = "https://auth.example.test/";
+const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+async function login(tl: TestTextlock, extra: Record<string, unknown> = {}) {
+  await tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: PHONE });
+  return tl.api.token(
+    { grant_type: OTP, client_id: "textlock-dev", username: PHONE, otp: tl.lastCode(PHONE), realm: "sms", ...extra },
+    { issuer: ISSUER },
+  );
+}
+
+describe("tokens", () => {
+  it("issues an RS256 id_token with Auth0's claims that verifies against the JWKS", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    const res = await login(tl, { scope: "openid profile phone", nonce: "n-123" });
+    expect(res).toMatchObject({ token_type: "Bearer", expires_in: 86400, scope: "openid profile phone" });
+    expect(res.refresh_token).toBeUndefined();
+    const header = decodeProtectedHeader(res.id_token!);
+    expect(header).toMatchObject({ alg: "RS256", typ: "JWT", kid: expect.any(String) });
+    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.tokens.jwks()), { issuer: ISSUER, audience: "textlock-dev" });
+    expect(payload).toMatchObject({
+      iss: ISSUER,
+      sub: expect.stringMatching(/^sms\|[0-9a-f]{24}$/),
+      aud: "textlock-dev",
+      nonce: "n-123",
+      name: PHONE,
+      nickname: PHONE,
+      phone_number: PHONE,
+      phone_number_verified: true,
+      updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(payload.exp! - payload.iat!).toBe(36000);
+    expect(tl.tokens.jwks().keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", kid: header.kid, n: expect.any(String), e: "AQAB" });
+  });
+
+  it("gives no id_token without openid, and scope-filtered claims with it", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    expect((await login(tl)).id_token).toBeUndefined();
+    const res = await login(tl, { scope: "openid" });
+    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.tokens.jwks()));
+    expect(payload.name).toBeUndefined();
+    expect(payload.phone_number).toBeUndefined();
+  });
+
+  it("issues an access token JWT for an audience, and /userinfo answers for the opaque one", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    const api = await login(tl, { scope: "openid profile", audience: "https://api.example.test" });
+    const { payload } = await jwtVerify(api.access_token, createLocalJWKSet(tl.tokens.jwks()), { audience: "https://api.example.test" });
+    expect(payload.aud).toEqual(["https://api.example.test", `${ISSUER}userinfo`]);
+    expect(payload).toMatchObject({ azp: "textlock-dev", scope: "openid profile" });
+    expect(await tl.tokens.userinfo(api.access_token, ISSUER)).toMatchObject({ sub: payload.sub, name: PHONE, phone_number: PHONE });
+    await expect(tl.tokens.userinfo(`${api.access_token}x`, ISSUER)).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
+    await expect(tl.tokens.userinfo(api.access_token, "https://other.test/")).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
+  });
+
+  it("rotates refresh tokens: each can be used once", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    const first = await login(tl, { scope: "openid offline_access" });
+    expect(first.refresh_token).toMatch(/^[\w-]{43}$/);
+    const params = { grant_type: "refresh_token", client_id: "textlock-dev", refresh_token: first.refresh_token };
+    const second = await tl.api.token(params, { issuer: ISSUER });
+    expect(second.refresh_token).toBeDefined();
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(second.id_token).toBeDefined();
+    const reused = await tl.api.token(params, { issuer: ISSUER }).catch((e) => toWireError(e));
+    expect(reused).toMatchObject({ status: 403, body: { error: "invalid_grant" } });
+    // Of two concurrent refreshes with the same token, exactly one wins.
+    const racing = { ...params, refresh_token: second.refresh_token };
+    const settled = await Promise.allSettled([tl.api.token(racing, { issuer: ISSUER }), tl.api.token(racing, { issuer: ISSUER })]);
+    expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(1);
+  });
+
+  it("refuses unknown and missing grant types the Auth0 way", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    const wire = (p: Promise<unknown>) => p.then(() => "ok", (e) => toWireError(e));
+    expect(await wire(tl.api.token({ grant_type: "password", client_id: "textlock-dev" }, { issuer: ISSUER }))).toMatchObject({
+      status: 400,
+      body: { error: "unsupported_grant_type", error_description: "Grant type not supported" },
+    });
+    expect(await wire(tl.api.token({ client_id: "textlock-dev" }, { issuer: ISSUER }))).toMatchObject({
+      status: 400,
+      body: { error: "invalid_request", error_description: "Missing required parameter: grant_type" },
+    });
+  });
+});
+
+describe("signing keys", () => {
+  const make = (dataDir: string, tokens: Record<string, unknown> = {}) =>
+    createTextlock(
+      { secret: TEST_SECRET, dataDir, store: { type: "memory" }, users: { type: "memory" }, tokens },
+      { logger: pino({ level: "silent" }) },
+    );
+
+  it("persist in the data folder, and instances starting together agree on one key", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-keys-"));
+    const [a, b] = await Promise.all([make(dataDir), make(dataDir)]);
+    const c = await make(dataDir);
+    open.push(a, b, c);
+    const kid = a.tokens.jwks().keys[0]!.kid;
+    expect(b.tokens.jwks().keys.map((k) => k.kid)).toEqual([kid]);
+    expect(c.tokens.jwks().keys.map((k) => k.kid)).toEqual([kid]);
+  });
+
+  it("rotation signs with the new key and keeps the old one published", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-keys-"));
+    const tl: Textlock = await make(dataDir, { keepKeys: 2 });
+    open.push(tl);
+    const old = tl.tokens.jwks().keys[0]!.kid;
+    const { kid } = await tl.tokens.rotateKeys();
+    expect(tl.tokens.jwks().keys.map((k) => k.kid)).toEqual([kid, old]);
+    await tl.tokens.rotateKeys();
+    expect(tl.tokens.jwks().keys).toHaveLength(2);
+    const reopened = await make(dataDir);
+    open.push(reopened);
+    expect(reopened.tokens.jwks()).toEqual(tl.tokens.jwks());
+  });
+
+  it.each(["ES256", "EdDSA"] as const)("can sign with %s", async (algorithm) => {
+    const tl = await createTestTextlock({ tokens: { algorithm } });
+    open.push(tl);
+    const res = await login(tl, { scope: "openid" });
+    expect(decodeProtectedHeader(res.id_token!).alg).toBe(algorithm);
+    await expect(jwtVerify(res.id_token!, createLocalJWKSet(tl.tokens.jwks()))).resolves.toBeTruthy();
+  });
+});
