@@ -103,6 +103,12 @@ export const errorCatalog = {
   },
   ERR_INVALID_GRANT: { status: 403, error: "invalid_grant", description: "Invalid grant", detail: true },
   ERR_INVALID_TOKEN: { status: 401, error: "invalid_token", description: "The access token is invalid or has expired" },
+  ERR_LEGACY_WRONG_CODE: {
+    status: 401,
+    error: "invalid_user_password",
+    description: "Wrong phone number or verification code.",
+    detail: true,
+  },
   ERR_USER_BLOCKED: { status: 401, error: "unauthorized", description: "user is blocked" },
   ERR_ACCESS_DENIED: { status: 403, error: "access_denied", description: "Access denied", detail: true },
 

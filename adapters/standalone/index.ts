@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Textlock } from "../../core/create-textlock.js";
+import { createHttpHandler, errorResponse, fromNodeRequest, type HttpHandlerOptions, readNodeBody, writeNodeResponse } from "../../core/http/index.js";
+
+export interface StandaloneOptions extends HttpHandlerOptions {
+  /** Defaults to `config.server.host`. */
+  host?: string;
+  /** Defaults to `config.server.port`; 0 picks a free port. */
+  port?: number;
+}
+
+export interface RunningServer {
+  server: Server;
+  /** `http(s)://host:port` */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The standalone server: node:http, or node:https when `config.server.https` names a certificate. */
+export async function startServer(textlock: Textlock, options: StandaloneOptions = {}): Promise<RunningServer> {
+  const handle = createHttpHandler(textlock, options);
+  const limit = textlock.config.server.bodyLimitBytes;
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const body = await readNodeBody(req, limit);
+      writeNodeResponse(res, await handle(fromNodeRequest(req, body.length ? body : undefined)));
+    } catch (err) {
+      writeNodeResponse(res, errorResponse(err));
+      req.resume();
+    }
+  };
+  const tls = textlock.config.server.https;
+  const server = tls
+    ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, listener)
+    : createHttpServer(listener);
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  const host = options.host ?? textlock.config.server.host;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? textlock.config.server.port, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    url: `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,130 @@
+import { OTP_GRANT } from "../config/schema.js";
+import { TextlockError } from "../errors/textlock-error.js";
+import type { Route } from "./handler.js";
+import { json } from "./response.js";
+
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+
+/** Remaps the code-failure errors of the legacy endpoints to their Auth0 wire errors. */
+async function legacy<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof TextlockError && (err.code === "ERR_WRONG_CODE" || err.code === "ERR_MAX_ATTEMPTS")) {
+      throw new TextlockError("ERR_LEGACY_WRONG_CODE", { description: err.message, cause: err });
+    }
+    throw err;
+  }
+}
+
+/** The Auth0 Authentication API routes (see docs/reference/http-api.md). */
+export const builtinRoutes: Route[] = [
+  {
+    method: "POST",
+    path: "/passwordless/start",
+    cors: true,
+    async handle(_req, { textlock, body, facts, credentials }) {
+      const input = { ...body() };
+      const basic = credentials(input);
+      if (basic.client_secret !== undefined && input.client_secret === undefined) input.client_secret = basic.client_secret;
+      if (input.client_id === undefined && basic.client_id !== undefined) input.client_id = basic.client_id;
+      return json(200, await textlock.api.start(input, facts), NO_STORE);
+    },
+  },
+  {
+    method: "POST",
+    path: "/oauth/token",
+    cors: true,
+    async handle(_req, { textlock, body, facts, issuer, credentials }) {
+      const params = body();
+      const creds = credentials(params);
+      const tokens = await textlock.api.token({ ...params, client_id: creds.client_id, client_secret: creds.client_secret }, { ...facts, issuer });
+      return json(200, tokens, NO_STORE);
+    },
+  },
+  {
+    method: ["GET", "POST"],
+    path: "/userinfo",
+    cors: true,
+    async handle(req, { textlock, issuer }) {
+      const auth = req.headers.authorization ?? "";
+      if (!/^bearer /i.test(auth)) throw new TextlockError("ERR_INVALID_TOKEN");
+      return json(200, await textlock.tokens.userinfo(auth.slice(7).trim(), issuer), NO_STORE);
+    },
+  },
+  {
+    method: "GET",
+    path: "/.well-known/jwks.json",
+    handle: (_req, { textlock }) => json(200, textlock.tokens.jwks(), { "cache-control": "public, max-age=300" }),
+  },
+  {
+    method: "GET",
+    path: "/.well-known/openid-configuration",
+    handle: (_req, { textlock, issuer }) =>
+      json(
+        200,
+        {
+          issuer,
+          authorization_endpoint: `${issuer}authorize`,
+          token_endpoint: `${issuer}oauth/token`,
+          userinfo_endpoint: `${issuer}userinfo`,
+          jwks_uri: `${issuer}.well-known/jwks.json`,
+          scopes_supported: ["openid", "profile", "phone", "offline_access"],
+          response_types_supported: ["code", "token", "id_token", "code token", "code id_token", "token id_token", "code token id_token"],
+          response_modes_supported: ["query", "fragment", "form_post"],
+          grant_types_supported: [OTP_GRANT, "refresh_token", "authorization_code"],
+          code_challenge_methods_supported: ["S256"],
+          subject_types_supported: ["public"],
+          id_token_signing_alg_values_supported: [textlock.config.tokens.algorithm],
+          token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+          claims_supported: ["aud", "auth_time", "exp", "iat", "iss", "name", "nickname", "nonce", "phone_number", "phone_number_verified", "picture", "sub", "updated_at"],
+          request_uri_parameter_supported: false,
+        },
+        { "cache-control": "public, max-age=300" },
+      ),
+  },
+  {
+    // Legacy resource-owner endpoint (old Lock, auth0.js v7/8, node-auth0 v2/3): password = the code.
+    method: "POST",
+    path: "/oauth/ro",
+    cors: true,
+    async handle(_req, { textlock, body, facts, issuer, credentials }) {
+      const b = body();
+      for (const name of ["client_id", "username", "password", "connection"] as const) {
+        if (b[name] === undefined || b[name] === "") throw new TextlockError("ERR_INVALID_REQUEST", { description: `missing ${name} parameter` });
+      }
+      if (b.scope !== undefined && typeof b.scope !== "string") {
+        throw new TextlockError("ERR_INVALID_REQUEST", { description: "scope parameter must be a string" });
+      }
+      const creds = credentials(b);
+      const tokens = await legacy(() =>
+        textlock.api.token(
+          { grant_type: OTP_GRANT, client_id: creds.client_id, client_secret: creds.client_secret, realm: b.connection, username: b.username, otp: b.password, scope: str(b.scope) ?? "openid" },
+          { ...facts, issuer },
+        ),
+      );
+      return json(200, { access_token: tokens.access_token, id_token: tokens.id_token, token_type: "Bearer", ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}) }, NO_STORE);
+    },
+  },
+  {
+    // Legacy `/passwordless/verify`: the documented `grant_type: password` shape and auth0.js's
+    // `{connection, verification_code, phone_number}` shape.
+    method: "POST",
+    path: "/passwordless/verify",
+    cors: true,
+    async handle(_req, { textlock, body, facts, issuer, credentials }) {
+      const b = body();
+      const creds = credentials(b);
+      const username = b.username ?? b.phone_number;
+      const otp = b.password ?? b.verification_code;
+      const tokens = await legacy(() =>
+        textlock.api.token(
+          { grant_type: OTP_GRANT, client_id: creds.client_id, client_secret: creds.client_secret, realm: b.connection, username, otp, scope: str(b.scope) ?? "openid" },
+          { ...facts, issuer },
+        ),
+      );
+      return json(200, tokens, NO_STORE);
+    },
+  },
+];
