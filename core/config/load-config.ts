@@ -44,6 +44,7 @@ export function validateConfig(input: TextlockConfigInput = {}, env: NodeJS.Proc
 export async function readConfigFile(file: string): Promise<TextlockConfigInput> {
   const path = resolve(file);
   const ext = extname(path).toLowerCase();
+  const isYaml = ext === ".yaml" || ext === ".yml";
   let text: string;
   try {
     if ([".js", ".mjs", ".cjs", ".ts", ".mts"].includes(ext)) {
@@ -55,9 +56,9 @@ export async function readConfigFile(file: string): Promise<TextlockConfigInput>
     throw new TextlockConfigError([`${file}: cannot be read (${(err as Error).message})`]);
   }
   try {
-    const value = ext === ".yaml" || ext === ".yml" ? parseYaml(text) : JSON.parse(text);
+    const value = isYaml ? parseYaml(text) : JSON.parse(text);
     return (value ?? {}) as TextlockConfigInput;
   } catch (err) {
-    throw new TextlockConfigError([`${file}: is not valid ${ext === ".json" ? "JSON" : "YAML"} (${(err as Error).message})`]);
+    throw new TextlockConfigError([`${file}: is not valid ${isYaml ? "YAML" : "JSON"} (${(err as Error).message})`]);
   }
 }

@@ -1,0 +1,85 @@
+import "reflect-metadata";
+import { parseArgs } from "node:util";
+import { startServer } from "../adapters/standalone/index.js";
+import { readConfigFile } from "../core/config/load-config.js";
+import type { TextlockConfigInput } from "../core/config/schema.js";
+import { createTextlock } from "../core/create-textlock.js";
+import { TextlockConfigError } from "../core/errors/textlock-error.js";
+
+const USAGE = `Usage: textlock <command> [options]
+
+Commands:
+  serve            Start the standalone server (embedded defaults without --config)
+  keys rotate      Make a new signing key; earlier keys stay in the JWKS
+  users list       Print users as JSON lines
+
+Options:
+  --config <file>  Configuration file (.json, .yaml, .yml, .js, .mjs)
+  --port <n>       Listen port (serve)
+  --host <addr>    Listen address (serve)
+  --limit <n>      How many users to list (default 50)
+  -h, --help       Show this help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      limit: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 1;
+  }
+  const config: TextlockConfigInput = values.config ? await readConfigFile(values.config) : {};
+  const server = { ...(config.server ?? {}) };
+  if (values.port !== undefined) server.port = Number(values.port);
+  if (values.host !== undefined) server.host = values.host;
+  const textlock = await createTextlock({ ...config, server });
+
+  if (command === "serve") {
+    const running = await startServer(textlock);
+    process.stdout.write(`textlock listening on ${running.url}\n`);
+    const stop = async () => {
+      await running.close();
+      await textlock.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    return -1;
+  }
+  try {
+    if (command === "keys" && sub === "rotate") {
+      const { kid } = await textlock.tokens.rotateKeys();
+      process.stdout.write(`new signing key ${kid}\n`);
+      return 0;
+    }
+    if (command === "users" && sub === "list") {
+      const users = textlock.container.resolve<import("../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store"));
+      for (const user of await users.list({ limit: values.limit ? Number(values.limit) : 50 })) process.stdout.write(`${JSON.stringify(user)}\n`);
+      return 0;
+    }
+    process.stderr.write(`textlock: unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
+    return 1;
+  } finally {
+    await textlock.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(err instanceof TextlockConfigError ? `${err.message}\n` : `textlock: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

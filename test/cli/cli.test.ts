@@ -1,0 +1,73 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+
+// Runs the command line from source through tsx, as `npm start` runs the built one.
+const root = new URL("../..", import.meta.url).pathname;
+const tsx = join(root, "node_modules", ".bin", "tsx");
+const run = promisify(execFile);
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGTERM");
+});
+
+function configFile(dataDir: string, extra: object = {}): string {
+  const file = join(dataDir, "textlock.config.json");
+  writeFileSync(file, JSON.stringify({ dataDir, logging: { level: "warn" }, ...extra }));
+  return file;
+}
+
+describe("textlock command line", () => {
+  it("serve starts the standalone server on embedded defaults, and a login works against it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
+    const child = spawn(tsx, ["cli/index.ts", "serve", "--config", configFile(dataDir), "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) resolve(m[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    const phone = "+14155550123";
+    const start = await fetch(`${url}/passwordless/start`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone }),
+    });
+    expect(start.status).toBe(200);
+    const sent = readFileSync(join(dataDir, "outbox.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const code = sent.at(-1).body.match(/\d{6}/)[0];
+    const token = await fetch(`${url}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp", client_id: "textlock-dev", username: phone, otp: code, realm: "sms", scope: "openid" }),
+    });
+    expect(token.status).toBe(200);
+    expect(await token.json()).toHaveProperty("id_token");
+
+    const users = await run(tsx, ["cli/index.ts", "users", "list", "--config", configFile(dataDir)], { cwd: root });
+    expect(JSON.parse(users.stdout.trim())).toMatchObject({ phone_number: phone, logins_count: 1 });
+  }, 60_000);
+
+  it("keys rotate adds a signing key and keeps the old one", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
+    const first = await run(tsx, ["cli/index.ts", "keys", "rotate", "--config", configFile(dataDir)], { cwd: root });
+    expect(first.stdout).toMatch(/new signing key \S+/);
+    const keys = JSON.parse(readFileSync(join(dataDir, "keys.json"), "utf8")).keys;
+    expect(keys).toHaveLength(2);
+  }, 60_000);
+
+  it("reports every config mistake and exits non-zero", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
+    const file = configFile(dataDir, { otp: { maxAttempts: 99 }, secret: "short" });
+    const err = await run(tsx, ["cli/index.ts", "serve", "--config", file], { cwd: root }).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(/2 problems[\s\S]*secret[\s\S]*otp\.maxAttempts/);
+  }, 60_000);
+});

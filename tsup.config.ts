@@ -1,0 +1,34 @@
+import { defineConfig } from "tsup";
+
+// One entry per subpath export (see package.json "exports"); ESM and CJS with types.
+export const entries = {
+  index: "core/index.ts",
+  http: "core/http/index.ts",
+  express: "adapters/express/index.ts",
+  koa: "adapters/koa/index.ts",
+  fastify: "adapters/fastify/index.ts",
+  standalone: "adapters/standalone/index.ts",
+  "providers/console": "providers/console/index.ts",
+};
+
+export default defineConfig([
+  {
+    entry: entries,
+    format: ["esm", "cjs"],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: "node20",
+    splitting: true,
+    outDir: "dist",
+    external: ["express", "koa", "fastify"],
+  },
+  {
+    entry: { cli: "cli/index.ts" },
+    format: ["esm"],
+    sourcemap: true,
+    target: "node20",
+    outDir: "dist",
+    banner: { js: "#!/usr/bin/env node" },
+  },
+]);
