@@ -79,9 +79,9 @@ describe.each(ADAPTERS)("Auth0 API through %s", (adapter) => {
     const res = await token(p, tl.lastCode(p));
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
-    const body = await res.json();
+    const body = (await res.json()) as { id_token: string; access_token: string };
     expect(body).toMatchObject({ token_type: "Bearer", expires_in: 86400, scope: "openid profile" });
-    const jwks = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as import("jose").JSONWebKeySet;
     const host = new URL(server.url).host;
     const { payload } = await jwtVerify(body.id_token, createLocalJWKSet(jwks), { issuer: `https://${host}/`, audience: "spa" });
     expect(payload).toMatchObject({ sub: expect.stringMatching(/^sms\|/), phone_number: p });
