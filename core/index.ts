@@ -15,7 +15,7 @@ export type { ErrorCode, ErrorSpec } from "./errors/catalog.js";
 export { TextlockError, TextlockConfigError, isTextlockError } from "./errors/textlock-error.js";
 export { toWireError } from "./errors/to-wire-error.js";
 export type { WireError } from "./errors/to-wire-error.js";
-export { defineSmsProvider, ProviderError, isSmsProvider } from "./providers/sms-provider.js";
+export { defineSmsProvider, ProviderError, isSmsProvider, abortable } from "./providers/sms-provider.js";
 export type {
   SmsProvider,
   SmsMessage,

@@ -29,6 +29,19 @@ export function validateConfig(input: TextlockConfigInput = {}, env: NodeJS.Proc
     for (const name of names) {
       if (!known.has(name)) problems.push(`connections.${i}.options.provider: unknown provider "${name}" (known: ${[...known].join(", ")})`);
     }
+    const o = connection.options;
+    const need = (provider: string, option: string, value: unknown) => {
+      if (names.includes(provider) && (value === undefined || value === null || value === "")) {
+        problems.push(`connections.${i}.options.${option}: required by the ${provider} provider`);
+      }
+    };
+    need("twilio", "twilio_sid", o.twilio_sid);
+    need("twilio", "twilio_token", o.twilio_token);
+    need("twilio", "from", o.from ?? o.messaging_service_sid);
+    need("vonage", "vonage_api_key", o.vonage_api_key);
+    need("vonage", "vonage_api_secret", o.vonage_api_secret);
+    need("vonage", "from", o.from);
+    need("sms_gateway", "gateway_url", o.gateway_url);
     if (env.NODE_ENV === "production" && names.includes("console")) {
       problems.push(`connections.${i}.options.provider: the console provider prints codes and is refused when NODE_ENV=production`);
     }

@@ -80,6 +80,10 @@ export const connectionOptionsSchema = z
     messaging_service_sid: z.string().optional().describe("Twilio Messaging Service SID, used instead of `from`."),
     twilio_sid: z.string().optional().describe("Twilio Account SID."),
     twilio_token: z.string().optional().describe("Twilio Auth Token."),
+    twilio_api_base_url: url.optional().describe("Send Twilio API calls to this base URL instead of api.twilio.com (test doubles, egress proxies)."),
+    vonage_api_key: z.string().optional().describe("Vonage API key (provider `vonage`)."),
+    vonage_api_secret: z.string().optional().describe("Vonage API secret (provider `vonage`)."),
+    vonage_rest_host: url.optional().describe("Vonage REST host instead of https://rest.nexmo.com (test doubles, proxies)."),
     totp: z
       .object({
         time_step: z.number().int().min(30).max(600).default(180).describe("Seconds a code stays valid."),
@@ -203,6 +207,22 @@ export const configSchema = z
       })
       .prefault({})
       .describe("Token signing and lifetimes."),
+    delivery: z
+      .object({
+        attemptTimeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe("Time one send attempt may take."),
+        retries: z.number().int().min(0).max(5).default(2).describe("Retries per provider after a transient failure (throttled, 5xx, network)."),
+        backoffMs: z.number().int().min(0).max(10_000).default(200).describe("First retry delay; doubles each retry (a vendor's Retry-After wins)."),
+        deadlineMs: z.number().int().min(100).max(120_000).default(10_000).describe("Time all attempts and failovers of one message may take."),
+        breaker: z
+          .object({
+            failures: z.number().int().min(1).max(100).default(5).describe("Consecutive transient failures that open a provider's circuit."),
+            coolDownMs: z.number().int().min(100).max(600_000).default(30_000).describe("How long an open circuit skips the provider before one trial send."),
+          })
+          .prefault({})
+          .describe("Circuit breaker per provider."),
+      })
+      .prefault({})
+      .describe("Delivery policy: timeouts, retries, failover (connection `options.provider` as a list) and circuit breaker."),
     messages: z
       .object({
         renderLimitMs: z.number().int().min(1).max(1_000).default(50).describe("Liquid render time limit per message."),

@@ -19,4 +19,43 @@ export const builtinProviderFactories: Record<string, ProviderFactory> = {
     const { createConsoleProvider } = await import("../../providers/console/index.js");
     return createConsoleProvider({ outboxFile: `${config.dataDir}/outbox.jsonl` });
   },
+  twilio: async ({ connection, config }) => {
+    const o = connection.options;
+    const { createTwilioProvider } = await import("../../providers/twilio/index.js");
+    return createTwilioProvider({
+      accountSid: required(o.twilio_sid, "twilio_sid", connection.name),
+      authToken: required(o.twilio_token, "twilio_token", connection.name),
+      from: o.from,
+      messagingServiceSid: o.messaging_service_sid,
+      apiBaseUrl: o.twilio_api_base_url,
+      timeoutMs: config.delivery.attemptTimeoutMs,
+    });
+  },
+  vonage: async ({ connection, config }) => {
+    const o = connection.options;
+    const { createVonageProvider } = await import("../../providers/vonage/index.js");
+    return createVonageProvider({
+      apiKey: required(o.vonage_api_key, "vonage_api_key", connection.name),
+      apiSecret: required(o.vonage_api_secret, "vonage_api_secret", connection.name),
+      from: required(o.from, "from", connection.name),
+      restHost: o.vonage_rest_host,
+      timeoutMs: config.delivery.attemptTimeoutMs,
+    });
+  },
+  sms_gateway: async ({ connection, config }) => {
+    const o = connection.options;
+    const { createSmsGatewayProvider } = await import("../../providers/sms-gateway/index.js");
+    return createSmsGatewayProvider({
+      url: required(o.gateway_url, "gateway_url", connection.name),
+      from: o.from,
+      authentication: o.gateway_authentication,
+      forwardReqInfo: o.forward_req_info,
+      timeoutMs: config.delivery.attemptTimeoutMs,
+    });
+  },
 };
+
+function required<T>(value: T | undefined | null, option: string, connection: string): T {
+  if (value === undefined || value === null || value === "") throw new Error(`connection "${connection}": options.${option} is required by its provider`);
+  return value;
+}

@@ -2,10 +2,8 @@ import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import { builtinProviderFactories, type ProviderFactoryContext } from "./builtin-providers.js";
-import { ProviderError, type SendContext, type SmsMessage, type SmsProvider } from "./sms-provider.js";
-
-/** Default time one send may take before it is abandoned. */
-export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+import { CircuitBreaker } from "./circuit-breaker.js";
+import { abortable, ProviderError, type SendContext, type SmsMessage, type SmsProvider } from "./sms-provider.js";
 
 export interface Delivery {
   /** The vendor's message id. */
@@ -20,6 +18,7 @@ export interface Delivery {
  */
 export class ProviderRegistry {
   private readonly instances = new Map<string, Promise<SmsProvider>>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
 
   constructor(
     private readonly config: TextlockConfig,
@@ -50,19 +49,66 @@ export class ProviderRegistry {
   }
 
   /**
-   * Sends `message` through the connection's first provider within the send timeout and maps a
-   * {@link ProviderError} to the Auth0 wire error. Vendor detail goes to the log, never further.
+   * The delivery policy. Providers are tried in the connection's order; each attempt has its own
+   * timeout (a provider that ignores the abort signal is abandoned all the same); transient failures
+   * are retried with backoff, honouring a vendor's Retry-After, and a timeout moves on to the next
+   * provider at once; everything fits in one overall deadline. A provider whose circuit is open is
+   * skipped. A number the vendor refuses ends delivery (another vendor would refuse it too).
+   * Vendor detail goes to the log; the caller gets the Auth0 wire error.
    */
   async deliver(connection: ConnectionConfig, message: SmsMessage, request: SendContext["request"]): Promise<Delivery> {
-    const name = this.namesFor(connection)[0]!;
-    const provider = await this.resolve(connection, name);
-    const signal = AbortSignal.timeout(DEFAULT_SEND_TIMEOUT_MS);
-    try {
-      const result = await provider.send(message, { signal, options: connection.options, request });
-      return { id: result.id, provider: provider.name };
-    } catch (err) {
-      throw toDeliveryError(err, provider.name, this.logger);
+    const policy = this.config.delivery;
+    const deadline = Date.now() + policy.deadlineMs;
+    let lastError: unknown = new ProviderError("transient", "No provider could deliver the message");
+    for (const name of this.namesFor(connection)) {
+      const breaker = this.breakerFor(connection, name);
+      if (!breaker.allow()) {
+        this.logger.warn({ provider: name, connection: connection.name }, "provider skipped: circuit open");
+        continue;
+      }
+      let provider: SmsProvider;
+      try {
+        provider = await this.resolve(connection, name);
+      } catch (err) {
+        this.logger.error({ provider: name, err: { message: (err as Error).message } }, "provider could not be created");
+        lastError = err;
+        continue;
+      }
+      if (!(provider.channels ?? ["sms"]).includes(message.channel)) continue;
+      for (let attempt = 0; attempt <= policy.retries; attempt++) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw toDeliveryError(lastError, name, this.logger);
+        const signal = AbortSignal.timeout(Math.min(policy.attemptTimeoutMs, remaining));
+        try {
+          const result = await abortable(provider.send(message, { signal, options: connection.options, request }), signal);
+          breaker.success();
+          return { id: result.id, provider: provider.name };
+        } catch (err) {
+          lastError = err;
+          const kind = err instanceof ProviderError ? err.kind : signal.aborted ? "transient" : "rejected";
+          this.logger.warn({ provider: name, connection: connection.name, attempt, kind, vendorCode: (err as ProviderError).vendorCode, timedOut: signal.aborted }, "send attempt failed");
+          if (kind === "bad_phone") throw toDeliveryError(err, name, this.logger);
+          if (kind === "rejected") break;
+          breaker.failure();
+          if (signal.aborted || !breaker.allow()) break;
+          const retryAfter = err instanceof ProviderError && err.retryAfter !== undefined ? err.retryAfter * 1000 : policy.backoffMs * 2 ** attempt;
+          const wait = Math.min(retryAfter, deadline - Date.now());
+          if (attempt < policy.retries && wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+      }
     }
+    throw toDeliveryError(lastError, "all", this.logger);
+  }
+
+  /** The breaker of one provider of one connection (vendor credentials differ per connection). */
+  breakerFor(connection: ConnectionConfig, name: string): CircuitBreaker {
+    const key = `${connection.name}\0${name}`;
+    let breaker = this.breakers.get(key);
+    if (!breaker) {
+      breaker = new CircuitBreaker(this.config.delivery.breaker.failures, this.config.delivery.breaker.coolDownMs);
+      this.breakers.set(key, breaker);
+    }
+    return breaker;
   }
 
   async close(): Promise<void> {

@@ -104,3 +104,29 @@ export function isSmsProvider(value: unknown): value is SmsProvider {
     typeof (value as SmsProvider).send === "function"
   );
 }
+
+/**
+ * Settles `work` as soon as `signal` aborts, with a transient {@link ProviderError}. For vendor SDKs
+ * that take no abort signal: the request may finish in the background, but the send returns on time.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const timedOut = () => new ProviderError("transient", "The provider did not answer in time", { cause: signal.reason });
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(timedOut());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(timedOut());
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
