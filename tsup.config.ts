@@ -9,6 +9,10 @@ export const entries = {
   fastify: "adapters/fastify/index.ts",
   standalone: "adapters/standalone/index.ts",
   "providers/console": "providers/console/index.ts",
+  "providers/twilio": "providers/twilio/index.ts",
+  "providers/vonage": "providers/vonage/index.ts",
+  "providers/sms-gateway": "providers/sms-gateway/index.ts",
+  testing: "core/testing/index.ts",
 };
 
 export default defineConfig([

@@ -12,6 +12,9 @@ export interface Delivery {
   provider: string;
 }
 
+/** How long past its attempt timeout a provider that ignores the abort signal is waited for. */
+const ABANDON_GRACE_MS = 100;
+
 /**
  * Resolves a connection's provider names to provider instances (built-ins are created per connection,
  * since vendor credentials live in connection options) and delivers messages through them.
@@ -78,9 +81,12 @@ export class ProviderRegistry {
       for (let attempt = 0; attempt <= policy.retries; attempt++) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw toDeliveryError(lastError, name, this.logger);
-        const signal = AbortSignal.timeout(Math.min(policy.attemptTimeoutMs, remaining));
+        const limit = Math.min(policy.attemptTimeoutMs, remaining);
+        const signal = AbortSignal.timeout(limit);
         try {
-          const result = await abortable(provider.send(message, { signal, options: connection.options, request }), signal);
+          // Providers see the signal at the limit and may fail with their own words (the gateway's
+          // "Timeout while calling the SMS gateway"); one that ignores it is abandoned a moment later.
+          const result = await abortable(provider.send(message, { signal, options: connection.options, request }), AbortSignal.timeout(limit + ABANDON_GRACE_MS));
           breaker.success();
           return { id: result.id, provider: provider.name };
         } catch (err) {

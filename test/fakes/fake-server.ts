@@ -61,9 +61,10 @@ export async function startFakeServer(
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault?.reset) return req.socket.destroy();
     if (fault?.hang) return void hanging.add(res);
-    const normal = respond(recorded);
-    const status = fault?.status ?? normal.status;
-    const body = fault?.body ?? (fault?.status ? { message: "fault", status: fault.status } : normal.body);
+    // A faulted request is answered by the fault alone: the vendor never accepted it.
+    const normal = fault?.status ? { status: fault.status, body: fault.body ?? { message: "fault", status: fault.status }, headers: {} } : respond(recorded);
+    const status = normal.status;
+    const body = normal.body;
     res.writeHead(status, { "content-type": "application/json", ...normal.headers, ...fault?.headers });
     res.end(typeof body === "string" ? body : JSON.stringify(body));
   });
