@@ -40,10 +40,10 @@ function options(f: Awaited<ReturnType<typeof fakes>>, extra: Record<string, unk
   };
 }
 
-async function instance(opts: Record<string, unknown>, extra: Record<string, unknown> = {}, logger?: ReturnType<typeof pino>) {
+async function instance(opts: Record<string, unknown>, extra: Record<string, unknown> = {}, logger?: import("../../../core/logger.js").Logger) {
   const tl = await createTestTextlock(
     { connections: [{ name: "sms", enabled_clients: [CLIENT], options: opts }], ...extra },
-    logger ? { logger } : {},
+    logger ? { logger } : undefined,
   );
   cleanup.push(() => tl.close());
   return tl;
