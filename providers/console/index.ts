@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from "node:fs/promises";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { randomId } from "../../core/otp/generate-code.js";
 import { defineSmsProvider, type SmsProvider } from "../../core/providers/sms-provider.js";
@@ -29,7 +29,15 @@ export interface OutboxEntry {
  */
 export function createConsoleProvider(options: ConsoleProviderOptions = {}): SmsProvider {
   const stream = options.stream === undefined ? process.stdout : options.stream;
-  let dirReady: Promise<unknown> | undefined;
+  // One append stream for the process: opening the file per message cost more than the rest of /start.
+  let outbox: WriteStream | undefined;
+  const open = () => {
+    if (!outbox && options.outboxFile) {
+      mkdirSync(dirname(options.outboxFile), { recursive: true });
+      outbox = createWriteStream(options.outboxFile, { flags: "a" });
+    }
+    return outbox;
+  };
   return defineSmsProvider({
     name: "console",
     channels: ["sms", "voice"],
@@ -46,12 +54,11 @@ export function createConsoleProvider(options: ConsoleProviderOptions = {}): Sms
         language: message.language,
       };
       stream?.write(`[textlock console ${message.channel}] to ${message.to}: ${message.body}\n`);
-      if (options.outboxFile) {
-        dirReady ??= mkdir(dirname(options.outboxFile), { recursive: true });
-        await dirReady;
-        await appendFile(options.outboxFile, `${JSON.stringify(entry)}\n`);
-      }
+      const file = open();
+      // Resolves once the line is handed to the kernel, so a reader of the file sees it.
+      if (file) await new Promise<void>((resolve, reject) => file.write(`${JSON.stringify(entry)}\n`, (err) => (err ? reject(err) : resolve())));
       return { id: entry.id };
     },
+    close: () => new Promise<void>((resolve) => (outbox ? outbox.end(() => resolve()) : resolve())),
   });
 }

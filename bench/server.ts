@@ -1,0 +1,35 @@
+// A benchmark server in its own process: `tsx bench/server.ts <adapter> <dataDir>`; prints its URL.
+// adapters: bare (node:http fixed JSON, the baseline), standalone, fastify, koa, express.
+import "reflect-metadata";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pino } from "pino";
+import { createTextlock } from "../core/create-textlock.js";
+import { serve } from "../test/helpers/adapters.js";
+
+const [adapter = "standalone", dataDir = ".textlock-bench", algorithm = "RS256"] = process.argv.slice(2);
+
+if (adapter === "bare") {
+  const body = JSON.stringify({ _id: "0123456789abcdef01234567", phone_number: "+14155550100", phone_verified: false, request_language: "en" });
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end(body);
+    });
+  }).listen(0, "127.0.0.1", () => console.log(`READY http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+} else {
+  const textlock = await createTextlock(
+    {
+      secret: "bench-secret-bench-secret-bench-secret-0",
+      dataDir,
+      users: { type: "sqlite" },
+      tokens: { algorithm: algorithm as "RS256" },
+      // Per-phone failure ceiling off so the wrong-code scenario measures the attempt path, not a 429.
+      connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { brute_force_protection: false } }],
+    },
+    { logger: pino({ level: "silent" }) },
+  );
+  const served = await serve(adapter as "standalone", textlock);
+  console.log(`READY ${served.url}`);
+}
