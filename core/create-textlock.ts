@@ -92,7 +92,7 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
   const otpStore = overrides.otpStore ?? (await createOtpStore(config, logger));
   const userStore = overrides.userStore ?? (await createUserStore(config, logger));
   const hooks = await createHookRunner(config, logger);
-  const providers = new ProviderRegistry(config, logger);
+  const providers = new ProviderRegistry(config, logger, hooks);
   const events = new TextlockEvents();
 
   const container = rootContainer.createChildContainer();

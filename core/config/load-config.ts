@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -44,6 +45,15 @@ export function validateConfig(input: TextlockConfigInput = {}, env: NodeJS.Proc
     need("sms_gateway", "gateway_url", o.gateway_url);
     if (env.NODE_ENV === "production" && names.includes("console")) {
       problems.push(`connections.${i}.options.provider: the console provider prints codes and is refused when NODE_ENV=production`);
+    }
+  });
+  for (const [trigger, file] of Object.entries(config.hooks.scripts)) {
+    if (file && !existsSync(file)) problems.push(`hooks.scripts.${trigger}: file ${file} does not exist`);
+  }
+  config.connections.forEach((connection, i) => {
+    const names = [connection.options.provider].flat();
+    if (names.includes("action") && !config.hooks.scripts["custom-phone-provider"] && !config.hooks.scripts["send-phone-message"]) {
+      problems.push(`connections.${i}.options.provider: "action" needs hooks.scripts["custom-phone-provider"] (or "send-phone-message")`);
     }
   });
   if (env.NODE_ENV === "production" && !config.secret) {

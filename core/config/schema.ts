@@ -207,6 +207,25 @@ export const configSchema = z
       })
       .prefault({})
       .describe("Token signing and lifetimes."),
+    hooks: z
+      .object({
+        scripts: z
+          .object({
+            "pre-user-registration": z.string().optional(),
+            "post-user-registration": z.string().optional(),
+            "post-login": z.string().optional(),
+            "custom-phone-provider": z.string().optional(),
+            "send-phone-message": z.string().optional(),
+          })
+          .prefault({})
+          .describe("Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`)."),
+        secrets: z.record(z.string(), z.string().max(4096)).default({}).describe("`event.secrets` of every script."),
+        timeoutMs: z.number().int().min(50).max(20_000).default(5_000).describe("Wall-clock limit of one script run, awaited work included (Auth0: 20 s)."),
+        memoryLimitMb: z.number().int().min(8).max(512).default(32).describe("Heap limit of a script's isolate."),
+        allowedHosts: z.array(z.string()).default([]).describe("`host:port` values a script's `fetch` may reach; nothing else is reachable."),
+      })
+      .prefault({})
+      .describe("Actions-style hooks run in an isolated-vm sandbox."),
     delivery: z
       .object({
         attemptTimeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe("Time one send attempt may take."),

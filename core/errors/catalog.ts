@@ -112,6 +112,12 @@ export const errorCatalog = {
   ERR_USER_BLOCKED: { status: 401, error: "unauthorized", description: "user is blocked" },
   ERR_ACCESS_DENIED: { status: 403, error: "access_denied", description: "Access denied", detail: true },
 
+  ERR_HOOK_FAILED: {
+    status: 400,
+    error: "extensibility_error",
+    description: "A hook failed, so the login could not be completed.",
+  },
+
   // --- generic request errors ---
   ERR_INVALID_REQUEST: { status: 400, error: "invalid_request", description: "Invalid request", detail: true },
   ERR_INVALID_BODY: { status: 400, error: "invalid_request", description: "The request body could not be parsed", detail: true },

@@ -1,4 +1,5 @@
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
 import type { SmsProvider } from "./sms-provider.js";
 
@@ -6,6 +7,8 @@ export interface ProviderFactoryContext {
   config: TextlockConfig;
   connection: ConnectionConfig;
   logger: Logger;
+  /** The instance's hook runner (the `action` provider runs its delivery script there). */
+  hooks: HookRunner;
 }
 
 export type ProviderFactory = (ctx: ProviderFactoryContext) => Promise<SmsProvider>;
@@ -53,6 +56,14 @@ export const builtinProviderFactories: Record<string, ProviderFactory> = {
       timeoutMs: config.delivery.attemptTimeoutMs,
     });
   },
+};
+
+// Registered here, after the others: the user-scripted provider of the hooks runtime.
+builtinProviderFactories.action = async ({ hooks }) => {
+  const { SandboxHookRunner } = await import("../hooks/sandbox-hook-runner.js");
+  if (!(hooks instanceof SandboxHookRunner)) throw new Error('provider "action" needs hooks.scripts["custom-phone-provider"]');
+  const { createActionProvider } = await import("../../providers/action/index.js");
+  return createActionProvider(hooks);
 };
 
 function required<T>(value: T | undefined | null, option: string, connection: string): T {

@@ -1,5 +1,6 @@
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
+import { type HookRunner, NO_HOOKS } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
 import { builtinProviderFactories, type ProviderFactoryContext } from "./builtin-providers.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
@@ -26,6 +27,7 @@ export class ProviderRegistry {
   constructor(
     private readonly config: TextlockConfig,
     private readonly logger: Logger,
+    private readonly hooks: HookRunner = NO_HOOKS,
   ) {}
 
   /** The provider names configured for a connection, in failover order. */
@@ -43,7 +45,7 @@ export class ProviderRegistry {
     if (!instance) {
       const factory = builtinProviderFactories[name];
       if (!factory) return Promise.reject(new TextlockError("ERR_PROVIDER_FAILED", { description: `Unknown provider ${name}` }));
-      const ctx: ProviderFactoryContext = { config: this.config, connection, logger: this.logger };
+      const ctx: ProviderFactoryContext = { config: this.config, connection, logger: this.logger, hooks: this.hooks };
       instance = factory(ctx);
       instance.catch(() => this.instances.delete(key));
       this.instances.set(key, instance);

@@ -1,0 +1,7 @@
+/** pre-user-registration: sign-ups only for North American numbers; new users start on the free plan. */
+exports.onExecutePreUserRegistration = async (event, api) => {
+  if (!event.user.phone_number.startsWith("+1")) {
+    return api.access.deny("country_not_allowed", "Sign-ups are open to North American numbers only.");
+  }
+  api.user.setAppMetadata("plan", "free");
+};
