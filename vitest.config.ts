@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     // isolated-vm (hook sandbox) needs this flag on Node >= 20.
     execArgv: ["--no-node-snapshot"],

@@ -8,23 +8,27 @@ import { SqliteUserStore } from "./users/sqlite-user-store.js";
 import type { UserStore } from "./users/user-store.js";
 
 /** The OtpStore selected by `config.store`. */
-export async function createOtpStore(config: TextlockConfig, _logger: Logger): Promise<OtpStore> {
+export async function createOtpStore(config: TextlockConfig, logger: Logger): Promise<OtpStore> {
   switch (config.store.type) {
     case "memory":
       return new MemoryOtpStore();
-    default:
-      throw new Error(`store type "${config.store.type}" is not available in this build`);
+    case "redis": {
+      const { RedisOtpStore } = await import("./otp/redis-otp-store.js");
+      return RedisOtpStore.connect(config.store, logger);
+    }
   }
 }
 
 /** The UserStore selected by `config.users`. */
-export async function createUserStore(config: TextlockConfig, _logger: Logger): Promise<UserStore> {
+export async function createUserStore(config: TextlockConfig, logger: Logger): Promise<UserStore> {
   switch (config.users.type) {
     case "memory":
       return new MemoryUserStore();
     case "sqlite":
       return new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db"));
-    default:
-      throw new Error(`users type "${config.users.type}" is not available in this build`);
+    case "postgres": {
+      const { PostgresUserStore } = await import("./users/postgres-user-store.js");
+      return PostgresUserStore.connect({ url: config.users.url }, logger);
+    }
   }
 }

@@ -1,0 +1,137 @@
+import KeyvRedis from "@keyv/redis";
+import { TextlockError } from "../errors/textlock-error.js";
+import type { Logger } from "../logger.js";
+import type { AttemptResult, OtpStore, PendingCode } from "./otp-store.js";
+
+export interface RedisOtpStoreOptions {
+  url: string;
+  namespace: string;
+  /** A command not answered within this time fails with 503 `temporarily_unavailable`. */
+  commandTimeoutMs: number;
+}
+
+// Each step is one Lua script, so it is atomic across every textlock process sharing the Redis.
+const ISSUE = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'codeId', ARGV[1], 'hash', ARGV[2], 'expiresAt', ARGV[3], 'attempts', 0, 'maxAttempts', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1`;
+// Count first, then hand the hash back for the constant-time comparison in Node.
+const ATTEMPT = `
+local h = redis.call('HMGET', KEYS[1], 'codeId', 'hash', 'expiresAt', 'maxAttempts')
+if not h[1] then return {'missing'} end
+if tonumber(h[3]) <= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) return {'expired'} end
+local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if a > tonumber(h[4]) then return {'exhausted'} end
+return {'ok', h[1], h[2], tostring(a), h[4]}`;
+const REMOVE_IF_CURRENT = `
+if redis.call('HGET', KEYS[1], 'codeId') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+const RECORD_FAILURE = `
+local r = redis.call('HMGET', KEYS[1], 'count', 'resetAt')
+local now = tonumber(ARGV[1])
+if (not r[1]) or tonumber(r[2]) <= now then
+  redis.call('HSET', KEYS[1], 'count', 1, 'resetAt', now + tonumber(ARGV[2]))
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return redis.call('HINCRBY', KEYS[1], 'count', 1)`;
+
+type RawClient = {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  hmGet(key: string, fields: string[]): Promise<Array<string | null>>;
+  del(key: string): Promise<number>;
+};
+
+/**
+ * Pending codes and failure counters in Redis, shared by every textlock process. Connections come
+ * from `@keyv/redis`; the atomic steps run as Lua scripts on its raw client. No offline queue and a
+ * command timeout: when Redis is down or stalled, calls fail within `commandTimeoutMs` with
+ * `ERR_STORE_UNAVAILABLE` (503) instead of hanging, and there is no fallback that would weaken the
+ * limits. The client reconnects on its own, so textlock recovers without a restart.
+ */
+export class RedisOtpStore implements OtpStore {
+  private constructor(
+    private readonly keyv: KeyvRedis<unknown>,
+    private readonly client: RawClient,
+    private readonly options: RedisOtpStoreOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  static async connect(options: RedisOtpStoreOptions, logger: Logger): Promise<RedisOtpStore> {
+    const keyv = new KeyvRedis(
+      {
+        url: options.url,
+        disableOfflineQueue: true,
+        commandOptions: { timeout: options.commandTimeoutMs },
+        socket: { connectTimeout: options.commandTimeoutMs * 2, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) },
+      } as never,
+      { namespace: options.namespace, throwOnConnectError: false, throwOnErrors: true, connectionTimeout: options.commandTimeoutMs * 2 },
+    );
+    keyv.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis error"));
+    const client = (await keyv.getClient()) as unknown as RawClient & { on?: (e: string, f: (err: Error) => void) => void };
+    client.on?.("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+    return new RedisOtpStore(keyv, client, options, logger);
+  }
+
+  private key(kind: "code" | "fail", key: string): string {
+    return `${this.options.namespace}:${kind}:${key}`;
+  }
+
+  /** Runs a command with the command timeout; any failure is a 503 for the caller. */
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        work(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("redis command timed out")), this.options.commandTimeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      this.logger.warn({ err: { message: (err as Error).message } }, "code store unavailable");
+      throw new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async issue(key: string, code: PendingCode): Promise<void> {
+    await this.call(() =>
+      this.client.eval(ISSUE, { keys: [this.key("code", key)], arguments: [code.codeId, code.hash, String(code.expiresAt), String(code.maxAttempts)] }),
+    );
+  }
+
+  async attempt(key: string, now: number): Promise<AttemptResult> {
+    const reply = (await this.call(() => this.client.eval(ATTEMPT, { keys: [this.key("code", key)], arguments: [String(now)] }))) as string[];
+    const [status, codeId, hash, attempts, maxAttempts] = reply;
+    if (status === "ok") return { status, codeId: codeId!, hash: hash!, attempts: Number(attempts), maxAttempts: Number(maxAttempts) };
+    if (status === "missing" || status === "expired" || status === "exhausted") return { status };
+    throw new TextlockError("ERR_STORE_UNAVAILABLE", { description: "unexpected reply from the code store" });
+  }
+
+  async consume(key: string, codeId: string): Promise<boolean> {
+    return Number(await this.call(() => this.client.eval(REMOVE_IF_CURRENT, { keys: [this.key("code", key)], arguments: [codeId] }))) === 1;
+  }
+
+  async discard(key: string, codeId: string): Promise<void> {
+    await this.consume(key, codeId);
+  }
+
+  async recordFailure(key: string, windowMs: number, now: number): Promise<number> {
+    return Number(await this.call(() => this.client.eval(RECORD_FAILURE, { keys: [this.key("fail", key)], arguments: [String(now), String(windowMs)] })));
+  }
+
+  async failureCount(key: string, now: number): Promise<number> {
+    const [count, resetAt] = await this.call(() => this.client.hmGet(this.key("fail", key), ["count", "resetAt"]));
+    return count && Number(resetAt) > now ? Number(count) : 0;
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    await this.call(() => this.client.del(this.key("fail", key)));
+  }
+
+  async close(): Promise<void> {
+    await this.keyv.disconnect().catch(() => {});
+  }
+}

@@ -1,0 +1,151 @@
+import pg from "pg";
+import { TextlockError } from "../errors/textlock-error.js";
+import type { Logger } from "../logger.js";
+import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
+import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
+
+/** Ordered schema migrations; each runs once, recorded in `textlock_migrations`. */
+const MIGRATIONS: Array<[id: string, sql: string]> = [
+  [
+    "001_users",
+    `CREATE TABLE IF NOT EXISTS textlock_users (
+       user_id      TEXT PRIMARY KEY,
+       connection   TEXT NOT NULL,
+       phone_number TEXT NOT NULL,
+       created_at   TIMESTAMPTZ NOT NULL,
+       profile      JSONB NOT NULL,
+       CONSTRAINT textlock_users_connection_phone UNIQUE (connection, phone_number)
+     );
+     CREATE INDEX IF NOT EXISTS textlock_users_created ON textlock_users (created_at, user_id);`,
+  ],
+];
+
+export interface PostgresUserStoreOptions {
+  url: string;
+  /** A query (or getting a connection) not done within this time fails with 503. */
+  timeoutMs?: number;
+}
+
+/**
+ * Users in PostgreSQL, shared by every textlock process. `(connection, phone_number)` is unique and
+ * `create` is `INSERT … ON CONFLICT DO NOTHING` followed by a re-read, so concurrent first logins in
+ * several processes converge on one user; a user is committed before `create` resolves (no token for a
+ * record a crash could lose). Unreachable or slow database: 503 `temporarily_unavailable`.
+ */
+export class PostgresUserStore implements UserStore {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly logger: Logger,
+  ) {}
+
+  static async connect(options: PostgresUserStoreOptions, logger: Logger): Promise<PostgresUserStore> {
+    const timeout = options.timeoutMs ?? 2_000;
+    const pool = new pg.Pool({ connectionString: options.url, max: 10, connectionTimeoutMillis: timeout, query_timeout: timeout, statement_timeout: timeout });
+    pool.on("error", (err) => logger.warn({ err: { message: err.message } }, "postgres connection error"));
+    const store = new PostgresUserStore(pool, logger);
+    await store.migrate();
+    return store;
+  }
+
+  /** Runs pending migrations under an advisory lock, so processes starting together do not race. */
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock(727274)");
+      await client.query("CREATE TABLE IF NOT EXISTS textlock_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      const done = new Set((await client.query<{ id: string }>("SELECT id FROM textlock_migrations")).rows.map((r) => r.id));
+      for (const [id, sql] of MIGRATIONS) {
+        if (done.has(id)) continue;
+        await client.query("BEGIN");
+        await client.query(sql);
+        await client.query("INSERT INTO textlock_migrations (id) VALUES ($1)", [id]);
+        await client.query("COMMIT");
+      }
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(727274)").catch(() => {});
+      client.release();
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
+  private unavailable(err: unknown): TextlockError {
+    if (err instanceof TextlockError) return err;
+    this.logger.warn({ err: { message: (err as Error).message } }, "user store unavailable");
+    return new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
+  }
+
+  async findByPhone(connection: string, phone: string): Promise<User | undefined> {
+    const { rows } = await this.query<{ profile: User }>("SELECT profile FROM textlock_users WHERE connection = $1 AND phone_number = $2", [connection, phone]);
+    return rows[0]?.profile;
+  }
+
+  async findById(userId: string): Promise<User | undefined> {
+    const { rows } = await this.query<{ profile: User }>("SELECT profile FROM textlock_users WHERE user_id = $1", [userId]);
+    return rows[0]?.profile;
+  }
+
+  async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
+    const candidate = newUserProfile(connection, phone, fields);
+    const inserted = await this.query<{ profile: User }>(
+      `INSERT INTO textlock_users (user_id, connection, phone_number, created_at, profile) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (connection, phone_number) DO NOTHING RETURNING profile`,
+      [candidate.user_id, connection, phone, candidate.created_at, candidate],
+    );
+    if (inserted.rows[0]) return { user: inserted.rows[0].profile, created: true };
+    const existing = await this.findByPhone(connection, phone);
+    if (!existing) throw new TextlockError("ERR_STORE_UNAVAILABLE", { description: "user vanished during creation" });
+    return { user: existing, created: false };
+  }
+
+  async recordLogin(userId: string, facts: { ip?: string; at: Date }): Promise<User> {
+    return this.change(userId, (u) => applyLogin(u, facts));
+  }
+
+  async update(userId: string, patch: UserPatch): Promise<User> {
+    return this.change(userId, (u) => applyPatch(u, patch));
+  }
+
+  async list(options: ListUsersOptions = {}): Promise<User[]> {
+    const { limit = 50, offset = 0, connection = null } = options;
+    const { rows } = await this.query<{ profile: User }>(
+      "SELECT profile FROM textlock_users WHERE ($1::text IS NULL OR connection = $1) ORDER BY created_at, user_id LIMIT $2 OFFSET $3",
+      [connection, Math.min(limit, 1000), offset],
+    );
+    return rows.map((r) => r.profile);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => {});
+  }
+
+  /** Read-modify-write under a row lock, so concurrent logins never lose an update. */
+  private async change(userId: string, update: (u: User) => User): Promise<User> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    try {
+      await client.query("BEGIN");
+      const { rows } = await client.query<{ profile: User }>("SELECT profile FROM textlock_users WHERE user_id = $1 FOR UPDATE", [userId]);
+      if (!rows[0]) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
+      const next = update(rows[0].profile);
+      await client.query("UPDATE textlock_users SET profile = $2 WHERE user_id = $1", [userId, next]);
+      await client.query("COMMIT");
+      return next;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw this.unavailable(err);
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { pino } from "pino";
+import { describe, expect, inject, it } from "vitest";
+import { TextlockError } from "../../core/errors/textlock-error.js";
+import { RedisOtpStore } from "../../core/otp/redis-otp-store.js";
+import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
+import { describeOtpStoreContract } from "../helpers/otp-store-contract.js";
+import { startRedis } from "../helpers/services.js";
+import { describeUserStoreContract } from "../helpers/user-store-contract.js";
+
+const logger = pino({ level: "silent" });
+const redisUrl = inject("redisUrl");
+const postgresUrl = inject("postgresUrl");
+let ns = 0;
+
+describe.skipIf(!redisUrl)("Redis OtpStore", () => {
+  describeOtpStoreContract("redis", () => RedisOtpStore.connect({ url: redisUrl!, namespace: `t${process.pid}-${++ns}`, commandTimeoutMs: 1_000 }, logger));
+
+  it("fails closed within the command timeout while Redis is down, then recovers without a restart", async () => {
+    const redis = await startRedis();
+    const store = await RedisOtpStore.connect({ url: redis.url, namespace: "fault", commandTimeoutMs: 300 }, logger);
+    try {
+      await store.issue("k", { codeId: "c1", hash: "aGFzaA", expiresAt: Date.now() + 60_000, maxAttempts: 3 });
+      await redis.stop();
+      for (let i = 0; i < 5; i++) {
+        const began = Date.now();
+        const err = await store.attempt("k", Date.now()).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(TextlockError);
+        expect((err as TextlockError).code).toBe("ERR_STORE_UNAVAILABLE");
+        expect(Date.now() - began).toBeLessThan(1_000);
+      }
+      const again = await startRedis(redis.port);
+      try {
+        await expect.poll(() => store.attempt("k", Date.now()).then((r) => r.status, () => "down"), { timeout: 10_000, interval: 100 }).toBe("missing");
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+});
+
+describe.skipIf(!postgresUrl)("PostgreSQL UserStore", () => {
+  describeUserStoreContract("postgres", () => PostgresUserStore.connect({ url: postgresUrl! }, logger));
+
+  it("migrates once when several processes start together", async () => {
+    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresUserStore.connect({ url: postgresUrl! }, logger)));
+    await Promise.all(stores.map((s) => s.close()));
+  });
+});
