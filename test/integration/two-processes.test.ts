@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pool } from "undici";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startRedis, type RunningService } from "../helpers/services.js";
+
+// Two textlock processes (the real command line, `textlock serve`) share one Redis and one PostgreSQL;
+// requests are spread over both, fired concurrently over pre-opened connections.
+const root = new URL("../..", import.meta.url).pathname;
+const tsx = join(root, "node_modules", ".bin", "tsx");
+const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
+const postgresUrl = inject("postgresUrl");
+
+interface Node {
+  url: string;
+  child: ChildProcess;
+  pool: Pool;
+}
+
+async function startNode(configFile: string): Promise<Node> {
+  const child = spawn(tsx, ["cli/index.ts", "serve", "--config", configFile, "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`textlock exited with ${code}`)));
+  });
+  return { url, child, pool: new Pool(url, { connections: 60, pipelining: 0 }) };
+}
+
+async function cluster(redisUrl: string, namespace: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), "textlock-2p-"));
+  const configFile = join(dataDir, "textlock.config.json");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      secret: "shared-secret-shared-secret-shared-0001",
+      dataDir,
+      store: { type: "redis", url: redisUrl, namespace, commandTimeoutMs: 500 },
+      users: { type: "postgres", url: postgresUrl },
+      otp: { failureCeiling: { max: 100, windowSeconds: 3600 } },
+      logging: { level: "error" },
+    }),
+  );
+  const nodes = await Promise.all([startNode(configFile), startNode(configFile)]);
+  const codeFor = (phone: string) => {
+    const lines = readFileSync(join(dataDir, "outbox.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    return lines.filter((m) => m.to === phone).at(-1).body.match(/\d{6}/)[0] as string;
+  };
+  const call = async (i: number, path: string, body: object) => {
+    const res = await nodes[i % 2]!.pool.request({ method: "POST", path, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: JSON.parse(text) as Record<string, string> };
+  };
+  const start = (i: number, phone: string) => call(i, "/passwordless/start", { client_id: "textlock-dev", connection: "sms", phone_number: phone });
+  const token = (i: number, phone: string, otp: string) => call(i, "/oauth/token", { grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid" });
+  const stop = async () => {
+    await Promise.all(nodes.map(async (n) => {
+      await n.pool.close();
+      n.child.kill("SIGTERM");
+    }));
+  };
+  return { nodes, codeFor, start, token, stop };
+}
+
+describe.skipIf(!postgresUrl)("two textlock processes on Redis and PostgreSQL", () => {
+  let redis: RunningService;
+  let c: Awaited<ReturnType<typeof cluster>>;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    c = await cluster(redis.url, `two-${process.pid}`);
+  }, 60_000);
+  afterAll(async () => {
+    await c?.stop();
+    await redis?.stop();
+  });
+
+  it("charges at most 3 of a burst of 100 concurrent wrong codes in total", async () => {
+    const phone = "+14155550201";
+    await c.start(0, phone);
+    const code = c.codeFor(phone);
+    const wrong = String((Number(code) + 1) % 1e6).padStart(6, "0");
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => c.token(i, phone, wrong)));
+    const charged = results.filter((r) => r.body.error_description === "Wrong phone number or verification code.");
+    expect(charged.length).toBeLessThanOrEqual(3);
+    expect(results.every((r) => r.status === 403)).toBe(true);
+    // The right code is dead now: the code is killed and the 100 failures also reached the per-phone ceiling.
+    const after = await c.token(0, phone, code);
+    expect(after.status).not.toBe(200);
+    expect(["You've reached the maximum number of attempts. Please try to login again.", "Your account has been blocked after multiple consecutive login attempts."]).toContain(after.body.error_description);
+  });
+
+  it("gives exactly one token for 50 concurrent correct codes", async () => {
+    const phone = "+14155550202";
+    await c.start(1, phone);
+    const code = c.codeFor(phone);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => c.token(i, phone, code)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status >= 500)).toHaveLength(0);
+  });
+
+  it("creates one user per phone across both processes, for logins through either", async () => {
+    const phone = "+14155550203";
+    const subs = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      await c.start(i, phone);
+      const res = await c.token(i + 1, phone, c.codeFor(phone));
+      expect(res.status).toBe(200);
+      subs.add(JSON.parse(Buffer.from(res.body.id_token!.split(".")[1]!, "base64url").toString()).sub);
+    }
+    expect(subs.size).toBe(1);
+  });
+
+  it("answers only 503 temporarily_unavailable while Redis is down, then recovers without a restart", async () => {
+    const phones = Array.from({ length: 20 }, (_, i) => `+141555503${String(i).padStart(2, "0")}`);
+    for (const [i, p] of phones.entries()) await c.start(i, p);
+    await redis.stop();
+    const during = await Promise.all(
+      phones.flatMap((p, i) => [c.start(i, p), c.token(i + 1, p, "123456")]),
+    );
+    for (const r of during) expect(r).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: expect.any(String) } });
+    redis = await startRedis(redis.port);
+    await expect.poll(async () => (await c.start(0, "+14155550399")).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    const phone = "+14155550398";
+    await c.start(1, phone);
+    expect((await c.token(0, phone, c.codeFor(phone))).status).toBe(200);
+  }, 40_000);
+});
