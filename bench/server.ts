@@ -25,6 +25,8 @@ if (adapter === "bare") {
       dataDir,
       users: { type: "sqlite" },
       tokens: { algorithm: algorithm as "RS256" },
+      // One load generator is one IP sending to many numbers: send limits would measure 429s.
+      protection: { enabled: false },
       // Per-phone failure ceiling off so the wrong-code scenario measures the attempt path, not a 429.
       connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { brute_force_protection: false } }],
     },

@@ -10,6 +10,7 @@ import { createHookRunner } from "./hooks/create-hook-runner.js";
 import { createLogger, type Logger } from "./logger.js";
 import { MessageRenderer } from "./messages/render-message.js";
 import type { OtpStore } from "./otp/otp-store.js";
+import { Protection } from "./protection/protection.js";
 import { ProviderRegistry } from "./providers/provider-registry.js";
 import { createOtpStore, createUserStore } from "./stores.js";
 import { MemoryRefreshTokenStore, type RefreshTokenStore, SqliteRefreshTokenStore } from "./tokens/refresh-token-store.js";
@@ -26,6 +27,7 @@ import {
   LOGGER,
   MESSAGE_RENDERER,
   OTP_STORE,
+  PROTECTION,
   PROVIDERS,
   SECRET,
   USER_STORE,
@@ -66,6 +68,8 @@ export interface Textlock {
   readonly container: DependencyContainer;
   /** Signing keys, JWKS, userinfo and token issuing. */
   readonly tokens: TokenService;
+  /** Refusal counters of the abuse protection (`metrics()`, `prometheus()`). */
+  readonly protection: Protection;
   /** Adds a grant type to `api.token` (used by the browser flow for `authorization_code`). */
   registerGrant(grantType: string, handler: GrantHandler): void;
   /** Stops timers and closes stores and providers. */
@@ -106,6 +110,9 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
   container.register(PROVIDERS, { useValue: providers });
   container.register(HOOKS, { useValue: hooks });
   container.register(CLOCK, { useValue: overrides.clock ?? Date.now });
+  // Counters live where the codes live: in Redis when the code store is Redis, else in memory.
+  const protection = new Protection(config, logger, (otpStore as { rawClient?: unknown }).rawClient);
+  container.register(PROTECTION, { useValue: protection });
   container.registerSingleton(Engine);
   const engine = container.resolve(Engine);
   const keys = await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys);
@@ -131,6 +138,7 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
       token,
     },
     tokens,
+    protection,
     registerGrant(grantType, handler) {
       grants.set(grantType, handler);
     },

@@ -5,6 +5,7 @@ import type { HookRunner } from "./hooks/hook-runner.js";
 import type { Logger } from "./logger.js";
 import type { MessageRenderer } from "./messages/render-message.js";
 import type { OtpStore } from "./otp/otp-store.js";
+import type { Protection } from "./protection/protection.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
 import type { UserStore } from "./users/user-store.js";
 
@@ -19,6 +20,7 @@ export const USER_STORE: InjectionToken<UserStore> = Symbol.for("textlock.user-s
 export const MESSAGE_RENDERER: InjectionToken<MessageRenderer> = Symbol.for("textlock.message-renderer");
 export const PROVIDERS: InjectionToken<ProviderRegistry> = Symbol.for("textlock.providers");
 export const HOOKS: InjectionToken<HookRunner> = Symbol.for("textlock.hooks");
+export const PROTECTION: InjectionToken<Protection> = Symbol.for("textlock.protection");
 /** `() => number` epoch ms; tests swap it to move time. */
 export const CLOCK: InjectionToken<Clock> = Symbol.for("textlock.clock");
 

@@ -207,6 +207,37 @@ export const configSchema = z
       })
       .prefault({})
       .describe("Token signing and lifetimes."),
+    protection: z
+      .object({
+        enabled: z.boolean().default(true).describe("Send limits on `/passwordless/start` (the phone policy below always applies)."),
+        perIp: z
+          .object({ points: z.number().int().min(1).default(50), seconds: z.number().int().min(1).default(3_600) })
+          .prefault({})
+          .describe("Starts per client IP (Auth0: 50 per hour)."),
+        perPhone: z
+          .object({ points: z.number().int().min(1).default(5), seconds: z.number().int().min(1).default(3_600) })
+          .prefault({})
+          .describe("Codes sent per phone number."),
+        resendCooldownSeconds: z.number().int().min(0).max(300).default(30).describe("Minimum time between two codes to one phone (0 = off)."),
+        perPrefix: z
+          .object({ points: z.number().int().min(1).default(10), seconds: z.number().int().min(1).default(3_600) })
+          .prefault({})
+          .describe("Codes per number prefix (the number without its last 4 digits): SMS pumping walks number ranges."),
+        dailySmsBudget: z.number().int().min(1).default(10_000).describe("Messages per day across all numbers: caps the cost of an attack."),
+        countries: z
+          .object({
+            allow: z.array(z.string().length(2)).default([]).describe("ISO country codes allowed (empty = all)."),
+            deny: z.array(z.string().length(2)).default([]).describe("ISO country codes refused."),
+          })
+          .prefault({})
+          .describe("Country policy (recommended in production: an allow list of the countries you serve)."),
+        refuseLineTypes: z
+          .array(z.enum(["PREMIUM_RATE", "SHARED_COST", "TOLL_FREE", "VOIP", "PAGER", "UAN", "VOICEMAIL", "PERSONAL_NUMBER", "FIXED_LINE"]))
+          .default(["PREMIUM_RATE", "SHARED_COST", "TOLL_FREE", "VOIP", "PAGER", "UAN", "VOICEMAIL"])
+          .describe("Line types refused (libphonenumber-js metadata)."),
+      })
+      .prefault({})
+      .describe("Abuse and SMS-pumping protection."),
     hooks: z
       .object({
         scripts: z

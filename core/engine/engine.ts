@@ -11,7 +11,8 @@ import { hashCode, hashesMatch } from "../otp/hash-code.js";
 import type { OtpStore } from "../otp/otp-store.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
-import { CLOCK, type Clock, CONFIG, EVENTS, HOOKS, LOGGER, MESSAGE_RENDERER, OTP_STORE, PROVIDERS, SECRET, USER_STORE } from "../di-tokens.js";
+import { CLOCK, type Clock, CONFIG, EVENTS, HOOKS, LOGGER, MESSAGE_RENDERER, OTP_STORE, PROTECTION, PROVIDERS, SECRET, USER_STORE } from "../di-tokens.js";
+import type { Protection, Reservation } from "../protection/protection.js";
 import type { User, UserStore } from "../users/user-store.js";
 import {
   authenticateClient,
@@ -43,6 +44,7 @@ export class Engine {
     @inject(EVENTS) private readonly events: TextlockEvents,
     @inject(LOGGER) private readonly logger: Logger,
     @inject(CLOCK) private readonly now: Clock,
+    @inject(PROTECTION) private readonly protection: Protection,
   ) {}
 
   /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
@@ -54,8 +56,10 @@ export class Engine {
     checkOtpGrant(client);
     const connection = resolveStartConnection(this.config, client, input.connection);
     const phone = requirePhone(input.phone_number);
+    this.protection.checkPhone(phone);
     const key = otpKey(connection, phone);
     await this.checkFailureCeiling(connection, key, client, phone);
+    const reservation = await this.protection.reserve({ ip: request.ip, phone, connection: connection.name });
     const language = resolveRequestLanguage(request.xRequestLanguage, request.acceptLanguage, connection.options.default_language);
 
     const code = generateCode(connection.options.totp.length);
@@ -68,7 +72,7 @@ export class Engine {
     });
 
     const message = this.composeMessage(client, connection, phone, code, language);
-    const deliver = () => this.deliver(connection, key, codeId, message, request);
+    const deliver = () => this.deliver(connection, key, codeId, message, request, reservation);
     if (connection.options.disable_signup) {
       // Sign-ups disabled: unknown and blocked numbers keep the (never sent) code above, so attempts,
       // answers and lockouts look the same as for real users; delivery runs after the response for
@@ -192,8 +196,15 @@ export class Engine {
     };
   }
 
-  /** Delivers; on failure the code is discarded, so a failed send never leaves a valid code. */
-  private async deliver(connection: ConnectionConfig, key: string, codeId: string, message: SmsMessage, request: RequestFacts): Promise<void> {
+  /** Delivers; on failure the code is discarded, so a failed send never leaves a valid code, and the quota is given back. */
+  private async deliver(
+    connection: ConnectionConfig,
+    key: string,
+    codeId: string,
+    message: SmsMessage,
+    request: RequestFacts,
+    reservation: Reservation,
+  ): Promise<void> {
     const facts = { ip: request.ip, userAgent: request.userAgent, language: message.language };
     try {
       const delivery = await this.providers.deliver(connection, message, facts);
@@ -206,6 +217,8 @@ export class Engine {
       });
     } catch (err) {
       await this.codes.discard(key, codeId);
+      // A message that never left does not use up the person's quota; a refused number does.
+      if (!(err instanceof TextlockError) || err.code !== "ERR_PROVIDER_BAD_PHONE") await reservation.refund();
       this.events.emit("delivery.failed", {
         connection: connection.name,
         client_id: message.client.client_id,

@@ -74,6 +74,11 @@ export class RedisOtpStore implements OtpStore {
     return new RedisOtpStore(keyv, client, options, logger);
   }
 
+  /** The node-redis client, shared with the Redis rate limiters. */
+  get rawClient(): unknown {
+    return this.client;
+  }
+
   private key(kind: "code" | "fail", key: string): string {
     return `${this.options.namespace}:${kind}:${key}`;
   }

@@ -44,6 +44,7 @@ async function cluster(redisUrl: string, namespace: string) {
       store: { type: "redis", url: redisUrl, namespace, commandTimeoutMs: 500 },
       users: { type: "postgres", url: postgresUrl },
       otp: { failureCeiling: { max: 100, windowSeconds: 3600 } },
+      protection: { enabled: false },
       logging: { level: "error" },
     }),
   );

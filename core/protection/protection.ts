@@ -1,0 +1,128 @@
+import parsePhoneNumber from "libphonenumber-js/max";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { TextlockConfig } from "../config/schema.js";
+import { TextlockError } from "../errors/textlock-error.js";
+import type { Logger } from "../logger.js";
+
+/** Why a request was refused; each has a counter in {@link Protection.metrics}. */
+export type RefusalReason = "ip_limit" | "phone_limit" | "resend_cooldown" | "prefix_velocity" | "daily_budget" | "country" | "line_type";
+
+interface Limit {
+  reason: RefusalReason;
+  limiter: RateLimiterAbstract;
+  key: (f: StartFacts) => string | undefined;
+}
+
+export interface StartFacts {
+  ip?: string;
+  phone: string;
+  connection: string;
+}
+
+/** What a start consumed, so a send that never left can be given back. */
+export interface Reservation {
+  refund(): Promise<void>;
+}
+
+/**
+ * Limits on `/passwordless/start` against abuse and SMS pumping: per-IP and per-phone send limits,
+ * a resend cooldown, a per-number-prefix velocity limit, a global daily SMS budget, and a phone policy
+ * (country allow/deny lists, refusal of premium-rate and other non-mobile line types). Counters live
+ * in Redis when the code store does (shared by every process, atomic), else in memory; never a
+ * fallback from one to the other. A refusal is `429 too_many_requests` with `Retry-After` and
+ * `x-ratelimit-*` headers (phone policy: `400 bad.phone_number`).
+ */
+export class Protection {
+  private readonly limits: Limit[];
+  private readonly refusals = new Map<RefusalReason, number>();
+
+  constructor(
+    private readonly config: TextlockConfig,
+    private readonly logger: Logger,
+    redisClient?: unknown,
+  ) {
+    const p = config.protection;
+    const make = (name: string, points: number, duration: number): RateLimiterAbstract =>
+      redisClient
+        ? new RateLimiterRedis({ storeClient: redisClient, useRedisPackage: true, keyPrefix: `${config.store.type === "redis" ? config.store.namespace : "textlock"}:rl:${name}`, points, duration })
+        : new RateLimiterMemory({ keyPrefix: name, points, duration });
+    const prefix = (phone: string) => phone.slice(0, Math.max(4, phone.length - 4));
+    const day = () => new Date().toISOString().slice(0, 10);
+    this.limits = [
+      { reason: "ip_limit", limiter: make("ip", p.perIp.points, p.perIp.seconds), key: (f) => f.ip },
+      { reason: "resend_cooldown", limiter: make("cooldown", 1, p.resendCooldownSeconds), key: (f) => (p.resendCooldownSeconds > 0 ? `${f.connection}:${f.phone}` : undefined) },
+      { reason: "phone_limit", limiter: make("phone", p.perPhone.points, p.perPhone.seconds), key: (f) => `${f.connection}:${f.phone}` },
+      { reason: "prefix_velocity", limiter: make("prefix", p.perPrefix.points, p.perPrefix.seconds), key: (f) => prefix(f.phone) },
+      { reason: "daily_budget", limiter: make("budget", p.dailySmsBudget, 86_400), key: () => `day:${day()}` },
+    ];
+  }
+
+  /** Refusal counts by reason (for metrics and alerts on SMS pumping). */
+  metrics(): Record<RefusalReason, number> {
+    const out = {} as Record<RefusalReason, number>;
+    for (const r of ["ip_limit", "phone_limit", "resend_cooldown", "prefix_velocity", "daily_budget", "country", "line_type"] as const) out[r] = this.refusals.get(r) ?? 0;
+    return out;
+  }
+
+  /** The same counters in Prometheus text format. */
+  prometheus(): string {
+    const lines = ["# HELP textlock_refusals_total Requests refused by protection, by reason.", "# TYPE textlock_refusals_total counter"];
+    for (const [reason, n] of Object.entries(this.metrics())) lines.push(`textlock_refusals_total{reason="${reason}"} ${n}`);
+    return `${lines.join("\n")}\n`;
+  }
+
+  /** Phone policy: country lists and line types (premium-rate, toll-free, VoIP… are refused by default). */
+  checkPhone(phone: string): void {
+    const { countries, refuseLineTypes } = this.config.protection;
+    const parsed = parsePhoneNumber(phone);
+    const country = parsed?.country;
+    if ((countries.allow.length && (!country || !countries.allow.includes(country))) || (country && countries.deny.includes(country))) {
+      this.refuse("country");
+      throw new TextlockError("ERR_PHONE_REFUSED", { description: "The phone number's country is not allowed" });
+    }
+    const type = parsed?.isValid() ? parsed.getType() : undefined;
+    if (type && (refuseLineTypes as readonly string[]).includes(type)) {
+      this.refuse("line_type");
+      throw new TextlockError("ERR_PHONE_REFUSED", { description: "This type of phone number is not supported" });
+    }
+  }
+
+  /** Consumes one send from every limit, or refuses with 429; a refused request consumes nothing. */
+  async reserve(facts: StartFacts): Promise<Reservation> {
+    if (!this.config.protection.enabled) return { refund: async () => {} };
+    const taken: Array<{ limiter: RateLimiterAbstract; key: string }> = [];
+    const giveBack = async () => {
+      await Promise.allSettled(taken.map(({ limiter, key }) => limiter.reward(key, 1)));
+    };
+    for (const limit of this.limits) {
+      const key = limit.key(facts);
+      if (!key) continue;
+      try {
+        await limit.limiter.consume(key, 1);
+        taken.push({ limiter: limit.limiter, key });
+      } catch (err) {
+        await giveBack();
+        if (!(err instanceof RateLimiterRes)) {
+          this.logger.warn({ err: { message: (err as Error)?.message } }, "rate limit store unavailable");
+          throw new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
+        }
+        this.refuse(limit.reason);
+        const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+        throw new TextlockError("ERR_RATE_LIMITED", {
+          headers: {
+            "retry-after": String(retryAfter),
+            "x-ratelimit-limit": String(limit.limiter.points),
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": String(Math.ceil((Date.now() + err.msBeforeNext) / 1000)),
+          },
+        });
+      }
+    }
+    return { refund: giveBack };
+  }
+
+  private refuse(reason: RefusalReason): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+    this.logger.info({ reason }, "request refused by protection");
+  }
+}
