@@ -1,9 +1,10 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { spawnServe } from "../helpers/serve-process.js";
 
 // Runs the command line from source through tsx, as `npm start` runs the built one.
 const root = new URL("../..", import.meta.url).pathname;
@@ -23,17 +24,8 @@ function configFile(dataDir: string, extra: object = {}): string {
 describe("textlock command line", () => {
   it("serve starts the standalone server on embedded defaults, and a login works against it", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
-    const child = spawn(tsx, ["cli/index.ts", "serve", "--config", configFile(dataDir), "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const { url, child } = await spawnServe(configFile(dataDir));
     children.push(child);
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (d) => {
-        out += d;
-        const m = out.match(/listening on (http:\/\/\S+)/);
-        if (m) resolve(m[1]!);
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
-    });
     const phone = "+14155550123";
     const start = await fetch(`${url}/passwordless/start`, {
       method: "POST",

@@ -1,15 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { spawnServe } from "../helpers/serve-process.js";
 import { startRedis, type RunningService } from "../helpers/services.js";
 
 // Two textlock processes (the real command line, `textlock serve`) share one Redis and one PostgreSQL;
 // requests are spread over both, fired concurrently over pre-opened connections.
-const root = new URL("../..", import.meta.url).pathname;
-const tsx = join(root, "node_modules", ".bin", "tsx");
 const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
 const postgresUrl = inject("postgresUrl");
 
@@ -20,16 +19,7 @@ interface Node {
 }
 
 async function startNode(configFile: string): Promise<Node> {
-  const child = spawn(tsx, ["cli/index.ts", "serve", "--config", configFile, "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`textlock exited with ${code}`)));
-  });
+  const { url, child } = await spawnServe(configFile);
   return { url, child, pool: new Pool(url, { connections: 60, pipelining: 0 }) };
 }
 

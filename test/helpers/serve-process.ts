@@ -1,0 +1,22 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+/** Starts `textlock serve --config <file> --port 0` from source in a child process; resolves with its URL. */
+export async function spawnServe(configFile: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(join(root, "node_modules", ".bin", "tsx"), ["cli/index.ts", "serve", "--config", configFile, "--port", "0"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`textlock serve exited with ${code}`)));
+  });
+  return { url, child };
+}
