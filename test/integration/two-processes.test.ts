@@ -1,4 +1,6 @@
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { pino } from "pino";
+import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,18 +110,57 @@ describe.skipIf(!postgresUrl)("two textlock processes on Redis and PostgreSQL", 
     expect(subs.size).toBe(1);
   });
 
+  it("20 concurrent first logins across both processes create exactly one user", async () => {
+    // Only one code is valid per phone, so the race is on the creation path: 20 concurrent creations of
+    // one phone from two other processes (each with its own connection pool) on the same database.
+    const phone = "+14155550204";
+    const script = `
+      import { pino } from "pino";
+      import { PostgresUserStore } from "./core/users/postgres-user-store.ts";
+      const store = await PostgresUserStore.connect({ url: process.env.PG_URL }, pino({ level: "silent" }));
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.create("sms", process.env.PHONE)));
+      console.log(JSON.stringify(results.map((r) => [r.user.user_id, r.created])));
+      await store.close();`;
+    const root = new URL("../..", import.meta.url).pathname;
+    const run = () =>
+      new Promise<Array<[string, boolean]>>((resolve, reject) => {
+        const child = spawn(join(root, "node_modules", ".bin", "tsx"), ["--input-type=module", "-e", script], { cwd: root, env: { ...process.env, PG_URL: postgresUrl, PHONE: phone } });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`exit ${code}`))));
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    const all = [...a, ...b];
+    expect(new Set(all.map(([id]) => id)).size).toBe(1);
+    expect(all.filter(([, created]) => created)).toHaveLength(1);
+  }, 30_000);
+
+  it("keeps a user whose login was acknowledged even if the process is killed right after", async () => {
+    const phone = "+14155550205";
+    await c.start(0, phone);
+    const res = await c.token(0, phone, c.codeFor(phone));
+    expect(res.status).toBe(200);
+    c.nodes[0]!.child.kill("SIGKILL");
+    const sub = JSON.parse(Buffer.from(res.body.id_token!.split(".")[1]!, "base64url").toString()).sub;
+    const store = await PostgresUserStore.connect({ url: postgresUrl! }, pino({ level: "silent" }));
+    try {
+      expect(await store.findById(sub)).toMatchObject({ phone_number: phone, logins_count: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("answers only 503 temporarily_unavailable while Redis is down, then recovers without a restart", async () => {
     const phones = Array.from({ length: 20 }, (_, i) => `+141555503${String(i).padStart(2, "0")}`);
-    for (const [i, p] of phones.entries()) await c.start(i, p);
+    // Node 0 was killed by the previous test; node 1 serves on.
+    for (const p of phones) await c.start(1, p);
     await redis.stop();
-    const during = await Promise.all(
-      phones.flatMap((p, i) => [c.start(i, p), c.token(i + 1, p, "123456")]),
-    );
+    const during = await Promise.all(phones.flatMap((p) => [c.start(1, p), c.token(1, p, "123456")]));
     for (const r of during) expect(r).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: expect.any(String) } });
     redis = await startRedis(redis.port);
-    await expect.poll(async () => (await c.start(0, "+14155550399")).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    await expect.poll(async () => (await c.start(1, "+14155550399")).status, { timeout: 15_000, interval: 200 }).toBe(200);
     const phone = "+14155550398";
     await c.start(1, phone);
-    expect((await c.token(0, phone, c.codeFor(phone))).status).toBe(200);
+    expect((await c.token(1, phone, c.codeFor(phone))).status).toBe(200);
   }, 40_000);
 });
