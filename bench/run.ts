@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { redisBinary, startRedis } from "../test/helpers/services.js";
 
 const run = promisify(execFile);
 const args = process.argv.slice(2);
@@ -29,12 +30,12 @@ interface LoadResult {
   total: number;
 }
 
-async function startServer(adapter: string, dataDir: string, algorithm = "RS256"): Promise<{ url: string; child: ChildProcess }> {
+async function startServer(adapter: string, dataDir: string, algorithm = "RS256", redisUrl?: string): Promise<{ url: string; child: ChildProcess }> {
   // The server's stdout (where the console provider prints each SMS) goes to a file, as it would to a
   // log collector; a pipe read by this process would make the runner part of the measurement.
   const logFile = join(dataDir, "server.out");
   const fd = openSync(logFile, "w");
-  const child = spawn(tsx, ["bench/server.ts", adapter, dataDir, algorithm], { cwd: root, stdio: ["ignore", fd, "inherit"] });
+  const child = spawn(tsx, ["bench/server.ts", adapter, dataDir, algorithm, ...(redisUrl ? [redisUrl] : [])], { cwd: root, stdio: ["ignore", fd, "inherit"] });
   closeSync(fd);
   const began = Date.now();
   let url: string | undefined;
@@ -60,9 +61,9 @@ async function load(spec: Record<string, unknown>): Promise<LoadResult> {
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadResult;
 }
 
-async function scenario(adapter: string, kind: "start" | "wrong" | "login", algorithm = "RS256"): Promise<LoadResult> {
+async function scenario(adapter: string, kind: "start" | "wrong" | "login", algorithm = "RS256", redisUrl?: string): Promise<LoadResult> {
   const dataDir = mkdtempSync(join(tmpdir(), "textlock-bench-"));
-  const server = await startServer(adapter, dataDir, algorithm);
+  const server = await startServer(adapter, dataDir, algorithm, redisUrl);
   try {
     return await load({ kind, url: server.url, seconds, connections: kind === "login" ? Math.min(connections, 20) : connections, outbox: join(dataDir, "outbox.jsonl") });
   } finally {
@@ -99,6 +100,22 @@ for (const alg of quick ? [] : ["ES256", "EdDSA"]) {
   console.error(`standalone logins with ${alg}`);
   algRows.push({ alg, login: await scenario("standalone", "login", alg) });
 }
+// The same scenarios with codes and counters in a real Redis (when redis-server is installed).
+let redisRow: { start: LoadResult; wrong: LoadResult; login: LoadResult; bytesPerCode: number } | undefined;
+if (redisBinary()) {
+  console.error("standalone on Redis");
+  const redis = await startRedis();
+  try {
+    redisRow = {
+      start: await scenario("standalone", "start", "RS256", redis.url),
+      wrong: await scenario("standalone", "wrong", "RS256", redis.url),
+      login: await scenario("standalone", "login", "RS256", redis.url),
+      bytesPerCode: Number((await json(["bench/redis-memory.ts", redis.url, String(quick ? 10_000 : 100_000)])).bytesPerCode),
+    };
+  } finally {
+    await redis.stop();
+  }
+}
 console.error("memory per pending code");
 const memCount = quick ? 100_000 : 1_000_000;
 const memory = await json(["bench/memory.ts", String(memCount)], ["--expose-gc", "--max-old-space-size=4096"]);
@@ -109,7 +126,7 @@ const targets = {
   loginVsSignatures: { value: standalone.login.rps / loginCeiling, target: 0.4 },
   bytesPerPendingCode: { value: Number(memory.bytesPerCode), target: 300 },
 };
-Object.assign(results, { bare, sign, loginCeiling, rows, algRows, memory, targets });
+Object.assign(results, { bare, sign, loginCeiling, rows, redisRow, algRows, memory, targets });
 mkdirSync(join(outDir, "results"), { recursive: true });
 writeFileSync(join(outDir, "results", quick ? "quick.json" : "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 
@@ -139,6 +156,16 @@ const lines = [
       `| ${r.adapter} | ${fmt(r.start.rps)} | ${pct(r.start.rps / bare.rps)} | ${r.start.p50} / ${r.start.p99} | ${fmt(r.wrong.rps)} | ${pct(r.wrong.rps / bare.rps)} | ${fmt(r.login.rps)} | ${pct(r.login.rps / loginCeiling)} | ${fmt(r.login.p50, 1)} / ${fmt(r.login.p99, 1)} |`,
   ),
   "",
+  "## Redis code store (standalone)",
+  "",
+  ...(redisRow
+    ? [
+        "| start-only req/s | vs bare | wrong codes req/s | vs bare | full logins/s | vs RS256 ceiling | bytes per pending code in Redis |",
+        "|---|---|---|---|---|---|---|",
+        `| ${fmt(redisRow.start.rps)} | ${pct(redisRow.start.rps / bare.rps)} | ${fmt(redisRow.wrong.rps)} | ${pct(redisRow.wrong.rps / bare.rps)} | ${fmt(redisRow.login.rps)} | ${pct(redisRow.login.rps / loginCeiling)} | ${fmt(redisRow.bytesPerCode)} |`,
+      ]
+    : ["redis-server was not installed on this machine; run again where it is."]),
+  "",
   "## Signing algorithms",
   "",
   "| algorithm | signatures/s | vs RS256 | full logins/s (standalone) | vs RS256 logins |",
@@ -153,7 +180,7 @@ const lines = [
   "",
   "- Start-only sends through the console provider, which appends each message to the outbox file; wrong codes spread over 1,000 pending codes with the per-phone failure ceiling off, so after 3 tries per code the requests take the dead-code path.",
   "- Full logins read each code from the outbox file as a person reads an SMS, then exchange it (scope `openid`): one user insert (SQLite, `synchronous=FULL`, an fsync per new user) and two signatures per login.",
-  "- The Redis store scenarios join this table when the Redis store lands (see the scale-out issue).",
+  "- The Redis rows run against a redis-server on loopback started by the runner (persistence off), sharing the 2 cores with the server and the load generator.",
   "",
   "## What bounds the figures (profiled with `node --cpu-prof` on the standalone server under load)",
   "",

@@ -7,7 +7,7 @@ import { pino } from "pino";
 import { createTextlock } from "../core/create-textlock.js";
 import { serve } from "../test/helpers/adapters.js";
 
-const [adapter = "standalone", dataDir = ".textlock-bench", algorithm = "RS256"] = process.argv.slice(2);
+const [adapter = "standalone", dataDir = ".textlock-bench", algorithm = "RS256", redisUrl] = process.argv.slice(2);
 
 if (adapter === "bare") {
   const body = JSON.stringify({ _id: "0123456789abcdef01234567", phone_number: "+14155550100", phone_verified: false, request_language: "en" });
@@ -24,6 +24,7 @@ if (adapter === "bare") {
       secret: "bench-secret-bench-secret-bench-secret-0",
       dataDir,
       users: { type: "sqlite" },
+      store: redisUrl ? { type: "redis", url: redisUrl, namespace: `bench${process.pid}` } : { type: "memory" },
       tokens: { algorithm: algorithm as "RS256" },
       // One load generator is one IP sending to many numbers: send limits would measure 429s.
       protection: { enabled: false },
