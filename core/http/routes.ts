@@ -1,15 +1,22 @@
 import { OTP_GRANT } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
-import type { Route } from "./handler.js";
+import type { Route, RouteContext } from "./handler.js";
 import { json } from "./response.js";
 
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 
-/** Remaps the code-failure errors of the legacy endpoints to their Auth0 wire errors. */
-async function legacy<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * A code exchange for the legacy endpoints: the passwordless OTP grant with `connection` as the realm
+ * and `openid` as the default scope; code failures become Auth0's legacy `invalid_user_password`.
+ */
+async function legacyLogin(ctx: RouteContext, b: Record<string, unknown>, username: unknown, otp: unknown) {
+  const creds = ctx.credentials(b);
   try {
-    return await run();
+    return await ctx.textlock.api.token(
+      { grant_type: OTP_GRANT, client_id: creds.client_id, client_secret: creds.client_secret, realm: b.connection, username, otp, scope: str(b.scope) ?? "openid" },
+      { ...ctx.facts, issuer: ctx.issuer },
+    );
   } catch (err) {
     if (err instanceof TextlockError && (err.code === "ERR_WRONG_CODE" || err.code === "ERR_MAX_ATTEMPTS")) {
       throw new TextlockError("ERR_LEGACY_WRONG_CODE", { description: err.message, cause: err });
@@ -89,21 +96,15 @@ export const builtinRoutes: Route[] = [
     method: "POST",
     path: "/oauth/ro",
     cors: true,
-    async handle(_req, { textlock, body, facts, issuer, credentials }) {
-      const b = body();
+    async handle(_req, ctx) {
+      const b = ctx.body();
       for (const name of ["client_id", "username", "password", "connection"] as const) {
         if (b[name] === undefined || b[name] === "") throw new TextlockError("ERR_INVALID_REQUEST", { description: `missing ${name} parameter` });
       }
       if (b.scope !== undefined && typeof b.scope !== "string") {
         throw new TextlockError("ERR_INVALID_REQUEST", { description: "scope parameter must be a string" });
       }
-      const creds = credentials(b);
-      const tokens = await legacy(() =>
-        textlock.api.token(
-          { grant_type: OTP_GRANT, client_id: creds.client_id, client_secret: creds.client_secret, realm: b.connection, username: b.username, otp: b.password, scope: str(b.scope) ?? "openid" },
-          { ...facts, issuer },
-        ),
-      );
+      const tokens = await legacyLogin(ctx, b, b.username, b.password);
       return json(200, { access_token: tokens.access_token, id_token: tokens.id_token, token_type: "Bearer", ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}) }, NO_STORE);
     },
   },
@@ -113,18 +114,9 @@ export const builtinRoutes: Route[] = [
     method: "POST",
     path: "/passwordless/verify",
     cors: true,
-    async handle(_req, { textlock, body, facts, issuer, credentials }) {
-      const b = body();
-      const creds = credentials(b);
-      const username = b.username ?? b.phone_number;
-      const otp = b.password ?? b.verification_code;
-      const tokens = await legacy(() =>
-        textlock.api.token(
-          { grant_type: OTP_GRANT, client_id: creds.client_id, client_secret: creds.client_secret, realm: b.connection, username, otp, scope: str(b.scope) ?? "openid" },
-          { ...facts, issuer },
-        ),
-      );
-      return json(200, tokens, NO_STORE);
+    async handle(_req, ctx) {
+      const b = ctx.body();
+      return json(200, await legacyLogin(ctx, b, b.username ?? b.phone_number, b.password ?? b.verification_code), NO_STORE);
     },
   },
 ];
