@@ -42,7 +42,7 @@ export class SandboxHookRunner implements HookRunner {
     for (const [trigger, file] of Object.entries(config.hooks.scripts) as Array<[Trigger, string | undefined]>) {
       if (file) this.sources.set(trigger, readFileSync(file, "utf8"));
     }
-    this.sandbox = new HookSandbox(config.hooks, logger);
+    this.sandbox = new HookSandbox({ ...config.hooks, redact: Object.values(config.hooks.secrets) }, logger);
   }
 
   has(trigger: Trigger): boolean {

@@ -3,6 +3,8 @@ import type { Logger } from "../logger.js";
 
 /** Limits of one script run. */
 export interface SandboxLimits {
+  /** Values replaced by `[redacted]` in anything the script logs (its configured secrets). */
+  redact?: readonly string[];
   /** Wall-clock limit for the whole run, awaited work included. */
   timeoutMs: number;
   /** Heap of the isolate, MB. */
@@ -86,7 +88,7 @@ export class HookSandbox {
       await jail.set("__methods", new ivm.ExternalCopy(apiMethods).copyInto());
       await jail.set(
         "__log",
-        new ivm.Reference((level: string, text: string) => this.logger.info({ hook, level }, `hook output: ${String(text).slice(0, MAX_LOG)}`)),
+        new ivm.Reference((level: string, text: string) => this.logger.info({ hook, level }, `hook output: ${this.redact(String(text)).slice(0, MAX_LOG)}`)),
       );
       // Failures come back as data: a rejected host promise would surface as an unhandled rejection.
       await jail.set(
@@ -112,13 +114,26 @@ ${source}
     } catch (err) {
       if (err instanceof HookScriptError) throw err;
       const message = (err as Error)?.message ?? String(err);
-      const reason = timedOut || /timed out/i.test(message) ? "timeout" : /memory limit|disposed/i.test(message) ? "memory" : message.includes("__missing_handler__") ? "missing_handler" : "threw";
-      this.logger.warn({ hook, reason, message: message.slice(0, MAX_LOG) }, "hook script failed");
+      // The heap limit is checked first: a memory bomb on a busy machine can also outlive the timer.
+      const reason = /memory limit/i.test(message)
+        ? "memory"
+        : timedOut || /timed out|disposed|abandoned/i.test(message)
+          ? "timeout"
+          : message.includes("__missing_handler__")
+            ? "missing_handler"
+            : "threw";
+      this.logger.warn({ hook, reason, message: this.redact(message).slice(0, MAX_LOG) }, "hook script failed");
       throw new HookScriptError(reason, message);
     } finally {
       clearTimeout(timer);
       if (!isolate.isDisposed) isolate.dispose();
     }
+  }
+
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.limits.redact ?? []) if (secret.length >= 4) out = out.split(secret).join("[redacted]");
+    return out;
   }
 
   /** The only network door of a script: allowed hosts only, bounded in time and size. */

@@ -131,6 +131,9 @@ describe("hostile scripts fail safely while other logins are served", () => {
     expect(log).toContain("hook output");
     // Each failed for its own reason: CPU/wall-clock limit, heap limit, or an exception (escape, throw, fetch).
     for (const reason of ["timeout", "memory", "threw"]) expect(log).toContain(`"reason":"${reason}"`);
+    // Secrets a script prints or throws are redacted from the log too.
+    expect(log).toContain("leak [redacted]");
+    expect(log).not.toContain("hook-secret-value");
     // No user was created for the hostile numbers, and the process is alive to say so.
     const users = tl.container.resolve<import("../../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store"));
     for (const p of bad) expect(await users.findByPhone("sms", p)).toBeUndefined();
