@@ -48,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
     const running = await startServer(textlock);
     process.stdout.write(`textlock listening on ${running.url}\n`);
     const stop = async () => {
+      // Closing a store whose server is gone can wait on reconnects: give shutdown 5 s, then exit anyway.
+      setTimeout(() => process.exit(0), 5_000).unref();
       await running.close();
       await textlock.close();
       process.exit(0);

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
 
 /** Starts `textlock serve --config <file> --port 0` from source in a child process; resolves with its URL. */
 export async function spawnServe(configFile: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(join(root, "node_modules", ".bin", "tsx"), ["cli/index.ts", "serve", "--config", configFile, "--port", "0"], {
+  // One process (node with tsx's loader, not the tsx wrapper), so signals reach the server itself.
+  const child = spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", "cli/index.ts", "serve", "--config", configFile, "--port", "0"], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -53,10 +53,17 @@ async function cluster(redisUrl: string, namespace: string) {
   const start = (i: number, phone: string) => call(i, "/passwordless/start", { client_id: "textlock-dev", connection: "sms", phone_number: phone });
   const token = (i: number, phone: string, otp: string) => call(i, "/oauth/token", { grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid" });
   const stop = async () => {
-    await Promise.all(nodes.map(async (n) => {
-      await n.pool.close();
-      n.child.kill("SIGTERM");
-    }));
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.pool.close();
+        if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+        const exited = new Promise((resolve) => n.child.once("exit", resolve));
+        n.child.kill("SIGTERM");
+        const timer = setTimeout(() => n.child.kill("SIGKILL"), 8_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
   };
   return { nodes, codeFor, start, token, stop };
 }
