@@ -30,6 +30,7 @@ import {
   PROTECTION,
   PROVIDERS,
   SECRET,
+  TOKENS,
   USER_STORE,
 } from "./di-tokens.js";
 import type { UserStore } from "./users/user-store.js";
@@ -120,6 +121,7 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
     overrides.refreshTokenStore ??
     (config.users.type === "sqlite" ? new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")) : new MemoryRefreshTokenStore());
   const tokens = new TokenService(config, keys, refreshTokens, userStore, overrides.clock ?? Date.now);
+  container.register(TOKENS, { useValue: tokens });
   const grants = new Map<string, GrantHandler>();
   const token = createTokenEndpoint(config, engine, tokens, grants);
 

@@ -7,6 +7,7 @@ import type { MessageRenderer } from "./messages/render-message.js";
 import type { OtpStore } from "./otp/otp-store.js";
 import type { Protection } from "./protection/protection.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
+import type { TokenService } from "./tokens/token-service.js";
 import type { UserStore } from "./users/user-store.js";
 
 /** Dependency-injection tokens. Every constructor parameter is `@inject(TOKEN)`; no emitted metadata is relied on. */
@@ -21,6 +22,8 @@ export const MESSAGE_RENDERER: InjectionToken<MessageRenderer> = Symbol.for("tex
 export const PROVIDERS: InjectionToken<ProviderRegistry> = Symbol.for("textlock.providers");
 export const HOOKS: InjectionToken<HookRunner> = Symbol.for("textlock.hooks");
 export const PROTECTION: InjectionToken<Protection> = Symbol.for("textlock.protection");
+/** Signing keys, JWKS, token issuing and `/userinfo`. */
+export const TOKENS: InjectionToken<TokenService> = Symbol.for("textlock.tokens");
 /** `() => number` epoch ms; tests swap it to move time. */
 export const CLOCK: InjectionToken<Clock> = Symbol.for("textlock.clock");
 

@@ -30,6 +30,12 @@ export type { UserStore, User, UserIdentity, UserPatch, NewUserFields, ListUsers
 export { MemoryUserStore } from "./users/memory-user-store.js";
 export { SqliteUserStore } from "./users/sqlite-user-store.js";
 export type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./engine/types.js";
+export { TokenService } from "./tokens/token-service.js";
+export type { TokenResponse, IssueOptions } from "./tokens/token-service.js";
+export { MemoryRefreshTokenStore, SqliteRefreshTokenStore } from "./tokens/refresh-token-store.js";
+export type { RefreshTokenStore, RefreshRecord } from "./tokens/refresh-token-store.js";
+export type { SigningAlgorithm } from "./tokens/signing-keys.js";
+export type { GrantHandler } from "./tokens/token-endpoint.js";
 export type { TextlockEventMap } from "./events/events.js";
 export { TextlockEvents } from "./events/events.js";
 export type { HookRunner, HookContext, PreUserRegistrationResult, PostLoginResult } from "./hooks/hook-runner.js";

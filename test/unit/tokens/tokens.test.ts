@@ -1,10 +1,11 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTextlock, type Textlock } from "../../../core/create-textlock.js";
+import { TOKENS } from "../../../core/di-tokens.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
 import { createTestTextlock, TEST_SECRET, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
@@ -89,6 +90,39 @@ describe("tokens", () => {
     expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(1);
   });
 
+  it("adds hook claims to the tokens but drops the restricted ones", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    await tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: PHONE });
+    const result = await tl.api.verify({ client_id: "textlock-dev", realm: "sms", username: PHONE, otp: tl.lastCode(PHONE), scope: "openid" });
+    result.claims = {
+      idToken: { "https://example.test/role": "admin", sub: "evil", iss: "https://evil.test/", aud: "evil", auth_time: 1 },
+      accessToken: { "https://example.test/plan": "pro", scope: "admin", exp: 9_999_999_999 },
+    };
+    const res = await tl.tokens.issueForLogin(result, { issuer: ISSUER });
+    const jwks = createLocalJWKSet(tl.tokens.jwks());
+    const { payload: id } = await jwtVerify(res.id_token!, jwks, { issuer: ISSUER, audience: "textlock-dev" });
+    expect(id).toMatchObject({ "https://example.test/role": "admin", sub: result.user.user_id });
+    expect(id.auth_time).not.toBe(1);
+    const { payload: access } = await jwtVerify(res.access_token, jwks, { issuer: ISSUER });
+    expect(access).toMatchObject({ "https://example.test/plan": "pro", scope: "openid" });
+    expect(access.exp! - access.iat!).toBe(86400);
+  });
+
+  it("/userinfo accepts the access token issued without an audience and refuses it once expired", async () => {
+    let now = Date.now();
+    const tl = await createTestTextlock({}, { clock: () => now });
+    open.push(tl);
+    const res = await login(tl, { scope: "openid phone" });
+    expect(tl.container.resolve(TOKENS)).toBe(tl.tokens);
+    const info = await tl.tokens.userinfo(res.access_token, ISSUER);
+    expect(info).toMatchObject({ sub: expect.stringMatching(/^sms\|/), phone_number: PHONE, phone_number_verified: true });
+    expect(info.name).toBeUndefined();
+    now += 86_401_000;
+    const expired = await tl.tokens.userinfo(res.access_token, ISSUER).catch((e) => toWireError(e));
+    expect(expired).toMatchObject({ status: 401, body: { error: "invalid_token" } });
+  });
+
   it("refuses unknown and missing grant types the Auth0 way", async () => {
     const tl = await createTestTextlock();
     open.push(tl);
@@ -128,11 +162,25 @@ describe("signing keys", () => {
     const old = tl.tokens.jwks().keys[0]!.kid;
     const { kid } = await tl.tokens.rotateKeys();
     expect(tl.tokens.jwks().keys.map((k) => k.kid)).toEqual([kid, old]);
+    expect(statSync(join(dataDir, "keys.json")).mode & 0o777).toBe(0o600);
     await tl.tokens.rotateKeys();
     expect(tl.tokens.jwks().keys).toHaveLength(2);
     const reopened = await make(dataDir);
     open.push(reopened);
     expect(reopened.tokens.jwks()).toEqual(tl.tokens.jwks());
+  });
+
+  it("a token signed before a rotation still verifies against the new JWKS", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    const before = await login(tl, { scope: "openid" });
+    const { kid } = await tl.tokens.rotateKeys();
+    const after = await login(tl, { scope: "openid" });
+    expect(decodeProtectedHeader(after.id_token!).kid).toBe(kid);
+    expect(decodeProtectedHeader(before.id_token!).kid).not.toBe(kid);
+    const jwks = createLocalJWKSet(tl.tokens.jwks());
+    await expect(jwtVerify(before.id_token!, jwks, { issuer: ISSUER })).resolves.toBeTruthy();
+    await expect(tl.tokens.userinfo(before.access_token, ISSUER)).resolves.toMatchObject({ sub: expect.any(String) });
   });
 
   it.each(["ES256", "EdDSA"] as const)("can sign with %s", async (algorithm) => {
