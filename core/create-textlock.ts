@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { join } from "node:path";
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
 import { validateConfig } from "./config/load-config.js";
 import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
@@ -17,7 +18,6 @@ import { MemoryRefreshTokenStore, type RefreshTokenStore, SqliteRefreshTokenStor
 import { SigningKeys } from "./tokens/signing-keys.js";
 import { createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
 import { type TokenResponse, TokenService } from "./tokens/token-service.js";
-import { join } from "node:path";
 import {
   CLOCK,
   type Clock,

@@ -37,7 +37,7 @@ export class SandboxHookRunner implements HookRunner {
 
   constructor(
     private readonly config: TextlockConfig,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     for (const [trigger, file] of Object.entries(config.hooks.scripts) as Array<[Trigger, string | undefined]>) {
       if (file) this.sources.set(trigger, readFileSync(file, "utf8"));
