@@ -1,6 +1,8 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
+import { createServer } from "node:net";
 import { startServer } from "../adapters/standalone/index.js";
+import { demoRoutes, withDemoClient } from "../core/browser/demo.js";
 import { readConfigFile } from "../core/config/load-config.js";
 import type { TextlockConfigInput } from "../core/config/schema.js";
 import { createTextlock } from "../core/create-textlock.js";
@@ -17,6 +19,7 @@ Options:
   --config <file>  Configuration file (.json, .yaml, .yml, .js, .mjs)
   --port <n>       Listen port (serve)
   --host <addr>    Listen address (serve)
+  --demo           Also serve a demo app at /demo that logs in through the hosted page (serve)
   --limit <n>      How many users to list (default 50)
   -h, --help       Show this help
 `;
@@ -30,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: "string" },
       host: { type: "string" },
       limit: { type: "string" },
+      demo: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -38,15 +42,22 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 1;
   }
-  const config: TextlockConfigInput = values.config ? await readConfigFile(values.config) : {};
+  let config: TextlockConfigInput = values.config ? await readConfigFile(values.config) : {};
   const server = { ...(config.server ?? {}) };
   if (values.port !== undefined) server.port = Number(values.port);
   if (values.host !== undefined) server.host = values.host;
+  const demo = command === "serve" && values.demo === true;
+  if (demo) {
+    // The demo client's callbacks name the port, so an "any free port" request is settled first.
+    if (!server.port) server.port = await freePort(server.host ?? "127.0.0.1");
+    config = withDemoClient(config, demoBaseUrls(config, server.host ?? "127.0.0.1", server.port ?? 3000));
+  }
   const textlock = await createTextlock({ ...config, server });
 
   if (command === "serve") {
-    const running = await startServer(textlock);
+    const running = await startServer(textlock, demo ? { routes: demoRoutes } : {});
     process.stdout.write(`textlock listening on ${running.url}\n`);
+    if (demo) process.stdout.write(`demo app: ${running.url.replace(/\/?$/, "/")}demo\n`);
     const stop = async () => {
       // Closing a store whose server is gone can wait on reconnects: give shutdown 5 s, then exit anyway.
       setTimeout(() => process.exit(0), 5_000).unref();
@@ -74,6 +85,24 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await textlock.close();
   }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Every base URL a browser may use for the demo: the issuer, and the listen address (plus localhost for loopback). */
+function demoBaseUrls(config: TextlockConfigInput, host: string, port: number): string[] {
+  const scheme = config.server?.https ? "https" : "http";
+  const hosts = new Set([host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host, "localhost", "127.0.0.1"]);
+  return [...(config.issuer ? [config.issuer] : []), ...[...hosts].map((h) => `${scheme}://${h.includes(":") ? `[${h}]` : h}:${port}/`)];
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,8 @@
 import "reflect-metadata";
 import { join } from "node:path";
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import { BrowserFlow } from "./browser/browser-flow.js";
+import { MemoryOneTimeStore, type OneTimeStore, RedisOneTimeStore } from "./browser/one-time-store.js";
 import { validateConfig } from "./config/load-config.js";
 import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
 import { resolveSecret } from "./config/secret.js";
@@ -69,6 +71,8 @@ export interface Textlock {
   readonly container: DependencyContainer;
   /** Signing keys, JWKS, userinfo and token issuing. */
   readonly tokens: TokenService;
+  /** The browser flow: `/authorize`, the hosted page, `/co/authenticate`, the authorization_code grant. */
+  readonly browser: BrowserFlow;
   /** Refusal counters of the abuse protection (`metrics()`, `prometheus()`). */
   readonly protection: Protection;
   /** Adds a grant type to `api.token` (used by the browser flow for `authorization_code`). */
@@ -124,6 +128,14 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
   container.register(TOKENS, { useValue: tokens });
   const grants = new Map<string, GrantHandler>();
   const token = createTokenEndpoint(config, engine, tokens, grants);
+  // Authorization codes and login tickets live next to the codes: in Redis when codes are in Redis.
+  const rawClient = (otpStore as { rawClient?: unknown }).rawClient;
+  const oneTime: OneTimeStore =
+    rawClient && config.store.type === "redis"
+      ? new RedisOneTimeStore(rawClient as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)
+      : new MemoryOneTimeStore(overrides.clock ?? Date.now);
+  const browser = new BrowserFlow(config, secret, engine, tokens, userStore, oneTime, overrides.clock ?? Date.now);
+  grants.set("authorization_code", (params, request) => browser.exchangeCode(params, request));
 
   const devDefaults = [
     generated ? `a generated secret in ${config.dataDir}/secret` : "",
@@ -140,6 +152,7 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
       token,
     },
     tokens,
+    browser,
     protection,
     registerGrant(grantType, handler) {
       grants.set(grantType, handler);

@@ -31,8 +31,10 @@ export const clientSchema = z
       .describe("How the client authenticates. Defaults to `client_secret_post` when a secret is set, else `none`."),
     grant_types: z
       .array(z.string())
-      .default([OTP_GRANT, "refresh_token", "authorization_code"])
-      .describe("Grants the client may use; must include the passwordless OTP grant to log in."),
+      .default([OTP_GRANT, "refresh_token", "authorization_code", "implicit"])
+      .describe(
+        "Grants the client may use; must include the passwordless OTP grant to log in. `/authorize` needs `authorization_code` (response_type `code`) or `implicit` (`token`, `id_token`).",
+      ),
     callbacks: z.array(url).default([]).describe("Allowed redirect URIs."),
     allowed_origins: z.array(url).default([]).describe("Origins allowed to call the API from a browser (CORS)."),
     web_origins: z.array(url).default([]).describe("Origins allowed for cross-origin authentication and web_message."),
@@ -53,6 +55,7 @@ export const clientSchema = z
         logo_url: url.optional(),
         primary_color: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
         page_background: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
+        text_color: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
       })
       .optional()
       .describe("Hosted login page branding for this client."),
@@ -296,6 +299,31 @@ export const configSchema = z
       })
       .prefault({})
       .describe("HTTP server settings."),
+    login: z
+      .object({
+        defaultCountry: z
+          .string()
+          .regex(/^[A-Z]{2}$/, "an ISO 3166 country code such as US")
+          .default("US")
+          .describe("Country preselected on the hosted page when the browser language names none; also the answer of `/user/geoloc/country`."),
+        resendAfterSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(300)
+          .default(30)
+          .describe("Countdown before the hosted page offers to resend a code (keep it at least `protection.resendCooldownSeconds`)."),
+        transactionSeconds: z.number().int().min(60).max(3_600).default(900).describe("How long one hosted-page login may take."),
+        grantSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(600)
+          .default(60)
+          .describe("Lifetime of an authorization code and of a login ticket (`/co/authenticate`); each is single use."),
+      })
+      .prefault({})
+      .describe("Hosted login page and browser flow (`/authorize`, `/co/authenticate`)."),
     logging: z
       .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .prefault({})

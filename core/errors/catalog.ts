@@ -118,6 +118,24 @@ export const errorCatalog = {
     description: "A hook failed, so the login could not be completed.",
   },
 
+  // --- browser flow (/authorize, /co/authenticate, authorization_code grant) ---
+  ERR_CO_NOT_ALLOWED: { status: 401, error: "unauthorized_client", description: "Cross origin login not allowed." },
+  ERR_CO_INVALID_BODY: {
+    status: 400,
+    error: "invalid_request",
+    description: "Invalid request body. All and only of client_id, credential_type, username, otp, realm are required.",
+  },
+  ERR_UNSUPPORTED_CREDENTIAL_TYPE: { status: 400, error: "unsupported_credential_type", description: "Unknown credential type parameter." },
+  ERR_UNKNOWN_REALM: { status: 400, error: "invalid_request", description: "Unknown realm.", detail: true },
+  ERR_CO_WRONG_CODE: { status: 403, error: "access_denied", description: "Wrong phone number or verification code.", detail: true },
+  ERR_CO_BLOCKED_USER: { status: 403, error: "blocked_user", description: "Blocked user" },
+  ERR_UNSUPPORTED_RESPONSE_TYPE: { status: 400, error: "unsupported_response_type", description: "Unsupported response type.", detail: true },
+  ERR_UNAUTHORIZED_CLIENT: { status: 403, error: "unauthorized_client", description: "The client is not allowed to do this.", detail: true },
+  ERR_LOGIN_REQUIRED: { status: 400, error: "login_required", description: "Login required" },
+  ERR_LOGIN_TICKET: { status: 403, error: "access_denied", description: "The login ticket is invalid, expired or was already used.", detail: true },
+  ERR_INVALID_AUTH_CODE: { status: 403, error: "invalid_grant", description: "Invalid authorization code" },
+  ERR_PKCE_FAILED: { status: 403, error: "invalid_grant", description: "Failed to verify code verifier" },
+
   // --- generic request errors ---
   ERR_INVALID_REQUEST: { status: 400, error: "invalid_request", description: "Invalid request", detail: true },
   ERR_INVALID_BODY: { status: 400, error: "invalid_request", description: "The request body could not be parsed", detail: true },

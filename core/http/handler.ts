@@ -5,6 +5,7 @@ import { basicCredentials, parseBody } from "./body.js";
 import { resolveClientIp } from "./client-ip.js";
 import { corsHeaders, originAllowed, originRefused, preflight } from "./cors.js";
 import { errorResponse } from "./response.js";
+import { browserRoutes } from "../browser/routes.js";
 import { builtinRoutes } from "./routes.js";
 import type { HttpRequest, HttpResponse } from "./types.js";
 
@@ -42,7 +43,7 @@ export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
  * Nothing thrown inside a route escapes: unknown errors become a 500 `server_error` without detail.
  */
 export function createHttpHandler(textlock: Textlock, options: HttpHandlerOptions = {}): HttpHandler {
-  const routes = [...(options.routes ?? []), ...builtinRoutes];
+  const routes = [...(options.routes ?? []), ...builtinRoutes, ...browserRoutes];
   const { config } = textlock;
   const limit = config.server.bodyLimitBytes;
 

@@ -63,11 +63,14 @@ export const builtinRoutes: Route[] = [
   {
     method: "GET",
     path: "/.well-known/jwks.json",
+    // Public keys: browser SDKs (auth0-js parseHash) fetch them cross-origin to check id_tokens.
+    cors: true,
     handle: (_req, { textlock }) => json(200, textlock.tokens.jwks(), { "cache-control": "public, max-age=300" }),
   },
   {
     method: "GET",
     path: "/.well-known/openid-configuration",
+    cors: true,
     handle: (_req, { textlock, issuer }) =>
       json(
         200,
@@ -78,8 +81,8 @@ export const builtinRoutes: Route[] = [
           userinfo_endpoint: `${issuer}userinfo`,
           jwks_uri: `${issuer}.well-known/jwks.json`,
           scopes_supported: ["openid", "profile", "phone", "offline_access"],
-          response_types_supported: ["code", "token", "id_token", "code token", "code id_token", "token id_token", "code token id_token"],
-          response_modes_supported: ["query", "fragment", "form_post"],
+          response_types_supported: ["code", "token", "id_token", "id_token token"],
+          response_modes_supported: ["query", "fragment", "form_post", "web_message"],
           grant_types_supported: [OTP_GRANT, "refresh_token", "authorization_code"],
           code_challenge_methods_supported: ["S256"],
           subject_types_supported: ["public"],

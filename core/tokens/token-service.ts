@@ -21,6 +21,8 @@ export interface IssueOptions {
   /** `https://{host}/`, with the trailing slash. */
   issuer: string;
   nonce?: string;
+  /** Add `at_hash` (the browser's implicit `id_token token` response, which auth0-js checks). */
+  atHash?: boolean;
 }
 
 /** Claims a hook may not set (Auth0's restricted list): they are dropped, the token is still issued. */
@@ -28,6 +30,12 @@ const RESTRICTED_CLAIMS = new Set([
   "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "nonce", "at_hash", "c_hash", "auth_time", "amr", "acr",
   "gty", "client_id", "cnf", "scope", "sid", "phone_number", "phone_number_verified", "name", "nickname", "picture", "updated_at",
 ]);
+
+/** OIDC `at_hash`: the left half of the token's hash, with the hash of the signing algorithm. */
+function leftHalfHash(token: string, alg: string): string {
+  const digest = createHash(alg === "EdDSA" ? "sha512" : "sha256").update(token).digest();
+  return digest.subarray(0, digest.length / 2).toString("base64url");
+}
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
@@ -126,6 +134,7 @@ export class TokenService {
         ...customClaims(o.idClaims),
         ...profileClaims(user, o.scope),
         ...(o.nonce ? { nonce: o.nonce } : {}),
+        ...(o.atHash ? { at_hash: leftHalfHash(access_token, key.alg) } : {}),
         auth_time: iat,
       })
         .setProtectedHeader(header)

@@ -1,0 +1,45 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+
+const root = new URL("../..", import.meta.url).pathname;
+/** Screenshots of every e2e step, kept as CI artifacts. */
+export const SCREENSHOT_DIR = join(root, "test-results", "e2e");
+
+/** Debian's chromium (installed by .ci/run), or `CHROMIUM_PATH`. Undefined when absent outside CI. */
+export function chromiumPath(): string | undefined {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  try {
+    return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the e2e suite can run; in CI a missing browser is a failure, not a skip. */
+export function browserAvailable(): boolean {
+  if (chromiumPath()) return true;
+  if (process.env.CI === "true") throw new Error("chromium is required in CI (bash .ci/run installs it)");
+  return false;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath()!,
+    headless: true,
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+/** A phone-sized context (the hosted page is mobile first) unless told otherwise. */
+export const MOBILE: BrowserContextOptions = { viewport: { width: 390, height: 780 }, deviceScaleFactor: 1, hasTouch: true, isMobile: true };
+
+/** Saves a full-page screenshot as test-results/e2e/<name>.png. */
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
