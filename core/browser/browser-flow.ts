@@ -277,7 +277,12 @@ export class BrowserFlow {
     if (!raw) throw new TextlockError("ERR_LOGIN_TICKET");
     const record = JSON.parse(raw) as TicketRecord;
     if (record.c !== request.client.client_id) throw new TextlockError("ERR_LOGIN_TICKET");
-    if (!verifier || !sameHash(sha256(verifier), record.v)) {
+    if (!verifier) {
+      throw new TextlockError("ERR_LOGIN_TICKET", {
+        description: "Cross-origin verification failed: the application's cross_origin_loc page had no verifier for this login (its storage is partitioned or blocked in this browser).",
+      });
+    }
+    if (!sameHash(sha256(verifier), record.v)) {
       throw new TextlockError("ERR_LOGIN_TICKET", { description: "Cross-origin verification failed: the verifier does not match this login ticket." });
     }
     return this.loginOf(record);

@@ -47,6 +47,8 @@ button.link{background:none;color:var(--primary);margin-top:8px;text-decoration:
 .notice{border-radius:8px;padding:12px;margin:0 0 16px;background:#e8f0fe;color:#174ea6}
 .code{letter-spacing:.3em;font-size:1.4rem;text-align:center}
 .inline{margin:0}
+dt{font-weight:600;margin-top:8px}dd{margin:0;overflow-wrap:anywhere}
+pre{overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f7f9;padding:12px;border-radius:8px;font-size:.8rem}
 `;
 
 /** A complete page with a strict Content-Security-Policy: inline code runs only with this page's nonce. */

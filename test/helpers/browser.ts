@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 
 const root = new URL("../..", import.meta.url).pathname;
 /** Screenshots of every e2e step, kept as CI artifacts. */
@@ -24,15 +24,14 @@ export function browserAvailable(): boolean {
   return false;
 }
 
+/** Flags for a headless Chromium that only talks to loopback (no updates, sync or background calls). */
+export const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+];
+
 export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath()!,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
-    ],
-  });
+  return chromium.launch({ executablePath: chromiumPath()!, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A phone-sized context (the hosted page is mobile first) unless told otherwise. */
@@ -42,4 +41,14 @@ export const MOBILE: BrowserContextOptions = { viewport: { width: 390, height: 7
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/**
+ * A persistent Chromium profile that accepts third-party cookies, as a default desktop profile does.
+ * (Fresh automation contexts are incognito-like and block them: blockedReasons "UserPreferences".)
+ */
+export async function launchAllowingThirdPartyCookies(profileDir: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  mkdirSync(join(profileDir, "Default"), { recursive: true });
+  writeFileSync(join(profileDir, "Default", "Preferences"), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
+  return chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath()!, headless: true, args: CHROMIUM_ARGS, ...options });
 }

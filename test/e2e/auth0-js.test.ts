@@ -1,0 +1,167 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
+import { OTP_GRANT } from "../../core/config/schema.js";
+import { browserAvailable, launchAllowingThirdPartyCookies, launchChromium, shot } from "../helpers/browser.js";
+import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { startAuth0JsApp } from "./fixtures/app-server.js";
+
+type App = Awaited<ReturnType<typeof startAuth0JsApp>>;
+
+// Unmodified auth0-js (the npm package's browser bundle) in a page on another origin, against textlock
+// over HTTPS on 127.0.0.1: passwordlessStart, passwordlessLogin (/co/authenticate, then a top-level
+// /authorize?login_ticket=…), and parseHash, which checks the id_token against textlock's JWKS, the
+// nonce and at_hash.
+describe.runIf(browserAvailable())("auth0-js passwordless from another origin (Chromium)", () => {
+  let dir: string;
+  let textlock: TestTextlock;
+  let server: RunningServer;
+  /** http://localhost:A — another site than textlock (https://127.0.0.1:B). */
+  let crossSite: App;
+  /** https://127.0.0.1:C — same site as textlock, another origin. */
+  let sameSite: App;
+  let browser: Browser;
+
+  const spa = (id: string, app: App) => ({
+    client_id: id,
+    name: "Acme SPA",
+    app_type: "spa" as const,
+    callbacks: [`${app.origin}/callback`],
+    allowed_origins: [app.origin],
+    web_origins: [app.origin],
+    cross_origin_authentication: true,
+    cross_origin_loc: `${app.origin}/co-verify`,
+    grant_types: [OTP_GRANT, "implicit"],
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "textlock-e2e-cert-"));
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+    ], { stdio: "ignore" });
+    const tls = { cert: readFileSync(join(dir, "cert.pem")), key: readFileSync(join(dir, "key.pem")) };
+    crossSite = await startAuth0JsApp({ clientId: "acme-spa" });
+    sameSite = await startAuth0JsApp({ clientId: "acme-spa-same-site", tls });
+    textlock = await createTestTextlock({
+      clients: [spa("acme-spa", crossSite), spa("acme-spa-same-site", sameSite)],
+      connections: [{ name: "sms", enabled_clients: ["acme-spa", "acme-spa-same-site"] }],
+      server: { https: { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") } },
+    });
+    server = await startServer(textlock, { host: "127.0.0.1", port: 0 });
+    for (const app of [crossSite, sameSite]) app.setDomain(`127.0.0.1:${server.port}`);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await textlock?.close();
+    await crossSite?.close();
+    await sameSite?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const status = (page: Page) => page.locator("#status").textContent();
+
+  async function sendCode(page: Page, phone: string) {
+    const before = textlock.messages(phone).length;
+    await page.getByLabel("Phone number").fill(phone);
+    await page.getByRole("button", { name: "Send code" }).click();
+    await expect.poll(() => status(page)).toBe("code sent");
+    await expect.poll(() => textlock.messages(phone).length).toBe(before + 1);
+    return textlock.lastCode(phone);
+  }
+
+  async function submitCode(page: Page, code: string) {
+    await page.getByLabel("Code").fill(code);
+    await page.getByRole("button", { name: "Log in" }).click();
+  }
+
+  async function expectLoggedIn(page: Page, app: App, phone: string) {
+    await page.waitForURL(`${app.origin}/callback#*`);
+    await expect.poll(() => status(page)).not.toBe("parsing");
+    expect(await status(page)).toBe("logged in");
+    const claims = JSON.parse((await page.locator("#claims").textContent())!);
+    expect(claims).toMatchObject({ phone_number: phone, iss: `https://127.0.0.1:${server.port}/` });
+    expect(claims.at_hash).toMatch(/^[\w-]{22}$/);
+    // The access token from the fragment works at /userinfo, called from the app's origin (CORS).
+    const profile = await page.evaluate(async (userinfo) => {
+      const token = (window as unknown as { RESULT: { accessToken: string } }).RESULT.accessToken;
+      return (await fetch(userinfo, { headers: { authorization: `Bearer ${token}` } })).json();
+    }, `https://127.0.0.1:${server.port}/userinfo`);
+    expect(profile).toMatchObject({ phone_number: phone, sub: claims.sub });
+  }
+
+  it("cross-site, third-party cookies allowed: wrong code, resend, newest code, tokens via the verifier cookie", async () => {
+    const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
+    const context = await launchAllowingThirdPartyCookies(profileDir, { ignoreHTTPSErrors: true, viewport: { width: 480, height: 720 } });
+    try {
+      const page = await context.newPage();
+      const verifyPages = crossSite.requests.filter((p) => p === "/co-verify").length;
+      await page.goto(`${crossSite.origin}/`);
+      const phone = "+14155550123";
+      const first = await sendCode(page, phone);
+      await shot(page, "auth0js-01-code-sent");
+
+      await submitCode(page, first === "000000" ? "111111" : "000000");
+      await expect.poll(() => status(page)).toBe("error: Wrong phone number or verification code.");
+      await shot(page, "auth0js-02-wrong-code");
+
+      const second = await sendCode(page, phone);
+      if (second !== first) {
+        // Only the newest code is valid.
+        await submitCode(page, first);
+        await expect.poll(() => status(page)).toBe("error: Wrong phone number or verification code.");
+      }
+      await submitCode(page, second);
+      await expectLoggedIn(page, crossSite, phone);
+      expect(crossSite.requests.filter((p) => p === "/co-verify").length).toBe(verifyPages);
+      await shot(page, "auth0js-03-logged-in");
+    } finally {
+      await context.close();
+      rmSync(profileDir, { recursive: true, force: true });
+    }
+  });
+
+  it("no verifier cookie reaches /authorize: the cross_origin_loc fallback page supplies the verifier", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 480, height: 720 } });
+    // Act as a browser that does not keep textlock's verifier cookie (Safari ITP and the like).
+    await context.route(`https://127.0.0.1:${server.port}/co/authenticate`, async (route) => {
+      const response = await route.fetch();
+      // route.fetch() stores the cookie in the context's jar: take it out again.
+      await context.clearCookies({ name: /^tl_co_/ });
+      const headers = { ...response.headers() };
+      delete headers["set-cookie"];
+      await route.fulfill({ response, headers });
+    });
+    const verifyPages = sameSite.requests.filter((p) => p === "/co-verify").length;
+    const page = await context.newPage();
+    await page.goto(`${sameSite.origin}/`);
+    const phone = "+14155550124";
+    await submitCode(page, await sendCode(page, phone));
+    await expectLoggedIn(page, sameSite, phone);
+    expect(sameSite.requests.filter((p) => p === "/co-verify").length).toBe(verifyPages + 1);
+    await shot(page, "auth0js-04-fallback-logged-in");
+    await context.close();
+  });
+
+  it("cross-site with third-party cookies and storage blocked: the callback gets a clear access_denied, no tokens", async () => {
+    // Chromium's incognito-like contexts block third-party cookies and partition the fallback iframe's
+    // storage, so neither way can prove the ticket belongs to this browser. textlock refuses, with reasons.
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 480, height: 720 } });
+    const page = await context.newPage();
+    await page.goto(`${crossSite.origin}/`);
+    const phone = "+14155550125";
+    await submitCode(page, await sendCode(page, phone));
+    await page.waitForURL(`${crossSite.origin}/callback#*`);
+    await expect.poll(() => status(page)).toMatch(/^error: access_denied Cross-origin verification failed/);
+    expect(page.url()).not.toContain("access_token");
+    await shot(page, "auth0js-05-third-party-blocked");
+    await context.close();
+  });
+});
