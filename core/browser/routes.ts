@@ -227,6 +227,8 @@ export const browserRoutes: Route[] = [
       const secure = isSecure(req, ctx.textlock.config);
       const binding = /^[\w-]{22,64}$/.test(cookies[BINDING_COOKIE] ?? "") ? cookies[BINDING_COOKIE]! : randomBytes(18).toString("base64url");
       const setCookie = binding === cookies[BINDING_COOKIE] ? [] : [cookie(BINDING_COOKIE, binding, { maxAge: ctx.textlock.config.login.transactionSeconds, sameSite: "Lax", secure })];
+      // The language chosen here stays with the transaction, whatever later requests say.
+      if (!request.params.ui_locales) request.params = { ...request.params, ui_locales: language };
       const p: PageContext = { request, language, t, binding, setCookie, ctx, req };
       try {
         if (request.login_ticket) return await redeemTicket(p, params);
