@@ -91,7 +91,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
     expect(claims.at_hash).toMatch(/^[\w-]{22}$/);
     // The access token from the fragment works at /userinfo, called from the app's origin (CORS).
     const profile = await page.evaluate(async (userinfo) => {
-      const token = (window as unknown as { RESULT: { accessToken: string } }).RESULT.accessToken;
+      const token = (globalThis as unknown as { RESULT: { accessToken: string } }).RESULT.accessToken;
       return (await fetch(userinfo, { headers: { authorization: `Bearer ${token}` } })).json();
     }, `https://127.0.0.1:${server.port}/userinfo`);
     expect(profile).toMatchObject({ phone_number: phone, sub: claims.sub });

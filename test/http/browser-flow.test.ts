@@ -159,8 +159,8 @@ describe.each(ADAPTERS)("browser flow through %s", (adapter) => {
       const second = await hostedLogin({ client_id: "spa", redirect_uri: CB, response_type: "code", scope: "openid profile phone offline_access", nonce: "n-2", code_challenge: challenge, code_challenge_method: "S256" }, p);
       const ok = await token({ grant_type: "authorization_code", client_id: "spa", code: redirectParams(second.res).code, redirect_uri: CB, code_verifier: verifier });
       expect(ok.status).toBe(200);
-      const tokens = await ok.json();
-      const jwks = createLocalJWKSet(await (await fetch(`${server.url}/.well-known/jwks.json`)).json());
+      const tokens = (await ok.json()) as { id_token: string; refresh_token?: string };
+      const jwks = createLocalJWKSet((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as Parameters<typeof createLocalJWKSet>[0]);
       const { payload } = await jwtVerify(tokens.id_token, jwks, { audience: "spa" });
       expect(payload).toMatchObject({ phone_number: p, nonce: "n-2", sub: expect.stringMatching(/^sms\|[0-9a-f]{24}$/) });
       expect(tokens.refresh_token).toBeUndefined(); // spa has no refresh_token grant here
@@ -271,7 +271,7 @@ describe.each(ADAPTERS)("browser flow through %s", (adapter) => {
       expect(res.status).toBe(200);
       expect(res.headers.get("access-control-allow-origin")).toBe(APP);
       expect(res.headers.get("access-control-allow-credentials")).toBe("true");
-      const { login_ticket, co_verifier, co_id } = await res.json();
+      const { login_ticket, co_verifier, co_id } = (await res.json()) as { login_ticket: string; co_verifier: string; co_id: string };
       const setCookie = res.headers.getSetCookie()[0]!;
       expect(setCookie).toBe(`tl_co_${co_id}=${co_verifier}; Path=/; Max-Age=60; HttpOnly; SameSite=None; Secure`);
 
@@ -285,7 +285,8 @@ describe.each(ADAPTERS)("browser flow through %s", (adapter) => {
 
     it("a ticket with a wrong verifier, for another client, or without any verifier is refused to the callback", async () => {
       const p = phone();
-      const first = await (await co(body(p, await codeFor(p)))).json();
+      type Ticket = { login_ticket: string; co_verifier: string; co_id: string };
+      const first = (await (await co(body(p, await codeFor(p)))).json()) as Ticket;
       const url = (ticket: string, client = "spa") => authorizeUrl({ client_id: client, redirect_uri: CB, response_type: "token id_token", nonce: "n", login_ticket: ticket });
       const wrong = await get(url(first.login_ticket), { cookie: `tl_co_${first.co_id}=not-the-verifier` });
       expect(redirectParams(wrong)).toMatchObject({ error: "access_denied", error_description: expect.stringContaining("verifier does not match") });
@@ -293,7 +294,7 @@ describe.each(ADAPTERS)("browser flow through %s", (adapter) => {
       const reused = await get(url(first.login_ticket), { cookie: `tl_co_${first.co_id}=${first.co_verifier}` });
       expect(redirectParams(reused).error).toBe("access_denied");
 
-      const second = await (await co(body(p, await codeFor(p)))).json();
+      const second = (await (await co(body(p, await codeFor(p)))).json()) as Ticket;
       const otherClient = await get(url(second.login_ticket, "closed"), { cookie: `tl_co_${second.co_id}=${second.co_verifier}` });
       expect(redirectParams(otherClient).error).toBe("access_denied");
       // spa has no cross_origin_loc: without the cookie there is no way to check the browser.
