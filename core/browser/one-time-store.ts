@@ -30,6 +30,17 @@ export class MemoryOneTimeStore implements OneTimeStore {
   }
 
   async peek(key: string): Promise<string | undefined> {
+    return this.live(key);
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    // Read and delete with no await between them: concurrent takers cannot both see the value.
+    const value = this.live(key);
+    this.entries.delete(key);
+    return value;
+  }
+
+  private live(key: string): string | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
@@ -37,12 +48,6 @@ export class MemoryOneTimeStore implements OneTimeStore {
       return undefined;
     }
     return entry.value;
-  }
-
-  async take(key: string): Promise<string | undefined> {
-    const value = await this.peek(key);
-    this.entries.delete(key);
-    return value;
   }
 
   private sweep(): void {
