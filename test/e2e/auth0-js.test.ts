@@ -30,7 +30,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
     client_id: id,
     name: "Acme SPA",
     app_type: "spa" as const,
-    callbacks: [`${app.origin}/callback`],
+    callbacks: [`${app.origin}/callback`, `${app.origin}/lock-callback`],
     allowed_origins: [app.origin],
     web_origins: [app.origin],
     cross_origin_authentication: true,
@@ -163,5 +163,49 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
     expect(page.url()).not.toContain("access_token");
     await shot(page, "auth0js-05-third-party-blocked");
     await context.close();
+  });
+
+  it("checkSession (web_message, prompt=none) answers login_required: textlock keeps no session", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`${crossSite.origin}/check-session`);
+    await expect.poll(() => status(page)).toBe("error: login_required Login required");
+    await context.close();
+  });
+
+  it("Lock Passwordless (auth0-lock, unmodified): client script, country lookup, code, tokens", async () => {
+    const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
+    const context = await launchAllowingThirdPartyCookies(profileDir, { ignoreHTTPSErrors: true, viewport: { width: 480, height: 800 } });
+    try {
+      const page = await context.newPage();
+      const seen: string[] = [];
+      page.on("request", (r) => seen.push(new URL(r.url()).pathname));
+      // Lock fetches its badge from Auth0's CDN: nothing leaves loopback in tests.
+      await context.route((url) => !["127.0.0.1", "localhost"].includes(url.hostname), (route) => route.abort());
+      await page.goto(`${crossSite.origin}/lock`);
+      const phoneInput = page.locator('input[name="phoneNumber"], input[type="tel"]').first();
+      await phoneInput.waitFor({ timeout: 10_000 });
+      expect(seen).toContain("/client/acme-spa.js");
+      expect(seen).toContain("/user/geoloc/country");
+      await shot(page, "lock-01-phone");
+      const phone = "+14155550126";
+      await phoneInput.fill("4155550126");
+      await page.locator("button.auth0-lock-submit").click();
+      const codeInput = page.locator('input[name="vcode"], input[autocomplete="one-time-code"]').first();
+      await codeInput.waitFor({ timeout: 10_000 });
+      await expect.poll(() => textlock.messages(phone).length).toBe(1);
+      await shot(page, "lock-02-code");
+      await codeInput.fill(textlock.lastCode(phone));
+      await page.locator("button.auth0-lock-submit").click();
+      await page.waitForURL(`${crossSite.origin}/lock-callback#*`);
+      await expect.poll(() => status(page)).toBe("logged in");
+      expect(JSON.parse((await page.locator("#claims").textContent())!)).toMatchObject({ phone_number: phone, aud: "acme-spa" });
+      // Lock asked for an SSO session first (checkSession: web_message, prompt=none) and went on without one.
+      expect(seen.filter((p) => p === "/authorize").length).toBeGreaterThanOrEqual(2);
+      await shot(page, "lock-03-logged-in");
+    } finally {
+      await context.close();
+      rmSync(profileDir, { recursive: true, force: true });
+    }
   });
 });
