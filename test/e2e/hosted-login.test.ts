@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserAvailable, launchChromium, MOBILE, shot } from "../helpers/browser.js";
+import { axeViolations, browserAvailable, launchChromium, MOBILE, shot } from "../helpers/browser.js";
 import { spawnServe } from "../helpers/serve-process.js";
 
 // A person's whole flow in real Chromium: `textlock serve --demo` (a child process, as a newcomer runs
@@ -66,6 +66,7 @@ describe.runIf(browserAvailable())("hosted login page with the demo app (Chromiu
     expect(await page.locator("html").getAttribute("lang")).toBe("en");
     // The country list is preselected from the browser language (en-US → US).
     expect(await page.getByLabel("Country").inputValue()).toBe("US");
+    expect(await axeViolations(page)).toEqual([]);
     await shot(page, "hosted-02-phone-entry");
 
     // A number that is not a phone number is refused on the page, in words, without leaving it.
@@ -91,6 +92,8 @@ describe.runIf(browserAvailable())("hosted login page with the demo app (Chromiu
     await page.getByRole("button", { name: "Log in" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("That code is not right");
     expect(await page.getByLabel("Verification code").getAttribute("aria-invalid")).toBe("true");
+    // The code step, with its error and the countdown, passes the WCAG 2.1 AA audit too.
+    expect(await axeViolations(page)).toEqual([]);
     await shot(page, "hosted-05-wrong-code");
 
     await expect.poll(() => page.locator("#resend").isEnabled(), { timeout: 5_000 }).toBe(true);

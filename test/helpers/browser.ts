@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 
@@ -51,4 +52,25 @@ export async function launchAllowingThirdPartyCookies(profileDir: string, option
   mkdirSync(join(profileDir, "Default"), { recursive: true });
   writeFileSync(join(profileDir, "Default", "Preferences"), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
   return chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath()!, headless: true, args: CHROMIUM_ARGS, ...options });
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown[] }>;
+}
+
+/**
+ * Runs the axe-core accessibility audit (WCAG 2.1 A and AA rules) in the page and returns its
+ * violations. axe is added through the DevTools protocol, so the page's CSP does not stop it.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE);
+  const result = (await page.evaluate(
+    'axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })',
+  )) as { violations: AxeViolation[] };
+  return result.violations;
 }
