@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
 import { OTP_GRANT } from "../../core/config/schema.js";
 import { browserAvailable, launchAllowingThirdPartyCookies, launchChromium, shot } from "../helpers/browser.js";
+import { selfSignedCert } from "../helpers/tls.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { startAuth0JsApp } from "./fixtures/app-server.js";
 
@@ -40,10 +40,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "textlock-e2e-cert-"));
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
+    selfSignedCert(dir);
     const tls = { cert: readFileSync(join(dir, "cert.pem")), key: readFileSync(join(dir, "key.pem")) };
     crossSite = await startAuth0JsApp({ clientId: "acme-spa" });
     sameSite = await startAuth0JsApp({ clientId: "acme-spa-same-site", tls });

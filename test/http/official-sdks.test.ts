@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../adapters/standalone/index.js";
 import { createTextlock, type Textlock } from "../../core/create-textlock.js";
+import { selfSignedCert } from "../helpers/tls.js";
 import { TEST_SECRET } from "../helpers/create-test-textlock.js";
 
 // The official SDKs, unmodified, against the standalone server over HTTPS on 127.0.0.1.
@@ -22,10 +23,7 @@ describe("official Auth0 SDKs over HTTPS", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "textlock-sdk-"));
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
+    selfSignedCert(dir);
     textlock = await createTextlock(
       {
         secret: TEST_SECRET,
