@@ -58,6 +58,8 @@ export interface Transaction {
   e: number;
   /** The E.164 number a code was sent to (code step). */
   ph?: string;
+  /** When that code was sent, epoch ms (for the resend countdown). */
+  t?: number;
 }
 
 interface LoginRecord {
@@ -218,8 +220,13 @@ export class BrowserFlow {
     }
   }
 
-  newTransaction(params: Record<string, string>, bindingCookie: string, phone?: string): string {
-    return this.sealTransaction({ q: params, b: sha256(bindingCookie), e: this.now() + this.config.login.transactionSeconds * 1000, ...(phone ? { ph: phone } : {}) });
+  newTransaction(params: Record<string, string>, bindingCookie: string, sent?: { phone: string; at: number }): string {
+    return this.sealTransaction({
+      q: params,
+      b: sha256(bindingCookie),
+      e: this.now() + this.config.login.transactionSeconds * 1000,
+      ...(sent ? { ph: sent.phone, t: sent.at } : {}),
+    });
   }
 
   // --- /co/authenticate and login tickets ---

@@ -147,7 +147,7 @@ function renderPhoneStep(p: PageContext, extra: { country?: string; phone?: stri
 
 function renderCodeStep(p: PageContext, phone: string, sentAt: number, extra: { error?: { text: string; status: number; headers: Record<string, string> }; notice?: string } = {}) {
   const { request, ctx } = p;
-  const sealed = ctx.textlock.browser.newTransaction(request.params, p.binding, `${phone}|${sentAt}`);
+  const sealed = ctx.textlock.browser.newTransaction(request.params, p.binding, { phone, at: sentAt });
   const waited = (Date.now() - sentAt) / 1000;
   return loginPage({
     language: p.language,
@@ -258,8 +258,8 @@ export const browserRoutes: Route[] = [
       }
       const p: PageContext = { request, language, t, binding: cookies[BINDING_COOKIE]!, setCookie: [], ctx, req };
       const facts = { ...ctx.facts, xRequestLanguage: ctx.facts.xRequestLanguage ?? request.ui_locales?.split(" ")[0] ?? language };
-      const [phone, sentAtText] = (tx.ph ?? "").split("|");
-      const sentAt = Number(sentAtText) || 0;
+      const phone = tx.ph;
+      const sentAt = tx.t ?? 0;
 
       if (body.action === "send") {
         const parsed = parsePhoneNumberFromString(body.phone ?? "", (body.country ?? "") as CountryCode);
