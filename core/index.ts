@@ -39,3 +39,5 @@ export type { GrantHandler } from "./tokens/token-endpoint.js";
 export type { TextlockEventMap } from "./events/events.js";
 export { TextlockEvents } from "./events/events.js";
 export type { HookRunner, HookContext, PreUserRegistrationResult, PostLoginResult } from "./hooks/hook-runner.js";
+export type { BrowserFlow, AuthorizeRequest, AuthorizeTarget, ResponseMode } from "./browser/browser-flow.js";
+export type { OneTimeStore } from "./browser/one-time-store.js";
