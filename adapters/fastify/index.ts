@@ -23,6 +23,7 @@ export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async
       headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])),
       body: Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined,
       ip: req.ip,
+      secure: req.protocol === "https",
     };
     const response = await handle(request);
     return reply.code(response.status).headers(response.headers).send(response.body);

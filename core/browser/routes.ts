@@ -38,10 +38,10 @@ function isSecure(req: HttpRequest, config: TextlockConfig): boolean {
   return req.secure === true || (config.server.trustProxy !== false && req.headers["x-forwarded-proto"] === "https");
 }
 
-/** The origin the browser sees textlock on: the configured issuer's, or scheme and Host of the request. */
-function ownOrigin(req: HttpRequest, config: TextlockConfig): string {
+/** The origin the browser sees textlock on: the configured issuer's, or the request's scheme and (forwarded) host. */
+function ownOrigin(req: HttpRequest, config: TextlockConfig, issuer: string): string {
   if (config.issuer) return new URL(config.issuer).origin;
-  return `${isSecure(req, config) ? "https" : "http"}://${req.headers.host ?? "localhost"}`;
+  return `${isSecure(req, config) ? "https" : "http"}://${new URL(issuer).host}`;
 }
 
 function cookie(name: string, value: string, o: { maxAge: number; sameSite: "Lax" | "None"; secure: boolean }): string {
@@ -197,7 +197,7 @@ async function redeemTicket(p: PageContext, params: Record<string, string>): Pro
       t: p.t,
       client: request.client,
       crossOriginLoc: request.client.cross_origin_loc,
-      ownOrigin: ownOrigin(req, ctx.textlock.config),
+      ownOrigin: ownOrigin(req, ctx.textlock.config, ctx.issuer),
       coId: ticket.co_id,
       action: "authorize",
       params: rest,
