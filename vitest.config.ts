@@ -12,6 +12,9 @@ export default defineConfig({
     execArgv: ["--no-node-snapshot"],
     maxWorkers: 2,
     testTimeout: 30_000,
+    // expect.poll waits for what a browser or a child process does; 1 s (the default) is short on a
+    // loaded 2-core CI machine.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 60_000,
     reporters: ["default", ["json", { outputFile: ".vitest-results.json" }]],
   },
