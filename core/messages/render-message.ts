@@ -1,6 +1,7 @@
 import { Liquid, type Template } from "liquidjs";
 import type { ConnectionConfig } from "../config/schema.js";
 import type { DeliveryChannel } from "../providers/sms-provider.js";
+import { TextlockConfigError } from "../errors/textlock-error.js";
 import { matchLanguage } from "./language.js";
 
 /** Variables a template may use (Auth0's names). */
@@ -39,9 +40,19 @@ export class MessageRenderer {
     });
   }
 
-  /** Checks a template at startup so a typo fails `createTextlock()`, not a login. */
+  /**
+   * Checks a template at startup so a typo fails `createTextlock()`, not a login: it must parse, and a
+   * sample rendering must show the code (a message without its code would be sent, paid for and useless).
+   */
   validate(source: string, syntax: "md_with_macros" | "liquid"): void {
-    if (syntax === "liquid") this.parse(source);
+    const sample: MessageVariables = { code: "93817264", phone_number: "+14155550100", application: { name: "app" }, request_language: "en" };
+    const output = this.renderSource(source, syntax, sample);
+    // Digits only, so templates that space the code out for voice ("9 3 8 …") pass too.
+    if (!output.replace(/\D/g, "").includes(sample.code)) {
+      throw new TextlockConfigError([
+        `template "${source.length > 60 ? `${source.slice(0, 57)}...` : source}" never shows the code: use ${syntax === "liquid" ? "{{ code }}" : "@@password@@"}`,
+      ]);
+    }
   }
 
   /** The template for a connection, channel and request language (per-language templates first). */
@@ -54,12 +65,16 @@ export class MessageRenderer {
   }
 
   render(connection: ConnectionConfig, channel: DeliveryChannel, vars: MessageVariables): string {
-    const source = this.templateFor(connection, channel, vars.request_language);
-    if (connection.options.syntax === "liquid") {
-      const context = { ...vars, password: vars.code };
-      return String(this.liquid.renderSync(this.parse(source), context)).trim();
+    return this.renderSource(this.templateFor(connection, channel, vars.request_language), connection.options.syntax, vars);
+  }
+
+  private renderSource(source: string, syntax: "md_with_macros" | "liquid", vars: MessageVariables): string {
+    const macros = (text: string) => text.replace(MACRO, (whole, name: string) => macroValue(name.toLowerCase(), vars) ?? whole);
+    if (syntax === "liquid") {
+      // Macros work in Liquid templates too, so the default template ("… @@password@@") suits both syntaxes.
+      return macros(String(this.liquid.renderSync(this.parse(source), { ...vars, password: vars.code })).trim());
     }
-    return source.replace(MACRO, (whole, name: string) => macroValue(name.toLowerCase(), vars) ?? whole);
+    return macros(source);
   }
 
   private parse(source: string): Template[] {

@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import express from "express";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { textlockExpress } from "../../adapters/express/index.js";
 import { OTP_GRANT } from "../../core/config/schema.js";
 import { serve, type Served } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
@@ -119,6 +122,39 @@ describe("hosted page with hooks, protection and templates", () => {
     } finally {
       await s.close();
       await hooked.close();
+    }
+  });
+
+  it("works mounted under a path prefix (Express app.use('/auth', …)): the page's forms are relative", async () => {
+    const app = express();
+    app.use("/auth", textlockExpress(tl));
+    const listener = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => listener.once("listening", resolve));
+    const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/auth`;
+    try {
+      const { verifier, challenge } = pkce();
+      const q = new URLSearchParams({ client_id: "spa", redirect_uri: CB, response_type: "code", code_challenge: challenge, code_challenge_method: "S256" });
+      const page = await fetch(`${base}/authorize?${q}`);
+      const html = await page.text();
+      expect(html).toContain('action="sms-login"');
+      const cookie = cookieOf(page);
+      // A browser resolves the relative action against /auth/authorize: /auth/sms-login.
+      const action = new URL("sms-login", `${base}/authorize`).toString();
+      expect(action).toBe(`${base}/sms-login`);
+      const post = (fields: Record<string, string>) =>
+        fetch(action, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie }, body: new URLSearchParams(fields).toString() });
+      const sent = await post({ tx: txOf(html), action: "send", country: "US", phone: "415 555 0166" });
+      const done = await post({ tx: txOf(await sent.text()), action: "verify", code: tl.lastCode("+14155550166") });
+      expect(done.status).toBe(302);
+      const code = new URL(done.headers.get("location")!).searchParams.get("code")!;
+      const res = await fetch(`${base}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ grant_type: "authorization_code", client_id: "spa", code, redirect_uri: CB, code_verifier: verifier }),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
     }
   });
 });

@@ -65,6 +65,20 @@ describe("MessageRenderer", () => {
     expect(() => r.validate("{{ code | nope }}", "liquid")).toThrow();
   });
 
+  it("keeps the default template (@@password@@) working when the connection says syntax liquid", () => {
+    const c = connection({ syntax: "liquid" });
+    expect(renderer().render(c, "sms", vars())).toBe("Your verification code is: 012345");
+  });
+
+  it("refuses at startup a template that never shows the code, in either syntax", () => {
+    const r = renderer();
+    expect(() => r.validate("Welcome to {{ application.name }}!", "liquid")).toThrow(/never shows the code: use \{\{ code \}\}/);
+    expect(() => r.validate("Your code is: @@pasword@@", "md_with_macros")).toThrow(/never shows the code: use @@password@@/);
+    // Spelled out for voice, digit by digit, is fine.
+    expect(() => r.validate(`Your code is {{ code | split: "" | join: ", " }}`, "liquid")).not.toThrow();
+    expect(() => r.validate(AUTH0_LIQUID, "liquid")).not.toThrow();
+  });
+
   it("treats request data as data, never as template source", () => {
     const c = connection({ syntax: "liquid", template: "{{ request_language }}" });
     expect(renderer().render(c, "sms", vars("{{ code }}"))).toBe("{{ code }}");
