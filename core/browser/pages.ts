@@ -256,6 +256,8 @@ export function crossOriginFallbackPage(o: {
   action: string;
   params: Record<string, string>;
   callbackOrigin: string;
+  /** The application's origin when the answer is a web_message: the page then runs in its iframe. */
+  embedderOrigin?: string;
 }): HttpResponse {
   const locOrigin = new URL(o.crossOriginLoc).origin;
   const inputs = Object.entries(o.params)
@@ -275,6 +277,6 @@ window.addEventListener("message",function(e){if(e.origin!==loc||e.source!==f.co
 if(e.data.type==="ready"){f.contentWindow.postMessage({type:"co_verifier_request",request:{id:id}},loc);}
 else if(e.data.type==="co_verifier_response"&&!done){done=true;document.getElementById("co_verifier").value=(e.data.response&&e.data.response.verifier)||"";document.getElementById("form").submit();}});
 setTimeout(function(){if(!done){done=true;document.getElementById("status").textContent=failed;}},10000);})();`,
-    csp: { "frame-src": locOrigin, "form-action": `'self' ${o.callbackOrigin}` },
+    csp: { "frame-src": locOrigin, "form-action": `'self' ${o.callbackOrigin}`, ...(o.embedderOrigin ? { "frame-ancestors": o.embedderOrigin } : {}) },
   });
 }

@@ -202,6 +202,7 @@ async function redeemTicket(p: PageContext, params: Record<string, string>): Pro
       action: "authorize",
       params: rest,
       callbackOrigin: originOf(request.redirect_uri) ?? "'self'",
+      ...(request.response_mode === "web_message" ? { embedderOrigin: originOf(request.redirect_uri)! } : {}),
     });
   }
   const login = await flow.redeemTicket(request, verifier);

@@ -76,7 +76,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
 
   async function submitCode(page: Page, code: string) {
     await page.getByLabel("Code").fill(code);
-    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("button", { name: "Log in", exact: true }).click();
   }
 
   async function expectLoggedIn(page: Page, app: App, phone: string) {
@@ -119,6 +119,26 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
       await expectLoggedIn(page, crossSite, phone);
       expect(crossSite.requests.filter((p) => p === "/co-verify").length).toBe(verifyPages);
       await shot(page, "auth0js-03-logged-in");
+    } finally {
+      await context.close();
+      rmSync(profileDir, { recursive: true, force: true });
+    }
+  });
+
+  it("popup mode (passwordlessLogin with popup: true): /authorize answers by web_message in a hidden iframe", async () => {
+    const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
+    const context = await launchAllowingThirdPartyCookies(profileDir, { ignoreHTTPSErrors: true, viewport: { width: 480, height: 720 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${crossSite.origin}/`);
+      const phone = "+14155550127";
+      await page.getByLabel("Code").fill(await sendCode(page, phone));
+      await page.getByRole("button", { name: "Log in without leaving the page" }).click();
+      await expect.poll(() => status(page)).toBe("logged in without leaving");
+      expect(page.url()).toBe(`${crossSite.origin}/`);
+      // auth0-js camel-cases the callback's result in this mode (phone_number → phoneNumber, at_hash → atHash).
+      expect(JSON.parse((await page.locator("#claims").textContent())!)).toMatchObject({ phoneNumber: phone, aud: "acme-spa", atHash: expect.any(String) });
+      await shot(page, "auth0js-06-web-message");
     } finally {
       await context.close();
       rmSync(profileDir, { recursive: true, force: true });
