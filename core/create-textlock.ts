@@ -115,8 +115,10 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
   container.register(PROVIDERS, { useValue: providers });
   container.register(HOOKS, { useValue: hooks });
   container.register(CLOCK, { useValue: overrides.clock ?? Date.now });
-  // Counters live where the codes live: in Redis when the code store is Redis, else in memory.
-  const protection = new Protection(config, logger, (otpStore as { rawClient?: unknown }).rawClient);
+  // Counters, authorization codes and login tickets live where the codes live: in Redis when the code
+  // store is Redis, else in memory.
+  const rawClient = (otpStore as { rawClient?: unknown }).rawClient;
+  const protection = new Protection(config, logger, rawClient);
   container.register(PROTECTION, { useValue: protection });
   container.registerSingleton(Engine);
   const engine = container.resolve(Engine);
@@ -128,8 +130,6 @@ export async function createTextlock(input: TextlockConfigInput = {}, overrides:
   container.register(TOKENS, { useValue: tokens });
   const grants = new Map<string, GrantHandler>();
   const token = createTokenEndpoint(config, engine, tokens, grants);
-  // Authorization codes and login tickets live next to the codes: in Redis when codes are in Redis.
-  const rawClient = (otpStore as { rawClient?: unknown }).rawClient;
   const oneTime: OneTimeStore =
     rawClient && config.store.type === "redis"
       ? new RedisOneTimeStore(rawClient as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)

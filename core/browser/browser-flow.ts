@@ -1,9 +1,10 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { type ClientConfig, type ConnectionConfig, OTP_GRANT, type TextlockConfig } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
-import { authenticateClient, requireParam, resolveClient } from "../engine/steps.js";
+import { authenticateClient, requireParam, resolveClient, secretsEqual } from "../engine/steps.js";
 import type { RequestFacts, VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
+import { originOf } from "../http/cors.js";
 import type { TokenResponse, TokenService } from "../tokens/token-service.js";
 import type { User, UserStore } from "../users/user-store.js";
 import type { OneTimeStore } from "./one-time-store.js";
@@ -83,12 +84,6 @@ interface CodeRecord extends LoginRecord {
 const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
 const random = (bytes: number) => randomBytes(bytes).toString("base64url");
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
-
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(sha256(a));
-  const y = Buffer.from(sha256(b));
-  return timingSafeEqual(x, y);
-}
 
 /**
  * The browser side of textlock: `/authorize` (the hosted page and login-ticket redemption), the
@@ -210,10 +205,10 @@ export class BrowserFlow {
     if (typeof sealed !== "string" || !bindingCookie) return undefined;
     const [payload = "", mac = ""] = sealed.split(".");
     const expected = createHmac("sha256", this.txKey).update(payload).digest("base64url");
-    if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) return undefined;
+    if (!secretsEqual(mac, expected)) return undefined;
     try {
       const tx = JSON.parse(Buffer.from(payload, "base64url").toString()) as Transaction;
-      if (tx.e <= this.now() || !sameHash(tx.b, sha256(bindingCookie))) return undefined;
+      if (tx.e <= this.now() || !secretsEqual(tx.b, sha256(bindingCookie))) return undefined;
       return tx;
     } catch {
       return undefined;
@@ -243,7 +238,7 @@ export class BrowserFlow {
     }
     const client = resolveClient(this.config, body.client_id);
     if (!client.cross_origin_authentication) throw new TextlockError("ERR_CO_NOT_ALLOWED");
-    if (body.credential_type !== "http://auth0.com/oauth/grant-type/passwordless/otp") throw new TextlockError("ERR_UNSUPPORTED_CREDENTIAL_TYPE");
+    if (body.credential_type !== OTP_GRANT) throw new TextlockError("ERR_UNSUPPORTED_CREDENTIAL_TYPE");
     const realm = body.realm as string;
     if (!this.config.connections.some((c) => c.name === realm && c.enabled_clients.includes(client.client_id))) {
       throw new TextlockError("ERR_UNKNOWN_REALM", { description: `Unknown realm ${realm}.` });
@@ -289,7 +284,7 @@ export class BrowserFlow {
         description: "Cross-origin verification failed: the application's cross_origin_loc page had no verifier for this login (its storage is partitioned or blocked in this browser).",
       });
     }
-    if (!sameHash(sha256(verifier), record.v)) {
+    if (!secretsEqual(sha256(verifier), record.v)) {
       throw new TextlockError("ERR_LOGIN_TICKET", { description: "Cross-origin verification failed: the verifier does not match this login ticket." });
     }
     return this.loginOf(record);
@@ -363,7 +358,7 @@ export class BrowserFlow {
     }
     if (record.cc) {
       const verifier = str(params.code_verifier);
-      if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || !sameHash(sha256(verifier), record.cc)) throw new TextlockError("ERR_PKCE_FAILED");
+      if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || !secretsEqual(sha256(verifier), record.cc)) throw new TextlockError("ERR_PKCE_FAILED");
     } else if (client.token_endpoint_auth_method === "none") {
       throw new TextlockError("ERR_PKCE_FAILED");
     }
@@ -372,14 +367,5 @@ export class BrowserFlow {
       { ...login, created: false, client, scope: record.s, ...(record.a ? { audience: record.a } : {}) },
       { issuer: request.issuer, ...(record.no ? { nonce: record.no } : {}) },
     );
-  }
-}
-
-export function originOf(url: string): string | undefined {
-  try {
-    const origin = new URL(url).origin;
-    return origin === "null" ? undefined : origin;
-  } catch {
-    return undefined;
   }
 }

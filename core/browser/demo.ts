@@ -1,4 +1,4 @@
-import type { TextlockConfigInput } from "../config/schema.js";
+import { DEFAULT_CLIENTS, DEFAULT_CONNECTIONS, type TextlockConfigInput } from "../config/schema.js";
 import type { Route } from "../http/handler.js";
 import { page } from "./pages.js";
 
@@ -10,9 +10,9 @@ export const DEMO_CLIENT_ID = "textlock-demo";
  */
 export function withDemoClient(config: TextlockConfigInput, baseUrls: string[]): TextlockConfigInput {
   const callbacks = [...new Set(baseUrls.map((u) => new URL("demo/callback", u.endsWith("/") ? u : `${u}/`).toString()))];
-  const clients = [...(config.clients ?? [{ client_id: "textlock-dev", name: "textlock dev app" }])];
+  const clients = [...(config.clients ?? DEFAULT_CLIENTS)];
   clients.push({ client_id: DEMO_CLIENT_ID, name: "textlock demo", app_type: "spa", token_endpoint_auth_method: "none", callbacks });
-  const connections = (config.connections ?? [{ name: "sms", enabled_clients: ["textlock-dev"] }]).map((c) => ({
+  const connections = (config.connections ?? DEFAULT_CONNECTIONS).map((c) => ({
     ...c,
     enabled_clients: [...(c.enabled_clients ?? []), DEMO_CLIENT_ID],
   }));

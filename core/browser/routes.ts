@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js/max";
-import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
+import type { TextlockConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import { toWireError } from "../errors/to-wire-error.js";
 import type { Route, RouteContext } from "../http/handler.js";
 import { errorResponse, json } from "../http/response.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
-import { AuthorizeRedirectError, type AuthorizeRequest, type AuthorizeTarget, originOf } from "./browser-flow.js";
+import { originOf } from "../http/cors.js";
+import { AuthorizeRedirectError, type AuthorizeRequest, type AuthorizeTarget } from "./browser-flow.js";
 import { type MessageKey, type PageLanguage, pageLanguage, type Translate, translator } from "./i18n.js";
 import { crossOriginFallbackPage, errorPage, formPostPage, loginPage, webMessagePage } from "./pages.js";
 
@@ -108,7 +109,7 @@ function pageError(err: unknown, t: Translate): { text: string; status: number; 
   const key = ERROR_TEXT[err.code] ?? "error.generic";
   // A hook's deny reason was written for the person: show it after the generic text.
   const text = err.code === "ERR_ACCESS_DENIED" && err.description ? `${t(key)} ${err.description}` : t(key);
-  const retry = err.headers["retry-after"] ?? err.headers["Retry-After"];
+  const retry = err.headers["retry-after"];
   return { text, status: err.status, headers: retry ? { "retry-after": retry } : {} };
 }
 
@@ -167,9 +168,9 @@ function renderCodeStep(p: PageContext, phone: string, sentAt: number, extra: { 
   });
 }
 
-function startInput(request: AuthorizeRequest, connection: ConnectionConfig, phone: string) {
+function startInput(request: AuthorizeRequest, phone: string) {
   // The hosted page is textlock itself: it may act for a confidential client without the browser holding the secret.
-  return { client_id: request.client.client_id, client_secret: request.client.client_secret, connection: connection.name, phone_number: phone, send: "code" };
+  return { client_id: request.client.client_id, client_secret: request.client.client_secret, connection: request.connection.name, phone_number: phone, send: "code" };
 }
 
 async function finish(p: PageContext, login: Parameters<RouteContext["textlock"]["browser"]["complete"]>[1], headers: Record<string, string | string[]> = {}) {
@@ -268,7 +269,7 @@ export const browserRoutes: Route[] = [
           return renderPhoneStep(p, { country: body.country ?? "", phone: body.phone ?? "", error: { text: t("error.bad_phone"), status: 400, headers: {} } });
         }
         try {
-          await ctx.textlock.api.start(startInput(request, request.connection, parsed.number), facts);
+          await ctx.textlock.api.start(startInput(request, parsed.number), facts);
         } catch (err) {
           return renderPhoneStep(p, { country: body.country ?? "", phone: body.phone ?? "", error: pageError(err, t) });
         }
@@ -277,7 +278,7 @@ export const browserRoutes: Route[] = [
       if (!phone) return renderPhoneStep(p);
       if (body.action === "resend") {
         try {
-          await ctx.textlock.api.start(startInput(request, request.connection, phone), facts);
+          await ctx.textlock.api.start(startInput(request, phone), facts);
         } catch (err) {
           return renderCodeStep(p, phone, sentAt, { error: pageError(err, t) });
         }

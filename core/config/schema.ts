@@ -9,6 +9,9 @@ import { isSmsProvider, type SmsProvider } from "../providers/sms-provider.js";
 
 export const OTP_GRANT = "http://auth0.com/oauth/grant-type/passwordless/otp";
 export const DEV_CLIENT_ID = "textlock-dev";
+/** The embedded defaults when a configuration names no clients or connections. */
+export const DEFAULT_CLIENTS = [{ client_id: DEV_CLIENT_ID, name: "textlock dev app" }];
+export const DEFAULT_CONNECTIONS = [{ name: "sms", enabled_clients: [DEV_CLIENT_ID] }];
 
 const url = z.string().url();
 
@@ -164,11 +167,11 @@ export const configSchema = z
     dataDir: z.string().default(".textlock").describe("Folder for generated secrets, signing keys, the SQLite file and the console outbox."),
     clients: z
       .array(clientSchema)
-      .prefault([{ client_id: DEV_CLIENT_ID, name: "textlock dev app" }])
+      .prefault(DEFAULT_CLIENTS)
       .describe("Applications (Auth0 clients)."),
     connections: z
       .array(connectionSchema)
-      .prefault([{ name: "sms", enabled_clients: [DEV_CLIENT_ID] }])
+      .prefault(DEFAULT_CONNECTIONS)
       .describe("Passwordless SMS connections."),
     otp: z
       .object({

@@ -40,7 +40,8 @@ export function authenticateClient(client: ClientConfig, secret: unknown): void 
   }
 }
 
-function secretsEqual(given: string, expected: string): boolean {
+/** Compares two secrets in constant time (through their SHA-256, so lengths may differ). */
+export function secretsEqual(given: string, expected: string): boolean {
   const a = createHash("sha256").update(given).digest();
   const b = createHash("sha256").update(expected).digest();
   return timingSafeEqual(a, b);
