@@ -4,7 +4,6 @@ import type { Engine } from "../engine/engine.js";
 import { authenticateClient, requireParam, resolveClient, secretsEqual } from "../engine/steps.js";
 import type { RequestFacts, VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
-import { originOf } from "../http/cors.js";
 import type { TokenResponse, TokenService } from "../tokens/token-service.js";
 import type { User, UserStore } from "../users/user-store.js";
 import type { OneTimeStore } from "./one-time-store.js";
@@ -124,8 +123,8 @@ export class BrowserFlow {
     }
     if (response_mode === "web_message") {
       // web_message answers with postMessage to the page's origin: it must be a web origin of the client.
-      const origin = originOf(redirect_uri);
-      const allowed = [...client.web_origins, ...client.callbacks].map(originOf);
+      const origin = webOrigin(redirect_uri);
+      const allowed = [...client.web_origins, ...client.callbacks].map(webOrigin);
       if (!origin || !allowed.includes(origin)) {
         throw new TextlockError("ERR_INVALID_REQUEST", { description: `The origin of redirect_uri "${redirect_uri}" is not in the client's Allowed Web Origins.` });
       }
@@ -367,5 +366,19 @@ export class BrowserFlow {
       { ...login, created: false, client, scope: record.s, ...(record.a ? { audience: record.a } : {}) },
       { issuer: request.issuer, ...(record.no ? { nonce: record.no } : {}) },
     );
+  }
+}
+
+/**
+ * The origin a browser page at `url` has, or undefined for non-URLs and URLs without one (custom
+ * schemes give the opaque `null`, which must never become a postMessage target or a CSP source).
+ * Unlike the CORS check's origin helper, which keeps `null`, this one refuses it.
+ */
+export function webOrigin(url: string): string | undefined {
+  try {
+    const origin = new URL(url).origin;
+    return origin === "null" ? undefined : origin;
+  } catch {
+    return undefined;
   }
 }

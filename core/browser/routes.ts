@@ -6,8 +6,7 @@ import { toWireError } from "../errors/to-wire-error.js";
 import type { Route, RouteContext } from "../http/handler.js";
 import { errorResponse, json } from "../http/response.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
-import { originOf } from "../http/cors.js";
-import { AuthorizeRedirectError, type AuthorizeRequest, type AuthorizeTarget } from "./browser-flow.js";
+import { AuthorizeRedirectError, type AuthorizeRequest, type AuthorizeTarget, webOrigin } from "./browser-flow.js";
 import { type MessageKey, type PageLanguage, pageLanguage, type Translate, translator } from "./i18n.js";
 import { crossOriginFallbackPage, errorPage, formPostPage, loginPage, webMessagePage } from "./pages.js";
 
@@ -137,7 +136,7 @@ function renderPhoneStep(p: PageContext, extra: { country?: string; phone?: stri
     client: request.client,
     tx: ctx.textlock.browser.newTransaction(request.params, p.binding),
     action: LOGIN_PATH.slice(1),
-    callbackOrigin: originOf(request.redirect_uri),
+    callbackOrigin: webOrigin(request.redirect_uri),
     step: "phone",
     country: extra.country ?? defaultCountry(p.req.headers["accept-language"], ctx.textlock.config),
     ...(extra.phone ? { phone: extra.phone } : {}),
@@ -156,7 +155,7 @@ function renderCodeStep(p: PageContext, phone: string, sentAt: number, extra: { 
     client: request.client,
     tx: sealed,
     action: LOGIN_PATH.slice(1),
-    callbackOrigin: originOf(request.redirect_uri),
+    callbackOrigin: webOrigin(request.redirect_uri),
     step: "code",
     country: "",
     phone,
@@ -202,8 +201,8 @@ async function redeemTicket(p: PageContext, params: Record<string, string>): Pro
       coId: ticket.co_id,
       action: "authorize",
       params: rest,
-      callbackOrigin: originOf(request.redirect_uri) ?? "'self'",
-      ...(request.response_mode === "web_message" ? { embedderOrigin: originOf(request.redirect_uri)! } : {}),
+      callbackOrigin: webOrigin(request.redirect_uri) ?? "'self'",
+      ...(request.response_mode === "web_message" ? { embedderOrigin: webOrigin(request.redirect_uri)! } : {}),
     });
   }
   const login = await flow.redeemTicket(request, verifier);

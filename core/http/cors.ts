@@ -3,15 +3,13 @@ import type { HttpResponse } from "./types.js";
 
 export const CORS_ALLOWED_HEADERS = "Content-Type, Auth0-Client, X-Request-Language, Authorization, Auth0-Forwarded-For";
 
-/** The origin of a URL; undefined when it is not a URL or has no origin of its own (`null`). */
-export function originOf(url: string): string | undefined {
+const originOf = (url: string) => {
   try {
-    const origin = new URL(url).origin;
-    return origin === "null" ? undefined : origin;
+    return new URL(url).origin;
   } catch {
     return undefined;
   }
-}
+};
 
 /** Origins a client may call from: `allowed_origins`, `web_origins` and the origins of its callbacks (Auth0's rule). */
 export function clientOrigins(client: ClientConfig): Set<string> {
