@@ -2,7 +2,9 @@ import { defineConfig } from "tsup";
 
 // One entry per subpath export (see package.json "exports"); ESM and CJS with types.
 export const entries = {
-  index: "core/index.ts",
+  index: "lib/index.ts",
+  stores: "lib/stores.ts",
+  plugin: "core/plugin/index.ts",
   http: "core/http/index.ts",
   express: "adapters/express/index.ts",
   koa: "adapters/koa/index.ts",

@@ -4,7 +4,7 @@ import "reflect-metadata";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
-import { createTextlock } from "../core/create-textlock.js";
+import { createTextlock } from "../lib/index.js";
 import { serve } from "../test/helpers/adapters.js";
 
 const [adapter = "standalone", dataDir = ".textlock-bench", algorithm = "RS256", redisUrl] = process.argv.slice(2);

@@ -5,7 +5,7 @@ import { startServer } from "../adapters/standalone/index.js";
 import { demoRoutes, withDemoClient } from "../core/browser/demo.js";
 import { readConfigFile } from "../core/config/load-config.js";
 import type { TextlockConfigInput } from "../core/config/schema.js";
-import { createTextlock } from "../core/create-textlock.js";
+import { createTextlock } from "../lib/index.js";
 import { TextlockConfigError } from "../core/errors/textlock-error.js";
 
 const USAGE = `Usage: textlock <command> [options]
@@ -71,12 +71,12 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === "keys" && sub === "rotate") {
-      const { kid } = await textlock.tokens.rotateKeys();
+      const { kid } = await textlock.keys.rotate();
       process.stdout.write(`new signing key ${kid}\n`);
       return 0;
     }
     if (command === "users" && sub === "list") {
-      const users = textlock.container.resolve<import("../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store"));
+      const users = textlock.users;
       for (const user of await users.list({ limit: values.limit ? Number(values.limit) : 50 })) process.stdout.write(`${JSON.stringify(user)}\n`);
       return 0;
     }

@@ -1,170 +1,234 @@
 import "reflect-metadata";
-import { join } from "node:path";
-import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import type { JSONWebKeySet } from "jose";
 import { BrowserFlow } from "./browser/browser-flow.js";
-import { MemoryOneTimeStore, type OneTimeStore, RedisOneTimeStore } from "./browser/one-time-store.js";
-import { validateConfig } from "./config/load-config.js";
 import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
-import { resolveSecret } from "./config/secret.js";
-import { Engine } from "./engine/engine.js";
-import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./engine/types.js";
-import { TextlockEvents } from "./events/events.js";
-import { createHookRunner } from "./hooks/create-hook-runner.js";
-import { createLogger, type Logger } from "./logger.js";
-import { MessageRenderer } from "./messages/render-message.js";
-import type { OtpStore } from "./otp/otp-store.js";
-import { Protection } from "./protection/protection.js";
-import { ProviderRegistry } from "./providers/provider-registry.js";
-import { createOtpStore, createUserStore } from "./stores.js";
-import { MemoryRefreshTokenStore, type RefreshTokenStore, SqliteRefreshTokenStore } from "./tokens/refresh-token-store.js";
-import { SigningKeys } from "./tokens/signing-keys.js";
-import { createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
-import { type TokenResponse, TokenService } from "./tokens/token-service.js";
+import { attachContainer } from "./container/internals.js";
+import { composeTextlock, type Provision, provide } from "./container/compose.js";
 import {
   CLOCK,
   type Clock,
   CONFIG,
+  ENV,
   EVENTS,
+  GRANTS,
   HOOKS,
   LOGGER,
-  MESSAGE_RENDERER,
+  ONE_TIME_STORE,
   OTP_STORE,
   PROTECTION,
   PROVIDERS,
-  SECRET,
+  REFRESH_TOKEN_STORE,
+  SIGNING_KEYS,
   TOKENS,
   USER_STORE,
 } from "./di-tokens.js";
-import type { UserStore } from "./users/user-store.js";
+import { Engine } from "./engine/engine.js";
+import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./engine/types.js";
+import type { TextlockEvents } from "./events/events.js";
+import type { Logger } from "./logger.js";
+import type { OtpStore } from "./otp/otp-store.js";
+import type { RefusalReason } from "./protection/protection.js";
+import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
+import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
+import { createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
+import type { TokenResponse } from "./tokens/token-service.js";
+import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./users/user-store.js";
+import { OTP_GRANT } from "./config/schema.js";
 
-/** Parts a host may supply instead of the ones built from config (tests, custom stores). */
+/** Parts a host supplies instead of the ones built from config (tests, custom stores). */
 export interface TextlockOverrides {
   logger?: Logger;
   otpStore?: OtpStore;
   userStore?: UserStore;
-  clock?: Clock;
   refreshTokenStore?: RefreshTokenStore;
+  /** `() => epoch ms`; tests move time with it. */
+  clock?: Clock;
   /** Environment used for production-safety checks (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Any other part, by its DI token (`provide(TOKEN, value)`); registered before composition. */
+  provide?: readonly Provision[];
+}
+
+/** Request facts of an in-process call; `issuer` defaults to `config.issuer`. */
+export type InProcessRequest = RequestFacts & { issuer?: string };
+
+/** A login with a code, without grant-type URLs: the passwordless OTP grant, typed. */
+export interface LoginInput {
+  client_id: string;
+  /** Confidential clients only. */
+  client_secret?: string;
+  /** The connection (Auth0 `realm`); defaults to the client's only SMS connection. */
+  connection?: string;
+  phone_number: string;
+  /** The code the person typed. */
+  code: string;
+  /** Space-separated; `openid` gets an id_token, `offline_access` a refresh token. */
+  scope?: string;
+  /** An API identifier, for an access token that API accepts. */
+  audience?: string;
+  nonce?: string;
+}
+
+export interface RefreshInput {
+  client_id: string;
+  client_secret?: string;
+  refresh_token: string;
 }
 
 /** The in-process API: everything HTTP does, callable without HTTP. */
 export interface TextlockApi {
-  /** `POST /passwordless/start`. */
+  /** `POST /passwordless/start`: sends a code. */
   start(input: StartInput, request?: RequestFacts): Promise<StartResult>;
-  /** Verifies a code (the passwordless OTP grant) and returns the logged-in user. */
+  /** Checks a code and returns tokens (the passwordless OTP grant). */
+  login(input: LoginInput, request?: InProcessRequest): Promise<TokenResponse>;
+  /** Redeems a refresh token for new tokens (it is rotated: the old one stops working). */
+  refresh(input: RefreshInput, request?: InProcessRequest): Promise<TokenResponse>;
+  /** `GET /userinfo` for an access token. */
+  userinfo(accessToken: string, request?: InProcessRequest): Promise<Record<string, unknown>>;
+  /** Checks a code and returns the logged-in user, without issuing tokens. */
   verify(input: VerifyInput, request?: RequestFacts): Promise<VerifyResult>;
   /**
-   * `POST /oauth/token`: dispatches on `grant_type` (passwordless OTP, refresh_token, and grants
-   * registered with {@link Textlock.registerGrant}). Client credentials go in `client_id`/`client_secret`.
+   * `POST /oauth/token` as the wire sends it: dispatches on `grant_type` (passwordless OTP URL,
+   * `refresh_token`, and grants registered with {@link Textlock.registerGrant}).
    */
   token(params: Record<string, unknown>, request: RequestFacts & { issuer: string }): Promise<TokenResponse>;
+}
+
+/** Users of the instance's user store. */
+export interface TextlockUsers {
+  get(userId: string): Promise<User | undefined>;
+  findByPhone(connection: string, phoneNumber: string): Promise<User | undefined>;
+  list(options?: ListUsersOptions): Promise<User[]>;
+  /** Creates a user (an import); an existing user of that number is returned with `created: false`. */
+  create(connection: string, phoneNumber: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }>;
+  /** Changes metadata or `blocked`; a blocked user can no longer log in. */
+  update(userId: string, patch: UserPatch): Promise<User>;
+}
+
+/** The signing keys. */
+export interface TextlockKeys {
+  /** Makes a new signing key; earlier ones stay in the JWKS (up to `tokens.keepKeys`). */
+  rotate(): Promise<{ kid: string }>;
+  /** The public keys, as served at `/.well-known/jwks.json`. */
+  jwks(): JSONWebKeySet;
+}
+
+/** Counters for monitoring. */
+export interface TextlockMetrics {
+  /** Requests refused by the abuse protection, by reason. */
+  refusals(): Record<RefusalReason, number>;
+  /** The same counters in Prometheus text format. */
+  prometheus(): string;
 }
 
 export interface Textlock {
   readonly config: TextlockConfig;
   readonly api: TextlockApi;
-  /** Typed events (`code.sent`, `user.created`, …); payloads never hold codes or secrets. */
+  /** Typed events (`code.sent`, `user.created`, `request.refused`…); payloads never hold codes or secrets. */
   readonly events: TextlockEvents;
   readonly logger: Logger;
-  /** The instance's child container (for adapters and plugins that extend textlock). */
-  readonly container: DependencyContainer;
-  /** Signing keys, JWKS, userinfo and token issuing. */
-  readonly tokens: TokenService;
-  /** The browser flow: `/authorize`, the hosted page, `/co/authenticate`, the authorization_code grant. */
-  readonly browser: BrowserFlow;
-  /** Refusal counters of the abuse protection (`metrics()`, `prometheus()`). */
-  readonly protection: Protection;
-  /** Adds a grant type to `api.token` (used by the browser flow for `authorization_code`). */
+  readonly users: TextlockUsers;
+  readonly keys: TextlockKeys;
+  readonly metrics: TextlockMetrics;
+  /** Adds a grant type to `api.token` and `POST /oauth/token`. */
   registerGrant(grantType: string, handler: GrantHandler): void;
   /** Stops timers and closes stores and providers. */
   close(): Promise<void>;
 }
 
 /**
- * Creates a textlock instance. Validates the whole configuration first and throws one
- * `TextlockConfigError` listing every problem. Each instance has its own child container, so several
- * instances (tests, multi-tenant hosts) never share state.
+ * Creates an instance with the given built-in providers (the package's root entry passes its own).
+ * Validates the whole configuration first and throws one `TextlockConfigError` listing every problem.
+ * Each instance has its own child container, so several instances never share state.
  */
-export async function createTextlock(input: TextlockConfigInput = {}, overrides: TextlockOverrides = {}): Promise<Textlock> {
-  const config = validateConfig(input, overrides.env ?? process.env);
-  const logger = overrides.logger ?? createLogger(config.logging.level);
-  const messages = new MessageRenderer(config.messages);
-  for (const connection of config.connections) {
-    messages.validate(connection.options.template, connection.options.syntax);
-    if (connection.options.voice_template) messages.validate(connection.options.voice_template, connection.options.syntax);
-    for (const t of Object.values(connection.options.templates)) {
-      for (const source of [t.text, t.voice]) if (source) messages.validate(source, connection.options.syntax);
-    }
-  }
-  const { secret, generated } = await resolveSecret(config.secret, config.dataDir);
-  const otpStore = overrides.otpStore ?? (await createOtpStore(config, logger));
-  const userStore = overrides.userStore ?? (await createUserStore(config, logger));
-  const hooks = await createHookRunner(config, logger);
-  const providers = new ProviderRegistry(config, logger, hooks);
-  const events = new TextlockEvents();
-
-  const container = rootContainer.createChildContainer();
-  container.register(CONFIG, { useValue: config });
-  container.register(SECRET, { useValue: secret });
-  container.register(LOGGER, { useValue: logger });
-  container.register(EVENTS, { useValue: events });
-  container.register(OTP_STORE, { useValue: otpStore });
-  container.register(USER_STORE, { useValue: userStore });
-  container.register(MESSAGE_RENDERER, { useValue: messages });
-  container.register(PROVIDERS, { useValue: providers });
-  container.register(HOOKS, { useValue: hooks });
-  container.register(CLOCK, { useValue: overrides.clock ?? Date.now });
-  // Counters, authorization codes and login tickets live where the codes live: in Redis when the code
-  // store is Redis, else in memory.
-  const rawClient = (otpStore as { rawClient?: unknown }).rawClient;
-  const protection = new Protection(config, logger, rawClient);
-  container.register(PROTECTION, { useValue: protection });
-  container.registerSingleton(Engine);
-  const engine = container.resolve(Engine);
-  const keys = await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys);
-  const refreshTokens =
-    overrides.refreshTokenStore ??
-    (config.users.type === "sqlite" ? new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")) : new MemoryRefreshTokenStore());
-  const tokens = new TokenService(config, keys, refreshTokens, userStore, overrides.clock ?? Date.now);
-  container.register(TOKENS, { useValue: tokens });
-  const grants = new Map<string, GrantHandler>();
+export async function createTextlockWith(
+  builtinProviders: readonly ProviderDescriptor[],
+  input: TextlockConfigInput = {},
+  overrides: TextlockOverrides = {},
+): Promise<Textlock> {
+  const provisions: Provision[] = [
+    ...(overrides.provide ?? []),
+    ...(overrides.logger ? [provide(LOGGER, overrides.logger)] : []),
+    ...(overrides.otpStore ? [provide(OTP_STORE, overrides.otpStore)] : []),
+    ...(overrides.userStore ? [provide(USER_STORE, overrides.userStore)] : []),
+    ...(overrides.refreshTokenStore ? [provide(REFRESH_TOKEN_STORE, overrides.refreshTokenStore)] : []),
+    ...(overrides.clock ? [provide(CLOCK, overrides.clock)] : []),
+    ...(overrides.env ? [provide(ENV, overrides.env)] : []),
+  ];
+  const c = await composeTextlock(input, builtinProviders, provisions);
+  const config = c.resolve(CONFIG);
+  const engine = c.resolve(Engine);
+  const tokens = c.resolve(TOKENS);
+  const users = c.resolve(USER_STORE);
+  const grants = c.resolve(GRANTS);
   const token = createTokenEndpoint(config, engine, tokens, grants);
-  const oneTime: OneTimeStore =
-    rawClient && config.store.type === "redis"
-      ? new RedisOneTimeStore(rawClient as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)
-      : new MemoryOneTimeStore(overrides.clock ?? Date.now);
-  const browser = new BrowserFlow(config, secret, engine, tokens, userStore, oneTime, overrides.clock ?? Date.now);
-  grants.set("authorization_code", (params, request) => browser.exchangeCode(params, request));
-
-  const devDefaults = [
-    generated ? `a generated secret in ${config.dataDir}/secret` : "",
-    config.connections.some((c) => [c.options.provider].flat().includes("console")) ? "the console provider (codes are printed)" : "",
-  ].filter(Boolean);
-  if (devDefaults.length) logger.warn(`textlock is using development defaults: ${devDefaults.join(", ")}. Not for production.`);
+  const issuerOf = (request?: InProcessRequest) => request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
+  c.resolve(BrowserFlow);
 
   let closed = false;
-  return {
+  const textlock: Textlock = {
     config,
     api: {
-      start: (i, r) => engine.start(i, r),
-      verify: (i, r) => engine.verify(i, r),
+      start: (input, request) => engine.start(input, request),
+      verify: (input, request) => engine.verify(input, request),
       token,
+      login: (input, request) =>
+        token(
+          {
+            grant_type: OTP_GRANT,
+            client_id: input.client_id,
+            client_secret: input.client_secret,
+            realm: input.connection ?? onlyConnectionOf(config, input.client_id),
+            username: input.phone_number,
+            otp: input.code,
+            scope: input.scope,
+            audience: input.audience,
+            nonce: input.nonce,
+          },
+          { ...request, issuer: issuerOf(request) },
+        ),
+      refresh: (input, request) => token({ grant_type: "refresh_token", ...input }, { ...request, issuer: issuerOf(request) }),
+      userinfo: (accessToken, request) => tokens.userinfo(accessToken, issuerOf(request)),
     },
-    tokens,
-    browser,
-    protection,
+    events: c.resolve(EVENTS),
+    logger: c.resolve(LOGGER),
+    users: {
+      get: (userId) => users.findById(userId),
+      findByPhone: (connection, phone) => users.findByPhone(connection, phone),
+      list: (options) => users.list(options),
+      create: (connection, phone, fields) => users.create(connection, phone, fields),
+      update: (userId, patch) => users.update(userId, patch),
+    },
+    keys: {
+      rotate: () => tokens.rotateKeys(),
+      jwks: () => tokens.jwks(),
+    },
+    metrics: {
+      refusals: () => c.resolve(PROTECTION).metrics(),
+      prometheus: () => c.resolve(PROTECTION).prometheus(),
+    },
     registerGrant(grantType, handler) {
       grants.set(grantType, handler);
     },
-    events,
-    logger,
-    container,
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([otpStore.close(), userStore.close(), hooks.close(), providers.close(), refreshTokens.close()]);
-      await container.dispose();
+      const parts: Array<{ close(): Promise<void> }> = [
+        c.resolve(OTP_STORE),
+        c.resolve(USER_STORE),
+        c.resolve(REFRESH_TOKEN_STORE),
+        c.resolve(HOOKS),
+        c.resolve(PROVIDERS),
+      ];
+      await Promise.allSettled(parts.map((part) => part.close()));
+      await c.dispose();
     },
   };
+  return attachContainer(textlock, c);
+}
+
+/** The client's connection when it has exactly one (so in-process callers may omit it). */
+function onlyConnectionOf(config: TextlockConfig, clientId: string): string | undefined {
+  const enabled = config.connections.filter((c) => c.enabled_clients.includes(clientId));
+  return enabled.length === 1 ? enabled[0]!.name : undefined;
 }

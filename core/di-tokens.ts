@@ -1,4 +1,5 @@
 import type { InjectionToken } from "tsyringe";
+import type { OneTimeStore } from "./browser/one-time-store.js";
 import type { TextlockConfig } from "./config/schema.js";
 import type { TextlockEvents } from "./events/events.js";
 import type { HookRunner } from "./hooks/hook-runner.js";
@@ -6,25 +7,53 @@ import type { Logger } from "./logger.js";
 import type { MessageRenderer } from "./messages/render-message.js";
 import type { OtpStore } from "./otp/otp-store.js";
 import type { Protection } from "./protection/protection.js";
+import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
+import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
+import type { SigningKeys } from "./tokens/signing-keys.js";
+import type { GrantHandler } from "./tokens/token-endpoint.js";
 import type { TokenService } from "./tokens/token-service.js";
 import type { UserStore } from "./users/user-store.js";
 
-/** Dependency-injection tokens. Every constructor parameter is `@inject(TOKEN)`; no emitted metadata is relied on. */
+/**
+ * Dependency-injection tokens of the composition root (core/container/compose.ts). Every part is
+ * registered once under one of these; every constructor parameter is `@inject(TOKEN)` (no emitted
+ * metadata is relied on). A host overrides a part by providing its token before composition.
+ */
 export const CONFIG: InjectionToken<TextlockConfig> = Symbol.for("textlock.config");
 /** The server secret that keys code hashes (Buffer). */
 export const SECRET: InjectionToken<Buffer> = Symbol.for("textlock.secret");
 export const LOGGER: InjectionToken<Logger> = Symbol.for("textlock.logger");
 export const EVENTS: InjectionToken<TextlockEvents> = Symbol.for("textlock.events");
-export const OTP_STORE: InjectionToken<OtpStore> = Symbol.for("textlock.otp-store");
-export const USER_STORE: InjectionToken<UserStore> = Symbol.for("textlock.user-store");
-export const MESSAGE_RENDERER: InjectionToken<MessageRenderer> = Symbol.for("textlock.message-renderer");
-export const PROVIDERS: InjectionToken<ProviderRegistry> = Symbol.for("textlock.providers");
-export const HOOKS: InjectionToken<HookRunner> = Symbol.for("textlock.hooks");
-export const PROTECTION: InjectionToken<Protection> = Symbol.for("textlock.protection");
-/** Signing keys, JWKS, token issuing and `/userinfo`. */
-export const TOKENS: InjectionToken<TokenService> = Symbol.for("textlock.tokens");
 /** `() => number` epoch ms; tests swap it to move time. */
 export const CLOCK: InjectionToken<Clock> = Symbol.for("textlock.clock");
+/** Environment for production-safety checks (default `process.env`). */
+export const ENV: InjectionToken<NodeJS.ProcessEnv> = Symbol.for("textlock.env");
+
+// The store set (core/container/store-set.ts chooses every one of them in one place).
+export const OTP_STORE: InjectionToken<OtpStore> = Symbol.for("textlock.otp-store");
+export const USER_STORE: InjectionToken<UserStore> = Symbol.for("textlock.user-store");
+export const REFRESH_TOKEN_STORE: InjectionToken<RefreshTokenStore> = Symbol.for("textlock.refresh-token-store");
+/** Authorization codes and login tickets of the browser flow. */
+export const ONE_TIME_STORE: InjectionToken<OneTimeStore> = Symbol.for("textlock.one-time-store");
+/** Where rate limits count: the Redis client the code store uses, or memory (`{}`). */
+export const RATE_LIMIT_BACKEND: InjectionToken<RateLimitBackend> = Symbol.for("textlock.rate-limit-backend");
+
+export const MESSAGE_RENDERER: InjectionToken<MessageRenderer> = Symbol.for("textlock.message-renderer");
+export const HOOKS: InjectionToken<HookRunner> = Symbol.for("textlock.hooks");
+/** Provider descriptors by id: the built-ins and the config's plugins. */
+export const PROVIDER_DESCRIPTORS: InjectionToken<ReadonlyMap<string, ProviderDescriptor>> = Symbol.for("textlock.provider-descriptors");
+export const PROVIDERS: InjectionToken<ProviderRegistry> = Symbol.for("textlock.providers");
+export const PROTECTION: InjectionToken<Protection> = Symbol.for("textlock.protection");
+export const SIGNING_KEYS: InjectionToken<SigningKeys> = Symbol.for("textlock.signing-keys");
+/** Signing keys, JWKS, token issuing and `/userinfo`. */
+export const TOKENS: InjectionToken<TokenService> = Symbol.for("textlock.tokens");
+/** Grants `POST /oauth/token` dispatches to, by `grant_type` (the browser flow adds `authorization_code`). */
+export const GRANTS: InjectionToken<Map<string, GrantHandler>> = Symbol.for("textlock.grants");
 
 export type Clock = () => number;
+
+/** An object, not a bare client, because the DI container cannot hold an absent value. */
+export interface RateLimitBackend {
+  redis?: unknown;
+}

@@ -134,7 +134,7 @@ function renderPhoneStep(p: PageContext, extra: { country?: string; phone?: stri
     language: p.language,
     t: p.t,
     client: request.client,
-    tx: ctx.textlock.browser.newTransaction(request.params, p.binding),
+    tx: ctx.browser.newTransaction(request.params, p.binding),
     action: LOGIN_PATH.slice(1),
     callbackOrigin: webOrigin(request.redirect_uri),
     step: "phone",
@@ -147,7 +147,7 @@ function renderPhoneStep(p: PageContext, extra: { country?: string; phone?: stri
 
 function renderCodeStep(p: PageContext, phone: string, sentAt: number, extra: { error?: { text: string; status: number; headers: Record<string, string> }; notice?: string } = {}) {
   const { request, ctx } = p;
-  const sealed = ctx.textlock.browser.newTransaction(request.params, p.binding, { phone, at: sentAt });
+  const sealed = ctx.browser.newTransaction(request.params, p.binding, { phone, at: sentAt });
   const waited = (Date.now() - sentAt) / 1000;
   return loginPage({
     language: p.language,
@@ -172,15 +172,15 @@ function startInput(request: AuthorizeRequest, phone: string) {
   return { client_id: request.client.client_id, client_secret: request.client.client_secret, connection: request.connection.name, phone_number: phone, send: "code" };
 }
 
-async function finish(p: PageContext, login: Parameters<RouteContext["textlock"]["browser"]["complete"]>[1], headers: Record<string, string | string[]> = {}) {
-  const values = await p.ctx.textlock.browser.complete(p.request, login, p.ctx.issuer);
+async function finish(p: PageContext, login: Parameters<RouteContext["browser"]["complete"]>[1], headers: Record<string, string | string[]> = {}) {
+  const values = await p.ctx.browser.complete(p.request, login, p.ctx.issuer);
   return respond(p.request, values, p.language, p.t, headers);
 }
 
 /** Redeems `login_ticket` (auth0-js / Lock after `/co/authenticate`): cookie first, then the fallback page. */
 async function redeemTicket(p: PageContext, params: Record<string, string>): Promise<HttpResponse> {
   const { request, ctx, req } = p;
-  const flow = ctx.textlock.browser;
+  const flow = ctx.browser;
   const ticket = await flow.peekTicket(request.login_ticket!, request.client.client_id);
   if (!ticket) throw new TextlockError("ERR_LOGIN_TICKET");
   const name = verifierCookie(ticket.co_id);
@@ -220,7 +220,7 @@ export const browserRoutes: Route[] = [
       const t = translator(language);
       let request: AuthorizeRequest;
       try {
-        request = ctx.textlock.browser.parseAuthorize(params);
+        request = ctx.browser.parseAuthorize(params);
       } catch (err) {
         return authorizeFailure(err, req, language, t);
       }
@@ -245,7 +245,7 @@ export const browserRoutes: Route[] = [
     path: LOGIN_PATH,
     async handle(req, ctx) {
       const body = strings(ctx.body());
-      const flow = ctx.textlock.browser;
+      const flow = ctx.browser;
       const cookies = parseCookies(req.headers.cookie);
       const tx = flow.openTransaction(body.tx, cookies[BINDING_COOKIE]);
       const language = pageLanguage(tx?.q.ui_locales, req.headers["accept-language"]);
@@ -309,9 +309,9 @@ export const browserRoutes: Route[] = [
     method: "POST",
     path: "/co/authenticate",
     cors: "credentials",
-    async handle(req, { textlock, body, facts }) {
+    async handle(req, { textlock, browser, body, facts }) {
       if (!req.headers.origin) throw new TextlockError("ERR_INVALID_REQUEST", { description: "Cross-origin authentication needs the browser's Origin header." });
-      const result = await textlock.browser.coAuthenticate(body(), facts);
+      const result = await browser.coAuthenticate(body(), facts);
       const maxAge = textlock.config.login.grantSeconds;
       return json(200, result, { ...NO_STORE, "set-cookie": cookie(verifierCookie(result.co_id), result.co_verifier, { maxAge, sameSite: "None", secure: true }) });
     },

@@ -5,10 +5,10 @@ import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { TextlockConfigError } from "../errors/textlock-error.js";
+import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
+import { validateProviderOptions } from "../providers/provider-options.js";
+import { collectProviders, type ProviderSet } from "../providers/provider-set.js";
 import { configSchema, type TextlockConfig, type TextlockConfigInput } from "./schema.js";
-
-/** Built-in provider names; plugins add theirs through `config.providers`. */
-export const BUILTIN_PROVIDERS = ["console", "twilio", "vonage", "sms_gateway", "action"] as const;
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.length ? issue.path.map(String).join(".") : "(root)";
@@ -17,50 +17,55 @@ function formatIssue(issue: z.core.$ZodIssue): string {
 
 /**
  * Validates a configuration object and applies defaults. Throws one {@link TextlockConfigError} that
- * lists every problem at once, so a user fixes their file in one pass.
+ * lists every problem at once, so a user fixes their file in one pass. `providers` are the
+ * descriptors the instance knows besides the config's own plugins (the built-ins); each connection's
+ * provider options are checked by the schema of the provider that owns them.
  */
-export function validateConfig(input: TextlockConfigInput = {}, env: NodeJS.ProcessEnv = process.env): TextlockConfig {
+export function validateConfig(
+  input: TextlockConfigInput = {},
+  env: NodeJS.ProcessEnv = process.env,
+  providers: readonly ProviderDescriptor[] = [],
+): TextlockConfig {
+  return validateConfigWithProviders(input, env, providers).config;
+}
+
+/** {@link validateConfig}, also returning the provider descriptors the configuration registers. */
+export function validateConfigWithProviders(
+  input: TextlockConfigInput,
+  env: NodeJS.ProcessEnv,
+  builtins: readonly ProviderDescriptor[],
+): { config: TextlockConfig; providers: ProviderSet } {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) throw new TextlockConfigError(parsed.error.issues.map(formatIssue));
   const config = parsed.data;
-  const problems: string[] = [];
-  const known = new Set<string>([...BUILTIN_PROVIDERS, ...Object.keys(config.providers)]);
+  const providers = collectProviders(builtins, config.providers);
+  const problems: string[] = [...providers.problems];
   config.connections.forEach((connection, i) => {
-    const names = Array.isArray(connection.options.provider) ? connection.options.provider : [connection.options.provider];
+    const names = [connection.options.provider].flat();
     for (const name of names) {
-      if (!known.has(name)) problems.push(`connections.${i}.options.provider: unknown provider "${name}" (known: ${[...known].join(", ")})`);
-    }
-    const o = connection.options;
-    const need = (provider: string, option: string, value: unknown) => {
-      if (names.includes(provider) && (value === undefined || value === null || value === "")) {
-        problems.push(`connections.${i}.options.${option}: required by the ${provider} provider`);
+      const descriptor = providers.descriptors.get(name);
+      if (!descriptor) {
+        problems.push(`connections.${i}.options.provider: unknown provider "${name}" (known: ${[...providers.descriptors.keys()].join(", ")})`);
+        continue;
       }
-    };
-    need("twilio", "twilio_sid", o.twilio_sid);
-    need("twilio", "twilio_token", o.twilio_token);
-    need("twilio", "from", o.from ?? o.messaging_service_sid);
-    need("vonage", "vonage_api_key", o.vonage_api_key);
-    need("vonage", "vonage_api_secret", o.vonage_api_secret);
-    need("vonage", "from", o.from);
-    need("sms_gateway", "gateway_url", o.gateway_url);
+      const options = validateProviderOptions(descriptor, connection.options);
+      if (!options.ok) problems.push(...options.problems.map((p) => `connections.${i}.${p}`));
+    }
     if (env.NODE_ENV === "production" && names.includes("console")) {
       problems.push(`connections.${i}.options.provider: the console provider prints codes and is refused when NODE_ENV=production`);
+    }
+    if (names.includes("action") && !config.hooks.scripts["custom-phone-provider"] && !config.hooks.scripts["send-phone-message"]) {
+      problems.push(`connections.${i}.options.provider: "action" needs hooks.scripts["custom-phone-provider"] (or "send-phone-message")`);
     }
   });
   for (const [trigger, file] of Object.entries(config.hooks.scripts)) {
     if (file && !existsSync(file)) problems.push(`hooks.scripts.${trigger}: file ${file} does not exist`);
   }
-  config.connections.forEach((connection, i) => {
-    const names = [connection.options.provider].flat();
-    if (names.includes("action") && !config.hooks.scripts["custom-phone-provider"] && !config.hooks.scripts["send-phone-message"]) {
-      problems.push(`connections.${i}.options.provider: "action" needs hooks.scripts["custom-phone-provider"] (or "send-phone-message")`);
-    }
-  });
   if (env.NODE_ENV === "production" && !config.secret) {
     problems.push("secret: a generated secret is refused when NODE_ENV=production; set `secret` (32+ characters)");
   }
   if (problems.length) throw new TextlockConfigError(problems);
-  return config;
+  return { config, providers };
 }
 
 /** Reads a config file: `.json`, `.yaml`/`.yml`, or a module (`.js`, `.mjs`, `.cjs`, `.ts` under a TS loader) exporting the object as default. */

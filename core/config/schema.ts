@@ -1,5 +1,9 @@
 import { z } from "zod";
+import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { isSmsProvider, type SmsProvider } from "../providers/sms-provider.js";
+
+/** Shape only; the full check (semver range, option names) happens at registration with a clear error. */
+const isDescriptorLike = (v: unknown) => typeof v === "object" && v !== null && typeof (v as ProviderDescriptor).create === "function";
 
 /**
  * The one configuration schema: defaults, bounds and the documentation of every option live here.
@@ -82,14 +86,7 @@ export const connectionOptionsSchema = z
       .default({})
       .describe("Per-language templates keyed by language tag (`fr`, `fr-CA`); the best match of the request language wins."),
     default_language: z.string().default("en").describe("Language used when the request names none."),
-    from: z.string().optional().describe("Sender number (E.164) or alphanumeric sender id."),
-    messaging_service_sid: z.string().optional().describe("Twilio Messaging Service SID, used instead of `from`."),
-    twilio_sid: z.string().optional().describe("Twilio Account SID."),
-    twilio_token: z.string().optional().describe("Twilio Auth Token."),
-    twilio_api_base_url: url.optional().describe("Send Twilio API calls to this base URL instead of api.twilio.com (test doubles, egress proxies)."),
-    vonage_api_key: z.string().optional().describe("Vonage API key (provider `vonage`)."),
-    vonage_api_secret: z.string().optional().describe("Vonage API secret (provider `vonage`)."),
-    vonage_rest_host: url.optional().describe("Vonage REST host instead of https://rest.nexmo.com (test doubles, proxies)."),
+    from: z.string().optional().describe("Sender number (E.164) or alphanumeric sender id, given to every provider of the connection."),
     totp: z
       .object({
         time_step: z.number().int().min(30).max(600).default(180).describe("Seconds a code stays valid."),
@@ -104,24 +101,9 @@ export const connectionOptionsSchema = z
       .default("console")
       .describe("Provider name, or an ordered list for failover (`twilio`, `vonage`, `sms_gateway`, `console`, a plugin name)."),
     delivery: z.enum(["text", "voice"]).default("text").describe("Deliver the code by text message or voice call."),
-    gateway_url: url.optional().describe("Legacy SMS gateway endpoint (provider `sms_gateway`)."),
-    gateway_authentication: z
-      .object({
-        method: z.literal("bearer"),
-        subject: z.string().optional(),
-        audience: z.string(),
-        secret: z.string().min(1),
-        secret_base64_encoded: z.boolean().default(false),
-      })
-      .nullable()
-      .optional()
-      .describe("Bearer JWT (HS256) sent to the legacy gateway."),
-    forward_req_info: z
-      .union([z.boolean(), z.enum(["true", "false"])])
-      .default(false)
-      .transform((v) => v === true || v === "true")
-      .describe("Send the caller's IP and User-Agent to the legacy gateway."),
   })
+  // Provider options (`twilio_sid`, `gateway_url`, a plugin's own) sit beside these, as in Auth0; each
+  // registered provider validates its own (see core/providers/provider-options.ts).
   .passthrough();
 
 export const connectionSchema = z.object({
@@ -189,12 +171,14 @@ export const configSchema = z
     store: storeSchema,
     users: usersSchema,
     providers: z
-      .record(
-        z.string(),
-        z.custom<SmsProvider>(isSmsProvider, { message: "must be a provider made with defineSmsProvider()" }),
-      )
-      .default({})
-      .describe("Extra provider plugins by name (programmatic config only)."),
+      .union([
+        z.array(z.custom<ProviderDescriptor>(isDescriptorLike, { message: "must be a provider descriptor made with defineProvider()" })),
+        z.record(z.string(), z.custom<SmsProvider>(isSmsProvider, { message: "must be a provider made with defineSmsProvider()" })),
+      ])
+      .default([])
+      .describe(
+        "Provider plugins (programmatic config only): descriptors made with `defineProvider()`, or (older form) provider instances by name.",
+      ),
     tokens: z
       .object({
         algorithm: z

@@ -1,6 +1,6 @@
 import { inject, injectable } from "tsyringe";
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
-import { TextlockError } from "../errors/textlock-error.js";
+import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { HookContext, HookRunner } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
@@ -218,12 +218,12 @@ export class Engine {
     } catch (err) {
       await this.codes.discard(key, codeId);
       // A message that never left does not use up the person's quota; a refused number does.
-      if (!(err instanceof TextlockError) || err.code !== "ERR_PROVIDER_BAD_PHONE") await reservation.refund();
+      if (!isTextlockError(err) || err.code !== "ERR_PROVIDER_BAD_PHONE") await reservation.refund();
       this.events.emit("delivery.failed", {
         connection: connection.name,
         client_id: message.client.client_id,
         phone_number: message.to,
-        reason: err instanceof TextlockError ? err.code : "ERR_PROVIDER_FAILED",
+        reason: isTextlockError(err) ? err.code : "ERR_PROVIDER_FAILED",
       });
       throw err;
     }

@@ -1,3 +1,4 @@
+import { brand, hasBrand } from "./brand.js";
 import { type ErrorCode, errorSpec } from "./catalog.js";
 
 export interface TextlockErrorOptions {
@@ -24,6 +25,7 @@ export class TextlockError extends Error {
     this.code = code;
     this.description = options.description;
     this.headers = options.headers ?? {};
+    brand(this, "TextlockError");
   }
 
   /** The HTTP status of this error's code. */
@@ -44,9 +46,16 @@ export class TextlockConfigError extends Error {
     );
     this.name = "TextlockConfigError";
     this.problems = problems;
+    brand(this, "TextlockConfigError");
   }
 }
 
+/** True for a {@link TextlockError} from any copy of textlock (ESM or CommonJS build, another install). */
 export function isTextlockError(value: unknown): value is TextlockError {
-  return value instanceof TextlockError;
+  return hasBrand(value, "TextlockError");
+}
+
+/** True for a {@link TextlockConfigError} from any copy of textlock. */
+export function isTextlockConfigError(value: unknown): value is TextlockConfigError {
+  return hasBrand(value, "TextlockConfigError");
 }

@@ -1,6 +1,10 @@
+import { BrowserFlow } from "../browser/browser-flow.js";
+import { containerOf } from "../container/internals.js";
 import type { Textlock } from "../create-textlock.js";
+import { TOKENS } from "../di-tokens.js";
 import type { RequestFacts } from "../engine/types.js";
-import { TextlockError } from "../errors/textlock-error.js";
+import type { TokenService } from "../tokens/token-service.js";
+import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import { basicCredentials, parseBody } from "./body.js";
 import { resolveClientIp } from "./client-ip.js";
 import { corsHeaders, originAllowed, originRefused, preflight } from "./cors.js";
@@ -18,6 +22,10 @@ export interface RouteContext {
   facts: RequestFacts;
   /** The parsed body (JSON or form), `{}` when there is none. */
   body(): Record<string, unknown>;
+  /** Token issuing, JWKS and `/userinfo`. */
+  tokens: TokenService;
+  /** The browser flow (`/authorize`, the hosted page, `/co/authenticate`). */
+  browser: BrowserFlow;
   /** Client credentials from the body or HTTP Basic; Basic wins when both are sent. */
   credentials(body: Record<string, unknown>): { client_id?: unknown; client_secret?: unknown };
 }
@@ -45,6 +53,9 @@ export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
 export function createHttpHandler(textlock: Textlock, options: HttpHandlerOptions = {}): HttpHandler {
   const routes = [...(options.routes ?? []), ...builtinRoutes, ...browserRoutes];
   const { config } = textlock;
+  const parts = containerOf(textlock);
+  const tokens = parts.resolve(TOKENS);
+  const browser = parts.resolve(BrowserFlow);
   const limit = config.server.bodyLimitBytes;
 
   return async function handle(req: HttpRequest): Promise<HttpResponse> {
@@ -80,6 +91,8 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
       };
       const response = await route.handle(req, {
         textlock,
+        tokens,
+        browser,
         issuer,
         facts,
         body,
@@ -87,7 +100,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
       });
       return { ...response, headers: { ...cors, ...response.headers } };
     } catch (err) {
-      if (!(err instanceof TextlockError)) {
+      if (!isTextlockError(err)) {
         textlock.logger.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, "unhandled error in request");
       }
       const response = errorResponse(err);

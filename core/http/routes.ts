@@ -1,5 +1,5 @@
 import { OTP_GRANT } from "../config/schema.js";
-import { TextlockError } from "../errors/textlock-error.js";
+import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Route, RouteContext } from "./handler.js";
 import { json } from "./response.js";
 
@@ -18,7 +18,7 @@ async function legacyLogin(ctx: RouteContext, b: Record<string, unknown>, userna
       { ...ctx.facts, issuer: ctx.issuer },
     );
   } catch (err) {
-    if (err instanceof TextlockError && (err.code === "ERR_WRONG_CODE" || err.code === "ERR_MAX_ATTEMPTS")) {
+    if (isTextlockError(err) && (err.code === "ERR_WRONG_CODE" || err.code === "ERR_MAX_ATTEMPTS")) {
       throw new TextlockError("ERR_LEGACY_WRONG_CODE", { description: err.message, cause: err });
     }
     throw err;
@@ -54,10 +54,10 @@ export const builtinRoutes: Route[] = [
     method: ["GET", "POST"],
     path: "/userinfo",
     cors: true,
-    async handle(req, { textlock, issuer }) {
+    async handle(req, { tokens, issuer }) {
       const auth = req.headers.authorization ?? "";
       if (!/^bearer /i.test(auth)) throw new TextlockError("ERR_INVALID_TOKEN");
-      return json(200, await textlock.tokens.userinfo(auth.slice(7).trim(), issuer), NO_STORE);
+      return json(200, await tokens.userinfo(auth.slice(7).trim(), issuer), NO_STORE);
     },
   },
   {
@@ -65,7 +65,7 @@ export const builtinRoutes: Route[] = [
     path: "/.well-known/jwks.json",
     // Public keys: browser SDKs (auth0-js parseHash) fetch them cross-origin to check id_tokens.
     cors: true,
-    handle: (_req, { textlock }) => json(200, textlock.tokens.jwks(), { "cache-control": "public, max-age=300" }),
+    handle: (_req, { tokens }) => json(200, tokens.jwks(), { "cache-control": "public, max-age=300" }),
   },
   {
     method: "GET",

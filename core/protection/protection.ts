@@ -1,6 +1,9 @@
 import parsePhoneNumber from "libphonenumber-js/max";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { inject, injectable } from "tsyringe";
 import type { TextlockConfig } from "../config/schema.js";
+import { CLOCK, type Clock, CONFIG, EVENTS, LOGGER, RATE_LIMIT_BACKEND, type RateLimitBackend } from "../di-tokens.js";
+import type { TextlockEvents } from "../events/events.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 
@@ -32,22 +35,26 @@ export interface Reservation {
  * fallback from one to the other. A refusal is `429 too_many_requests` with `Retry-After` and
  * `x-ratelimit-*` headers (phone policy: `400 bad.phone_number`).
  */
+@injectable()
 export class Protection {
   private readonly limits: Limit[];
   private readonly refusals = new Map<RefusalReason, number>();
 
   constructor(
-    private readonly config: TextlockConfig,
-    private readonly logger: Logger,
-    redisClient?: unknown,
+    @inject(CONFIG) private readonly config: TextlockConfig,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(RATE_LIMIT_BACKEND) backend: RateLimitBackend,
+    @inject(CLOCK) private readonly now: Clock,
+    @inject(EVENTS) private readonly events: TextlockEvents,
   ) {
     const p = config.protection;
+    const redisClient = backend.redis;
     const make = (name: string, points: number, duration: number): RateLimiterAbstract =>
       redisClient
         ? new RateLimiterRedis({ storeClient: redisClient, useRedisPackage: true, keyPrefix: `${config.store.type === "redis" ? config.store.namespace : "textlock"}:rl:${name}`, points, duration })
         : new RateLimiterMemory({ keyPrefix: name, points, duration });
     const prefix = (phone: string) => phone.slice(0, Math.max(4, phone.length - 4));
-    const day = () => new Date().toISOString().slice(0, 10);
+    const day = () => new Date(this.now()).toISOString().slice(0, 10);
     this.limits = [
       { reason: "ip_limit", limiter: make("ip", p.perIp.points, p.perIp.seconds), key: (f) => f.ip },
       { reason: "resend_cooldown", limiter: make("cooldown", 1, p.resendCooldownSeconds), key: (f) => (p.resendCooldownSeconds > 0 ? `${f.connection}:${f.phone}` : undefined) },
@@ -113,7 +120,7 @@ export class Protection {
             "retry-after": String(retryAfter),
             "x-ratelimit-limit": String(limit.limiter.points),
             "x-ratelimit-remaining": "0",
-            "x-ratelimit-reset": String(Math.ceil((Date.now() + err.msBeforeNext) / 1000)),
+            "x-ratelimit-reset": String(Math.ceil((this.now() + err.msBeforeNext) / 1000)),
           },
         });
       }
@@ -124,5 +131,6 @@ export class Protection {
   private refuse(reason: RefusalReason): void {
     this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
     this.logger.info({ reason }, "request refused by protection");
+    this.events.emit("request.refused", { reason, endpoint: "/passwordless/start" });
   }
 }

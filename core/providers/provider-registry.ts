@@ -1,10 +1,13 @@
+import { inject, injectable } from "tsyringe";
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
-import { TextlockError } from "../errors/textlock-error.js";
-import { type HookRunner, NO_HOOKS } from "../hooks/hook-runner.js";
+import { CONFIG, HOOKS, LOGGER, PROVIDER_DESCRIPTORS } from "../di-tokens.js";
+import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
-import { builtinProviderFactories, type ProviderFactoryContext } from "./builtin-providers.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
-import { abortable, ProviderError, type SendContext, type SmsMessage, type SmsProvider } from "./sms-provider.js";
+import type { ProviderContext, ProviderDescriptor } from "./provider-descriptor.js";
+import { validateProviderOptions } from "./provider-options.js";
+import { abortable, isProviderError, ProviderError, type SendContext, type SmsMessage, type SmsProvider } from "./sms-provider.js";
 
 export interface Delivery {
   /** The vendor's message id. */
@@ -17,17 +20,20 @@ export interface Delivery {
 const ABANDON_GRACE_MS = 100;
 
 /**
- * Resolves a connection's provider names to provider instances (built-ins are created per connection,
- * since vendor credentials live in connection options) and delivers messages through them.
+ * Resolves a connection's provider names to provider instances and delivers messages through them.
+ * Each registered descriptor makes one instance per connection (vendor credentials live in connection
+ * options), given only the options it declares.
  */
+@injectable()
 export class ProviderRegistry {
   private readonly instances = new Map<string, Promise<SmsProvider>>();
   private readonly breakers = new Map<string, CircuitBreaker>();
 
   constructor(
-    private readonly config: TextlockConfig,
-    private readonly logger: Logger,
-    private readonly hooks: HookRunner = NO_HOOKS,
+    @inject(CONFIG) private readonly config: TextlockConfig,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(HOOKS) private readonly hooks: HookRunner,
+    @inject(PROVIDER_DESCRIPTORS) private readonly descriptors: ReadonlyMap<string, ProviderDescriptor>,
   ) {}
 
   /** The provider names configured for a connection, in failover order. */
@@ -38,19 +44,30 @@ export class ProviderRegistry {
 
   /** The provider instance `name` for `connection`, created once. */
   resolve(connection: ConnectionConfig, name: string): Promise<SmsProvider> {
-    const plugin = this.config.providers[name];
-    if (plugin) return Promise.resolve(plugin);
     const key = `${connection.name}\0${name}`;
     let instance = this.instances.get(key);
     if (!instance) {
-      const factory = builtinProviderFactories[name];
-      if (!factory) return Promise.reject(new TextlockError("ERR_PROVIDER_FAILED", { description: `Unknown provider ${name}` }));
-      const ctx: ProviderFactoryContext = { config: this.config, connection, logger: this.logger, hooks: this.hooks };
-      instance = factory(ctx);
+      const descriptor = this.descriptors.get(name);
+      if (!descriptor) return Promise.reject(new TextlockError("ERR_PROVIDER_FAILED", { description: `Unknown provider ${name}` }));
+      instance = this.create(descriptor, connection);
       instance.catch(() => this.instances.delete(key));
       this.instances.set(key, instance);
     }
     return instance;
+  }
+
+  private async create(descriptor: ProviderDescriptor, connection: ConnectionConfig): Promise<SmsProvider> {
+    const options = validateProviderOptions(descriptor, connection.options);
+    if (!options.ok) throw new Error(`connection "${connection.name}": ${options.problems.join("; ")}`);
+    const hooks = this.hooks as HookRunner & { deliver?: ProviderContext["runDeliveryHook"] };
+    const context: ProviderContext = {
+      connection: connection.name,
+      dataDir: this.config.dataDir,
+      attemptTimeoutMs: this.config.delivery.attemptTimeoutMs,
+      logger: this.logger,
+      ...(typeof hooks.deliver === "function" ? { runDeliveryHook: hooks.deliver.bind(this.hooks) } : {}),
+    };
+    return descriptor.create(options.value, context);
   }
 
   /**
@@ -93,13 +110,13 @@ export class ProviderRegistry {
           return { id: result.id, provider: provider.name };
         } catch (err) {
           lastError = err;
-          const kind = err instanceof ProviderError ? err.kind : signal.aborted ? "transient" : "rejected";
+          const kind = isProviderError(err) ? err.kind : signal.aborted ? "transient" : "rejected";
           this.logger.warn({ provider: name, connection: connection.name, attempt, kind, vendorCode: (err as ProviderError).vendorCode, timedOut: signal.aborted }, "send attempt failed");
           if (kind === "bad_phone") throw toDeliveryError(err, name, this.logger);
           if (kind === "rejected") break;
           breaker.failure();
           if (signal.aborted || !breaker.allow()) break;
-          const retryAfter = err instanceof ProviderError && err.retryAfter !== undefined ? err.retryAfter * 1000 : policy.backoffMs * 2 ** attempt;
+          const retryAfter = isProviderError(err) && err.retryAfter !== undefined ? err.retryAfter * 1000 : policy.backoffMs * 2 ** attempt;
           const wait = Math.min(retryAfter, deadline - Date.now());
           if (attempt < policy.retries && wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
@@ -122,17 +139,15 @@ export class ProviderRegistry {
   async close(): Promise<void> {
     const providers = await Promise.allSettled([...this.instances.values()]);
     await Promise.allSettled(
-      [...providers.flatMap((p) => (p.status === "fulfilled" ? [p.value] : [])), ...Object.values(this.config.providers)].map(
-        (p) => p.close?.(),
-      ),
+      providers.flatMap((p) => (p.status === "fulfilled" ? [p.value] : [])).map((p) => p.close?.()),
     );
   }
 }
 
 /** Maps whatever a provider threw to the wire error the caller sees. */
 export function toDeliveryError(err: unknown, providerName: string, logger: Logger): TextlockError {
-  if (err instanceof TextlockError) return err;
-  if (err instanceof ProviderError) {
+  if (isTextlockError(err)) return err;
+  if (isProviderError(err)) {
     logger.warn({ provider: providerName, kind: err.kind, vendorCode: err.vendorCode }, "provider refused the message");
     return new TextlockError(err.kind === "bad_phone" ? "ERR_PROVIDER_BAD_PHONE" : "ERR_PROVIDER_FAILED", {
       description: err.message,

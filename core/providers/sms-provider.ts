@@ -1,3 +1,5 @@
+import { brand, hasBrand } from "../errors/brand.js";
+
 /** How a message reaches the phone. */
 export type DeliveryChannel = "sms" | "voice";
 
@@ -58,7 +60,11 @@ export interface SmsProvider {
  */
 export type ProviderErrorKind = "bad_phone" | "rejected" | "transient";
 
-/** The one error type providers throw. `message` is shown to the caller (Auth0 wording), so keep secrets out. */
+/**
+ * The one error type providers throw. `message` is shown to the caller (Auth0 wording), so keep secrets
+ * out. textlock recognises it by a brand, not by `instanceof`: a plugin built against another copy of
+ * textlock (the CommonJS build under an ESM host, or the reverse) is retried and failed over the same.
+ */
 export class ProviderError extends Error {
   readonly kind: ProviderErrorKind;
   /** Vendor error code, e.g. Twilio `21211`. */
@@ -76,7 +82,13 @@ export class ProviderError extends Error {
     this.kind = kind;
     this.vendorCode = options.vendorCode;
     this.retryAfter = options.retryAfter;
+    brand(this, "ProviderError");
   }
+}
+
+/** True for a {@link ProviderError} from any copy of textlock. */
+export function isProviderError(value: unknown): value is ProviderError {
+  return hasBrand(value, "ProviderError");
 }
 
 /**

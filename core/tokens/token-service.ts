@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
+import { inject, injectable } from "tsyringe";
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
+import { CLOCK, type Clock, CONFIG, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { User, UserStore } from "../users/user-store.js";
@@ -44,13 +46,14 @@ const hashToken = (token: string) => createHash("sha256").update(token).digest("
  * (a JWT for an API when `audience` is asked for; otherwise a token only `/userinfo` accepts), and
  * refresh tokens that are stored hashed and rotated on every use.
  */
+@injectable()
 export class TokenService {
   constructor(
-    private readonly config: TextlockConfig,
-    private readonly keys: SigningKeys,
-    private readonly refreshTokens: RefreshTokenStore,
-    private readonly users: UserStore,
-    private readonly now: () => number,
+    @inject(CONFIG) private readonly config: TextlockConfig,
+    @inject(SIGNING_KEYS) private readonly keys: SigningKeys,
+    @inject(REFRESH_TOKEN_STORE) private readonly refreshTokens: RefreshTokenStore,
+    @inject(USER_STORE) private readonly users: UserStore,
+    @inject(CLOCK) private readonly now: Clock,
   ) {}
 
   jwks() {

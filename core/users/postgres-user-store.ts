@@ -1,6 +1,7 @@
 import pg from "pg";
-import { TextlockError } from "../errors/textlock-error.js";
+import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
+import type { RefreshRecord, RefreshTokenStore } from "../tokens/refresh-token-store.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
 
@@ -17,6 +18,15 @@ const MIGRATIONS: Array<[id: string, sql: string]> = [
        CONSTRAINT textlock_users_connection_phone UNIQUE (connection, phone_number)
      );
      CREATE INDEX IF NOT EXISTS textlock_users_created ON textlock_users (created_at, user_id);`,
+  ],
+  [
+    "002_refresh_tokens",
+    `CREATE TABLE IF NOT EXISTS textlock_refresh_tokens (
+       hash       TEXT PRIMARY KEY,
+       record     JSONB NOT NULL,
+       expires_at TIMESTAMPTZ NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS textlock_refresh_tokens_expiry ON textlock_refresh_tokens (expires_at);`,
   ],
 ];
 
@@ -76,7 +86,7 @@ export class PostgresUserStore implements UserStore {
   }
 
   private unavailable(err: unknown): TextlockError {
-    if (err instanceof TextlockError) return err;
+    if (isTextlockError(err)) return err;
     this.logger.warn({ err: { message: (err as Error).message } }, "user store unavailable");
     return new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
   }
@@ -123,6 +133,27 @@ export class PostgresUserStore implements UserStore {
 
   async close(): Promise<void> {
     await this.pool.end().catch(() => {});
+  }
+
+  /**
+   * Refresh tokens in the same database (and pool), so a token issued by one process is redeemed by
+   * any other. `take` is one `DELETE … RETURNING`: of concurrent redemptions exactly one gets the row.
+   * Closing it is a no-op; the user store owns the pool.
+   */
+  refreshTokenStore(): RefreshTokenStore {
+    return {
+      save: async (hash, record) => {
+        await this.query(
+          "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
+          [hash, record, record.expiresAt],
+        );
+      },
+      take: async (hash) => {
+        const { rows } = await this.query<{ record: RefreshRecord }>("DELETE FROM textlock_refresh_tokens WHERE hash = $1 RETURNING record", [hash]);
+        return rows[0]?.record;
+      },
+      close: async () => {},
+    };
   }
 
   /** Read-modify-write under a row lock, so concurrent logins never lose an update. */

@@ -1,29 +1,3 @@
-import type { SandboxHookRunner } from "../../core/hooks/sandbox-hook-runner.js";
-import { HookScriptError } from "../../core/hooks/sandbox.js";
-import { defineSmsProvider, ProviderError, type SmsProvider } from "../../core/providers/sms-provider.js";
-
-/**
- * The user-scripted provider: the `custom-phone-provider` script (Auth0's
- * `onExecuteCustomPhoneProvider(event, api)`) delivers the message, through the sandbox's allowed
- * `fetch`. `api.notification.retry(reason)` is a transient failure, `api.notification.drop(reason)` a
- * lasting one; a script that throws, times out or runs out of memory is transient.
- */
-export function createActionProvider(runner: SandboxHookRunner): SmsProvider {
-  return defineSmsProvider({
-    name: "action",
-    channels: ["sms", "voice"],
-    async send(message, ctx) {
-      let calls;
-      try {
-        calls = await runner.deliver(message, ctx.request);
-      } catch (err) {
-        const reason = err instanceof HookScriptError ? err.reason : "threw";
-        throw new ProviderError("transient", `The phone provider script failed (${reason})`, { cause: err });
-      }
-      const last = calls.filter(([m]) => m === "notification.drop" || m === "notification.retry").at(-1);
-      if (last?.[0] === "notification.drop") throw new ProviderError("rejected", "The phone provider script dropped the message");
-      if (last?.[0] === "notification.retry") throw new ProviderError("transient", "The phone provider script asked to retry");
-      return { id: `action-${Date.now().toString(36)}` };
-    },
-  });
-}
+/** `textlock/providers/action`: the provider's descriptor, and its factory for direct use. */
+export * from "./descriptor.js";
+export * from "./action-provider.js";

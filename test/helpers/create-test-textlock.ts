@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { createTextlock, type Textlock, type TextlockOverrides } from "../../core/create-textlock.js";
+import type { Textlock, TextlockOverrides } from "../../core/create-textlock.js";
+import { createTextlock } from "../../lib/index.js";
 import type { TextlockConfigInput } from "../../core/config/schema.js";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";

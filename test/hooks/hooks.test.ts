@@ -69,12 +69,12 @@ describe("login triggers", () => {
     const tl = await make({ hooks: { scripts: { "post-login": `${examples}post-login.js` } } });
     await start(tl, "+14155550110");
     const tokens = await login(tl, "+14155550110", tl.lastCode("+14155550110"));
-    const jwks = createLocalJWKSet(tl.tokens.jwks());
+    const jwks = createLocalJWKSet(tl.keys.jwks());
     const { payload } = await jwtVerify(tokens.id_token!, jwks, { issuer: ISSUER });
     expect(payload["https://example.com/plan"]).toBe("free");
     const access = await jwtVerify(tokens.access_token, jwks);
     expect(access.payload["https://example.com/plan"]).toBe("free");
-    const users = await tl.container.resolve<import("../../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store")).list();
+    const users = await tl.users.list();
     expect(users[0]!.app_metadata).toEqual({ last_client: "textlock-dev" });
   });
 
@@ -86,7 +86,7 @@ describe("login triggers", () => {
       headers: {},
       body: { error: "access_denied", error_description: "Sign-ups are open to North American numbers only." },
     });
-    const users = tl.container.resolve<import("../../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store"));
+    const users = tl.users;
     expect(await users.findByPhone("sms", "+33612345678")).toBeUndefined();
     await start(tl, "+14155550111");
     await login(tl, "+14155550111", tl.lastCode("+14155550111"));
@@ -135,7 +135,7 @@ describe("hostile scripts fail safely while other logins are served", () => {
     expect(log).toContain("leak [redacted]");
     expect(log).not.toContain("hook-secret-value");
     // No user was created for the hostile numbers, and the process is alive to say so.
-    const users = tl.container.resolve<import("../../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store"));
+    const users = tl.users;
     for (const p of bad) expect(await users.findByPhone("sms", p)).toBeUndefined();
     expect((await users.findByPhone("sms", good[0]!))!.user_metadata).toEqual({ checked: true });
   }, 30_000);

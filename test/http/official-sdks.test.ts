@@ -7,7 +7,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../adapters/standalone/index.js";
-import { createTextlock, type Textlock } from "../../core/create-textlock.js";
+import { createTextlock, type Textlock } from "../../lib/index.js";
 import { selfSignedCert } from "../helpers/tls.js";
 import { TEST_SECRET } from "../helpers/create-test-textlock.js";
 
@@ -50,7 +50,7 @@ describe("official Auth0 SDKs over HTTPS", () => {
     });
     const out = JSON.parse(stdout.trim().split("\n").at(-1)!);
     const issuer = `https://${domain}/`;
-    const jwks = createLocalJWKSet(textlock.tokens.jwks());
+    const jwks = createLocalJWKSet(textlock.keys.jwks());
     expect(out.discoveredIssuer).toBe(issuer);
 
     const a = await jwtVerify(out.nodeAuth0.id_token, jwks, { issuer, audience: CLIENT_ID });

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readConfigFile, validateConfig } from "../../../core/config/load-config.js";
+import { readConfigFile } from "../../../core/config/load-config.js";
 import { TextlockConfigError } from "../../../core/errors/textlock-error.js";
-import { createTextlock } from "../../../core/create-textlock.js";
+import { createTextlock, validateConfig } from "../../../lib/index.js";
 
 function problemsOf(fn: () => unknown): string[] {
   try {

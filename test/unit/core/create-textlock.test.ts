@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../../../core/engine/engine.js";
+import { containerOf } from "../../../core/container/internals.js";
 import { OTP_STORE } from "../../../core/di-tokens.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
@@ -13,9 +14,9 @@ describe("createTextlock", () => {
     const a = await createTestTextlock();
     const b = await createTestTextlock();
     open.push(a, b);
-    expect(a.container.resolve(Engine)).toBe(a.container.resolve(Engine));
-    expect(a.container.resolve(Engine)).not.toBe(b.container.resolve(Engine));
-    expect(a.container.resolve(OTP_STORE)).not.toBe(b.container.resolve(OTP_STORE));
+    expect(containerOf(a).resolve(Engine)).toBe(containerOf(a).resolve(Engine));
+    expect(containerOf(a).resolve(Engine)).not.toBe(containerOf(b).resolve(Engine));
+    expect(containerOf(a).resolve(OTP_STORE)).not.toBe(containerOf(b).resolve(OTP_STORE));
     await a.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: "+14155550100" });
     const code = a.lastCode("+14155550100");
     await expect(b.api.verify({ client_id: "textlock-dev", realm: "sms", username: "+14155550100", otp: code })).rejects.toMatchObject({

@@ -201,7 +201,7 @@ describe("sign-up policy", () => {
   it("with disable_signup, existing users still get codes and log in", async () => {
     tl = await createTestTextlock({ ...disabled, users: { type: "memory" } });
     // Seed the user through the store, as an admin import would.
-    const users = tl.container.resolve<import("../../../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store"));
+    const users = tl.users;
     await users.create("sms", PHONE);
     await start();
     await expect.poll(() => tl.messages(PHONE).length).toBe(1);
@@ -210,7 +210,7 @@ describe("sign-up policy", () => {
 
   it("sends no code to a blocked user and refuses their login", async () => {
     tl = await createTestTextlock();
-    const users = tl.container.resolve<import("../../../core/users/user-store.js").UserStore>(Symbol.for("textlock.user-store"));
+    const users = tl.users;
     const { user } = await users.create("sms", PHONE);
     await users.update(user.user_id, { blocked: true });
     await expect(start()).resolves.toMatchObject({ phone_number: PHONE });

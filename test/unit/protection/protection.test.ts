@@ -28,8 +28,8 @@ describe("send limits", () => {
       headers: { "retry-after": expect.stringMatching(/^\d+$/), "x-ratelimit-limit": "3", "x-ratelimit-remaining": "0", "x-ratelimit-reset": expect.stringMatching(/^\d+$/) },
     });
     expect((await start(tl, "+14155550119", "203.0.113.2")).status).toBe(200);
-    expect(tl.protection.metrics().ip_limit).toBe(1);
-    expect(tl.protection.prometheus()).toContain('textlock_refusals_total{reason="ip_limit"} 1');
+    expect(tl.metrics.refusals().ip_limit).toBe(1);
+    expect(tl.metrics.prometheus()).toContain('textlock_refusals_total{reason="ip_limit"} 1');
   });
 
   it("enforces the resend cooldown and the per-phone limit", async () => {
@@ -40,7 +40,7 @@ describe("send limits", () => {
     expect((await start(tl2, "+14155550121")).status).toBe(200);
     expect((await start(tl2, "+14155550121")).status).toBe(200);
     expect((await start(tl2, "+14155550121")).status).toBe(429);
-    expect(tl2.protection.metrics().phone_limit).toBe(1);
+    expect(tl2.metrics.refusals().phone_limit).toBe(1);
   });
 
   it("slows down number-range walks (prefix velocity) and caps the daily budget", async () => {
@@ -50,7 +50,7 @@ describe("send limits", () => {
     expect(results).toEqual([200, 200, 200, 429, 429]);
     const budget = await make({ dailySmsBudget: 2, perIp: { points: 1000, seconds: 3600 } });
     expect([(await start(budget, "+14155550140")).status, (await start(budget, "+33612345678")).status, (await start(budget, "+447911123456")).status]).toEqual([200, 200, 429]);
-    expect(budget.protection.metrics().daily_budget).toBe(1);
+    expect(budget.metrics.refusals().daily_budget).toBe(1);
   });
 
   it("charges nothing when the request is refused, and gives the quota back when the send never left", async () => {
@@ -89,7 +89,7 @@ describe("phone policy", () => {
     expect((await start(tl, "+33612345678")).status).toBe(200);
     const denied = await make({ countries: { allow: [], deny: ["FR"] } });
     expect((await start(denied, "+33612345678")).status).toBe(400);
-    expect(denied.protection.metrics().country).toBe(1);
+    expect(denied.metrics.refusals().country).toBe(1);
   });
 });
 

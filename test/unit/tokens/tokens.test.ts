@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTextlock, type Textlock } from "../../../core/create-textlock.js";
+import { createTextlock, type Textlock } from "../../../lib/index.js";
+import { containerOf } from "../../../core/container/internals.js";
 import { TOKENS } from "../../../core/di-tokens.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
 import { createTestTextlock, TEST_SECRET, type TestTextlock } from "../../helpers/create-test-textlock.js";
@@ -34,7 +35,7 @@ describe("tokens", () => {
     expect(res.refresh_token).toBeUndefined();
     const header = decodeProtectedHeader(res.id_token!);
     expect(header).toMatchObject({ alg: "RS256", typ: "JWT", kid: expect.any(String) });
-    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.tokens.jwks()), { issuer: ISSUER, audience: "textlock-dev" });
+    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.keys.jwks()), { issuer: ISSUER, audience: "textlock-dev" });
     expect(payload).toMatchObject({
       iss: ISSUER,
       sub: expect.stringMatching(/^sms\|[0-9a-f]{24}$/),
@@ -47,7 +48,7 @@ describe("tokens", () => {
       updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(payload.exp! - payload.iat!).toBe(36000);
-    expect(tl.tokens.jwks().keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", kid: header.kid, n: expect.any(String), e: "AQAB" });
+    expect(tl.keys.jwks().keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", kid: header.kid, n: expect.any(String), e: "AQAB" });
   });
 
   it("gives no id_token without openid, and scope-filtered claims with it", async () => {
@@ -55,7 +56,7 @@ describe("tokens", () => {
     open.push(tl);
     expect((await login(tl)).id_token).toBeUndefined();
     const res = await login(tl, { scope: "openid" });
-    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.tokens.jwks()));
+    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.keys.jwks()));
     expect(payload.name).toBeUndefined();
     expect(payload.phone_number).toBeUndefined();
   });
@@ -64,12 +65,12 @@ describe("tokens", () => {
     const tl = await createTestTextlock();
     open.push(tl);
     const api = await login(tl, { scope: "openid profile", audience: "https://api.example.test" });
-    const { payload } = await jwtVerify(api.access_token, createLocalJWKSet(tl.tokens.jwks()), { audience: "https://api.example.test" });
+    const { payload } = await jwtVerify(api.access_token, createLocalJWKSet(tl.keys.jwks()), { audience: "https://api.example.test" });
     expect(payload.aud).toEqual(["https://api.example.test", `${ISSUER}userinfo`]);
     expect(payload).toMatchObject({ azp: "textlock-dev", scope: "openid profile" });
-    expect(await tl.tokens.userinfo(api.access_token, ISSUER)).toMatchObject({ sub: payload.sub, name: PHONE, phone_number: PHONE });
-    await expect(tl.tokens.userinfo(`${api.access_token}x`, ISSUER)).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
-    await expect(tl.tokens.userinfo(api.access_token, "https://other.test/")).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
+    expect(await tl.api.userinfo(api.access_token, { issuer: ISSUER })).toMatchObject({ sub: payload.sub, name: PHONE, phone_number: PHONE });
+    await expect(tl.api.userinfo(`${api.access_token}x`, { issuer: ISSUER })).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
+    await expect(tl.api.userinfo(api.access_token, { issuer: "https://other.test/" })).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
   });
 
   it("rotates refresh tokens: each can be used once", async () => {
@@ -99,8 +100,9 @@ describe("tokens", () => {
       idToken: { "https://example.test/role": "admin", sub: "evil", iss: "https://evil.test/", aud: "evil", auth_time: 1 },
       accessToken: { "https://example.test/plan": "pro", scope: "admin", exp: 9_999_999_999 },
     };
-    const res = await tl.tokens.issueForLogin(result, { issuer: ISSUER });
-    const jwks = createLocalJWKSet(tl.tokens.jwks());
+    // The token service itself (not public): hook claims are applied there.
+    const res = await containerOf(tl).resolve(TOKENS).issueForLogin(result, { issuer: ISSUER });
+    const jwks = createLocalJWKSet(tl.keys.jwks());
     const { payload: id } = await jwtVerify(res.id_token!, jwks, { issuer: ISSUER, audience: "textlock-dev" });
     expect(id).toMatchObject({ "https://example.test/role": "admin", sub: result.user.user_id });
     expect(id.auth_time).not.toBe(1);
@@ -114,12 +116,11 @@ describe("tokens", () => {
     const tl = await createTestTextlock({}, { clock: () => now });
     open.push(tl);
     const res = await login(tl, { scope: "openid phone" });
-    expect(tl.container.resolve(TOKENS)).toBe(tl.tokens);
-    const info = await tl.tokens.userinfo(res.access_token, ISSUER);
+    const info = await tl.api.userinfo(res.access_token, { issuer: ISSUER });
     expect(info).toMatchObject({ sub: expect.stringMatching(/^sms\|/), phone_number: PHONE, phone_number_verified: true });
     expect(info.name).toBeUndefined();
     now += 86_401_000;
-    const expired = await tl.tokens.userinfo(res.access_token, ISSUER).catch((e) => toWireError(e));
+    const expired = await tl.api.userinfo(res.access_token, { issuer: ISSUER }).catch((e) => toWireError(e));
     expect(expired).toMatchObject({ status: 401, body: { error: "invalid_token" } });
   });
 
@@ -150,37 +151,37 @@ describe("signing keys", () => {
     const [a, b] = await Promise.all([make(dataDir), make(dataDir)]);
     const c = await make(dataDir);
     open.push(a, b, c);
-    const kid = a.tokens.jwks().keys[0]!.kid;
-    expect(b.tokens.jwks().keys.map((k) => k.kid)).toEqual([kid]);
-    expect(c.tokens.jwks().keys.map((k) => k.kid)).toEqual([kid]);
+    const kid = a.keys.jwks().keys[0]!.kid;
+    expect(b.keys.jwks().keys.map((k) => k.kid)).toEqual([kid]);
+    expect(c.keys.jwks().keys.map((k) => k.kid)).toEqual([kid]);
   });
 
   it("rotation signs with the new key and keeps the old one published", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "textlock-keys-"));
     const tl: Textlock = await make(dataDir, { keepKeys: 2 });
     open.push(tl);
-    const old = tl.tokens.jwks().keys[0]!.kid;
-    const { kid } = await tl.tokens.rotateKeys();
-    expect(tl.tokens.jwks().keys.map((k) => k.kid)).toEqual([kid, old]);
+    const old = tl.keys.jwks().keys[0]!.kid;
+    const { kid } = await tl.keys.rotate();
+    expect(tl.keys.jwks().keys.map((k) => k.kid)).toEqual([kid, old]);
     expect(statSync(join(dataDir, "keys.json")).mode & 0o777).toBe(0o600);
-    await tl.tokens.rotateKeys();
-    expect(tl.tokens.jwks().keys).toHaveLength(2);
+    await tl.keys.rotate();
+    expect(tl.keys.jwks().keys).toHaveLength(2);
     const reopened = await make(dataDir);
     open.push(reopened);
-    expect(reopened.tokens.jwks()).toEqual(tl.tokens.jwks());
+    expect(reopened.keys.jwks()).toEqual(tl.keys.jwks());
   });
 
   it("a token signed before a rotation still verifies against the new JWKS", async () => {
     const tl = await createTestTextlock();
     open.push(tl);
     const before = await login(tl, { scope: "openid" });
-    const { kid } = await tl.tokens.rotateKeys();
+    const { kid } = await tl.keys.rotate();
     const after = await login(tl, { scope: "openid" });
     expect(decodeProtectedHeader(after.id_token!).kid).toBe(kid);
     expect(decodeProtectedHeader(before.id_token!).kid).not.toBe(kid);
-    const jwks = createLocalJWKSet(tl.tokens.jwks());
+    const jwks = createLocalJWKSet(tl.keys.jwks());
     await expect(jwtVerify(before.id_token!, jwks, { issuer: ISSUER })).resolves.toBeTruthy();
-    await expect(tl.tokens.userinfo(before.access_token, ISSUER)).resolves.toMatchObject({ sub: expect.any(String) });
+    await expect(tl.api.userinfo(before.access_token, { issuer: ISSUER })).resolves.toMatchObject({ sub: expect.any(String) });
   });
 
   it.each(["ES256", "EdDSA"] as const)("can sign with %s", async (algorithm) => {
@@ -188,6 +189,6 @@ describe("signing keys", () => {
     open.push(tl);
     const res = await login(tl, { scope: "openid" });
     expect(decodeProtectedHeader(res.id_token!).alg).toBe(algorithm);
-    await expect(jwtVerify(res.id_token!, createLocalJWKSet(tl.tokens.jwks()))).resolves.toBeTruthy();
+    await expect(jwtVerify(res.id_token!, createLocalJWKSet(tl.keys.jwks()))).resolves.toBeTruthy();
   });
 });

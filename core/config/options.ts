@@ -1,0 +1,311 @@
+import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
+import type { SmsProvider } from "../providers/sms-provider.js";
+
+/**
+ * The configuration a user writes, by hand, for editors: every option documented with its default.
+ * `core/config/schema.ts` validates it and applies the defaults; a type test (test/types) keeps the
+ * two in step, key for key. Field names follow Auth0 where Auth0 has the concept.
+ */
+export interface TextlockOptions {
+  /**
+   * Issuer and public base URL, ending with a slash (`https://auth.example.com/`).
+   * @default `https://{Host header}/`
+   */
+  issuer?: string;
+  /**
+   * Server secret that keys code hashes (32+ characters). Required when `NODE_ENV=production`.
+   * @default generated once into `<dataDir>/secret`
+   */
+  secret?: string;
+  /**
+   * Folder for the generated secret, signing keys, the SQLite files and the console outbox.
+   * @default ".textlock"
+   */
+  dataDir?: string;
+  /**
+   * Applications (Auth0 clients).
+   * @default one public client `textlock-dev`
+   */
+  clients?: ClientOptions[];
+  /**
+   * Passwordless SMS connections.
+   * @default one connection `sms` on the console provider, enabled for `textlock-dev`
+   */
+  connections?: ConnectionOptions[];
+  /** One-time code rules. */
+  otp?: {
+    /** Wrong attempts before a code dies (1–10). @default 3 */
+    maxAttempts?: number;
+    /** Consecutive failures per phone across codes; stops resend-to-reset loops, reset by a login. */
+    failureCeiling?: {
+      /** @default 10 */
+      max?: number;
+      /** @default 3600 */
+      windowSeconds?: number;
+    };
+  };
+  /**
+   * Where pending codes, counters, authorization codes and login tickets live.
+   * @default { type: "memory" }
+   */
+  store?:
+    | { type: "memory" }
+    | {
+        type: "redis";
+        /** `redis://` or `rediss://` URL. */
+        url: string;
+        /** Key prefix. @default "textlock" */
+        namespace?: string;
+        /** A command not answered in this time fails closed with 503. @default 1000 */
+        commandTimeoutMs?: number;
+      };
+  /**
+   * Where users and refresh tokens live.
+   * @default { type: "sqlite" }
+   */
+  users?:
+    | { type: "memory" }
+    | {
+        type: "sqlite";
+        /** @default `<dataDir>/users.db` */
+        file?: string;
+      }
+    | {
+        type: "postgres";
+        /** `postgres://` URL. */
+        url: string;
+      };
+  /**
+   * Provider plugins (programmatic config only): descriptors made with `defineProvider()`, or (older
+   * form) provider instances made with `defineSmsProvider()`, by name.
+   * @default []
+   */
+  providers?: ProviderDescriptor<any>[] | Record<string, SmsProvider>;
+  /** Token signing and lifetimes. */
+  tokens?: {
+    /** Algorithm of new signing keys; Auth0 SDKs expect RS256. @default "RS256" */
+    algorithm?: "RS256" | "ES256" | "EdDSA";
+    /** @default 86400 */
+    accessTokenLifetimeSeconds?: number;
+    /** Refresh token lifetime (rotated on every use). @default 2592000 */
+    refreshTokenLifetimeSeconds?: number;
+    /** Signing keys kept in the JWKS after rotations. @default 3 */
+    keepKeys?: number;
+  };
+  /** Abuse and SMS-pumping protection. */
+  protection?: {
+    /** Send limits on `/passwordless/start` (the phone policy always applies). @default true */
+    enabled?: boolean;
+    /** Starts per client IP. @default { points: 50, seconds: 3600 } */
+    perIp?: { points?: number; seconds?: number };
+    /** Codes per phone number. @default { points: 5, seconds: 3600 } */
+    perPhone?: { points?: number; seconds?: number };
+    /** Minimum seconds between two codes to one phone (0 = off). @default 30 */
+    resendCooldownSeconds?: number;
+    /** Codes per number prefix (the number without its last 4 digits). @default { points: 10, seconds: 3600 } */
+    perPrefix?: { points?: number; seconds?: number };
+    /** Messages per day across all numbers. @default 10000 */
+    dailySmsBudget?: number;
+    /** Country policy by ISO 3166 code. */
+    countries?: {
+      /** Countries allowed (empty = all). @default [] */
+      allow?: string[];
+      /** Countries refused. @default [] */
+      deny?: string[];
+    };
+    /**
+     * Line types refused (libphonenumber-js metadata).
+     * @default ["PREMIUM_RATE", "SHARED_COST", "TOLL_FREE", "VOIP", "PAGER", "UAN", "VOICEMAIL"]
+     */
+    refuseLineTypes?: Array<
+      "PREMIUM_RATE" | "SHARED_COST" | "TOLL_FREE" | "VOIP" | "PAGER" | "UAN" | "VOICEMAIL" | "PERSONAL_NUMBER" | "FIXED_LINE"
+    >;
+  };
+  /** Actions-style hooks. */
+  hooks?: {
+    /** Script file per trigger, run in an isolated-vm sandbox. */
+    scripts?: {
+      "pre-user-registration"?: string;
+      "post-user-registration"?: string;
+      "post-login"?: string;
+      "custom-phone-provider"?: string;
+      "send-phone-message"?: string;
+    };
+    /** `event.secrets` of every script. @default {} */
+    secrets?: Record<string, string>;
+    /** Wall-clock limit of one run, awaited work included. @default 5000 */
+    timeoutMs?: number;
+    /** Heap limit of a script's isolate, MB. @default 32 */
+    memoryLimitMb?: number;
+    /** `host:port` values a script's `fetch` may reach. @default [] */
+    allowedHosts?: string[];
+  };
+  /** Delivery policy: timeouts, retries, failover and circuit breaker. */
+  delivery?: {
+    /** Time one send attempt may take, ms. @default 5000 */
+    attemptTimeoutMs?: number;
+    /** Retries per provider after a transient failure. @default 2 */
+    retries?: number;
+    /** First retry delay, doubled each retry (a vendor's Retry-After wins), ms. @default 200 */
+    backoffMs?: number;
+    /** Time all attempts and failovers of one message may take, ms. @default 10000 */
+    deadlineMs?: number;
+    /** Circuit breaker per provider. */
+    breaker?: {
+      /** Consecutive transient failures that open the circuit. @default 5 */
+      failures?: number;
+      /** How long an open circuit skips the provider, ms. @default 30000 */
+      coolDownMs?: number;
+    };
+  };
+  /** Template engine limits. */
+  messages?: {
+    /** Liquid render time limit per message, ms. @default 50 */
+    renderLimitMs?: number;
+    /** Liquid memory limit. @default 1000000 */
+    memoryLimit?: number;
+  };
+  /** HTTP server settings. */
+  server?: {
+    /** Listen address of the standalone server. @default "127.0.0.1" */
+    host?: string;
+    /** Listen port (0 = any free port). @default 3000 */
+    port?: number;
+    /** Serve HTTPS with this certificate (PEM files). */
+    https?: { cert: string; key: string };
+    /** Take the client IP from X-Forwarded-For: `true`, a hop count, or trusted proxy addresses. @default false */
+    trustProxy?: boolean | number | string[];
+    /** Largest accepted request body, bytes. @default 16384 */
+    bodyLimitBytes?: number;
+  };
+  /** Hosted login page and browser flow. */
+  login?: {
+    /** Country preselected on the hosted page; the answer of `/user/geoloc/country`. @default "US" */
+    defaultCountry?: string;
+    /** Countdown before the hosted page offers a resend, seconds. @default 30 */
+    resendAfterSeconds?: number;
+    /** How long one hosted-page login may take, seconds. @default 900 */
+    transactionSeconds?: number;
+    /** Lifetime of an authorization code or a login ticket, seconds. @default 60 */
+    grantSeconds?: number;
+  };
+  /** Logging. */
+  logging?: {
+    /** @default "info" */
+    level?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  };
+}
+
+/** An application (Auth0 client). */
+export interface ClientOptions {
+  /** The application's id (letters, digits, `_ . -`). */
+  client_id: string;
+  /** Secret of a confidential client (16+ characters). Omit for public clients (SPA, native). */
+  client_secret?: string;
+  /** Display name; `application.name` in templates. @default client_id */
+  name?: string;
+  /** Auth0 application type. @default "native" */
+  app_type?: "spa" | "native" | "regular_web" | "non_interactive";
+  /** How the client authenticates. @default "client_secret_post" with a secret, else "none" */
+  token_endpoint_auth_method?: "none" | "client_secret_post" | "client_secret_basic";
+  /**
+   * Grants the client may use.
+   * @default ["http://auth0.com/oauth/grant-type/passwordless/otp", "refresh_token", "authorization_code", "implicit"]
+   */
+  grant_types?: string[];
+  /** Allowed redirect URIs. @default [] */
+  callbacks?: string[];
+  /** Origins allowed to call the API from a browser (CORS). @default [] */
+  allowed_origins?: string[];
+  /** Origins allowed for cross-origin authentication and web_message. @default [] */
+  web_origins?: string[];
+  /** Allow `/co/authenticate` (embedded auth0-js / Lock). @default false */
+  cross_origin_authentication?: boolean;
+  /** Cross-origin verification fallback page. */
+  cross_origin_loc?: string;
+  /** Trust `auth0-forwarded-for` from this confidential client as the end user's IP. @default false */
+  is_token_endpoint_ip_header_trusted?: boolean;
+  /** ID token settings. */
+  jwt_configuration?: {
+    /** ID token lifetime, seconds. @default 36000 */
+    lifetime_in_seconds?: number;
+  };
+  /** Hosted login page branding (colours as `#rgb`/`#rrggbb`). */
+  branding?: { logo_url?: string; primary_color?: string; page_background?: string; text_color?: string };
+}
+
+/** A passwordless SMS connection. */
+export interface ConnectionOptions {
+  /** Connection name; the `realm` of a code exchange. */
+  name: string;
+  /** Only `sms`. @default "sms" */
+  strategy?: "sms";
+  /** Client ids that may use this connection. @default [] */
+  enabled_clients?: string[];
+  /** Auth0 SMS connection options, and the options of its provider. */
+  options?: SmsConnectionOptions;
+}
+
+/**
+ * Options of the built-in providers, by their Auth0 names. A plugin adds its own by declaration
+ * merging: `declare module "textlock" { interface ProviderOptions { acme_api_key?: string } }`.
+ */
+export interface ProviderOptions {
+  /** Twilio Account SID (provider `twilio`). */
+  twilio_sid?: string;
+  /** Twilio Auth Token (provider `twilio`). */
+  twilio_token?: string;
+  /** Twilio Messaging Service SID, used instead of `from`. */
+  messaging_service_sid?: string;
+  /** Twilio API base URL instead of api.twilio.com (test doubles, egress proxies). */
+  twilio_api_base_url?: string;
+  /** Vonage API key (provider `vonage`). */
+  vonage_api_key?: string;
+  /** Vonage API secret (provider `vonage`). */
+  vonage_api_secret?: string;
+  /** Vonage REST host instead of https://rest.nexmo.com. */
+  vonage_rest_host?: string;
+  /** Legacy SMS gateway endpoint (provider `sms_gateway`). */
+  gateway_url?: string;
+  /** Bearer JWT (HS256) sent to the legacy gateway. */
+  gateway_authentication?: {
+    method: "bearer";
+    subject?: string;
+    audience: string;
+    secret: string;
+    secret_base64_encoded?: boolean;
+  } | null;
+  /** Send the caller's IP and User-Agent to the legacy gateway. @default false */
+  forward_req_info?: boolean | "true" | "false";
+}
+
+/** The `options` of an SMS connection. */
+export interface SmsConnectionOptions extends ProviderOptions {
+  /** The message text. @default "Your verification code is: @@password@@" */
+  template?: string;
+  /** `md_with_macros` replaces `@@password@@`-style macros; `liquid` renders Liquid. @default "md_with_macros" */
+  syntax?: "md_with_macros" | "liquid";
+  /** Text spoken for voice delivery. @default template */
+  voice_template?: string;
+  /** Per-language templates keyed by language tag (`fr`, `fr-CA`). @default {} */
+  templates?: Record<string, { text?: string; voice?: string }>;
+  /** Language used when the request names none. @default "en" */
+  default_language?: string;
+  /** Sender number (E.164) or alphanumeric sender id. */
+  from?: string;
+  /** Code lifetime and length. */
+  totp?: {
+    /** Seconds a code stays valid (30–600). @default 180 */
+    time_step?: number;
+    /** Digits in a code (4–10). @default 6 */
+    length?: number;
+  };
+  /** Only existing users may log in. @default false */
+  disable_signup?: boolean;
+  /** Per-phone consecutive-failure ceiling. @default true */
+  brute_force_protection?: boolean;
+  /** Provider id, or an ordered list for failover. @default "console" */
+  provider?: string | string[];
+  /** Deliver the code by text message or voice call. @default "text" */
+  delivery?: "text" | "voice";
+}

@@ -1,0 +1,141 @@
+import "reflect-metadata";
+import { container as rootContainer, type DependencyContainer, type InjectionToken, instanceCachingFactory } from "tsyringe";
+import { BrowserFlow } from "../browser/browser-flow.js";
+import { validateConfigWithProviders } from "../config/load-config.js";
+import type { TextlockConfigInput } from "../config/schema.js";
+import { resolveSecret } from "../config/secret.js";
+import {
+  CLOCK,
+  CONFIG,
+  ENV,
+  EVENTS,
+  GRANTS,
+  HOOKS,
+  LOGGER,
+  MESSAGE_RENDERER,
+  ONE_TIME_STORE,
+  OTP_STORE,
+  PROTECTION,
+  PROVIDER_DESCRIPTORS,
+  PROVIDERS,
+  RATE_LIMIT_BACKEND,
+  REFRESH_TOKEN_STORE,
+  SECRET,
+  SIGNING_KEYS,
+  TOKENS,
+  USER_STORE,
+} from "../di-tokens.js";
+import { Engine } from "../engine/engine.js";
+import { TextlockEvents } from "../events/events.js";
+import { createHookRunner } from "../hooks/create-hook-runner.js";
+import { createLogger } from "../logger.js";
+import { MessageRenderer } from "../messages/render-message.js";
+import { Protection } from "../protection/protection.js";
+import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
+import { ProviderRegistry } from "../providers/provider-registry.js";
+import { SigningKeys } from "../tokens/signing-keys.js";
+import { TokenService } from "../tokens/token-service.js";
+import { openStoreSet } from "./store-set.js";
+
+/** A value a host registers under a token before composition; composition then leaves that part alone. */
+export interface Provision<T = unknown> {
+  readonly token: InjectionToken<T>;
+  readonly value: T;
+}
+
+/** `provide(USER_STORE, myStore)`: a typed {@link Provision}. */
+export function provide<T>(token: InjectionToken<T>, value: T): Provision<T> {
+  return { token, value };
+}
+
+/**
+ * The composition root: every part of one instance is registered here, once, in the instance's own
+ * child container, as a value (what must be opened asynchronously: secret, stores, keys, hooks) or a
+ * cached factory (everything else, built on first resolve from its `@inject` parameters). Tokens the
+ * host provided are registered first and never replaced.
+ */
+export async function composeTextlock(
+  input: TextlockConfigInput,
+  builtinProviders: readonly ProviderDescriptor[],
+  provisions: readonly Provision[],
+): Promise<DependencyContainer> {
+  const c = rootContainer.createChildContainer();
+  for (const p of provisions) c.register(p.token, { useValue: p.value });
+  const missing = (token: InjectionToken<unknown>) => !c.isRegistered(token);
+  const value = <T>(token: InjectionToken<T>, make: () => T) => {
+    if (missing(token)) c.register(token, { useValue: make() });
+  };
+  const lazy = <T>(token: InjectionToken<T>, make: (c: DependencyContainer) => T) => {
+    if (missing(token)) c.register(token, { useFactory: instanceCachingFactory(make) });
+  };
+
+  value(ENV, () => process.env);
+  const { config, providers } = validateConfigWithProviders(input, c.resolve(ENV), builtinProviders);
+  value(CONFIG, () => config);
+  value(PROVIDER_DESCRIPTORS, () => providers.descriptors);
+  value(LOGGER, () => createLogger(config.logging.level));
+  value(CLOCK, () => Date.now);
+  value(EVENTS, () => new TextlockEvents());
+  const logger = c.resolve(LOGGER);
+  const messages = new MessageRenderer(config.messages);
+  validateTemplates(messages, config);
+  value(MESSAGE_RENDERER, () => messages);
+
+  const devDefaults: string[] = [];
+  if (missing(SECRET)) {
+    const { secret, generated } = await resolveSecret(config.secret, config.dataDir);
+    c.register(SECRET, { useValue: secret });
+    if (generated) devDefaults.push(`a generated secret in ${config.dataDir}/secret`);
+  }
+  if (config.connections.some((conn) => [conn.options.provider].flat().includes("console"))) {
+    devDefaults.push("the console provider (codes are printed)");
+  }
+  if (devDefaults.length) logger.warn(`textlock is using development defaults: ${devDefaults.join(", ")}. Not for production.`);
+
+  const stores = await openStoreSet(config, logger, c.resolve(CLOCK), {
+    ...(c.isRegistered(OTP_STORE) ? { codes: c.resolve(OTP_STORE) } : {}),
+    ...(c.isRegistered(USER_STORE) ? { users: c.resolve(USER_STORE) } : {}),
+    ...(c.isRegistered(REFRESH_TOKEN_STORE) ? { refreshTokens: c.resolve(REFRESH_TOKEN_STORE) } : {}),
+    ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
+    ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
+  });
+  value(OTP_STORE, () => stores.codes);
+  value(USER_STORE, () => stores.users);
+  value(REFRESH_TOKEN_STORE, () => stores.refreshTokens);
+  value(ONE_TIME_STORE, () => stores.oneTime);
+  value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
+  if (missing(HOOKS)) c.register(HOOKS, { useValue: await createHookRunner(config, logger) });
+  if (missing(SIGNING_KEYS)) {
+    c.register(SIGNING_KEYS, { useValue: await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys) });
+  }
+
+  lazy(PROVIDERS, (r) => r.resolve(ProviderRegistry));
+  lazy(PROTECTION, (r) => r.resolve(Protection));
+  lazy(TOKENS, (r) => r.resolve(TokenService));
+  lazy(GRANTS, () => new Map());
+  c.registerSingleton(Engine);
+  c.registerSingleton(ProviderRegistry);
+  c.registerSingleton(Protection);
+  c.registerSingleton(TokenService);
+  if (!c.isRegistered(BrowserFlow)) {
+    c.register(BrowserFlow, {
+      useFactory: instanceCachingFactory(
+        (r) =>
+          new BrowserFlow(r.resolve(CONFIG), r.resolve(SECRET), r.resolve(Engine), r.resolve(TOKENS), r.resolve(USER_STORE), r.resolve(ONE_TIME_STORE), r.resolve(CLOCK)),
+      ),
+    });
+  }
+  // The browser flow's grant goes through the same token endpoint as the others.
+  c.resolve(GRANTS).set("authorization_code", (params, request) => c.resolve(BrowserFlow).exchangeCode(params, request));
+  return c;
+}
+
+/** Refuses, at startup, any template that does not parse or whose sample rendering never shows the code. */
+function validateTemplates(messages: MessageRenderer, config: ReturnType<typeof validateConfigWithProviders>["config"]): void {
+  for (const connection of config.connections) {
+    const { template, voice_template, templates, syntax } = connection.options;
+    for (const source of [template, voice_template, ...Object.values(templates).flatMap((t) => [t.text, t.voice])]) {
+      if (source) messages.validate(source, syntax);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { join } from "node:path";
+import { MemoryOneTimeStore, type OneTimeStore, RedisOneTimeStore } from "../browser/one-time-store.js";
+import type { TextlockConfig } from "../config/schema.js";
+import type { Clock, RateLimitBackend } from "../di-tokens.js";
+import type { Logger } from "../logger.js";
+import { MemoryOtpStore } from "../otp/memory-otp-store.js";
+import type { OtpStore } from "../otp/otp-store.js";
+import { MemoryRefreshTokenStore, type RefreshTokenStore, SqliteRefreshTokenStore } from "../tokens/refresh-token-store.js";
+import { MemoryUserStore } from "../users/memory-user-store.js";
+import { SqliteUserStore } from "../users/sqlite-user-store.js";
+import type { UserStore } from "../users/user-store.js";
+
+/** Every store of one instance. */
+export interface StoreSet {
+  codes: OtpStore;
+  users: UserStore;
+  refreshTokens: RefreshTokenStore;
+  oneTime: OneTimeStore;
+  /** Where rate limits count. */
+  rateLimitBackend: RateLimitBackend;
+}
+
+/**
+ * Chooses and opens every store, in this one place, from `config.store` (short-lived state: codes,
+ * one-time codes and tickets, rate limits) and `config.users` (durable state: users and refresh
+ * tokens). Short-lived state follows the code store and durable state follows the user store, so a
+ * shared setup (Redis + PostgreSQL) never keeps a part in one process's memory. Stores in `given`
+ * (host overrides) are used as they are.
+ */
+export async function openStoreSet(config: TextlockConfig, logger: Logger, clock: Clock, given: Partial<StoreSet>): Promise<StoreSet> {
+  const codes = given.codes ?? (await openCodeStore(config, logger));
+  const redis = config.store.type === "redis" ? ((codes as { rawClient?: unknown }).rawClient ?? null) : null;
+  const durable = given.users && given.refreshTokens ? undefined : await openDurableStores(config, logger);
+  return {
+    codes,
+    users: given.users ?? durable!.users,
+    refreshTokens: given.refreshTokens ?? durable!.refreshTokens,
+    oneTime:
+      given.oneTime ??
+      (redis && config.store.type === "redis"
+        ? new RedisOneTimeStore(redis as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)
+        : new MemoryOneTimeStore(clock)),
+    rateLimitBackend: given.rateLimitBackend ?? (redis ? { redis } : {}),
+  };
+}
+
+async function openCodeStore(config: TextlockConfig, logger: Logger): Promise<OtpStore> {
+  switch (config.store.type) {
+    case "memory":
+      return new MemoryOtpStore();
+    case "redis": {
+      const { RedisOtpStore } = await import("../otp/redis-otp-store.js");
+      return RedisOtpStore.connect(config.store, logger);
+    }
+  }
+}
+
+async function openDurableStores(config: TextlockConfig, logger: Logger): Promise<Pick<StoreSet, "users" | "refreshTokens">> {
+  switch (config.users.type) {
+    case "memory":
+      return { users: new MemoryUserStore(), refreshTokens: new MemoryRefreshTokenStore() };
+    case "sqlite":
+      return {
+        users: new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db")),
+        refreshTokens: new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")),
+      };
+    case "postgres": {
+      const { PostgresUserStore } = await import("../users/postgres-user-store.js");
+      const users = await PostgresUserStore.connect({ url: config.users.url }, logger);
+      return { users, refreshTokens: users.refreshTokenStore() };
+    }
+  }
+}

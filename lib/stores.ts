@@ -1,0 +1,13 @@
+/**
+ * `textlock/stores`: the store contracts and implementations, for hosts that build or wrap their own
+ * (pass one with `createTextlock(config, { userStore })` or `provide(tokens.USER_STORE, store)`).
+ * Redis and PostgreSQL stores are opened from config (`store`, `users`) by textlock itself.
+ */
+export type { OtpStore, PendingCode, AttemptResult } from "../core/otp/otp-store.js";
+export { MemoryOtpStore } from "../core/otp/memory-otp-store.js";
+export type { UserStore, User, UserIdentity, UserPatch, NewUserFields, ListUsersOptions } from "../core/users/user-store.js";
+export { MemoryUserStore } from "../core/users/memory-user-store.js";
+export { SqliteUserStore } from "../core/users/sqlite-user-store.js";
+export { MemoryRefreshTokenStore, SqliteRefreshTokenStore } from "../core/tokens/refresh-token-store.js";
+export type { RefreshTokenStore, RefreshRecord } from "../core/tokens/refresh-token-store.js";
+export type { OneTimeStore } from "../core/browser/one-time-store.js";

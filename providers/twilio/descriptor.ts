@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { defineProvider, TEXTLOCK_VERSION } from "../../core/plugin/index.js";
+
+/** Twilio's connection options, with Auth0's names. */
+export const twilioOptions = z
+  .object({
+    twilio_sid: z.string().min(1).describe("Twilio Account SID."),
+    twilio_token: z.string().min(1).describe("Twilio Auth Token."),
+    from: z.string().optional().describe("Sender number (E.164) or alphanumeric sender id."),
+    messaging_service_sid: z.string().optional().describe("Twilio Messaging Service SID, used instead of `from`."),
+    twilio_api_base_url: z
+      .string()
+      .url()
+      .optional()
+      .describe("Send Twilio API calls to this base URL instead of api.twilio.com (test doubles, egress proxies)."),
+  })
+  .refine((o) => o.from || o.messaging_service_sid, { message: "required by the twilio provider (or messaging_service_sid)", path: ["from"] });
+
+/** `twilio`: SMS and voice on the real `twilio` SDK, loaded when a connection first sends through it. */
+export const twilioProvider = defineProvider({
+  id: "twilio",
+  version: TEXTLOCK_VERSION,
+  textlock: TEXTLOCK_VERSION,
+  channels: ["sms", "voice"],
+  options: twilioOptions,
+  secretOptions: ["twilio_token"],
+  async create(o, context) {
+    const { createTwilioProvider } = await import("./twilio-provider.js");
+    return createTwilioProvider({
+      accountSid: o.twilio_sid,
+      authToken: o.twilio_token,
+      ...(o.from ? { from: o.from } : {}),
+      ...(o.messaging_service_sid ? { messagingServiceSid: o.messaging_service_sid } : {}),
+      ...(o.twilio_api_base_url ? { apiBaseUrl: o.twilio_api_base_url } : {}),
+      timeoutMs: context.attemptTimeoutMs,
+    });
+  },
+});

@@ -1,0 +1,90 @@
+import twilio from "twilio";
+import { abortable, defineSmsProvider, isProviderError, ProviderError, type SmsMessage, type SmsProvider } from "../../core/plugin/index.js";
+
+export interface TwilioProviderOptions {
+  accountSid: string;
+  authToken: string;
+  /** Sender number; or use `messagingServiceSid`. */
+  from?: string;
+  messagingServiceSid?: string;
+  /** Send the requests to another base URL (a test double); vendor behaviour is otherwise unchanged. */
+  apiBaseUrl?: string;
+  /** Per-request timeout of the SDK's HTTP client, ms. */
+  timeoutMs?: number;
+}
+
+/** Twilio error codes about the number itself: refused for good, never retried (Lock reads 21211 as a bad number). */
+const BAD_NUMBER_CODES = new Set([21211, 21214, 21217, 21401, 21407, 21408, 21421, 21610, 21612, 21614]);
+
+/**
+ * Twilio on the real `twilio` SDK: SMS from a number or a Messaging Service, voice through a TwiML
+ * `<Say>` in the request language that reads the code digit by digit.
+ */
+export function createTwilioProvider(options: TwilioProviderOptions): SmsProvider {
+  if (!options.from && !options.messagingServiceSid) throw new TypeError("twilio provider: set `from` or `messaging_service_sid`");
+  const httpClient = options.apiBaseUrl ? new RedirectingRequestClient(options.apiBaseUrl, options.timeoutMs ?? 10_000) : undefined;
+  const client = twilio(options.accountSid, options.authToken, { ...(httpClient ? { httpClient } : {}), timeout: options.timeoutMs ?? 10_000 });
+  return defineSmsProvider({
+    name: "twilio",
+    channels: ["sms", "voice"],
+    async send(message, ctx) {
+      try {
+        const sender = options.messagingServiceSid && message.channel === "sms" ? { messagingServiceSid: options.messagingServiceSid } : { from: message.from ?? options.from! };
+        if (message.channel === "voice") {
+          const call = await abortable(client.calls.create({ to: message.to, from: message.from ?? options.from!, twiml: voiceTwiml(message) }), ctx.signal);
+          return { id: call.sid };
+        }
+        const sms = await abortable(client.messages.create({ to: message.to, body: message.body, ...sender }), ctx.signal);
+        return { id: sms.sid };
+      } catch (err) {
+        throw mapTwilioError(err);
+      }
+    },
+  });
+}
+
+/** TwiML that says the message twice, with the code's digits spaced so they are read one by one. */
+export function voiceTwiml(message: SmsMessage): string {
+  const spoken = message.body.replace(message.code, message.code.split("").join(", "));
+  const response = new twilio.twiml.VoiceResponse();
+  const language = sayLanguage(message.language);
+  for (let i = 0; i < 2; i++) response.say({ language } as never, spoken);
+  return response.toString();
+}
+
+function sayLanguage(header: string | null): string {
+  const tag = header?.split(",")[0]?.split(";")[0]?.trim();
+  return tag && /^[a-z]{2}(-[A-Za-z]{2})?$/.test(tag) ? tag : "en-US";
+}
+
+/** Maps the SDK's errors to provider errors; the message keeps Auth0's "<message> (Code: <code>)" form. */
+export function mapTwilioError(err: unknown): ProviderError {
+  if (isProviderError(err)) return err;
+  const e = err as { status?: number; code?: number | string; message?: string };
+  if (typeof e?.status === "number" && e.code !== undefined && typeof e.code === "number") {
+    const text = `${e.message ?? "Twilio error"} (Code: ${e.code})`;
+    if (BAD_NUMBER_CODES.has(e.code)) return new ProviderError("bad_phone", text, { vendorCode: e.code, cause: err });
+    if (e.status === 429 || e.status >= 500) return new ProviderError("transient", text, { vendorCode: e.code, cause: err });
+    return new ProviderError("rejected", text, { vendorCode: e.code, cause: err });
+  }
+  const status = (err as { status?: number })?.status ?? (err as { response?: { status?: number } })?.response?.status;
+  if (typeof status === "number" && status < 500 && status !== 429) {
+    return new ProviderError("rejected", `Twilio answered ${status}`, { vendorCode: status, cause: err });
+  }
+  return new ProviderError("transient", "Twilio could not be reached", { cause: err });
+}
+
+/** The SDK's own request client (auth, form encoding, error mapping stay real), pointed at another host. */
+class RedirectingRequestClient extends twilio.RequestClient {
+  private readonly base: URL;
+  constructor(baseUrl: string, timeout: number) {
+    super({ timeout });
+    this.base = new URL(baseUrl);
+  }
+  override request<T>(opts: Parameters<twilio.RequestClient["request"]>[0]) {
+    const url = new URL(opts.uri);
+    url.protocol = this.base.protocol;
+    url.host = this.base.host;
+    return super.request<T>({ ...opts, uri: url.href } as never);
+  }
+}
