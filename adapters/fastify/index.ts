@@ -13,6 +13,8 @@ export interface TextlockFastifyOptions extends HttpHandlerOptions {
  * encapsulated: inside the plugin raw bodies are read up to `server.bodyLimitBytes`; the app's parsers are untouched.
  */
 export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async (app: FastifyInstance, options) => {
+  const unnamed = options.routes?.find((r) => typeof r.path !== "string" && !r.pattern);
+  if (unnamed) throw new Error(`textlock route ${unnamed.path} needs a \`pattern\` (like "/client/:file") to be registered in Fastify`);
   // app.prefix is the full prefix of this plugin context (nested registers add up); the handler strips it.
   const handle = createHttpHandler(options.textlock, { ...options, prefix: app.prefix });
   app.removeAllContentTypeParsers();

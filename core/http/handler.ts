@@ -28,7 +28,7 @@ export interface Route {
   path: string | RegExp;
   /**
    * The path in `:param` syntax (`/client/:file`), for routers that register concrete routes
-   * (Fastify). Required when `path` is a RegExp; the RegExp still decides what matches.
+   * (Fastify, which refuses a RegExp route without one). The RegExp still decides what matches.
    */
   pattern?: string;
   cors?: boolean | "credentials";
@@ -59,7 +59,7 @@ export interface HttpHandler {
    * an OPTIONS preflight is answered, a wrong method gets a 405. False only when no route has this path.
    */
   matches(method: string, path: string): boolean;
-  /** The route table, one entry per path, for routers that register concrete routes. */
+  /** The route table, one entry per path (a RegExp route by its `pattern`), for routers that register concrete routes. */
   routes: RouteEntry[];
 }
 
@@ -91,7 +91,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
   const table = new Map<string, Set<string>>();
   for (const r of routes) {
     const path = typeof r.path === "string" ? r.path : r.pattern;
-    if (path === undefined) throw new Error(`textlock route ${r.path} needs a \`pattern\` (a RegExp path cannot be registered by name)`);
+    if (path === undefined) continue;
     const methods = table.get(path) ?? table.set(path, new Set()).get(path)!;
     for (const m of [r.method].flat()) methods.add(m);
     if (r.cors) methods.add("OPTIONS");

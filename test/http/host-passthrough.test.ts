@@ -250,3 +250,27 @@ describe.each(["express", "koa", "fastify"] as const)("serve() helper through %s
     }
   });
 });
+
+describe("Fastify route table", () => {
+  it("refuses an extra RegExp route without a pattern instead of silently not serving it", async () => {
+    const app = Fastify();
+    const route = { method: "GET" as const, path: /^\/extra\/\d+$/, handle: () => ({ status: 200, headers: {}, body: "" }) };
+    await expect(app.register(textlockFastify, { textlock: tl, routes: [route] })).rejects.toThrow(/needs a `pattern`/);
+    await app.close();
+  });
+
+  it("serves an extra RegExp route by its pattern, and leaves what the RegExp refuses to the host", async () => {
+    const app = Fastify();
+    const route = { method: "GET" as const, path: /^\/extra\/\d+$/, pattern: "/extra/:n", handle: () => ({ status: 200, headers: {}, body: "extra" }) };
+    await app.register(textlockFastify, { textlock: tl, routes: [route], prefix: "/auth" });
+    app.setNotFoundHandler((_req, reply) => reply.code(404).send(HOST_404));
+    try {
+      const ok = await app.inject({ method: "GET", url: "/auth/extra/42" });
+      expect([ok.statusCode, ok.body]).toEqual([200, "extra"]);
+      const refused = await app.inject({ method: "GET", url: "/auth/extra/abc" });
+      expect([refused.statusCode, refused.json()]).toEqual([404, HOST_404]);
+    } finally {
+      await app.close();
+    }
+  });
+});
