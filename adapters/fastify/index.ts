@@ -7,15 +7,22 @@ export interface TextlockFastifyOptions extends HttpHandlerOptions {
 }
 
 /**
- * A Fastify plugin serving the Auth0-compatible API: `app.register(textlockFastify, { textlock })`.
- * Body parsing is encapsulated: the plugin reads raw bodies itself and leaves the app's parsers alone.
+ * A Fastify plugin serving the Auth0-compatible API: `app.register(textlockFastify, { textlock })`, or under
+ * a path with `app.register(textlockFastify, { textlock, prefix: "/auth" })`. It registers only textlock's
+ * own paths, so every other path reaches the app's routes and its setNotFoundHandler. Body parsing is
+ * encapsulated: inside the plugin raw bodies are read up to `server.bodyLimitBytes`; the app's parsers are untouched.
  */
 export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async (app: FastifyInstance, options) => {
-  const handle = createHttpHandler(options.textlock, options);
+  const unnamed = options.routes?.find((r) => typeof r.path !== "string" && !r.pattern);
+  if (unnamed) throw new Error(`textlock route ${unnamed.path} needs a \`pattern\` (like "/client/:file") to be registered in Fastify`);
+  // app.prefix is the full prefix of this plugin context (nested registers add up); the handler strips it.
+  const handle = createHttpHandler(options.textlock, { ...options, prefix: app.prefix });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: options.textlock.config.server.bodyLimitBytes }, (_req, body, done) => done(null, body));
   const route = async (req: FastifyRequest, reply: FastifyReply) => {
     const url = new URL(req.url, "http://localhost");
+    // A parametric route (/client/:file) is wider than textlock's RegExp: what it does not own goes to the app's 404.
+    if (!handle.matches(req.method, url.pathname)) return reply.callNotFound();
     const request: HttpRequest = {
       method: req.method,
       path: url.pathname,
@@ -32,5 +39,6 @@ export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async
     const response = adapterErrorResponse(err);
     return reply.code(response.status).headers(response.headers).send(response.body);
   });
-  app.all("/*", route);
+  // Every method on textlock's paths: a preflight is answered, a wrong method gets textlock's 405.
+  for (const { path } of handle.routes) app.all(path, route);
 };

@@ -320,6 +320,7 @@ export const browserRoutes: Route[] = [
     // Lock loads this as a script before it renders: the client and its passwordless connections.
     method: "GET",
     path: /^\/client\/[\w.-]+\.js$/,
+    pattern: "/client/:file",
     handle(req, { textlock, issuer }) {
       const id = req.path.slice("/client/".length, -".js".length);
       const client = textlock.config.clients.find((c) => c.client_id === id);

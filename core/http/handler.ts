@@ -34,6 +34,11 @@ export interface RouteContext {
 export interface Route {
   method: "GET" | "POST" | ("GET" | "POST")[];
   path: string | RegExp;
+  /**
+   * The path in `:param` syntax (`/client/:file`), for routers that register concrete routes
+   * (Fastify, which refuses a RegExp route without one). The RegExp still decides what matches.
+   */
+  pattern?: string;
   cors?: boolean | "credentials";
   handle(req: HttpRequest, ctx: RouteContext): Promise<HttpResponse> | HttpResponse;
 }
@@ -41,14 +46,43 @@ export interface Route {
 export interface HttpHandlerOptions {
   /** Extra routes (the browser flow adds `/authorize`, `/co/authenticate`...); checked before the built-in ones. */
   routes?: Route[];
+  /**
+   * Serve textlock under this path (`"/auth"` → `/auth/oauth/token`). The handler strips it before
+   * routing and includes it in the derived issuer; paths outside it are not textlock's.
+   */
+  prefix?: string;
 }
 
-export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
+/** One concrete route for routers that register routes one by one; `path` has no prefix. */
+export interface RouteEntry {
+  methods: string[];
+  path: string;
+}
+
+export interface HttpHandler {
+  (req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * Whether a request is textlock's, from its method and path alone (prefix included), so adapters
+   * decide before reading a byte of the body. True for every path a route owns, whatever the method:
+   * an OPTIONS preflight is answered, a wrong method gets a 405. False only when no route has this path.
+   */
+  matches(method: string, path: string): boolean;
+  /** The route table, one entry per path (a RegExp route by its `pattern`), for routers that register concrete routes. */
+  routes: RouteEntry[];
+}
+
+/** `"auth/"` → `"/auth"`, `"/"` → `""`. */
+function normalizePrefix(prefix: string | undefined): string {
+  const trimmed = (prefix ?? "").replace(/\/+$/, "");
+  return trimmed && !trimmed.startsWith("/") ? `/${trimmed}` : trimmed;
+}
 
 /**
- * The framework-free HTTP handler of the Auth0-compatible API. Adapters turn their request into an
- * {@link HttpRequest}, call this, and write the {@link HttpResponse} back; they do nothing else.
- * Nothing thrown inside a route escapes: unknown errors become a 500 `server_error` without detail.
+ * The framework-free HTTP handler of the Auth0-compatible API. Adapters ask {@link HttpHandler.matches}
+ * first, turn their request into an {@link HttpRequest}, call this, and write the {@link HttpResponse}
+ * back; they do nothing else. Nothing thrown inside a route escapes: unknown errors become a 500
+ * `server_error` without detail. A 404 from it is final (an unknown client on a textlock route):
+ * adapters pass a request on only when `matches` says no.
  */
 export function createHttpHandler(textlock: Textlock, options: HttpHandlerOptions = {}): HttpHandler {
   const routes = [...(options.routes ?? []), ...builtinRoutes, ...browserRoutes];
@@ -57,15 +91,34 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
   const tokens = parts.resolve(TOKENS);
   const browser = parts.resolve(BrowserFlow);
   const limit = config.server.bodyLimitBytes;
+  const prefix = normalizePrefix(options.prefix);
 
-  return async function handle(req: HttpRequest): Promise<HttpResponse> {
+  /** The path inside the prefix, or undefined when the path is outside it. */
+  const routePath = (path: string) =>
+    !prefix ? path : path === prefix ? "/" : path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
+  const routesAt = (path: string | undefined) =>
+    path === undefined ? [] : routes.filter((r) => (typeof r.path === "string" ? r.path === path : r.path.test(path)));
+
+  const table = new Map<string, Set<string>>();
+  for (const r of routes) {
+    const path = typeof r.path === "string" ? r.path : r.pattern;
+    if (path === undefined) continue;
+    const methods = table.get(path) ?? table.set(path, new Set()).get(path)!;
+    for (const m of [r.method].flat()) methods.add(m);
+    if (r.cors) methods.add("OPTIONS");
+  }
+
+  async function handle(req: HttpRequest): Promise<HttpResponse> {
     const origin = req.headers.origin;
     let cors: Record<string, string> = {};
     try {
       const method = req.method.toUpperCase();
-      const candidates = routes.filter((r) => (typeof r.path === "string" ? r.path === req.path : r.path.test(req.path)));
+      const path = routePath(req.path);
+      const candidates = routesAt(path);
       if (!candidates.length) throw new TextlockError("ERR_NOT_FOUND");
-      const issuer = config.issuer ?? `https://${req.headers["x-forwarded-host"] && config.server.trustProxy ? req.headers["x-forwarded-host"] : (req.headers.host ?? "localhost")}/`;
+      req = { ...req, path: path!, mountPath: `${req.mountPath ?? ""}${prefix}` };
+      const host = req.headers["x-forwarded-host"] && config.server.trustProxy ? req.headers["x-forwarded-host"] : (req.headers.host ?? "localhost");
+      const issuer = config.issuer ?? `https://${host}${req.mountPath}/`;
       const corsMode = candidates.find((r) => r.cors)?.cors;
 
       if (method === "OPTIONS" && corsMode && origin) {
@@ -106,5 +159,10 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
       const response = errorResponse(err);
       return { ...response, headers: { ...cors, ...response.headers } };
     }
-  };
+  }
+
+  return Object.assign(handle, {
+    matches: (_method: string, path: string) => routesAt(routePath(path)).length > 0,
+    routes: [...table].map(([path, methods]) => ({ path, methods: [...methods] })),
+  });
 }

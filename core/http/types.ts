@@ -4,8 +4,14 @@
  */
 export interface HttpRequest {
   method: string;
-  /** Path without query string, e.g. `/oauth/token`. */
+  /** Path without query string, e.g. `/oauth/token` (or `/auth/oauth/token` for a handler with `prefix: "/auth"`). */
   path: string;
+  /**
+   * The leading part of the URL path the host framework already stripped before the adapter saw it
+   * (Express `req.baseUrl` under `app.use("/auth", …)`). Not routed on; it is part of the public
+   * base URL, so the derived issuer and the URLs built from it include it.
+   */
+  mountPath?: string;
   /** Decoded query parameters (first value wins for repeated keys). */
   query: Record<string, string>;
   /** Lower-cased header names. */
