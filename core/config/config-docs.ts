@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type ProviderDescriptor, providerOptionNames } from "../providers/provider-descriptor.js";
 import { configSchema } from "./schema.js";
 
 interface JsonSchema {
@@ -18,6 +19,7 @@ interface JsonSchema {
   maxLength?: number;
   minItems?: number;
   pattern?: string;
+  required?: string[];
   format?: string;
 }
 
@@ -76,24 +78,54 @@ function walk(s: JsonSchema, path: string, rows: Row[]): void {
   }
 }
 
-/** The configuration reference, generated from the schema (docs/reference/configuration.md). */
-export function renderConfigurationReference(): string {
+function table(rows: Row[]): string[] {
+  const seen = new Set<string>();
+  const unique = rows.filter((r) => !r.path.endsWith("[]") && !seen.has(r.path) && seen.add(r.path));
+  return ["| option | type | default | description |", "|---|---|---|---|", ...unique.map((r) => `| \`${r.path}\` | ${r.type} | ${r.default} | ${r.description} |`)];
+}
+
+/** One section per provider: its options, read from the connection's `options`. */
+function providerSection(d: ProviderDescriptor): string[] {
+  const head = [`### \`${d.id}\``, ""];
+  if (!d.options) return [...head, "No options of its own.", ""];
+  let schema: JsonSchema | undefined;
+  try {
+    schema = z.toJSONSchema(d.options as unknown as z.ZodType, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  } catch {
+    // Not a zod schema: list the names it declares.
+  }
+  if (!schema?.properties) return [...head, `Options: ${(providerOptionNames(d) ?? []).map((n) => `\`${n}\``).join(", ")}.`, ""];
+  const rows: Row[] = [];
+  for (const [key, child] of Object.entries(schema.properties)) {
+    walk({ ...child, description: `${child.description ?? ""}${schema.required?.includes(key) ? " Required." : ""}`.trim() }, `connections[].options.${key}`, rows);
+  }
+  const secrets = d.secretOptions?.length ? [`Secrets: ${d.secretOptions.map((n) => `\`${n}\``).join(", ")} (given to no other provider).`, ""] : [];
+  return [...head, ...table(rows), "", ...secrets];
+}
+
+/**
+ * The configuration reference, generated from the schema and the options of every built-in provider
+ * (docs/reference/configuration.md).
+ */
+export function renderConfigurationReference(providers: readonly ProviderDescriptor[] = []): string {
   const schema = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   const rows: Row[] = [];
   walk(schema, "", rows);
-  const seen = new Set<string>();
-  const unique = rows.filter((r) => !r.path.endsWith("[]") && !seen.has(r.path) && seen.add(r.path));
   return [
     "# Configuration reference",
     "",
-    "<!-- Generated from core/config/schema.ts by `npm run docs:config`. Do not edit by hand: a test checks it is fresh. -->",
+    "<!-- Generated from core/config/schema.ts and each built-in provider's option schema by `npm run docs:config`. Do not edit by hand: a test checks it is fresh. -->",
     "",
     "Pass these options to `createTextlock({...})` or put them in `textlock.config.json` / `.yaml` for `textlock serve --config`.",
     "Every mistake is reported at once in one `TextlockConfigError`. Field names follow Auth0's Management API where Auth0 has the concept.",
     "",
-    "| option | type | default | description |",
-    "|---|---|---|---|",
-    ...unique.map((r) => `| \`${r.path}\` | ${r.type} | ${r.default} | ${r.description} |`),
+    ...table(rows),
     "",
+    "## Provider options",
+    "",
+    "Each provider owns its options. They sit in the connection's `options`, next to the options above, with Auth0's names for the built-in",
+    "providers; a provider is given only the options it declares. Plugins document their own.",
+    "",
+    ...providers.flatMap(providerSection),
   ].join("\n");
 }
