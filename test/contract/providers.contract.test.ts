@@ -12,6 +12,7 @@ import { startFakeTwilio } from "../fakes/fake-twilio.js";
 import { startFakeVonage } from "../fakes/fake-vonage.js";
 
 const runner = { describe, it, expect: expect as never };
+const BAD = "+15005550001";
 const SID = "AC0123456789abcdef0123456789abcdef";
 const TOKEN = "twilio-auth-token-secret-1234";
 
@@ -34,11 +35,12 @@ runProviderContract(
 runProviderContract(
   "twilio",
   async () => {
-    const fake = await startFakeTwilio({ accountSid: SID, authToken: TOKEN });
+    const fake = await startFakeTwilio({ accountSid: SID, authToken: TOKEN, invalidNumbers: [BAD] });
     return {
       provider: createTwilioProvider({ accountSid: SID, authToken: TOKEN, from: "+15005550006", apiBaseUrl: fake.url }),
       delivered: () => fake.accepted.map((m) => ({ to: m.to, text: m.body ?? "" })),
       secrets: [TOKEN],
+      badNumber: BAD,
       faults: { failNext: () => fake.script.push({ status: 503 }), hangNext: () => fake.script.push({ hang: true }) },
       close: fake.close,
     };
@@ -49,11 +51,12 @@ runProviderContract(
 runProviderContract(
   "vonage",
   async () => {
-    const fake = await startFakeVonage({ apiKey: "vkey", apiSecret: "vonage-secret-987" });
+    const fake = await startFakeVonage({ apiKey: "vkey", apiSecret: "vonage-secret-987", statusFor: { [BAD.slice(1)]: "3" } });
     return {
       provider: createVonageProvider({ apiKey: "vkey", apiSecret: "vonage-secret-987", from: "Textlock", restHost: fake.url }),
       delivered: () => fake.accepted.map((m) => ({ to: m.to, text: m.text })),
       secrets: ["vonage-secret-987"],
+      badNumber: BAD,
       faults: { failNext: () => fake.script.push({ status: 503 }), hangNext: () => fake.script.push({ hang: true }) },
       close: fake.close,
     };

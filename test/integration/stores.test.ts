@@ -1,11 +1,12 @@
+import { vitestRunner } from "../helpers/vitest-runner.js";
 import { pino } from "pino";
 import { describe, expect, inject, it } from "vitest";
 import { TextlockError } from "../../core/errors/textlock-error.js";
 import { RedisOtpStore } from "../../core/otp/redis-otp-store.js";
 import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
-import { describeOtpStoreContract } from "../helpers/otp-store-contract.js";
+import { runOtpStoreContract } from "../../core/testing/otp-store-contract.js";
 import { startRedis } from "../helpers/services.js";
-import { describeUserStoreContract } from "../helpers/user-store-contract.js";
+import { runUserStoreContract } from "../../core/testing/user-store-contract.js";
 
 const logger = pino({ level: "silent" });
 const redisUrl = inject("redisUrl");
@@ -13,7 +14,7 @@ const postgresUrl = inject("postgresUrl");
 let ns = 0;
 
 describe.skipIf(!redisUrl)("Redis OtpStore", () => {
-  describeOtpStoreContract("redis", () => RedisOtpStore.connect({ url: redisUrl!, namespace: `t${process.pid}-${++ns}`, commandTimeoutMs: 1_000 }, logger));
+  runOtpStoreContract("redis", () => RedisOtpStore.connect({ url: redisUrl!, namespace: `t${process.pid}-${++ns}`, commandTimeoutMs: 1_000 }, logger), vitestRunner);
 
   it("fails closed within the command timeout while Redis is down, then recovers without a restart", async () => {
     const redis = await startRedis();
@@ -41,7 +42,7 @@ describe.skipIf(!redisUrl)("Redis OtpStore", () => {
 });
 
 describe.skipIf(!postgresUrl)("PostgreSQL UserStore", () => {
-  describeUserStoreContract("postgres", () => PostgresUserStore.connect({ url: postgresUrl! }, logger));
+  runUserStoreContract("postgres", () => PostgresUserStore.connect({ url: postgresUrl! }, logger), vitestRunner);
 
   it("migrates once when several processes start together", async () => {
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresUserStore.connect({ url: postgresUrl! }, logger)));

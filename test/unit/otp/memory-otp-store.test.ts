@@ -1,4 +1,5 @@
-import { describeOtpStoreContract } from "../../helpers/otp-store-contract.js";
+import { vitestRunner } from "../../helpers/vitest-runner.js";
+import { runOtpStoreContract } from "../../../core/testing/otp-store-contract.js";
 import { MemoryOtpStore } from "../../../core/otp/memory-otp-store.js";
 
-describeOtpStoreContract("memory", async () => new MemoryOtpStore());
+runOtpStoreContract("memory", async () => new MemoryOtpStore(), vitestRunner);

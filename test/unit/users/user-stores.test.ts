@@ -1,13 +1,14 @@
+import { vitestRunner } from "../../helpers/vitest-runner.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MemoryUserStore } from "../../../core/users/memory-user-store.js";
 import { SqliteUserStore } from "../../../core/users/sqlite-user-store.js";
-import { describeUserStoreContract } from "../../helpers/user-store-contract.js";
+import { runUserStoreContract } from "../../../core/testing/user-store-contract.js";
 
-describeUserStoreContract("memory", async () => new MemoryUserStore());
-describeUserStoreContract("sqlite", async () => new SqliteUserStore(join(mkdtempSync(join(tmpdir(), "textlock-users-")), "users.db")));
+runUserStoreContract("memory", async () => new MemoryUserStore(), vitestRunner);
+runUserStoreContract("sqlite", async () => new SqliteUserStore(join(mkdtempSync(join(tmpdir(), "textlock-users-")), "users.db")), vitestRunner);
 
 describe("SqliteUserStore durability", () => {
   it("keeps users across reopen, and two handles on one file share one user per phone", async () => {

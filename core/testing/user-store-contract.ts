@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { UserStore } from "../../core/users/user-store.js";
+import type { ContractRunner } from "./runner.js";
+import type { UserStore } from "../users/user-store.js";
 
 /** The UserStore contract, run against every implementation (memory, SQLite here; PostgreSQL in test/integration). */
-export function describeUserStoreContract(name: string, create: () => Promise<UserStore>): void {
+export function runUserStoreContract(name: string, create: () => Promise<UserStore>, t: ContractRunner): void {
+  const { describe, it, expect, beforeEach, afterEach } = t;
   describe(`UserStore contract: ${name}`, () => {
     let store: UserStore;
     const phone = () => `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;

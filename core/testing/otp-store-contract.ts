@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { OtpStore, PendingCode } from "../../core/otp/otp-store.js";
+import type { ContractRunner } from "./runner.js";
+import type { OtpStore, PendingCode } from "../otp/otp-store.js";
 
 /**
  * The OtpStore contract, run against every implementation (memory here; Redis in test/integration).
  * Concurrency cases fire real parallel calls; a store that reads and writes in two steps fails them.
  */
-export function describeOtpStoreContract(name: string, create: () => Promise<OtpStore>): void {
+export function runOtpStoreContract(name: string, create: () => Promise<OtpStore>, t: ContractRunner): void {
+  const { describe, it, expect, beforeEach, afterEach } = t;
   describe(`OtpStore contract: ${name}`, () => {
     let store: OtpStore;
     let n = 0;
