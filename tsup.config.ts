@@ -4,6 +4,7 @@ import { defineConfig } from "tsup";
 export const entries = {
   index: "core/index.ts",
   http: "core/http/index.ts",
+  hooks: "core/hooks/index.ts",
   express: "adapters/express/index.ts",
   koa: "adapters/koa/index.ts",
   fastify: "adapters/fastify/index.ts",

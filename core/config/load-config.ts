@@ -52,8 +52,9 @@ export function validateConfig(input: TextlockConfigInput = {}, env: NodeJS.Proc
   }
   config.connections.forEach((connection, i) => {
     const names = [connection.options.provider].flat();
-    if (names.includes("action") && !config.hooks.scripts["custom-phone-provider"] && !config.hooks.scripts["send-phone-message"]) {
-      problems.push(`connections.${i}.options.provider: "action" needs hooks.scripts["custom-phone-provider"] (or "send-phone-message")`);
+    const delivers = (["custom-phone-provider", "send-phone-message"] as const).some((t) => config.hooks.scripts[t] || config.hooks.functions[t]);
+    if (names.includes("action") && !delivers) {
+      problems.push(`connections.${i}.options.provider: "action" needs a "custom-phone-provider" (or "send-phone-message") hook in hooks.scripts or hooks.functions`);
     }
   });
   if (env.NODE_ENV === "production" && !config.secret) {

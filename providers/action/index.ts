@@ -1,14 +1,15 @@
-import type { SandboxHookRunner } from "../../core/hooks/sandbox-hook-runner.js";
-import { HookScriptError } from "../../core/hooks/sandbox.js";
+import { HookScriptError } from "../../core/hooks/hook-script-error.js";
+import type { TriggerHookRunner } from "../../core/hooks/trigger-hook-runner.js";
 import { defineSmsProvider, ProviderError, type SmsProvider } from "../../core/providers/sms-provider.js";
 
 /**
- * The user-scripted provider: the `custom-phone-provider` script (Auth0's
- * `onExecuteCustomPhoneProvider(event, api)`) delivers the message, through the sandbox's allowed
- * `fetch`. `api.notification.retry(reason)` is a transient failure, `api.notification.drop(reason)` a
- * lasting one; a script that throws, times out or runs out of memory is transient.
+ * The user-scripted provider: the `custom-phone-provider` hook (Auth0's
+ * `onExecuteCustomPhoneProvider(event, api)`), a sandboxed script or a trusted function, delivers the
+ * message (a script through the sandbox's allowed `fetch`). `api.notification.retry(reason)` is a
+ * transient failure, `api.notification.drop(reason)` a lasting one; a hook that throws, times out or
+ * runs out of memory is transient.
  */
-export function createActionProvider(runner: SandboxHookRunner): SmsProvider {
+export function createActionProvider(runner: TriggerHookRunner): SmsProvider {
   return defineSmsProvider({
     name: "action",
     channels: ["sms", "voice"],
