@@ -262,11 +262,11 @@ export const configSchema = z
         allowedHosts: z.array(z.string()).default([]).describe("`host:port` values a script's `fetch` may reach; nothing else is reachable."),
         functions: z
           .object({
-            "pre-user-registration": z.custom<import("../hooks/types.js").PreUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional(),
-            "post-user-registration": z.custom<import("../hooks/types.js").PostUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional(),
-            "post-login": z.custom<import("../hooks/types.js").PostLoginHandler>((v) => typeof v === "function", "must be a function").optional(),
-            "custom-phone-provider": z.custom<import("../hooks/types.js").CustomPhoneProviderHandler>((v) => typeof v === "function", "must be a function").optional(),
-            "send-phone-message": z.custom<import("../hooks/types.js").SendPhoneMessageHandler>((v) => typeof v === "function", "must be a function").optional(),
+            "pre-user-registration": z.custom<import("../hooks/types.js").PreUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PreUserRegistrationHandler` from `textlock/hooks`."),
+            "post-user-registration": z.custom<import("../hooks/types.js").PostUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PostUserRegistrationHandler` from `textlock/hooks`."),
+            "post-login": z.custom<import("../hooks/types.js").PostLoginHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PostLoginHandler` from `textlock/hooks`."),
+            "custom-phone-provider": z.custom<import("../hooks/types.js").CustomPhoneProviderHandler>((v) => typeof v === "function", "must be a function").optional().describe("`CustomPhoneProviderHandler` from `textlock/hooks`."),
+            "send-phone-message": z.custom<import("../hooks/types.js").SendPhoneMessageHandler>((v) => typeof v === "function", "must be a function").optional().describe("`SendPhoneMessageHandler` from `textlock/hooks`."),
           })
           .prefault({})
           .describe(

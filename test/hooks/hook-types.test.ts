@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -87,4 +87,11 @@ export const hooks = defineHooks({
     const { output } = await typecheck([bad]);
     expect(output).toMatch(/hooks\.ts\(3,48\): error TS2339: Property 'idToken' does not exist on type 'PreUserRegistrationApi'/);
   }, 60_000);
+
+  it("the guide shows the example files as they are", () => {
+    const guide = readFileSync(join(root, "docs/guides/hooks.md"), "utf8");
+    const shown = [...guide.matchAll(/```(?:js|ts)\n\/\/ (docs\/examples\/hooks\/[\w.-]+)\n([\s\S]*?)```/g)];
+    expect(shown.map(([, file]) => file).sort()).toEqual(readdirSync(examples).map((f) => `docs/examples/hooks/${f}`).sort());
+    for (const [, file, body] of shown) expect(body, file).toBe(readFileSync(join(root, file!), "utf8"));
+  });
 });
