@@ -6,6 +6,7 @@ export const entries = {
   stores: "lib/stores.ts",
   plugin: "core/plugin/index.ts",
   http: "core/http/index.ts",
+  hooks: "core/hooks/index.ts",
   express: "adapters/express/index.ts",
   koa: "adapters/koa/index.ts",
   fastify: "adapters/fastify/index.ts",

@@ -54,8 +54,9 @@ export function validateConfigWithProviders(
     if (env.NODE_ENV === "production" && names.includes("console")) {
       problems.push(`connections.${i}.options.provider: the console provider prints codes and is refused when NODE_ENV=production`);
     }
-    if (names.includes("action") && !config.hooks.scripts["custom-phone-provider"] && !config.hooks.scripts["send-phone-message"]) {
-      problems.push(`connections.${i}.options.provider: "action" needs hooks.scripts["custom-phone-provider"] (or "send-phone-message")`);
+    const delivers = (["custom-phone-provider", "send-phone-message"] as const).some((t) => config.hooks.scripts[t] || config.hooks.functions[t]);
+    if (names.includes("action") && !delivers) {
+      problems.push(`connections.${i}.options.provider: "action" needs a "custom-phone-provider" (or "send-phone-message") hook in hooks.scripts or hooks.functions`);
     }
   });
   for (const [trigger, file] of Object.entries(config.hooks.scripts)) {

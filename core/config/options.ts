@@ -1,3 +1,4 @@
+import type { HookFunctions } from "../hooks/types.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import type { SmsProvider } from "../providers/sms-provider.js";
 
@@ -131,6 +132,11 @@ export interface TextlockOptions {
       "custom-phone-provider"?: string;
       "send-phone-message"?: string;
     };
+    /**
+     * Trusted in-process handler per trigger, `(event, api) => {}` (programmatic configuration only;
+     * types from `textlock/hooks`). A trigger has a function or a script, not both.
+     */
+    functions?: HookFunctions;
     /** `event.secrets` of every script. @default {} */
     secrets?: Record<string, string>;
     /** Wall-clock limit of one run, awaited work included. @default 5000 */

@@ -241,12 +241,36 @@ export const configSchema = z
           .prefault({})
           .describe("Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`)."),
         secrets: z.record(z.string(), z.string().max(4096)).default({}).describe("`event.secrets` of every script."),
-        timeoutMs: z.number().int().min(50).max(20_000).default(5_000).describe("Wall-clock limit of one script run, awaited work included (Auth0: 20 s)."),
+        timeoutMs: z.number().int().min(50).max(20_000).default(5_000).describe("Wall-clock limit of one hook run (script or function), awaited work included (Auth0: 20 s)."),
         memoryLimitMb: z.number().int().min(8).max(512).default(32).describe("Heap limit of a script's isolate."),
         allowedHosts: z.array(z.string()).default([]).describe("`host:port` values a script's `fetch` may reach; nothing else is reachable."),
+        functions: z
+          .object({
+            "pre-user-registration": z.custom<import("../hooks/types.js").PreUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PreUserRegistrationHandler` from `textlock/hooks`."),
+            "post-user-registration": z.custom<import("../hooks/types.js").PostUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PostUserRegistrationHandler` from `textlock/hooks`."),
+            "post-login": z.custom<import("../hooks/types.js").PostLoginHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PostLoginHandler` from `textlock/hooks`."),
+            "custom-phone-provider": z.custom<import("../hooks/types.js").CustomPhoneProviderHandler>((v) => typeof v === "function", "must be a function").optional().describe("`CustomPhoneProviderHandler` from `textlock/hooks`."),
+            "send-phone-message": z.custom<import("../hooks/types.js").SendPhoneMessageHandler>((v) => typeof v === "function", "must be a function").optional().describe("`SendPhoneMessageHandler` from `textlock/hooks`."),
+          })
+          .prefault({})
+          .describe(
+            "Trusted in-process handler per trigger, `(event, api) => {}` (programmatic configuration only). Runs without a sandbox: " +
+              "`timeoutMs` still fails the hook, but cannot stop the function; `memoryLimitMb` and `allowedHosts` do not apply.",
+          ),
+      })
+      .superRefine((hooks, ctx) => {
+        for (const [trigger, file] of Object.entries(hooks.scripts)) {
+          if (file && hooks.functions[trigger as keyof typeof hooks.functions]) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["functions", trigger],
+              message: `hooks.functions["${trigger}"] and hooks.scripts["${trigger}"] are both set; a trigger runs a function or a script, not both`,
+            });
+          }
+        }
       })
       .prefault({})
-      .describe("Actions-style hooks run in an isolated-vm sandbox."),
+      .describe("Actions-style hooks: script files run in an isolated-vm sandbox, or trusted in-process functions."),
     delivery: z
       .object({
         attemptTimeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe("Time one send attempt may take."),

@@ -1,13 +1,31 @@
-import type { ClientConfig, ConnectionConfig } from "../config/schema.js";
+import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import type { RequestFacts } from "../engine/types.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
 import type { User } from "../users/user-store.js";
+import type { HookContext } from "./hook-runner.js";
+import type {
+  CustomPhoneProviderEvent,
+  HookClient,
+  HookConnection,
+  HookMessageOptions,
+  HookNotification,
+  HookRequest,
+  HookTransaction,
+  HookUser,
+  PostLoginEvent,
+  PostUserRegistrationEvent,
+  PreUserRegistrationEvent,
+  SendPhoneMessageEvent,
+} from "./types.js";
 
-// Auth0 Actions `event` shapes, built from plain data. Secrets are added by the runner.
+// Auth0 Actions `event` objects, built from plain data once for both runners (sandbox and function).
+// Secrets are added by the runner, so they are typed out here.
 
-export const clientEvent = (c: ClientConfig) => ({ client_id: c.client_id, name: c.name, metadata: {} });
-export const connectionEvent = (c: ConnectionConfig) => ({ id: `con_${c.name}`, name: c.name, strategy: "sms", metadata: {} });
-export const requestEvent = (r: RequestFacts) => ({
+type WithoutSecrets<E> = Omit<E, "secrets">;
+
+export const clientEvent = (c: ClientConfig): HookClient => ({ client_id: c.client_id, name: c.name, metadata: {} });
+export const connectionEvent = (c: ConnectionConfig): HookConnection => ({ id: `con_${c.name}`, name: c.name, strategy: "sms", metadata: {} });
+export const requestEvent = (r: RequestFacts): HookRequest => ({
   ip: r.ip ?? "",
   method: r.method ?? "POST",
   hostname: r.host ?? "",
@@ -15,7 +33,7 @@ export const requestEvent = (r: RequestFacts) => ({
   user_agent: r.userAgent ?? "",
   geoip: {},
 });
-export const userEvent = (u: User) => ({
+export const userEvent = (u: User): HookUser => ({
   user_id: u.user_id,
   phone_number: u.phone_number,
   phone_verified: u.phone_verified,
@@ -30,9 +48,49 @@ export const userEvent = (u: User) => ({
   user_metadata: u.user_metadata,
   app_metadata: u.app_metadata,
 });
+const transactionEvent = (scope: string | undefined): HookTransaction => ({
+  protocol: "oauth2-password",
+  requested_scopes: (scope ?? "").split(" ").filter(Boolean),
+});
+const TENANT = { id: "textlock" } as const;
+
+export function preUserRegistrationEvent(ctx: HookContext & { phone_number: string }): WithoutSecrets<PreUserRegistrationEvent> {
+  return {
+    user: { phone_number: ctx.phone_number, user_metadata: {}, app_metadata: {} },
+    connection: connectionEvent(ctx.connection),
+    client: clientEvent(ctx.client),
+    request: requestEvent(ctx.request),
+    transaction: transactionEvent(ctx.scope),
+    tenant: TENANT,
+  };
+}
+
+export function postUserRegistrationEvent(ctx: HookContext & { user: User }): WithoutSecrets<PostUserRegistrationEvent> {
+  return {
+    user: userEvent(ctx.user),
+    connection: connectionEvent(ctx.connection),
+    client: clientEvent(ctx.client),
+    request: requestEvent(ctx.request),
+    tenant: TENANT,
+  };
+}
+
+export function postLoginEvent(ctx: HookContext & { user: User }, now: Date): WithoutSecrets<PostLoginEvent> {
+  return {
+    user: userEvent(ctx.user),
+    connection: connectionEvent(ctx.connection),
+    client: clientEvent(ctx.client),
+    request: requestEvent(ctx.request),
+    stats: { logins_count: ctx.user.logins_count },
+    transaction: transactionEvent(ctx.scope),
+    authentication: { methods: [{ name: "sms", timestamp: now.toISOString() }] },
+    resource_server: ctx.audience ? { identifier: ctx.audience } : undefined,
+    tenant: TENANT,
+  };
+}
 
 /** `event.notification` of the custom-phone-provider trigger. */
-export function notificationEvent(message: SmsMessage) {
+export function notificationEvent(message: SmsMessage): HookNotification {
   return {
     as_text: message.body,
     as_voice: message.body,
@@ -46,6 +104,26 @@ export function notificationEvent(message: SmsMessage) {
 }
 
 /** `event.message_options` of the send-phone-message trigger. */
-export function messageOptionsEvent(message: SmsMessage) {
+export function messageOptionsEvent(message: SmsMessage): HookMessageOptions {
   return { action: "second-factor-authentication", code: message.code, message_type: message.channel, recipient: message.to, text: message.body };
+}
+
+/** The `event` of a delivery trigger, for the message of `/passwordless/start`. */
+export function deliveryEvent(
+  trigger: "custom-phone-provider" | "send-phone-message",
+  message: SmsMessage,
+  config: TextlockConfig,
+  request: { ip?: string; userAgent?: string },
+): WithoutSecrets<CustomPhoneProviderEvent> | WithoutSecrets<SendPhoneMessageEvent> {
+  const client = config.clients.find((c) => c.client_id === message.client.client_id);
+  const connection = config.connections.find((c) => c.name === message.connection);
+  const common = {
+    client: client ? clientEvent(client) : { ...message.client, metadata: {} },
+    connection: connection ? connectionEvent(connection) : { id: `con_${message.connection}`, name: message.connection, strategy: "sms" as const, metadata: {} },
+    request: requestEvent({ ip: request.ip, userAgent: request.userAgent, xRequestLanguage: message.language ?? undefined }),
+    tenant: TENANT,
+  };
+  return trigger === "custom-phone-provider"
+    ? { notification: notificationEvent(message), ...common }
+    : { message_options: messageOptionsEvent(message), ...common };
 }

@@ -1,5 +1,6 @@
-import ivm from "isolated-vm";
 import type { Logger } from "../logger.js";
+import type { ApiCall } from "./api-calls.js";
+import { HookScriptError } from "./hook-script-error.js";
 
 /** Limits of one script run. */
 export interface SandboxLimits {
@@ -13,26 +14,13 @@ export interface SandboxLimits {
   allowedHosts: readonly string[];
 }
 
-/** One call the script made on `api`, e.g. `["idToken.setCustomClaim", "k", "v"]`. */
-export type ApiCall = [method: string, ...args: unknown[]];
-
-/** Why a script run failed; the message is for the operator log, never for the caller. */
-export class HookScriptError extends Error {
-  constructor(
-    readonly reason: "threw" | "timeout" | "memory" | "missing_handler" | "bad_output",
-    message: string,
-  ) {
-    super(message);
-    this.name = "HookScriptError";
-  }
-}
-
 const MAX_LOG = 256;
 const MAX_FETCH_BODY = 1_048_576;
 
 // Runs inside the isolate before the user's script: the CommonJS shape, a console that forwards to the
 // host log, a fetch that goes through the host's allow-list, and an `api` whose every method only
-// records the call. Nothing else of the host is reachable.
+// records the call (the twin of recordingApi in api-calls.ts, with the same copying rules). Nothing
+// else of the host is reachable.
 const BOOTSTRAP = `
 const __calls = [];
 const module = { exports: {} };
@@ -75,6 +63,8 @@ export class HookSandbox {
    * offers; the calls the script made come back in order.
    */
   async run(hook: string, source: string, exportName: string, event: unknown, apiMethods: readonly string[]): Promise<ApiCall[]> {
+    // Loaded on first use: an instance whose hooks are all trusted functions never loads the native module.
+    const { default: ivm } = await import("isolated-vm");
     const isolate = new ivm.Isolate({ memoryLimit: this.limits.memoryLimitMb });
     let timedOut = false;
     const timer = setTimeout(() => {

@@ -1,6 +1,8 @@
+// @ts-check
 /**
  * custom-phone-provider: deliver the code through your own SMS API.
  * `fetch` reaches only the hosts listed in `hooks.allowedHosts`.
+ * @type {import("textlock/hooks").CustomPhoneProviderHandler}
  */
 exports.onExecuteCustomPhoneProvider = async (event, api) => {
   const res = await fetch(event.secrets.SMS_API_URL, {

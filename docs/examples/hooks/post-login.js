@@ -1,4 +1,8 @@
-/** post-login: add the user's plan to the tokens, and refuse banned users. */
+// @ts-check
+/**
+ * post-login: add the user's plan to the tokens, and refuse banned users.
+ * @type {import("textlock/hooks").PostLoginHandler}
+ */
 exports.onExecutePostLogin = async (event, api) => {
   if (event.user.app_metadata.banned) return api.access.deny("This account is suspended.");
   const plan = event.user.app_metadata.plan ?? "free";
