@@ -223,6 +223,15 @@ export class BrowserFlow {
     });
   }
 
+  /** The code step of the hosted page, which acts for the client in the person's browser. */
+  verifyOnHostedPage(request: AuthorizeRequest, phone: string, otp: string, facts: RequestFacts): Promise<VerifyResult> {
+    return this.engine.verifyForClient(
+      request.client,
+      { realm: request.connection.name, username: phone, otp, scope: request.scope, ...(request.audience ? { audience: request.audience } : {}) },
+      facts,
+    );
+  }
+
   // --- /co/authenticate and login tickets ---
 
   /**
@@ -245,10 +254,7 @@ export class BrowserFlow {
     let result: VerifyResult;
     try {
       // The browser cannot hold a secret: the origin check and cross_origin_authentication stand in for it.
-      result = await this.engine.verify(
-        { client_id: client.client_id, client_secret: client.client_secret, realm, username: body.username as string, otp: body.otp as string },
-        facts,
-      );
+      result = await this.engine.verifyForClient(client, { realm, username: body.username as string, otp: body.otp as string }, facts);
     } catch (err) {
       if (err instanceof TextlockError && (err.code === "ERR_WRONG_CODE" || err.code === "ERR_MAX_ATTEMPTS")) {
         throw new TextlockError("ERR_CO_WRONG_CODE", { description: err.message, cause: err });

@@ -285,18 +285,7 @@ export const browserRoutes: Route[] = [
       }
       if (body.action === "verify") {
         try {
-          const result = await ctx.textlock.api.verify(
-            {
-              client_id: request.client.client_id,
-              ...(request.client.client_secret ? { client_secret: request.client.client_secret } : {}),
-              realm: request.connection.name,
-              username: phone,
-              otp: (body.code ?? "").replace(/\s+/g, ""),
-              scope: request.scope,
-              ...(request.audience ? { audience: request.audience } : {}),
-            },
-            facts,
-          );
+          const result = await flow.verifyOnHostedPage(request, phone, (body.code ?? "").replace(/\s+/g, ""), facts);
           return await finish(p, result);
         } catch (err) {
           return renderCodeStep(p, phone, sentAt, { error: pageError(err, t) });

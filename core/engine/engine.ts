@@ -25,7 +25,7 @@ import {
   resolveRealm,
   resolveStartConnection,
 } from "./steps.js";
-import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./types.js";
+import type { ClientVerifyInput, RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./types.js";
 
 /**
  * The OTP lifecycle. `start()` and `verify()` each read top to bottom as the list of steps of the
@@ -95,6 +95,16 @@ export class Engine {
   async verify(input: VerifyInput, request: RequestFacts = {}): Promise<VerifyResult> {
     const client = resolveClient(this.config, requireParam("client_id", input.client_id));
     authenticateClient(client, input.client_secret);
+    return this.verifyForClient(client, input, request);
+  }
+
+  /**
+   * The OTP grant for a client textlock itself vouches for, so client authentication is skipped: the
+   * hosted page and `/co/authenticate` run in the person's browser, which never holds the client's
+   * secret. Every other step of {@link verify} runs unchanged. Never reach this with a client taken
+   * from unauthenticated input without checking it another way first (origin, redirect_uri).
+   */
+  async verifyForClient(client: ClientConfig, input: ClientVerifyInput, request: RequestFacts = {}): Promise<VerifyResult> {
     checkOtpGrant(client);
     const connection = resolveRealm(this.config, client, input.realm);
     const phone = requireParam("username", input.username);

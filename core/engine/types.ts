@@ -50,6 +50,9 @@ export interface VerifyInput {
   audience?: string;
 }
 
+/** Input of `Engine.verifyForClient()`: a code verification whose client is already established. */
+export type ClientVerifyInput = Pick<VerifyInput, "realm" | "username" | "otp" | "scope" | "audience">;
+
 /** What a successful verification yields; tokens are issued from it. */
 export interface VerifyResult {
   user: User;
