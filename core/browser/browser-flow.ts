@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from "node:crypto";
 import { type ClientConfig, type ConnectionConfig, OTP_GRANT, type TextlockConfig } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { authenticateClient, requireParam, resolveClient, secretsEqual } from "../engine/steps.js";
-import type { RequestFacts, VerifyResult } from "../engine/types.js";
+import type { RequestFacts, StartResult, VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TokenResponse, TokenService } from "../tokens/token-service.js";
 import type { User, UserStore } from "../users/user-store.js";
@@ -223,8 +223,13 @@ export class BrowserFlow {
     });
   }
 
+  /** The phone step of the hosted page (and its resend), which acts for the client in the person's browser. */
+  sendCodeFromHostedPage(request: AuthorizeRequest, phone: string, facts: RequestFacts): Promise<StartResult> {
+    return this.engine.startForClient(request.client, { connection: request.connection.name, phone_number: phone }, facts);
+  }
+
   /** The code step of the hosted page, which acts for the client in the person's browser. */
-  verifyOnHostedPage(request: AuthorizeRequest, phone: string, otp: string, facts: RequestFacts): Promise<VerifyResult> {
+  verifyCodeFromHostedPage(request: AuthorizeRequest, phone: string, otp: string, facts: RequestFacts): Promise<VerifyResult> {
     return this.engine.verifyForClient(
       request.client,
       { realm: request.connection.name, username: phone, otp, scope: request.scope, ...(request.audience ? { audience: request.audience } : {}) },

@@ -167,11 +167,6 @@ function renderCodeStep(p: PageContext, phone: string, sentAt: number, extra: { 
   });
 }
 
-function startInput(request: AuthorizeRequest, phone: string) {
-  // The hosted page is textlock itself: it may act for a confidential client without the browser holding the secret.
-  return { client_id: request.client.client_id, client_secret: request.client.client_secret, connection: request.connection.name, phone_number: phone, send: "code" };
-}
-
 async function finish(p: PageContext, login: Parameters<RouteContext["textlock"]["browser"]["complete"]>[1], headers: Record<string, string | string[]> = {}) {
   const values = await p.ctx.textlock.browser.complete(p.request, login, p.ctx.issuer);
   return respond(p.request, values, p.language, p.t, headers);
@@ -268,7 +263,7 @@ export const browserRoutes: Route[] = [
           return renderPhoneStep(p, { country: body.country ?? "", phone: body.phone ?? "", error: { text: t("error.bad_phone"), status: 400, headers: {} } });
         }
         try {
-          await ctx.textlock.api.start(startInput(request, parsed.number), facts);
+          await flow.sendCodeFromHostedPage(request, parsed.number, facts);
         } catch (err) {
           return renderPhoneStep(p, { country: body.country ?? "", phone: body.phone ?? "", error: pageError(err, t) });
         }
@@ -277,7 +272,7 @@ export const browserRoutes: Route[] = [
       if (!phone) return renderPhoneStep(p);
       if (body.action === "resend") {
         try {
-          await ctx.textlock.api.start(startInput(request, phone), facts);
+          await flow.sendCodeFromHostedPage(request, phone, facts);
         } catch (err) {
           return renderCodeStep(p, phone, sentAt, { error: pageError(err, t) });
         }
@@ -285,7 +280,7 @@ export const browserRoutes: Route[] = [
       }
       if (body.action === "verify") {
         try {
-          const result = await flow.verifyOnHostedPage(request, phone, (body.code ?? "").replace(/\s+/g, ""), facts);
+          const result = await flow.verifyCodeFromHostedPage(request, phone, (body.code ?? "").replace(/\s+/g, ""), facts);
           return await finish(p, result);
         } catch (err) {
           return renderCodeStep(p, phone, sentAt, { error: pageError(err, t) });

@@ -27,6 +27,9 @@ export interface StartInput {
   [key: string]: unknown;
 }
 
+/** Input of `Engine.startForClient()`: a code request whose client is already established. */
+export type ClientStartInput = Pick<StartInput, "connection" | "phone_number">;
+
 /** Auth0's 200 body of `/passwordless/start`. */
 export interface StartResult {
   _id: string;
