@@ -4,7 +4,7 @@ import { errorResponse } from "../http/response.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { AuthorizeRedirectError } from "./authorize-request.js";
 import type { PageLanguage, Translate } from "./i18n.js";
-import { errorPage } from "./pages.js";
+import { errorPage } from "./login-page.js";
 import { answerCallback } from "./response-modes.js";
 
 /** Failures of `/authorize`: to the callback when it is trusted, else textlock's error page (or JSON for non-browsers). */

@@ -8,7 +8,7 @@ import { BINDING_COOKIE, parseCookies } from "./cookies.js";
 import { stringFields } from "./form-fields.js";
 import { displayPhone, finish, type PageContext, pageError, renderCodeStep, renderPhoneStep } from "./hosted-page-steps.js";
 import { pageLanguage, translator } from "./i18n.js";
-import { errorPage } from "./pages.js";
+import { errorPage } from "./login-page.js";
 
 type CodeSent = { phone: string; at: number };
 

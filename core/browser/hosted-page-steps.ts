@@ -6,7 +6,7 @@ import type { HttpRequest, HttpResponse } from "../http/types.js";
 import type { AuthorizeRequest } from "./authorize-request.js";
 import type { MessageKey, PageLanguage, Translate } from "./i18n.js";
 import type { Login } from "./login-record.js";
-import { loginPage } from "./pages.js";
+import { loginPage } from "./login-page.js";
 import { answerCallback } from "./response-modes.js";
 import { webOrigin } from "./web-origin.js";
 

@@ -3,7 +3,7 @@ import { TextlockError } from "../errors/textlock-error.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { expiredCookie, isSecure, parseCookies, verifierCookie } from "./cookies.js";
 import { finish, type PageContext } from "./hosted-page-steps.js";
-import { crossOriginFallbackPage } from "./pages.js";
+import { crossOriginFallbackPage } from "./cross-origin-fallback-page.js";
 import { webOrigin } from "./web-origin.js";
 
 /** The origin the browser sees textlock on: the configured issuer's, or the request's scheme and (forwarded) host. */

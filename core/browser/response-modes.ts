@@ -2,7 +2,7 @@ import { TextlockError } from "../errors/textlock-error.js";
 import type { HttpResponse } from "../http/types.js";
 import type { AuthorizeTarget, ResponseMode } from "./authorize-request.js";
 import type { PageLanguage, Translate } from "./i18n.js";
-import { formPostPage, webMessagePage } from "./pages.js";
+import { esc, page, scriptJson } from "./page-shell.js";
 
 const RESPONSE_MODES = new Set<string>(["query", "fragment", "form_post", "web_message"] satisfies ResponseMode[]);
 /** Answers that carry codes or tokens must never be cached. */
@@ -55,3 +55,30 @@ const redirect = (location: string, headers: Record<string, string | string[]>):
 });
 
 const withHeaders = (r: HttpResponse, headers: Record<string, string | string[]>): HttpResponse => ({ ...r, headers: { ...r.headers, ...headers } });
+
+/** `response_mode=form_post`: a form that posts the answer to the callback by itself. */
+function formPostPage(redirectUri: string, values: Record<string, string>, language: PageLanguage, t: Translate): HttpResponse {
+  const origin = new URL(redirectUri).origin;
+  const inputs = Object.entries(values)
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join("");
+  return page({
+    language,
+    title: t("continue"),
+    body: `<form method="post" action="${esc(redirectUri)}" id="form">${inputs}<noscript><button type="submit">${esc(t("continue"))}</button></noscript></form>`,
+    script: `document.getElementById("form").submit();`,
+    csp: { "form-action": origin },
+  });
+}
+
+/** `response_mode=web_message`: posts the answer to the opener or parent window (auth0-js checkSession, popups). */
+function webMessagePage(redirectUri: string, values: Record<string, string>, language: PageLanguage): HttpResponse {
+  const origin = new URL(redirectUri).origin;
+  return page({
+    language,
+    title: "textlock",
+    body: "",
+    script: `(function(){var w=window.opener||window.parent;w.postMessage({type:"authorization_response",response:${scriptJson(values)}},${scriptJson(origin)});})();`,
+    csp: { "frame-ancestors": origin },
+  });
+}
