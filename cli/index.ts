@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { createServer } from "node:net";
 import { startServer } from "../adapters/standalone/index.js";
-import { demoRoutes, withDemoClient } from "../core/browser/demo.js";
+import { demoRoutes, withDemoClient } from "./demo.js";
 import { readConfigFile } from "../core/config/load-config.js";
 import type { TextlockConfigInput } from "../core/config/schema.js";
 import { createTextlock } from "../lib/index.js";

@@ -25,7 +25,7 @@ import {
   resolveRealm,
   resolveStartConnection,
 } from "./steps.js";
-import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./types.js";
+import type { ClientStartInput, ClientVerifyInput, RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./types.js";
 
 /**
  * The OTP lifecycle. `start()` and `verify()` each read top to bottom as the list of steps of the
@@ -53,6 +53,14 @@ export class Engine {
     if (input.client_id === undefined || input.client_id === "") throw new TextlockError("ERR_MISSING_CLIENT_ID");
     const client = resolveClient(this.config, input.client_id);
     authenticateClient(client, input.client_secret);
+    return this.startForClient(client, input, request);
+  }
+
+  /**
+   * `start()` for a client textlock itself vouches for (the hosted page, which runs in the person's
+   * browser and never holds the client's secret): every step but client authentication.
+   */
+  async startForClient(client: ClientConfig, input: ClientStartInput, request: RequestFacts = {}): Promise<StartResult> {
     checkOtpGrant(client);
     const connection = resolveStartConnection(this.config, client, input.connection);
     const phone = requirePhone(input.phone_number);
@@ -95,6 +103,16 @@ export class Engine {
   async verify(input: VerifyInput, request: RequestFacts = {}): Promise<VerifyResult> {
     const client = resolveClient(this.config, requireParam("client_id", input.client_id));
     authenticateClient(client, input.client_secret);
+    return this.verifyForClient(client, input, request);
+  }
+
+  /**
+   * The OTP grant for a client textlock itself vouches for, so client authentication is skipped: the
+   * hosted page and `/co/authenticate` run in the person's browser, which never holds the client's
+   * secret. Every other step of {@link verify} runs unchanged. Never reach this with a client taken
+   * from unauthenticated input without checking it another way first (origin, redirect_uri).
+   */
+  async verifyForClient(client: ClientConfig, input: ClientVerifyInput, request: RequestFacts = {}): Promise<VerifyResult> {
     checkOtpGrant(client);
     const connection = resolveRealm(this.config, client, input.realm);
     const phone = requireParam("username", input.username);

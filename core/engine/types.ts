@@ -27,6 +27,9 @@ export interface StartInput {
   [key: string]: unknown;
 }
 
+/** Input of `Engine.startForClient()`: a code request whose client is already established. */
+export type ClientStartInput = Pick<StartInput, "connection" | "phone_number">;
+
 /** Auth0's 200 body of `/passwordless/start`. */
 export interface StartResult {
   _id: string;
@@ -49,6 +52,9 @@ export interface VerifyInput {
   scope?: string;
   audience?: string;
 }
+
+/** Input of `Engine.verifyForClient()`: a code verification whose client is already established. */
+export type ClientVerifyInput = Pick<VerifyInput, "realm" | "username" | "otp" | "scope" | "audience">;
 
 /** What a successful verification yields; tokens are issued from it. */
 export interface VerifyResult {

@@ -1,6 +1,6 @@
-import { DEFAULT_CLIENTS, DEFAULT_CONNECTIONS, type TextlockConfigInput } from "../config/schema.js";
-import type { Route } from "../http/handler.js";
-import { page } from "./pages.js";
+import { DEFAULT_CLIENTS, DEFAULT_CONNECTIONS, type TextlockConfigInput } from "../core/config/schema.js";
+import type { Route } from "../core/http/handler.js";
+import { page } from "../core/browser/page-shell.js";
 
 export const DEMO_CLIENT_ID = "textlock-demo";
 

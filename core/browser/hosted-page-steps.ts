@@ -1,0 +1,110 @@
+import { isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type { TextlockConfig } from "../config/schema.js";
+import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import type { RouteContext } from "../http/handler.js";
+import type { HttpRequest, HttpResponse } from "../http/types.js";
+import type { AuthorizeRequest } from "./authorize-request.js";
+import type { MessageKey, PageLanguage, Translate } from "./i18n.js";
+import type { Login } from "./login-record.js";
+import { loginPage } from "./login-page.js";
+import { answerCallback } from "./response-modes.js";
+import { webOrigin } from "./web-origin.js";
+
+/** The hosted page's forms post here (a path relative to `/authorize`, so mounting under a prefix works). */
+export const LOGIN_PATH = "/sms-login";
+
+/** One request to the hosted page, once its `/authorize` parameters are valid. */
+export interface PageContext {
+  request: AuthorizeRequest;
+  language: PageLanguage;
+  t: Translate;
+  /** The browser-binding cookie the page's transaction is sealed to. */
+  binding: string;
+  setCookie: string[];
+  ctx: RouteContext;
+  req: HttpRequest;
+}
+
+/** An error as shown on the page: the person's wording, with the engine's status and retry-after. */
+export interface PageError {
+  text: string;
+  status: number;
+  headers: Record<string, string>;
+}
+
+/** What the person is told for an engine error on the hosted page. */
+const ERROR_TEXT: Partial<Record<string, MessageKey>> = {
+  ERR_BAD_PHONE: "error.bad_phone",
+  ERR_MISSING_PHONE: "error.bad_phone",
+  ERR_PROVIDER_BAD_PHONE: "error.bad_phone",
+  ERR_PHONE_REFUSED: "error.phone_refused",
+  ERR_RATE_LIMITED: "error.too_many",
+  ERR_TOO_MANY_ATTEMPTS: "error.too_many",
+  ERR_PROVIDER_FAILED: "error.provider",
+  ERR_WRONG_CODE: "error.wrong_code",
+  ERR_MAX_ATTEMPTS: "error.max_attempts",
+  ERR_USER_BLOCKED: "error.blocked",
+  ERR_ACCESS_DENIED: "error.denied",
+  ERR_STORE_UNAVAILABLE: "error.unavailable",
+};
+
+export function pageError(err: unknown, t: Translate): PageError {
+  if (!isTextlockError(err)) throw err;
+  const key = ERROR_TEXT[err.code] ?? "error.generic";
+  // A hook's deny reason was written for the person: show it after the generic text.
+  const text = err.code === "ERR_ACCESS_DENIED" && err.description ? `${t(key)} ${err.description}` : t(key);
+  const retry = err.headers["retry-after"];
+  return { text, status: err.status, headers: retry ? { "retry-after": retry } : {} };
+}
+
+/** The country preselected on the page: the region of the browser language (fr-CA → CA), else the configured one. */
+function defaultCountry(acceptLanguage: string | undefined, config: TextlockConfig): string {
+  const region = /^[a-z]{2,3}-([a-z]{2})\b/i.exec((acceptLanguage ?? "").split(",")[0]?.trim() ?? "")?.[1]?.toUpperCase();
+  return region && isSupportedCountry(region) ? region : config.login.defaultCountry;
+}
+
+export const displayPhone = (phone: string) => parsePhoneNumberFromString(phone)?.formatInternational() ?? phone;
+
+export function renderPhoneStep(p: PageContext, extra: { country?: string; phone?: string; error?: PageError } = {}): HttpResponse {
+  const { request, ctx } = p;
+  return loginPage({
+    language: p.language,
+    t: p.t,
+    client: request.client,
+    tx: ctx.browser.newTransaction(request.params, p.binding),
+    action: LOGIN_PATH.slice(1),
+    callbackOrigin: webOrigin(request.redirect_uri),
+    step: "phone",
+    country: extra.country ?? defaultCountry(p.req.headers["accept-language"], ctx.textlock.config),
+    ...(extra.phone ? { phone: extra.phone } : {}),
+    ...(extra.error ? { error: extra.error.text, status: extra.error.status } : {}),
+    headers: { ...(extra.error?.headers ?? {}), ...(p.setCookie.length ? { "set-cookie": p.setCookie } : {}) },
+  });
+}
+
+export function renderCodeStep(p: PageContext, phone: string, sentAt: number, extra: { error?: PageError; notice?: string } = {}): HttpResponse {
+  const { request, ctx } = p;
+  const waited = (Date.now() - sentAt) / 1000;
+  return loginPage({
+    language: p.language,
+    t: p.t,
+    client: request.client,
+    tx: ctx.browser.newTransaction(request.params, p.binding, { phone, at: sentAt }),
+    action: LOGIN_PATH.slice(1),
+    callbackOrigin: webOrigin(request.redirect_uri),
+    step: "code",
+    country: "",
+    phone,
+    phoneDisplay: displayPhone(phone),
+    resendWait: ctx.textlock.config.login.resendAfterSeconds - waited,
+    ...(extra.error ? { error: extra.error.text, status: extra.error.status } : {}),
+    ...(extra.notice ? { notice: extra.notice } : {}),
+    headers: extra.error?.headers ?? {},
+  });
+}
+
+/** Answers the finished login to the application's callback. */
+export async function finish(p: PageContext, login: Login, headers: Record<string, string | string[]> = {}): Promise<HttpResponse> {
+  const values = await p.ctx.browser.complete(p.request, login, p.ctx.issuer);
+  return answerCallback(p.request, values, p.language, p.t, headers);
+}

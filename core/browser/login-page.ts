@@ -1,0 +1,117 @@
+import { getCountries, getCountryCallingCode } from "libphonenumber-js/max";
+import type { ClientConfig } from "../config/schema.js";
+import type { HttpResponse } from "../http/types.js";
+import type { PageLanguage, Translate } from "./i18n.js";
+import { esc, page } from "./page-shell.js";
+
+const countryCache = new Map<string, Array<{ code: string; label: string }>>();
+
+/** Every country libphonenumber knows, named in the page language and sorted by that name. */
+export function countryOptions(language: string): Array<{ code: string; label: string }> {
+  let list = countryCache.get(language);
+  if (!list) {
+    const names = new Intl.DisplayNames([language], { type: "region" });
+    const collator = new Intl.Collator(language);
+    list = getCountries()
+      .map((code) => ({ code, name: names.of(code) ?? code, dial: getCountryCallingCode(code) }))
+      .sort((a, b) => collator.compare(a.name, b.name))
+      .map((c) => ({ code: c.code, label: `${c.name} (+${c.dial})` }));
+    countryCache.set(language, list);
+  }
+  return list;
+}
+
+export interface LoginPageModel {
+  language: PageLanguage;
+  t: Translate;
+  client: ClientConfig;
+  tx: string;
+  /** Where the page's forms post. */
+  action: string;
+  /** Origin the forms may end up at after the login (the application's callback). */
+  callbackOrigin?: string;
+  step: "phone" | "code";
+  country: string;
+  phone?: string;
+  /** The number as shown to the person (code step). */
+  phoneDisplay?: string;
+  error?: string;
+  notice?: string;
+  /** Seconds until resend is offered (code step). */
+  resendWait?: number;
+  status?: number;
+  headers?: Record<string, string | string[]>;
+}
+
+/** The hosted SMS login page: phone entry, then code entry. Works without JavaScript. */
+export function loginPage(m: LoginPageModel): HttpResponse {
+  const { t } = m;
+  const title = t("title", { app: m.client.name });
+  const alert = m.error ? `<div class="alert" role="alert" id="error">${esc(m.error)}</div>` : "";
+  const notice = m.notice ? `<div class="notice" role="status">${esc(m.notice)}</div>` : "";
+  const hidden = (action: string) => `<input type="hidden" name="tx" value="${esc(m.tx)}"><input type="hidden" name="action" value="${action}">`;
+  let body: string;
+  let script = "";
+  if (m.step === "phone") {
+    const options = countryOptions(m.language)
+      .map((c) => `<option value="${c.code}"${c.code === m.country ? " selected" : ""}>${esc(c.label)}</option>`)
+      .join("");
+    body = `<h1>${esc(title)}</h1>
+<p id="intro">${esc(t("phoneIntro"))}</p>
+${alert}
+<form method="post" action="${esc(m.action)}" novalidate>
+${hidden("send")}
+<label for="country">${esc(t("country"))}</label>
+<select id="country" name="country" autocomplete="country">${options}</select>
+<label for="phone">${esc(t("phone"))}</label>
+<input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel-national" required value="${esc(m.phone ?? "")}"
+ aria-describedby="phone-hint${m.error ? " error" : ""}"${m.error ? ' aria-invalid="true" autofocus' : " autofocus"}>
+<p class="hint" id="phone-hint">${esc(t("phoneHint"))}</p>
+<button type="submit">${esc(t("send"))}</button>
+</form>`;
+  } else {
+    const wait = Math.max(0, Math.ceil(m.resendWait ?? 0));
+    body = `<h1>${esc(title)}</h1>
+<p id="intro">${esc(t("codeIntro", { phone: m.phoneDisplay ?? m.phone ?? "" }))}</p>
+${alert}${notice}
+<form method="post" action="${esc(m.action)}" novalidate>
+${hidden("verify")}
+<label for="code">${esc(t("code"))}</label>
+<input id="code" name="code" class="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*" maxlength="10" required
+ aria-describedby="intro${m.error ? " error" : ""}"${m.error ? ' aria-invalid="true"' : ""} autofocus>
+<button type="submit">${esc(t("verify"))}</button>
+</form>
+<form method="post" action="${esc(m.action)}" class="inline">
+${hidden("resend")}
+<button type="submit" class="link" id="resend" data-wait="${wait}" data-template="${esc(t("resendIn"))}" aria-live="polite">${esc(t("resend"))}</button>
+</form>
+<form method="post" action="${esc(m.action)}" class="inline">
+${hidden("change")}
+<button type="submit" class="link" id="change">${esc(t("changeNumber"))}</button>
+</form>`;
+    // Progressive enhancement: a countdown on the resend button (the server enforces its own cooldown).
+    script = `(function(){var b=document.getElementById("resend");var s=+b.dataset.wait;if(!(s>0))return;var label=b.textContent;var tpl=b.dataset.template;
+b.disabled=true;function tick(){if(s<=0){b.disabled=false;b.textContent=label;return;}b.textContent=tpl.replace("{seconds}",s);s--;setTimeout(tick,1000);}tick();})();`;
+  }
+  return page({
+    language: m.language,
+    title,
+    client: m.client,
+    body,
+    script,
+    status: m.status ?? 200,
+    csp: { "form-action": `'self'${m.callbackOrigin ? ` ${m.callbackOrigin}` : ""}` },
+    ...(m.headers ? { headers: m.headers } : {}),
+  });
+}
+
+/** textlock's own error page, for requests whose callback cannot be trusted (unknown client, bad redirect_uri). */
+export function errorPage(language: PageLanguage, t: Translate, error: { error: string; error_description: string }, status: number): HttpResponse {
+  return page({
+    language,
+    title: t("errorTitle"),
+    status,
+    body: `<h1>${esc(t("errorTitle"))}</h1>
+<div class="alert" role="alert"><code>${esc(error.error)}</code>: ${esc(error.error_description)}</div>`,
+  });
+}
