@@ -1,5 +1,7 @@
+import { inject, injectable } from "tsyringe";
 import type { TextlockConfig } from "../config/schema.js";
-import type { Engine } from "../engine/engine.js";
+import { CLOCK, type Clock, CONFIG, ONE_TIME_STORE, SECRET, TOKENS, USER_STORE } from "../di-tokens.js";
+import { Engine } from "../engine/engine.js";
 import { requireParam, resolveClient } from "../engine/steps.js";
 import type { RequestFacts, StartResult, VerifyResult } from "../engine/types.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
@@ -45,19 +47,20 @@ export type { AuthorizeRequest, AuthorizeTarget, ResponseMode } from "./authoriz
  * Each entry reads as its list of named checks. Authorization codes and login tickets live in a
  * {@link OneTimeStore} (Redis when codes are in Redis), so any textlock process can redeem them, once.
  */
+@injectable()
 export class BrowserFlow {
   private readonly transactions: TransactionSealer;
   private readonly tickets: LoginTickets;
   private readonly codes: AuthorizationCodes;
 
   constructor(
-    readonly config: TextlockConfig,
-    secret: string | Buffer,
-    private readonly engine: Engine,
-    private readonly tokens: TokenService,
-    private readonly users: UserStore,
-    store: OneTimeStore,
-    now: () => number = Date.now,
+    @inject(CONFIG) readonly config: TextlockConfig,
+    @inject(SECRET) secret: Buffer,
+    @inject(Engine) private readonly engine: Engine,
+    @inject(TOKENS) private readonly tokens: TokenService,
+    @inject(USER_STORE) private readonly users: UserStore,
+    @inject(ONE_TIME_STORE) store: OneTimeStore,
+    @inject(CLOCK) now: Clock,
   ) {
     this.transactions = new TransactionSealer(secret, config.login.transactionSeconds * 1000, now);
     this.tickets = new LoginTickets(store, config.login.grantSeconds * 1000);

@@ -117,14 +117,7 @@ export async function composeTextlock(
   c.registerSingleton(ProviderRegistry);
   c.registerSingleton(Protection);
   c.registerSingleton(TokenService);
-  if (!c.isRegistered(BrowserFlow)) {
-    c.register(BrowserFlow, {
-      useFactory: instanceCachingFactory(
-        (r) =>
-          new BrowserFlow(r.resolve(CONFIG), r.resolve(SECRET), r.resolve(Engine), r.resolve(TOKENS), r.resolve(USER_STORE), r.resolve(ONE_TIME_STORE), r.resolve(CLOCK)),
-      ),
-    });
-  }
+  c.registerSingleton(BrowserFlow);
   // The browser flow's grant goes through the same token endpoint as the others.
   c.resolve(GRANTS).set("authorization_code", (params, request) => c.resolve(BrowserFlow).exchangeCode(params, request));
   return c;
