@@ -1,4 +1,4 @@
-import { inject, injectable } from "tsyringe";
+import { inject, injectable } from "../container/di.js";
 import type { TextlockConfig } from "../config/schema.js";
 import { CLOCK, type Clock, CONFIG, ONE_TIME_STORE, SECRET, TOKENS, USER_STORE } from "../di-tokens.js";
 import { Engine } from "../engine/engine.js";

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { container as rootContainer, type DependencyContainer, type InjectionToken, instanceCachingFactory } from "tsyringe";
+import { type DependencyContainer, type InjectionToken, instanceCachingFactory, container as rootContainer } from "./di.js";
 import { BrowserFlow } from "../browser/browser-flow.js";
 import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";

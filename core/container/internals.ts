@@ -1,4 +1,4 @@
-import type { DependencyContainer } from "tsyringe";
+import type { DependencyContainer } from "./di.js";
 
 /**
  * The instance's container is not part of the public `Textlock`: users get facades. textlock's own

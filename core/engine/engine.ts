@@ -1,4 +1,4 @@
-import { inject, injectable } from "tsyringe";
+import { inject, injectable } from "../container/di.js";
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";

@@ -1,6 +1,6 @@
 import parsePhoneNumber from "libphonenumber-js/max";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import { inject, injectable } from "tsyringe";
+import { inject, injectable } from "../container/di.js";
 import type { TextlockConfig } from "../config/schema.js";
 import { CLOCK, type Clock, CONFIG, EVENTS, LOGGER, RATE_LIMIT_BACKEND, type RateLimitBackend } from "../di-tokens.js";
 import type { TextlockEvents } from "../events/events.js";

@@ -1,4 +1,4 @@
-import { inject, injectable } from "tsyringe";
+import { inject, injectable } from "../container/di.js";
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { CONFIG, HOOKS, LOGGER, PROVIDER_DESCRIPTORS } from "../di-tokens.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { inject, injectable } from "tsyringe";
+import { inject, injectable } from "../container/di.js";
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { CLOCK, type Clock, CONFIG, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
