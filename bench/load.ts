@@ -25,21 +25,60 @@ async function cannon(body: (i: number) => string, path: string) {
     headers: { "content-type": "application/json" },
     requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(i++) }) }],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total: result.requests.total,
+  };
 }
 
 const phone = (i: number) => `+1${String(2_000_000_000 + ((offset + i) % 7_000_000_000)).padStart(10, "0")}`;
 
 if (spec.kind === "start") {
-  console.log(JSON.stringify(await cannon((i) => JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone(i) }), "/passwordless/start")));
+  console.log(
+    JSON.stringify(
+      await cannon(
+        (i) => JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone(i) }),
+        "/passwordless/start",
+      ),
+    ),
+  );
 } else if (spec.kind === "wrong") {
   // 1,000 phones with pending codes, then wrong codes spread over them.
   const pool = new Pool(spec.url, { connections: 10 });
   for (let i = 0; i < 1000; i += 50) {
-    await Promise.all(Array.from({ length: 50 }, (_, j) => pool.request({ method: "POST", path: "/passwordless/start", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone(i + j) }) }).then((r) => r.body.dump())));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) =>
+        pool
+          .request({
+            method: "POST",
+            path: "/passwordless/start",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone(i + j) }),
+          })
+          .then((r) => r.body.dump()),
+      ),
+    );
   }
   await pool.close();
-  console.log(JSON.stringify(await cannon((i) => JSON.stringify({ grant_type: OTP, client_id: "textlock-dev", username: phone(i % 1000), otp: "0000000", realm: "sms" }), "/oauth/token")));
+  console.log(
+    JSON.stringify(
+      await cannon(
+        (i) =>
+          JSON.stringify({
+            grant_type: OTP,
+            client_id: "textlock-dev",
+            username: phone(i % 1000),
+            otp: "0000000",
+            realm: "sms",
+          }),
+        "/oauth/token",
+      ),
+    ),
+  );
 } else {
   // Full logins: start, read the code from the console provider's outbox (as a person reads the SMS), token.
   const pool = new Pool(spec.url, { connections: spec.connections });
@@ -62,7 +101,9 @@ if (spec.kind === "start") {
     read = end + 1;
   };
   const post = (path: string, body: object, type = "application/json") =>
-    pool.request({ method: "POST", path, headers: { "content-type": type }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
+    pool
+      .request({ method: "POST", path, headers: { "content-type": type }, body: JSON.stringify(body) })
+      .then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
   const deadline = Date.now() + spec.seconds * 1000;
   let done = 0;
   let failed = 0;
@@ -79,7 +120,16 @@ if (spec.kind === "start") {
           tail();
           if (!codes.get(p)) await sleep(1);
         }
-        const t = code ? await post("/oauth/token", { grant_type: OTP, client_id: "textlock-dev", username: p, otp: code, realm: "sms", scope: "openid" }) : { status: 0 };
+        const t = code
+          ? await post("/oauth/token", {
+              grant_type: OTP,
+              client_id: "textlock-dev",
+              username: p,
+              otp: code,
+              realm: "sms",
+              scope: "openid",
+            })
+          : { status: 0 };
         if (s.status === 200 && t.status === 200) {
           done++;
           latencies.push(performance.now() - began);
@@ -90,5 +140,13 @@ if (spec.kind === "start") {
   );
   await pool.close();
   latencies.sort((a, b) => a - b);
-  console.log(JSON.stringify({ rps: done / spec.seconds, p50: latencies[Math.floor(latencies.length / 2)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, failed, total: done }));
+  console.log(
+    JSON.stringify({
+      rps: done / spec.seconds,
+      p50: latencies[Math.floor(latencies.length / 2)] ?? 0,
+      p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+      failed,
+      total: done,
+    }),
+  );
 }

@@ -1,8 +1,8 @@
 // Memory per pending code in the memory store: run with --expose-gc; prints one JSON line.
 import { randomBytes } from "node:crypto";
-import { MemoryOtpStore } from "../core/otp/memory-otp-store.js";
-import { hashCode } from "../core/otp/hash-code.js";
 import { randomId } from "../core/otp/generate-code.js";
+import { hashCode } from "../core/otp/hash-code.js";
+import { MemoryOtpStore } from "../core/otp/memory-otp-store.js";
 
 const count = Number(process.argv[2] ?? 1_000_000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -16,7 +16,12 @@ const before = process.memoryUsage().heapUsed;
 const expiresAt = Date.now() + 180_000;
 for (let i = 0; i < count; i++) {
   const phone = `+1${2_000_000_000 + i}`;
-  await store.issue(`sms:${phone}`, { codeId: randomId(), hash: hashCode(secret, "sms", phone, "123456"), expiresAt, maxAttempts: 3 });
+  await store.issue(`sms:${phone}`, {
+    codeId: randomId(),
+    hash: hashCode(secret, "sms", phone, "123456"),
+    expiresAt,
+    maxAttempts: 3,
+  });
 }
 gc();
 gc();

@@ -7,7 +7,10 @@ import { RedisOtpStore } from "../core/otp/redis-otp-store.js";
 
 const [url, countArg = "100000"] = process.argv.slice(2);
 const count = Number(countArg);
-const store = await RedisOtpStore.connect({ url: url!, namespace: "mem", commandTimeoutMs: 5000 }, pino({ level: "silent" }));
+const store = await RedisOtpStore.connect(
+  { url: url!, namespace: "mem", commandTimeoutMs: 5000 },
+  pino({ level: "silent" }),
+);
 const client = store.rawClient as { info(section: string): Promise<string> };
 const used = async () => Number((await client.info("memory")).match(/used_memory:(\d+)/)![1]);
 const secret = randomBytes(32);
@@ -17,7 +20,12 @@ for (let i = 0; i < count; i += 500) {
   await Promise.all(
     Array.from({ length: 500 }, (_, j) => {
       const phone = `+1${2_000_000_000 + i + j}`;
-      return store.issue(`sms:${phone}`, { codeId: randomId(), hash: hashCode(secret, "sms", phone, "123456"), expiresAt, maxAttempts: 3 });
+      return store.issue(`sms:${phone}`, {
+        codeId: randomId(),
+        hash: hashCode(secret, "sms", phone, "123456"),
+        expiresAt,
+        maxAttempts: 3,
+      });
     }),
   );
 }

@@ -12,7 +12,9 @@ const run = promisify(execFile);
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outDir = args.includes("--out") ? args[args.indexOf("--out") + 1]! : new URL(".", import.meta.url).pathname;
-const docFile = args.includes("--out") ? join(outDir, "performance.md") : new URL("../docs/performance.md", import.meta.url).pathname;
+const docFile = args.includes("--out")
+  ? join(outDir, "performance.md")
+  : new URL("../docs/performance.md", import.meta.url).pathname;
 const seconds = quick ? 1 : 4;
 const connections = quick ? 10 : 50;
 const root = new URL("..", import.meta.url).pathname;
@@ -30,12 +32,20 @@ interface LoadResult {
   total: number;
 }
 
-async function startServer(adapter: string, dataDir: string, algorithm = "RS256", redisUrl?: string): Promise<{ url: string; child: ChildProcess }> {
+async function startServer(
+  adapter: string,
+  dataDir: string,
+  algorithm = "RS256",
+  redisUrl?: string,
+): Promise<{ url: string; child: ChildProcess }> {
   // The server's stdout (where the console provider prints each SMS) goes to a file, as it would to a
   // log collector; a pipe read by this process would make the runner part of the measurement.
   const logFile = join(dataDir, "server.out");
   const fd = openSync(logFile, "w");
-  const child = spawn(tsx, ["bench/server.ts", adapter, dataDir, algorithm, ...(redisUrl ? [redisUrl] : [])], { cwd: root, stdio: ["ignore", fd, "inherit"] });
+  const child = spawn(tsx, ["bench/server.ts", adapter, dataDir, algorithm, ...(redisUrl ? [redisUrl] : [])], {
+    cwd: root,
+    stdio: ["ignore", fd, "inherit"],
+  });
   closeSync(fd);
   const began = Date.now();
   let url: string | undefined;
@@ -57,15 +67,30 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 async function load(spec: Record<string, unknown>): Promise<LoadResult> {
-  const { stdout } = await run(tsx, ["bench/load.ts", JSON.stringify(spec)], { cwd: root, timeout: 120_000, maxBuffer: 1 << 24 });
+  const { stdout } = await run(tsx, ["bench/load.ts", JSON.stringify(spec)], {
+    cwd: root,
+    timeout: 120_000,
+    maxBuffer: 1 << 24,
+  });
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadResult;
 }
 
-async function scenario(adapter: string, kind: "start" | "wrong" | "login", algorithm = "RS256", redisUrl?: string): Promise<LoadResult> {
+async function scenario(
+  adapter: string,
+  kind: "start" | "wrong" | "login",
+  algorithm = "RS256",
+  redisUrl?: string,
+): Promise<LoadResult> {
   const dataDir = mkdtempSync(join(tmpdir(), "textlock-bench-"));
   const server = await startServer(adapter, dataDir, algorithm, redisUrl);
   try {
-    return await load({ kind, url: server.url, seconds, connections: kind === "login" ? Math.min(connections, 20) : connections, outbox: join(dataDir, "outbox.jsonl") });
+    return await load({
+      kind,
+      url: server.url,
+      seconds,
+      connections: kind === "login" ? Math.min(connections, 20) : connections,
+      outbox: join(dataDir, "outbox.jsonl"),
+    });
   } finally {
     await stop(server.child);
     rmSync(dataDir, { recursive: true, force: true });
@@ -73,27 +98,47 @@ async function scenario(adapter: string, kind: "start" | "wrong" | "login", algo
 }
 
 async function json(cmd: string[], nodeArgs: string[] = []): Promise<Record<string, number | string>> {
-  const { stdout } = await run(process.execPath, [...nodeArgs, "--import", "tsx", ...cmd], { cwd: root, timeout: 300_000, maxBuffer: 1 << 24 });
+  const { stdout } = await run(process.execPath, [...nodeArgs, "--import", "tsx", ...cmd], {
+    cwd: root,
+    timeout: 300_000,
+    maxBuffer: 1 << 24,
+  });
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (r: number) => `${fmt(r * 100, 0)}%`;
 
-const results: Record<string, unknown> = { date: new Date().toISOString(), quick, seconds, connections, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  quick,
+  seconds,
+  connections,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+};
 
 console.error("baseline: bare node:http");
 const bare = await scenario("bare", "start");
 console.error("baseline: signatures");
 const sign: Record<string, number> = {};
-for (const alg of ["RS256", "ES256", "EdDSA"]) sign[alg] = Number((await json(["bench/sign.ts", alg, String(quick ? 1 : 2)])).perSecond);
+for (const alg of ["RS256", "ES256", "EdDSA"])
+  sign[alg] = Number((await json(["bench/sign.ts", alg, String(quick ? 1 : 2)])).perSecond);
 const loginCeiling = sign.RS256! / SIGNATURES_PER_LOGIN;
 
 const adapters = quick ? ["standalone"] : ["standalone", "fastify", "koa", "express"];
 const rows: Array<{ adapter: string; start: LoadResult; wrong: LoadResult; login: LoadResult }> = [];
 for (const adapter of adapters) {
   console.error(`${adapter}: start-only, wrong codes, full logins`);
-  rows.push({ adapter, start: await scenario(adapter, "start"), wrong: await scenario(adapter, "wrong"), login: await scenario(adapter, "login") });
+  rows.push({
+    adapter,
+    start: await scenario(adapter, "start"),
+    wrong: await scenario(adapter, "wrong"),
+    login: await scenario(adapter, "login"),
+  });
 }
 const algRows: Array<{ alg: string; login: LoadResult }> = [];
 for (const alg of quick ? [] : ["ES256", "EdDSA"]) {
@@ -110,7 +155,9 @@ if (redisBinary()) {
       start: await scenario("standalone", "start", "RS256", redis.url),
       wrong: await scenario("standalone", "wrong", "RS256", redis.url),
       login: await scenario("standalone", "login", "RS256", redis.url),
-      bytesPerCode: Number((await json(["bench/redis-memory.ts", redis.url, String(quick ? 10_000 : 100_000)])).bytesPerCode),
+      bytesPerCode: Number(
+        (await json(["bench/redis-memory.ts", redis.url, String(quick ? 10_000 : 100_000)])).bytesPerCode,
+      ),
     };
   } finally {
     await redis.stop();

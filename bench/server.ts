@@ -10,7 +10,12 @@ import { serve } from "../test/helpers/adapters.js";
 const [adapter = "standalone", dataDir = ".textlock-bench", algorithm = "RS256", redisUrl] = process.argv.slice(2);
 
 if (adapter === "bare") {
-  const body = JSON.stringify({ _id: "0123456789abcdef01234567", phone_number: "+14155550100", phone_verified: false, request_language: "en" });
+  const body = JSON.stringify({
+    _id: "0123456789abcdef01234567",
+    phone_number: "+14155550100",
+    phone_verified: false,
+    request_language: "en",
+  });
   const server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {

@@ -1,6 +1,6 @@
+import { page } from "../core/browser/page-shell.js";
 import { DEFAULT_CLIENTS, DEFAULT_CONNECTIONS, type TextlockConfigInput } from "../core/config/schema.js";
 import type { Route } from "../core/http/handler.js";
-import { page } from "../core/browser/page-shell.js";
 
 export const DEMO_CLIENT_ID = "textlock-demo";
 
@@ -9,9 +9,17 @@ export const DEMO_CLIENT_ID = "textlock-demo";
  * `<base>demo/callback` for each base URL the server answers on, enabled on every connection.
  */
 export function withDemoClient(config: TextlockConfigInput, baseUrls: string[]): TextlockConfigInput {
-  const callbacks = [...new Set(baseUrls.map((u) => new URL("demo/callback", u.endsWith("/") ? u : `${u}/`).toString()))];
+  const callbacks = [
+    ...new Set(baseUrls.map((u) => new URL("demo/callback", u.endsWith("/") ? u : `${u}/`).toString())),
+  ];
   const clients = [...(config.clients ?? DEFAULT_CLIENTS)];
-  clients.push({ client_id: DEMO_CLIENT_ID, name: "textlock demo", app_type: "spa", token_endpoint_auth_method: "none", callbacks });
+  clients.push({
+    client_id: DEMO_CLIENT_ID,
+    name: "textlock demo",
+    app_type: "spa",
+    token_endpoint_auth_method: "none",
+    callbacks,
+  });
   const connections = (config.connections ?? DEFAULT_CONNECTIONS).map((c) => ({
     ...c,
     enabled_clients: [...(c.enabled_clients ?? []), DEMO_CLIENT_ID],

@@ -1,12 +1,12 @@
 import "reflect-metadata";
-import { parseArgs } from "node:util";
 import { createServer } from "node:net";
+import { parseArgs } from "node:util";
 import { startServer } from "../adapters/standalone/index.js";
-import { demoRoutes, withDemoClient } from "./demo.js";
 import { readConfigFile } from "../core/config/load-config.js";
 import type { TextlockConfigInput } from "../core/config/schema.js";
-import { createTextlock } from "../lib/index.js";
 import { TextlockConfigError } from "../core/errors/textlock-error.js";
+import { createTextlock } from "../lib/index.js";
+import { demoRoutes, withDemoClient } from "./demo.js";
 
 const USAGE = `Usage: textlock <command> [options]
 
@@ -77,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command === "users" && sub === "list") {
       const users = textlock.users;
-      for (const user of await users.list({ limit: values.limit ? Number(values.limit) : 50 })) process.stdout.write(`${JSON.stringify(user)}\n`);
+      for (const user of await users.list({ limit: values.limit ? Number(values.limit) : 50 }))
+        process.stdout.write(`${JSON.stringify(user)}\n`);
       return 0;
     }
     process.stderr.write(`textlock: unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
@@ -102,7 +103,10 @@ function freePort(host: string): Promise<number> {
 function demoBaseUrls(config: TextlockConfigInput, host: string, port: number): string[] {
   const scheme = config.server?.https ? "https" : "http";
   const hosts = new Set([host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host, "localhost", "127.0.0.1"]);
-  return [...(config.issuer ? [config.issuer] : []), ...[...hosts].map((h) => `${scheme}://${h.includes(":") ? `[${h}]` : h}:${port}/`)];
+  return [
+    ...(config.issuer ? [config.issuer] : []),
+    ...[...hosts].map((h) => `${scheme}://${h.includes(":") ? `[${h}]` : h}:${port}/`),
+  ];
 }
 
 main(process.argv.slice(2)).then(
@@ -110,7 +114,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(err instanceof TextlockConfigError ? `${err.message}\n` : `textlock: ${(err as Error).message}\n`);
+    process.stderr.write(
+      err instanceof TextlockConfigError ? `${err.message}\n` : `textlock: ${(err as Error).message}\n`,
+    );
     process.exitCode = 1;
   },
 );

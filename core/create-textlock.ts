@@ -2,8 +2,9 @@ import "reflect-metadata";
 import type { JSONWebKeySet } from "jose";
 import { BrowserFlow } from "./browser/browser-flow.js";
 import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
-import { attachContainer } from "./container/internals.js";
+import { OTP_GRANT } from "./config/schema.js";
 import { composeTextlock, type Provision, provide } from "./container/compose.js";
+import { attachContainer } from "./container/internals.js";
 import {
   CLOCK,
   type Clock,
@@ -13,12 +14,10 @@ import {
   GRANTS,
   HOOKS,
   LOGGER,
-  ONE_TIME_STORE,
   OTP_STORE,
   PROTECTION,
   PROVIDERS,
   REFRESH_TOKEN_STORE,
-  SIGNING_KEYS,
   TOKENS,
   USER_STORE,
 } from "./di-tokens.js";
@@ -33,7 +32,6 @@ import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
 import { createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
 import type { TokenResponse } from "./tokens/token-service.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./users/user-store.js";
-import { OTP_GRANT } from "./config/schema.js";
 
 /** Parts a host supplies instead of the ones built from config (tests, custom stores). */
 export interface TextlockOverrides {
@@ -162,7 +160,8 @@ export async function createTextlockWith(
   const users = c.resolve(USER_STORE);
   const grants = c.resolve(GRANTS);
   const token = createTokenEndpoint(config, engine, tokens, grants);
-  const issuerOf = (request?: InProcessRequest) => request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
+  const issuerOf = (request?: InProcessRequest) =>
+    request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
   c.resolve(BrowserFlow);
 
   let closed = false;
@@ -187,7 +186,8 @@ export async function createTextlockWith(
           },
           { ...request, issuer: issuerOf(request) },
         ),
-      refresh: (input, request) => token({ grant_type: "refresh_token", ...input }, { ...request, issuer: issuerOf(request) }),
+      refresh: (input, request) =>
+        token({ grant_type: "refresh_token", ...input }, { ...request, issuer: issuerOf(request) }),
       userinfo: (accessToken, request) => tokens.userinfo(accessToken, issuerOf(request)),
     },
     events: c.resolve(EVENTS),

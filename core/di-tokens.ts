@@ -42,7 +42,9 @@ export const RATE_LIMIT_BACKEND: InjectionToken<RateLimitBackend> = Symbol.for("
 export const MESSAGE_RENDERER: InjectionToken<MessageRenderer> = Symbol.for("textlock.message-renderer");
 export const HOOKS: InjectionToken<HookRunner> = Symbol.for("textlock.hooks");
 /** Provider descriptors by id: the built-ins and the config's plugins. */
-export const PROVIDER_DESCRIPTORS: InjectionToken<ReadonlyMap<string, ProviderDescriptor>> = Symbol.for("textlock.provider-descriptors");
+export const PROVIDER_DESCRIPTORS: InjectionToken<ReadonlyMap<string, ProviderDescriptor>> = Symbol.for(
+  "textlock.provider-descriptors",
+);
 export const PROVIDERS: InjectionToken<ProviderRegistry> = Symbol.for("textlock.providers");
 export const PROTECTION: InjectionToken<Protection> = Symbol.for("textlock.protection");
 export const SIGNING_KEYS: InjectionToken<SigningKeys> = Symbol.for("textlock.signing-keys");

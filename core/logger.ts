@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger } from "pino";
+import { type Logger as PinoLogger, pino } from "pino";
 
 export type Logger = PinoLogger;
 
@@ -27,5 +27,8 @@ export const REDACT_PATHS = [
 
 /** The default logger: JSON lines on stderr, secrets redacted. */
 export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr): Logger {
-  return pino({ level, base: { name: "textlock" }, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination as never);
+  return pino(
+    { level, base: { name: "textlock" }, redact: { paths: REDACT_PATHS, censor: "[redacted]" } },
+    destination as never,
+  );
 }

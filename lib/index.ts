@@ -6,10 +6,10 @@
  * hook script types at `textlock/hooks`.
  */
 import "reflect-metadata";
-import { createTextlockWith, type Textlock, type TextlockOverrides } from "../core/create-textlock.js";
 import { validateConfig as validateWith } from "../core/config/load-config.js";
-import type { TextlockConfig, TextlockConfigInput } from "../core/config/schema.js";
 import type { TextlockOptions } from "../core/config/options.js";
+import type { TextlockConfig, TextlockConfigInput } from "../core/config/schema.js";
+import { createTextlockWith, type Textlock, type TextlockOverrides } from "../core/create-textlock.js";
 import { builtinProviders } from "../providers/builtin.js";
 
 /**
@@ -27,48 +27,53 @@ export function validateConfig(options: TextlockOptions = {}, env: NodeJS.Proces
 }
 
 export { readConfigFile } from "../core/config/load-config.js";
-export { OTP_GRANT } from "../core/config/schema.js";
+export type { ClientOptions, ConnectionOptions, TextlockOptions } from "../core/config/options.js";
 export type { TextlockConfig } from "../core/config/schema.js";
-export type { TextlockOptions, ClientOptions, ConnectionOptions } from "../core/config/options.js";
-export { provide } from "../core/container/compose.js";
+export { OTP_GRANT } from "../core/config/schema.js";
 export type { Provision } from "../core/container/compose.js";
-export * as tokens from "../core/di-tokens.js";
+export { provide } from "../core/container/compose.js";
 export type {
-  Textlock,
-  TextlockApi,
-  TextlockOverrides,
-  TextlockUsers,
-  TextlockKeys,
-  TextlockMetrics,
+  InProcessRequest,
   LoginInput,
   RefreshInput,
-  InProcessRequest,
+  Textlock,
+  TextlockApi,
+  TextlockKeys,
+  TextlockMetrics,
+  TextlockOverrides,
+  TextlockUsers,
 } from "../core/create-textlock.js";
+export * as tokens from "../core/di-tokens.js";
 export type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "../core/engine/types.js";
-export type { TokenResponse } from "../core/tokens/token-service.js";
-export type { GrantHandler } from "../core/tokens/token-endpoint.js";
-export type { User, UserPatch } from "../core/users/user-store.js";
-export type { TextlockEventMap, TextlockEvents } from "../core/events/events.js";
-export { errorCatalog } from "../core/errors/catalog.js";
 export type { ErrorCode } from "../core/errors/catalog.js";
-export { TextlockError, TextlockConfigError, isTextlockError, isTextlockConfigError } from "../core/errors/textlock-error.js";
-export { toWireError } from "../core/errors/to-wire-error.js";
-export type { WireError } from "../core/errors/to-wire-error.js";
+export { errorCatalog } from "../core/errors/catalog.js";
 export {
-  defineProvider,
-  defineSmsProvider,
-  ProviderError,
-  isProviderError,
-  abortable,
-  TEXTLOCK_VERSION,
-} from "../core/plugin/index.js";
+  isTextlockConfigError,
+  isTextlockError,
+  TextlockConfigError,
+  TextlockError,
+} from "../core/errors/textlock-error.js";
+export type { WireError } from "../core/errors/to-wire-error.js";
+export { toWireError } from "../core/errors/to-wire-error.js";
+export type { TextlockEventMap, TextlockEvents } from "../core/events/events.js";
 export type {
-  ProviderDescriptor,
+  DeliveryChannel,
   ProviderContext,
-  SmsProvider,
-  SmsMessage,
+  ProviderDescriptor,
+  ProviderErrorKind,
   SendContext,
   SendResult,
-  DeliveryChannel,
-  ProviderErrorKind,
+  SmsMessage,
+  SmsProvider,
 } from "../core/plugin/index.js";
+export {
+  abortable,
+  defineProvider,
+  defineSmsProvider,
+  isProviderError,
+  ProviderError,
+  TEXTLOCK_VERSION,
+} from "../core/plugin/index.js";
+export type { GrantHandler } from "../core/tokens/token-endpoint.js";
+export type { TokenResponse } from "../core/tokens/token-service.js";
+export type { User, UserPatch } from "../core/users/user-store.js";

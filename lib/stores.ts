@@ -3,11 +3,19 @@
  * (pass one with `createTextlock(config, { userStore })` or `provide(tokens.USER_STORE, store)`).
  * Redis and PostgreSQL stores are opened from config (`store`, `users`) by textlock itself.
  */
-export type { OtpStore, PendingCode, AttemptResult } from "../core/otp/otp-store.js";
+
+export type { OneTimeStore } from "../core/browser/one-time-store.js";
 export { MemoryOtpStore } from "../core/otp/memory-otp-store.js";
-export type { UserStore, User, UserIdentity, UserPatch, NewUserFields, ListUsersOptions } from "../core/users/user-store.js";
+export type { AttemptResult, OtpStore, PendingCode } from "../core/otp/otp-store.js";
+export type { RefreshRecord, RefreshTokenStore } from "../core/tokens/refresh-token-store.js";
+export { MemoryRefreshTokenStore, SqliteRefreshTokenStore } from "../core/tokens/refresh-token-store.js";
 export { MemoryUserStore } from "../core/users/memory-user-store.js";
 export { SqliteUserStore } from "../core/users/sqlite-user-store.js";
-export { MemoryRefreshTokenStore, SqliteRefreshTokenStore } from "../core/tokens/refresh-token-store.js";
-export type { RefreshTokenStore, RefreshRecord } from "../core/tokens/refresh-token-store.js";
-export type { OneTimeStore } from "../core/browser/one-time-store.js";
+export type {
+  ListUsersOptions,
+  NewUserFields,
+  User,
+  UserIdentity,
+  UserPatch,
+  UserStore,
+} from "../core/users/user-store.js";

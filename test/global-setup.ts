@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { postgresBinDir, redisBinary, type RunningService, startPostgres, startRedis } from "./helpers/services.js";
+import { postgresBinDir, type RunningService, redisBinary, startPostgres, startRedis } from "./helpers/services.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

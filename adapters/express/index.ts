@@ -1,6 +1,13 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Textlock } from "../../core/create-textlock.js";
-import { adapterErrorResponse, createHttpHandler, fromNodeRequest, type HttpHandlerOptions, readNodeBody, writeNodeResponse } from "../../core/http/index.js";
+import {
+  adapterErrorResponse,
+  createHttpHandler,
+  fromNodeRequest,
+  type HttpHandlerOptions,
+  readNodeBody,
+  writeNodeResponse,
+} from "../../core/http/index.js";
 
 /**
  * Express middleware serving the Auth0-compatible API: `app.use(textlockExpress(textlock))`, or under a
@@ -16,9 +23,20 @@ export function textlockExpress(textlock: Textlock, options: HttpHandlerOptions 
     if (!handle.matches(req.method, req.path)) return next();
     try {
       // A host body parser that ran first consumed the stream: use what it parsed.
-      const parsed = req.body !== undefined && typeof req.body === "object" && !Buffer.isBuffer(req.body) && Object.keys(req.body).length ? req.body : undefined;
+      const parsed =
+        req.body !== undefined &&
+        typeof req.body === "object" &&
+        !Buffer.isBuffer(req.body) &&
+        Object.keys(req.body).length
+          ? req.body
+          : undefined;
       const body = parsed ?? (req.readableEnded ? undefined : await readNodeBody(req, limit));
-      const request = { ...fromNodeRequest(req, body), ip: req.ip ?? req.socket.remoteAddress, path: req.path, mountPath: req.baseUrl };
+      const request = {
+        ...fromNodeRequest(req, body),
+        ip: req.ip ?? req.socket.remoteAddress,
+        path: req.path,
+        mountPath: req.baseUrl,
+      };
       writeNodeResponse(res, await handle(request));
     } catch (err) {
       if (!res.headersSent) writeNodeResponse(res, adapterErrorResponse(err));

@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Textlock } from "../../core/create-textlock.js";
-import { adapterErrorResponse, createHttpHandler, type HttpHandlerOptions, type HttpRequest } from "../../core/http/index.js";
+import {
+  adapterErrorResponse,
+  createHttpHandler,
+  type HttpHandlerOptions,
+  type HttpRequest,
+} from "../../core/http/index.js";
 
 export interface TextlockFastifyOptions extends HttpHandlerOptions {
   textlock: Textlock;
@@ -14,11 +19,18 @@ export interface TextlockFastifyOptions extends HttpHandlerOptions {
  */
 export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async (app: FastifyInstance, options) => {
   const unnamed = options.routes?.find((r) => typeof r.path !== "string" && !r.pattern);
-  if (unnamed) throw new Error(`textlock route ${unnamed.path} needs a \`pattern\` (like "/client/:file") to be registered in Fastify`);
+  if (unnamed)
+    throw new Error(
+      `textlock route ${unnamed.path} needs a \`pattern\` (like "/client/:file") to be registered in Fastify`,
+    );
   // app.prefix is the full prefix of this plugin context (nested registers add up); the handler strips it.
   const handle = createHttpHandler(options.textlock, { ...options, prefix: app.prefix });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: options.textlock.config.server.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    "*",
+    { parseAs: "buffer", bodyLimit: options.textlock.config.server.bodyLimitBytes },
+    (_req, body, done) => done(null, body),
+  );
   const route = async (req: FastifyRequest, reply: FastifyReply) => {
     const url = new URL(req.url, "http://localhost");
     // A parametric route (/client/:file) is wider than textlock's RegExp: what it does not own goes to the app's 404.
@@ -27,7 +39,9 @@ export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async
       method: req.method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]),
+      ),
       body: Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined,
       ip: req.ip,
       secure: req.protocol === "https",

@@ -1,6 +1,13 @@
 import type { Context, Next } from "koa";
 import type { Textlock } from "../../core/create-textlock.js";
-import { adapterErrorResponse, createHttpHandler, fromNodeRequest, type HttpHandlerOptions, type HttpResponse, readNodeBody } from "../../core/http/index.js";
+import {
+  adapterErrorResponse,
+  createHttpHandler,
+  fromNodeRequest,
+  type HttpHandlerOptions,
+  type HttpResponse,
+  readNodeBody,
+} from "../../core/http/index.js";
 
 /**
  * Koa middleware serving the Auth0-compatible API: `app.use(textlockKoa(textlock))`, or under a path with
@@ -17,8 +24,18 @@ export function textlockKoa(textlock: Textlock, options: HttpHandlerOptions = {}
     const parsed = (ctx.request as { body?: unknown }).body;
     let response: HttpResponse;
     try {
-      const body = parsed && typeof parsed === "object" && Object.keys(parsed).length ? (parsed as Record<string, unknown>) : ctx.req.readableEnded ? undefined : await readNodeBody(ctx.req, limit);
-      response = await handle({ ...fromNodeRequest(ctx.req, Buffer.isBuffer(body) && !body.length ? undefined : body), path: ctx.path, ip: ctx.ip, mountPath: (ctx as { mountPath?: string }).mountPath });
+      const body =
+        parsed && typeof parsed === "object" && Object.keys(parsed).length
+          ? (parsed as Record<string, unknown>)
+          : ctx.req.readableEnded
+            ? undefined
+            : await readNodeBody(ctx.req, limit);
+      response = await handle({
+        ...fromNodeRequest(ctx.req, Buffer.isBuffer(body) && !body.length ? undefined : body),
+        path: ctx.path,
+        ip: ctx.ip,
+        mountPath: (ctx as { mountPath?: string }).mountPath,
+      });
     } catch (err) {
       response = adapterErrorResponse(err);
     }

@@ -3,7 +3,14 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Textlock } from "../../core/create-textlock.js";
-import { createHttpHandler, errorResponse, fromNodeRequest, type HttpHandlerOptions, readNodeBody, writeNodeResponse } from "../../core/http/index.js";
+import {
+  createHttpHandler,
+  errorResponse,
+  fromNodeRequest,
+  type HttpHandlerOptions,
+  readNodeBody,
+  writeNodeResponse,
+} from "../../core/http/index.js";
 
 export interface StandaloneOptions extends HttpHandlerOptions {
   /** Defaults to `config.server.host`. */

@@ -23,7 +23,9 @@ const codeKey = (code: string) => `ac:${sha256(code)}`;
 
 export function checkAuthorizationCodeGrant(client: ClientConfig): void {
   if (!client.grant_types.includes("authorization_code")) {
-    throw new TextlockError("ERR_GRANT_NOT_ALLOWED", { description: "Grant type 'authorization_code' not allowed for the client." });
+    throw new TextlockError("ERR_GRANT_NOT_ALLOWED", {
+      description: "Grant type 'authorization_code' not allowed for the client.",
+    });
   }
 }
 
@@ -35,7 +37,9 @@ function checkCodeClient(record: CodeRecord, client: ClientConfig): void {
 /** When the exchange names a redirect_uri, it must be the one the code was sent to. */
 function checkRedirectUriMatches(record: CodeRecord, redirectUri: unknown): void {
   if (redirectUri !== undefined && redirectUri !== record.redirectUri) {
-    throw new TextlockError("ERR_INVALID_GRANT", { description: "The redirect_uri does not match the one of the authorization request." });
+    throw new TextlockError("ERR_INVALID_GRANT", {
+      description: "The redirect_uri does not match the one of the authorization request.",
+    });
   }
 }
 
@@ -43,7 +47,11 @@ function checkRedirectUriMatches(record: CodeRecord, redirectUri: unknown): void
 function checkPkce(record: CodeRecord, client: ClientConfig, codeVerifier: unknown): void {
   if (record.codeChallenge) {
     const verifier = nonEmpty(codeVerifier);
-    if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || !secretsEqual(sha256(verifier), record.codeChallenge)) {
+    if (
+      !verifier ||
+      !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) ||
+      !secretsEqual(sha256(verifier), record.codeChallenge)
+    ) {
       throw new TextlockError("ERR_PKCE_FAILED");
     }
   } else if (client.token_endpoint_auth_method === "none") {
@@ -86,7 +94,13 @@ export class AuthorizationCodes {
     checkPkce(record, client, params.code_verifier);
     const login = await restoreLogin(record, this.config, this.users);
     return this.tokens.issueForLogin(
-      { ...login, created: false, client, scope: record.scope, ...(record.audience ? { audience: record.audience } : {}) },
+      {
+        ...login,
+        created: false,
+        client,
+        scope: record.scope,
+        ...(record.audience ? { audience: record.audience } : {}),
+      },
       { issuer: request.issuer, ...(record.nonce ? { nonce: record.nonce } : {}) },
     );
   }

@@ -5,13 +5,22 @@ import { webOrigin } from "./web-origin.js";
 
 /** Response types textlock answers (hybrid `code id_token` would need `c_hash`; it is refused). */
 const RESPONSE_TYPES = new Set(["code", "token", "id_token", "id_token token"]);
-const OPTIONAL_PARAMS = ["nonce", "audience", "code_challenge", "prompt", "ui_locales", "login_hint", "login_ticket"] as const;
+const OPTIONAL_PARAMS = [
+  "nonce",
+  "audience",
+  "code_challenge",
+  "prompt",
+  "ui_locales",
+  "login_hint",
+  "login_ticket",
+] as const;
 type OptionalParams = Pick<AuthorizeRequest, (typeof OPTIONAL_PARAMS)[number]>;
 
 const invalid = (description: string) => new TextlockError("ERR_INVALID_REQUEST", { description });
 
 /** A parameter's value when it is a non-empty string. */
-export const nonEmpty = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+export const nonEmpty = (value: unknown): string | undefined =>
+  typeof value === "string" && value !== "" ? value : undefined;
 
 const isImplicit = (responseType: string) => responseType !== "code";
 
@@ -49,41 +58,62 @@ export function responseTypeOf(raw: string | undefined): string {
 
 /** Tokens in a query string end up in server logs and Referer headers. */
 export function checkModeFitsResponseType(responseType: string, mode: ResponseMode): void {
-  if (isImplicit(responseType) && mode === "query") throw invalid("response_mode query is not allowed for tokens; use fragment or form_post.");
+  if (isImplicit(responseType) && mode === "query")
+    throw invalid("response_mode query is not allowed for tokens; use fragment or form_post.");
 }
 
 /** The client must have the grant the response type stands for. */
 export function checkGrantAllowed(client: ClientConfig, responseType: string): void {
   const grant = isImplicit(responseType) ? "implicit" : "authorization_code";
   if (!client.grant_types.includes(grant)) {
-    throw new TextlockError("ERR_UNAUTHORIZED_CLIENT", { description: `Grant type '${grant}' not allowed for the client.` });
+    throw new TextlockError("ERR_UNAUTHORIZED_CLIENT", {
+      description: `Grant type '${grant}' not allowed for the client.`,
+    });
   }
 }
 
 /** An id_token through the front channel needs a nonce against replay. */
 export function checkNonce(responseType: string, nonce: string | undefined): void {
-  if (responseType.split(" ").includes("id_token") && !nonEmpty(nonce)) throw invalid("Nonce is required for an id_token response (implicit flow).");
+  if (responseType.split(" ").includes("id_token") && !nonEmpty(nonce))
+    throw invalid("Nonce is required for an id_token response (implicit flow).");
 }
 
 /** Only S256 challenges, in their exact shape. */
 export function checkCodeChallenge(challenge: string | undefined, method: string | undefined): void {
   if (challenge === undefined) return;
   if ((method ?? "plain") !== "S256") throw invalid("code_challenge_method must be S256.");
-  if (!/^[A-Za-z0-9_-]{43}$/.test(challenge)) throw invalid("code_challenge must be a base64url SHA-256 (43 characters).");
+  if (!/^[A-Za-z0-9_-]{43}$/.test(challenge))
+    throw invalid("code_challenge must be a base64url SHA-256 (43 characters).");
 }
 
 /** A public client's code is only safe with PKCE (a login ticket is bound to the browser another way). */
-export function checkPublicClientUsesPkce(client: ClientConfig, responseType: string, params: Record<string, string>): void {
-  if (!isImplicit(responseType) && client.token_endpoint_auth_method === "none" && !params.code_challenge && !params.login_ticket) {
+export function checkPublicClientUsesPkce(
+  client: ClientConfig,
+  responseType: string,
+  params: Record<string, string>,
+): void {
+  if (
+    !isImplicit(responseType) &&
+    client.token_endpoint_auth_method === "none" &&
+    !params.code_challenge &&
+    !params.login_ticket
+  ) {
     throw invalid("A public client must use PKCE: code_challenge and code_challenge_method=S256 are required.");
   }
 }
 
 /** The named connection, or the client's first enabled one. */
-export function resolveAuthorizeConnection(config: TextlockConfig, client: ClientConfig, name: string | undefined): ConnectionConfig {
+export function resolveAuthorizeConnection(
+  config: TextlockConfig,
+  client: ClientConfig,
+  name: string | undefined,
+): ConnectionConfig {
   const enabled = config.connections.filter((c) => c.enabled_clients.includes(client.client_id));
   const connection = name ? enabled.find((c) => c.name === name) : enabled[0];
-  if (!connection) throw invalid(name ? `The connection "${name}" is not enabled for this client.` : "No connection is enabled for this client.");
+  if (!connection)
+    throw invalid(
+      name ? `The connection "${name}" is not enabled for this client.` : "No connection is enabled for this client.",
+    );
   return connection;
 }
 

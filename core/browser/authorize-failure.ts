@@ -1,4 +1,4 @@
-import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import { isTextlockError } from "../errors/textlock-error.js";
 import { toWireError } from "../errors/to-wire-error.js";
 import { errorResponse } from "../http/response.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";

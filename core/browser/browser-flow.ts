@@ -1,10 +1,10 @@
-import { inject, injectable } from "../container/di.js";
 import type { TextlockConfig } from "../config/schema.js";
+import { inject, injectable } from "../container/di.js";
 import { CLOCK, type Clock, CONFIG, ONE_TIME_STORE, SECRET, TOKENS, USER_STORE } from "../di-tokens.js";
 import { Engine } from "../engine/engine.js";
 import { requireParam, resolveClient } from "../engine/steps.js";
 import type { RequestFacts, StartResult, VerifyResult } from "../engine/types.js";
-import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import { isTextlockError } from "../errors/textlock-error.js";
 import type { TokenResponse, TokenService } from "../tokens/token-service.js";
 import type { UserStore } from "../users/user-store.js";
 import { AuthorizationCodes } from "./authorization-codes.js";
@@ -90,7 +90,14 @@ export class BrowserFlow {
       checkPublicClientUsesPkce(client, response_type, params);
       const connection = resolveAuthorizeConnection(this.config, client, params.connection);
       const scope = scopeOf(response_type, params.scope);
-      const request: AuthorizeRequest = { ...target, response_type, scope, connection, params, ...optionalParamsOf(params) };
+      const request: AuthorizeRequest = {
+        ...target,
+        response_type,
+        scope,
+        connection,
+        params,
+        ...optionalParamsOf(params),
+      };
       checkPromptNone(request.prompt, request.login_ticket);
       return request;
     } catch (err) {
@@ -109,19 +116,36 @@ export class BrowserFlow {
     return this.transactions.open(sealed, bindingCookie);
   }
 
-  newTransaction(params: Record<string, string>, bindingCookie: string, codeSent?: { phone: string; at: number }): string {
+  newTransaction(
+    params: Record<string, string>,
+    bindingCookie: string,
+    codeSent?: { phone: string; at: number },
+  ): string {
     return this.transactions.create(params, bindingCookie, codeSent);
   }
 
   /** The phone step of the hosted page (and its resend), which acts for the client in the person's browser. */
   sendCodeFromHostedPage(request: AuthorizeRequest, phone: string, facts: RequestFacts): Promise<StartResult> {
-    return this.engine.startForClient(request.client, { connection: request.connection.name, phone_number: phone }, facts);
+    return this.engine.startForClient(
+      request.client,
+      { connection: request.connection.name, phone_number: phone },
+      facts,
+    );
   }
 
   /** The code step of the hosted page, which acts for the client in the person's browser. */
-  verifyCodeFromHostedPage(request: AuthorizeRequest, phone: string, otp: string, facts: RequestFacts): Promise<VerifyResult> {
+  verifyCodeFromHostedPage(
+    request: AuthorizeRequest,
+    phone: string,
+    otp: string,
+    facts: RequestFacts,
+  ): Promise<VerifyResult> {
     const { scope, audience } = request;
-    return this.engine.verifyForClient(request.client, { realm: request.connection.name, username: phone, otp, scope, ...(audience ? { audience } : {}) }, facts);
+    return this.engine.verifyForClient(
+      request.client,
+      { realm: request.connection.name, username: phone, otp, scope, ...(audience ? { audience } : {}) },
+      facts,
+    );
   }
 
   // --- /co/authenticate and login tickets ---
@@ -157,7 +181,9 @@ export class BrowserFlow {
   /** The values sent to the callback for a finished login: a code, or tokens (implicit). */
   async complete(request: AuthorizeRequest, login: Login, issuer: string): Promise<Record<string, string>> {
     const values =
-      request.response_type === "code" ? { code: await this.codes.issue(request, login) } : await implicitTokenValues(this.tokens, request, login, issuer);
+      request.response_type === "code"
+        ? { code: await this.codes.issue(request, login) }
+        : await implicitTokenValues(this.tokens, request, login, issuer);
     return request.state ? { ...values, state: request.state } : values;
   }
 

@@ -27,7 +27,11 @@ export function isSecure(req: HttpRequest, config: TextlockConfig): boolean {
   return req.secure === true || (config.server.trustProxy !== false && req.headers["x-forwarded-proto"] === "https");
 }
 
-export function cookie(name: string, value: string, o: { maxAge: number; sameSite: "Lax" | "None"; secure: boolean }): string {
+export function cookie(
+  name: string,
+  value: string,
+  o: { maxAge: number; sameSite: "Lax" | "None"; secure: boolean },
+): string {
   return `${name}=${value}; Path=/; Max-Age=${o.maxAge}; HttpOnly; SameSite=${o.sameSite}${o.secure || o.sameSite === "None" ? "; Secure" : ""}`;
 }
 

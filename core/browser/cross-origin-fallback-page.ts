@@ -39,6 +39,10 @@ window.addEventListener("message",function(e){if(e.origin!==loc||e.source!==f.co
 if(e.data.type==="ready"){f.contentWindow.postMessage({type:"co_verifier_request",request:{id:id}},loc);}
 else if(e.data.type==="co_verifier_response"&&!done){done=true;document.getElementById("co_verifier").value=(e.data.response&&e.data.response.verifier)||"";document.getElementById("form").submit();}});
 setTimeout(function(){if(!done){done=true;document.getElementById("status").textContent=failed;}},10000);})();`,
-    csp: { "frame-src": locOrigin, "form-action": `'self' ${o.callbackOrigin}`, ...(o.embedderOrigin ? { "frame-ancestors": o.embedderOrigin } : {}) },
+    csp: {
+      "frame-src": locOrigin,
+      "form-action": `'self' ${o.callbackOrigin}`,
+      ...(o.embedderOrigin ? { "frame-ancestors": o.embedderOrigin } : {}),
+    },
   });
 }

@@ -2,11 +2,18 @@ import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/
 import type { RequestFacts } from "../engine/types.js";
 import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
-import type { AuthorizeRequest } from "./authorize-request.js";
 import { authorizeFailure } from "./authorize-failure.js";
+import type { AuthorizeRequest } from "./authorize-request.js";
 import { BINDING_COOKIE, parseCookies } from "./cookies.js";
 import { stringFields } from "./form-fields.js";
-import { displayPhone, finish, type PageContext, pageError, renderCodeStep, renderPhoneStep } from "./hosted-page-steps.js";
+import {
+  displayPhone,
+  finish,
+  type PageContext,
+  pageError,
+  renderCodeStep,
+  renderPhoneStep,
+} from "./hosted-page-steps.js";
 import { pageLanguage, translator } from "./i18n.js";
 import { errorPage } from "./login-page.js";
 
@@ -32,7 +39,10 @@ export async function hostedPageAction(req: HttpRequest, ctx: RouteContext): Pro
   }
   const p: PageContext = { request, language, t, binding: binding!, setCookie: [], ctx, req };
   // The SMS goes out in the page's language unless the caller named one.
-  const facts = { ...ctx.facts, xRequestLanguage: ctx.facts.xRequestLanguage ?? request.ui_locales?.split(" ")[0] ?? language };
+  const facts = {
+    ...ctx.facts,
+    xRequestLanguage: ctx.facts.xRequestLanguage ?? request.ui_locales?.split(" ")[0] ?? language,
+  };
 
   if (form.action === "send") return sendCode(p, facts, form.country ?? "", form.phone ?? "");
   if (!tx.codeSent) return renderPhoneStep(p);
@@ -45,7 +55,12 @@ export async function hostedPageAction(req: HttpRequest, ctx: RouteContext): Pro
 /** Phone step: the number as typed in the chosen country, sent a code, then the code step. */
 async function sendCode(p: PageContext, facts: RequestFacts, country: string, typed: string): Promise<HttpResponse> {
   const parsed = parsePhoneNumberFromString(typed, country as CountryCode);
-  if (!parsed?.isPossible()) return renderPhoneStep(p, { country, phone: typed, error: { text: p.t("error.bad_phone"), status: 400, headers: {} } });
+  if (!parsed?.isPossible())
+    return renderPhoneStep(p, {
+      country,
+      phone: typed,
+      error: { text: p.t("error.bad_phone"), status: 400, headers: {} },
+    });
   try {
     await p.ctx.browser.sendCodeFromHostedPage(p.request, parsed.number, facts);
   } catch (err) {

@@ -1,12 +1,12 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { TextlockConfig } from "../config/schema.js";
-import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import { isTextlockError } from "../errors/textlock-error.js";
 import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import type { AuthorizeRequest } from "./authorize-request.js";
 import type { MessageKey, PageLanguage, Translate } from "./i18n.js";
-import type { Login } from "./login-record.js";
 import { loginPage } from "./login-page.js";
+import type { Login } from "./login-record.js";
 import { answerCallback } from "./response-modes.js";
 import { webOrigin } from "./web-origin.js";
 
@@ -59,13 +59,18 @@ export function pageError(err: unknown, t: Translate): PageError {
 
 /** The country preselected on the page: the region of the browser language (fr-CA → CA), else the configured one. */
 function defaultCountry(acceptLanguage: string | undefined, config: TextlockConfig): string {
-  const region = /^[a-z]{2,3}-([a-z]{2})\b/i.exec((acceptLanguage ?? "").split(",")[0]?.trim() ?? "")?.[1]?.toUpperCase();
+  const region = /^[a-z]{2,3}-([a-z]{2})\b/i
+    .exec((acceptLanguage ?? "").split(",")[0]?.trim() ?? "")?.[1]
+    ?.toUpperCase();
   return region && isSupportedCountry(region) ? region : config.login.defaultCountry;
 }
 
 export const displayPhone = (phone: string) => parsePhoneNumberFromString(phone)?.formatInternational() ?? phone;
 
-export function renderPhoneStep(p: PageContext, extra: { country?: string; phone?: string; error?: PageError } = {}): HttpResponse {
+export function renderPhoneStep(
+  p: PageContext,
+  extra: { country?: string; phone?: string; error?: PageError } = {},
+): HttpResponse {
   const { request, ctx } = p;
   return loginPage({
     language: p.language,
@@ -82,7 +87,12 @@ export function renderPhoneStep(p: PageContext, extra: { country?: string; phone
   });
 }
 
-export function renderCodeStep(p: PageContext, phone: string, sentAt: number, extra: { error?: PageError; notice?: string } = {}): HttpResponse {
+export function renderCodeStep(
+  p: PageContext,
+  phone: string,
+  sentAt: number,
+  extra: { error?: PageError; notice?: string } = {},
+): HttpResponse {
   const { request, ctx } = p;
   const waited = (Date.now() - sentAt) / 1000;
   return loginPage({
@@ -104,7 +114,11 @@ export function renderCodeStep(p: PageContext, phone: string, sentAt: number, ex
 }
 
 /** Answers the finished login to the application's callback. */
-export async function finish(p: PageContext, login: Login, headers: Record<string, string | string[]> = {}): Promise<HttpResponse> {
+export async function finish(
+  p: PageContext,
+  login: Login,
+  headers: Record<string, string | string[]> = {},
+): Promise<HttpResponse> {
   const values = await p.ctx.browser.complete(p.request, login, p.ctx.issuer);
   return answerCallback(p.request, values, p.language, p.t, headers);
 }

@@ -3,10 +3,21 @@ import type { AuthorizeRequest } from "./authorize-request.js";
 import type { Login } from "./login-record.js";
 
 /** The implicit flow's answer: the tokens the response type asked for, as callback parameters. */
-export async function implicitTokenValues(tokens: TokenService, request: AuthorizeRequest, login: Login, issuer: string): Promise<Record<string, string>> {
+export async function implicitTokenValues(
+  tokens: TokenService,
+  request: AuthorizeRequest,
+  login: Login,
+  issuer: string,
+): Promise<Record<string, string>> {
   const types = new Set(request.response_type.split(" "));
   const issued = await tokens.issueForLogin(
-    { ...login, created: false, client: request.client, scope: request.scope, ...(request.audience ? { audience: request.audience } : {}) },
+    {
+      ...login,
+      created: false,
+      client: request.client,
+      scope: request.scope,
+      ...(request.audience ? { audience: request.audience } : {}),
+    },
     { issuer, ...(request.nonce ? { nonce: request.nonce } : {}), atHash: types.has("token") },
   );
   const values: Record<string, string> = {};

@@ -13,7 +13,9 @@ export const lockRoutes: Route[] = [
       const id = req.path.slice("/client/".length, -".js".length);
       const client = textlock.config.clients.find((c) => c.client_id === id);
       if (!client) throw new TextlockError("ERR_NOT_FOUND");
-      const connections = textlock.config.connections.filter((c) => c.enabled_clients.includes(id)).map((c) => ({ name: c.name }));
+      const connections = textlock.config.connections
+        .filter((c) => c.enabled_clients.includes(id))
+        .map((c) => ({ name: c.name }));
       const setting = {
         id,
         tenant: new URL(issuer).hostname,
@@ -25,7 +27,11 @@ export const lockRoutes: Route[] = [
       };
       return {
         status: 200,
-        headers: { "content-type": "application/javascript; charset=utf-8", "cache-control": "no-cache", "x-content-type-options": "nosniff" },
+        headers: {
+          "content-type": "application/javascript; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-content-type-options": "nosniff",
+        },
         body: `Auth0.setClient(${JSON.stringify(setting)});`,
       };
     },
@@ -35,6 +41,7 @@ export const lockRoutes: Route[] = [
     method: "GET",
     path: "/user/geoloc/country",
     cors: true,
-    handle: (_req, { textlock }) => json(200, { country_code: textlock.config.login.defaultCountry }, { "cache-control": "no-store" }),
+    handle: (_req, { textlock }) =>
+      json(200, { country_code: textlock.config.login.defaultCountry }, { "cache-control": "no-store" }),
   },
 ];

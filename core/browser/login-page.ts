@@ -49,7 +49,8 @@ export function loginPage(m: LoginPageModel): HttpResponse {
   const title = t("title", { app: m.client.name });
   const alert = m.error ? `<div class="alert" role="alert" id="error">${esc(m.error)}</div>` : "";
   const notice = m.notice ? `<div class="notice" role="status">${esc(m.notice)}</div>` : "";
-  const hidden = (action: string) => `<input type="hidden" name="tx" value="${esc(m.tx)}"><input type="hidden" name="action" value="${action}">`;
+  const hidden = (action: string) =>
+    `<input type="hidden" name="tx" value="${esc(m.tx)}"><input type="hidden" name="action" value="${action}">`;
   let body: string;
   let script = "";
   if (m.step === "phone") {
@@ -106,7 +107,12 @@ b.disabled=true;function tick(){if(s<=0){b.disabled=false;b.textContent=label;re
 }
 
 /** textlock's own error page, for requests whose callback cannot be trusted (unknown client, bad redirect_uri). */
-export function errorPage(language: PageLanguage, t: Translate, error: { error: string; error_description: string }, status: number): HttpResponse {
+export function errorPage(
+  language: PageLanguage,
+  t: Translate,
+  error: { error: string; error_description: string },
+  status: number,
+): HttpResponse {
   return page({
     language,
     title: t("errorTitle"),

@@ -29,7 +29,8 @@ export function loginRecordOf(login: Login, clientId: string): LoginRecord {
 export async function restoreLogin(record: LoginRecord, config: TextlockConfig, users: UserStore): Promise<Login> {
   const user = await users.findById(record.userId);
   const connection = config.connections.find((c) => c.name === record.connectionName);
-  if (!user || !connection) throw new TextlockError("ERR_LOGIN_TICKET", { description: "The user of this login no longer exists." });
+  if (!user || !connection)
+    throw new TextlockError("ERR_LOGIN_TICKET", { description: "The user of this login no longer exists." });
   if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
   return { user, connection, claims: record.claims };
 }

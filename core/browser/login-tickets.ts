@@ -31,7 +31,9 @@ const CO_FIELDS = ["client_id", "credential_type", "username", "otp", "realm"] a
 
 /** Auth0 accepts these five non-empty strings and nothing else. */
 export function checkCoAuthenticateBody(body: Record<string, unknown>): CoAuthenticateBody {
-  const complete = Object.keys(body).length === CO_FIELDS.length && CO_FIELDS.every((f) => typeof body[f] === "string" && body[f] !== "");
+  const complete =
+    Object.keys(body).length === CO_FIELDS.length &&
+    CO_FIELDS.every((f) => typeof body[f] === "string" && body[f] !== "");
   if (!complete) throw new TextlockError("ERR_CO_INVALID_BODY");
   return body as unknown as CoAuthenticateBody;
 }
@@ -56,7 +58,8 @@ export function asCrossOriginError(err: unknown): never {
   if (isTextlockError(err) && (err.code === "ERR_WRONG_CODE" || err.code === "ERR_MAX_ATTEMPTS")) {
     throw new TextlockError("ERR_CO_WRONG_CODE", { description: err.message, cause: err });
   }
-  if (isTextlockError(err) && err.code === "ERR_USER_BLOCKED") throw new TextlockError("ERR_CO_BLOCKED_USER", { cause: err });
+  if (isTextlockError(err) && err.code === "ERR_USER_BLOCKED")
+    throw new TextlockError("ERR_CO_BLOCKED_USER", { cause: err });
   throw err;
 }
 
@@ -97,11 +100,14 @@ export class LoginTickets {
     if (record.clientId !== clientId) throw new TextlockError("ERR_LOGIN_TICKET");
     if (!verifier) {
       throw new TextlockError("ERR_LOGIN_TICKET", {
-        description: "Cross-origin verification failed: the application's cross_origin_loc page had no verifier for this login (its storage is partitioned or blocked in this browser).",
+        description:
+          "Cross-origin verification failed: the application's cross_origin_loc page had no verifier for this login (its storage is partitioned or blocked in this browser).",
       });
     }
     if (!secretsEqual(sha256(verifier), record.verifierHash)) {
-      throw new TextlockError("ERR_LOGIN_TICKET", { description: "Cross-origin verification failed: the verifier does not match this login ticket." });
+      throw new TextlockError("ERR_LOGIN_TICKET", {
+        description: "Cross-origin verification failed: the verifier does not match this login ticket.",
+      });
     }
     return record;
   }

@@ -81,12 +81,17 @@ export class RedisOneTimeStore implements OneTimeStore {
 
   async put(key: string, value: string, ttlMs: number): Promise<void> {
     await this.call(() =>
-      this.client.eval(`redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`, { keys: [this.key(key)], arguments: [value, String(ttlMs)] }),
+      this.client.eval(`redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`, {
+        keys: [this.key(key)],
+        arguments: [value, String(ttlMs)],
+      }),
     );
   }
 
   async peek(key: string): Promise<string | undefined> {
-    const v = await this.call(() => this.client.eval(`return redis.call('GET', KEYS[1])`, { keys: [this.key(key)], arguments: [] }));
+    const v = await this.call(() =>
+      this.client.eval(`return redis.call('GET', KEYS[1])`, { keys: [this.key(key)], arguments: [] }),
+    );
     return typeof v === "string" ? v : undefined;
   }
 

@@ -10,7 +10,11 @@ export function esc(value: unknown): string {
 
 /** A JSON literal safe inside a `<script>` element. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028|\u2029/g, "");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028|\u2029/g, "");
 }
 
 interface PageOptions {
@@ -54,7 +58,11 @@ pre{overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f7f9
 export function page(o: PageOptions): HttpResponse {
   const nonce = randomBytes(16).toString("base64");
   const b = o.client?.branding;
-  const vars = [b?.primary_color && `--primary:${b.primary_color}`, b?.page_background && `--bg:${b.page_background}`, b?.text_color && `--text:${b.text_color}`]
+  const vars = [
+    b?.primary_color && `--primary:${b.primary_color}`,
+    b?.page_background && `--bg:${b.page_background}`,
+    b?.text_color && `--text:${b.text_color}`,
+  ]
     .filter(Boolean)
     .join(";");
   const csp = {

@@ -2,8 +2,8 @@ import type { TextlockConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { expiredCookie, isSecure, parseCookies, verifierCookie } from "./cookies.js";
-import { finish, type PageContext } from "./hosted-page-steps.js";
 import { crossOriginFallbackPage } from "./cross-origin-fallback-page.js";
+import { finish, type PageContext } from "./hosted-page-steps.js";
 import { webOrigin } from "./web-origin.js";
 
 /** The origin the browser sees textlock on: the configured issuer's, or the request's scheme and (forwarded) host. */
@@ -29,7 +29,8 @@ export async function redeemLoginTicket(p: PageContext, params: Record<string, s
   }
   if (!request.client.cross_origin_loc) {
     throw new TextlockError("ERR_LOGIN_TICKET", {
-      description: "Cross-origin verification failed: the browser sent no verifier cookie (third-party cookies blocked?) and the client has no cross_origin_loc page.",
+      description:
+        "Cross-origin verification failed: the browser sent no verifier cookie (third-party cookies blocked?) and the client has no cross_origin_loc page.",
     });
   }
   const { co_verifier: _drop, ...rest } = params;

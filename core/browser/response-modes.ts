@@ -8,7 +8,8 @@ const RESPONSE_MODES = new Set<string>(["query", "fragment", "form_post", "web_m
 /** Answers that carry codes or tokens must never be cached. */
 export const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 
-const isResponseMode = (value: string | undefined): value is ResponseMode => value !== undefined && RESPONSE_MODES.has(value);
+const isResponseMode = (value: string | undefined): value is ResponseMode =>
+  value !== undefined && RESPONSE_MODES.has(value);
 
 /** The mode asked for, else OAuth's default: query for a code, fragment when tokens are in the answer. */
 export function responseModeOf(params: Record<string, string>): ResponseMode {
@@ -19,7 +20,8 @@ export function responseModeOf(params: Record<string, string>): ResponseMode {
 
 /** An unknown `response_mode` is refused rather than silently replaced by the default. */
 export function checkResponseModeSupported(mode: string | undefined): void {
-  if (mode && !isResponseMode(mode)) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unsupported response_mode: ${mode}` });
+  if (mode && !isResponseMode(mode))
+    throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unsupported response_mode: ${mode}` });
 }
 
 /** Sends the answer (values or an error) to the application's callback in the requested response mode. */
@@ -54,10 +56,18 @@ const redirect = (location: string, headers: Record<string, string | string[]>):
   body: "",
 });
 
-const withHeaders = (r: HttpResponse, headers: Record<string, string | string[]>): HttpResponse => ({ ...r, headers: { ...r.headers, ...headers } });
+const withHeaders = (r: HttpResponse, headers: Record<string, string | string[]>): HttpResponse => ({
+  ...r,
+  headers: { ...r.headers, ...headers },
+});
 
 /** `response_mode=form_post`: a form that posts the answer to the callback by itself. */
-function formPostPage(redirectUri: string, values: Record<string, string>, language: PageLanguage, t: Translate): HttpResponse {
+function formPostPage(
+  redirectUri: string,
+  values: Record<string, string>,
+  language: PageLanguage,
+  t: Translate,
+): HttpResponse {
   const origin = new URL(redirectUri).origin;
   const inputs = Object.entries(values)
     .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)

@@ -47,7 +47,11 @@ function browserBinding(req: HttpRequest, ctx: RouteContext): { binding: string;
   const current = parseCookies(req.headers.cookie)[BINDING_COOKIE] ?? "";
   if (/^[\w-]{22,64}$/.test(current)) return { binding: current, setCookie: [] };
   const binding = randomBytes(18).toString("base64url");
-  const options = { maxAge: ctx.textlock.config.login.transactionSeconds, sameSite: "Lax" as const, secure: isSecure(req, ctx.textlock.config) };
+  const options = {
+    maxAge: ctx.textlock.config.login.transactionSeconds,
+    sameSite: "Lax" as const,
+    secure: isSecure(req, ctx.textlock.config),
+  };
   return { binding, setCookie: [cookie(BINDING_COOKIE, binding, options)] };
 }
 
@@ -60,10 +64,20 @@ export const browserRoutes: Route[] = [
     path: "/co/authenticate",
     cors: "credentials",
     async handle(req, { textlock, browser, body, facts }) {
-      if (!req.headers.origin) throw new TextlockError("ERR_INVALID_REQUEST", { description: "Cross-origin authentication needs the browser's Origin header." });
+      if (!req.headers.origin)
+        throw new TextlockError("ERR_INVALID_REQUEST", {
+          description: "Cross-origin authentication needs the browser's Origin header.",
+        });
       const result = await browser.coAuthenticate(body(), facts);
       const maxAge = textlock.config.login.grantSeconds;
-      return json(200, result, { ...NO_STORE, "set-cookie": cookie(verifierCookie(result.co_id), result.co_verifier, { maxAge, sameSite: "None", secure: true }) });
+      return json(200, result, {
+        ...NO_STORE,
+        "set-cookie": cookie(verifierCookie(result.co_id), result.co_verifier, {
+          maxAge,
+          sameSite: "None",
+          secure: true,
+        }),
+      });
     },
   },
   ...lockRoutes,

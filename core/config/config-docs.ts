@@ -64,8 +64,10 @@ function walk(s: JsonSchema, path: string, rows: Row[]): void {
       description: (s.description ?? "").replace(/\|/g, "\\|").replace(/\n/g, " "),
     });
   }
-  if (s.properties) for (const [key, child] of Object.entries(s.properties)) walk(child, path ? `${path}.${key}` : key, rows);
-  if (s.type === "array" && s.items?.properties) walk({ ...s.items, description: undefined, default: undefined, type: "object" }, `${path}[]`, rows);
+  if (s.properties)
+    for (const [key, child] of Object.entries(s.properties)) walk(child, path ? `${path}.${key}` : key, rows);
+  if (s.type === "array" && s.items?.properties)
+    walk({ ...s.items, description: undefined, default: undefined, type: "object" }, `${path}[]`, rows);
   if (variants) {
     for (const variant of variants) {
       const tag = variant.properties?.type?.const;
@@ -81,7 +83,11 @@ function walk(s: JsonSchema, path: string, rows: Row[]): void {
 function table(rows: Row[]): string[] {
   const seen = new Set<string>();
   const unique = rows.filter((r) => !r.path.endsWith("[]") && !seen.has(r.path) && seen.add(r.path));
-  return ["| option | type | default | description |", "|---|---|---|---|", ...unique.map((r) => `| \`${r.path}\` | ${r.type} | ${r.default} | ${r.description} |`)];
+  return [
+    "| option | type | default | description |",
+    "|---|---|---|---|",
+    ...unique.map((r) => `| \`${r.path}\` | ${r.type} | ${r.default} | ${r.description} |`),
+  ];
 }
 
 /** One section per provider: its options, read from the connection's `options`. */
@@ -94,12 +100,22 @@ function providerSection(d: ProviderDescriptor): string[] {
   } catch {
     // Not a zod schema: list the names it declares.
   }
-  if (!schema?.properties) return [...head, `Options: ${(providerOptionNames(d) ?? []).map((n) => `\`${n}\``).join(", ")}.`, ""];
+  if (!schema?.properties)
+    return [...head, `Options: ${(providerOptionNames(d) ?? []).map((n) => `\`${n}\``).join(", ")}.`, ""];
   const rows: Row[] = [];
   for (const [key, child] of Object.entries(schema.properties)) {
-    walk({ ...child, description: `${child.description ?? ""}${schema.required?.includes(key) ? " Required." : ""}`.trim() }, `connections[].options.${key}`, rows);
+    walk(
+      {
+        ...child,
+        description: `${child.description ?? ""}${schema.required?.includes(key) ? " Required." : ""}`.trim(),
+      },
+      `connections[].options.${key}`,
+      rows,
+    );
   }
-  const secrets = d.secretOptions?.length ? [`Secrets: ${d.secretOptions.map((n) => `\`${n}\``).join(", ")} (given to no other provider).`, ""] : [];
+  const secrets = d.secretOptions?.length
+    ? [`Secrets: ${d.secretOptions.map((n) => `\`${n}\``).join(", ")} (given to no other provider).`, ""]
+    : [];
   return [...head, ...table(rows), "", ...secrets];
 }
 

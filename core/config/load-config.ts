@@ -45,18 +45,26 @@ export function validateConfigWithProviders(
     for (const name of names) {
       const descriptor = providers.descriptors.get(name);
       if (!descriptor) {
-        problems.push(`connections.${i}.options.provider: unknown provider "${name}" (known: ${[...providers.descriptors.keys()].join(", ")})`);
+        problems.push(
+          `connections.${i}.options.provider: unknown provider "${name}" (known: ${[...providers.descriptors.keys()].join(", ")})`,
+        );
         continue;
       }
       const options = validateProviderOptions(descriptor, connection.options);
       if (!options.ok) problems.push(...options.problems.map((p) => `connections.${i}.${p}`));
     }
     if (env.NODE_ENV === "production" && names.includes("console")) {
-      problems.push(`connections.${i}.options.provider: the console provider prints codes and is refused when NODE_ENV=production`);
+      problems.push(
+        `connections.${i}.options.provider: the console provider prints codes and is refused when NODE_ENV=production`,
+      );
     }
-    const delivers = (["custom-phone-provider", "send-phone-message"] as const).some((t) => config.hooks.scripts[t] || config.hooks.functions[t]);
+    const delivers = (["custom-phone-provider", "send-phone-message"] as const).some(
+      (t) => config.hooks.scripts[t] || config.hooks.functions[t],
+    );
     if (names.includes("action") && !delivers) {
-      problems.push(`connections.${i}.options.provider: "action" needs a "custom-phone-provider" (or "send-phone-message") hook in hooks.scripts or hooks.functions`);
+      problems.push(
+        `connections.${i}.options.provider: "action" needs a "custom-phone-provider" (or "send-phone-message") hook in hooks.scripts or hooks.functions`,
+      );
     }
   });
   for (const [trigger, file] of Object.entries(config.hooks.scripts)) {

@@ -119,7 +119,15 @@ export interface TextlockOptions {
      * @default ["PREMIUM_RATE", "SHARED_COST", "TOLL_FREE", "VOIP", "PAGER", "UAN", "VOICEMAIL"]
      */
     refuseLineTypes?: Array<
-      "PREMIUM_RATE" | "SHARED_COST" | "TOLL_FREE" | "VOIP" | "PAGER" | "UAN" | "VOICEMAIL" | "PERSONAL_NUMBER" | "FIXED_LINE"
+      | "PREMIUM_RATE"
+      | "SHARED_COST"
+      | "TOLL_FREE"
+      | "VOIP"
+      | "PAGER"
+      | "UAN"
+      | "VOICEMAIL"
+      | "PERSONAL_NUMBER"
+      | "FIXED_LINE"
     >;
   };
   /** Actions-style hooks. */

@@ -3,7 +3,8 @@ import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { isSmsProvider, type SmsProvider } from "../providers/sms-provider.js";
 
 /** Shape only; the full check (semver range, option names) happens at registration with a clear error. */
-const isDescriptorLike = (v: unknown) => typeof v === "object" && v !== null && typeof (v as ProviderDescriptor).create === "function";
+const isDescriptorLike = (v: unknown) =>
+  typeof v === "object" && v !== null && typeof (v as ProviderDescriptor).create === "function";
 
 /**
  * The one configuration schema: defaults, bounds and the documentation of every option live here.
@@ -21,13 +22,22 @@ const url = z.string().url();
 
 export const clientSchema = z
   .object({
-    client_id: z.string().min(1).max(128).regex(/^[\w.-]+$/, "letters, digits, _ . - only").describe("The application's id."),
+    client_id: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\w.-]+$/, "letters, digits, _ . - only")
+      .describe("The application's id."),
     client_secret: z
       .string()
       .min(16, "must be at least 16 characters")
       .optional()
       .describe("Secret of a confidential client. Omit for public clients (SPA, native)."),
-    name: z.string().min(1).optional().describe("Display name; `application.name` in templates. Defaults to `client_id`."),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Display name; `application.name` in templates. Defaults to `client_id`."),
     app_type: z
       .enum(["spa", "native", "regular_web", "non_interactive"])
       .default("native")
@@ -45,7 +55,10 @@ export const clientSchema = z
     callbacks: z.array(url).default([]).describe("Allowed redirect URIs."),
     allowed_origins: z.array(url).default([]).describe("Origins allowed to call the API from a browser (CORS)."),
     web_origins: z.array(url).default([]).describe("Origins allowed for cross-origin authentication and web_message."),
-    cross_origin_authentication: z.boolean().default(false).describe("Allow `/co/authenticate` (embedded auth0-js / Lock)."),
+    cross_origin_authentication: z
+      .boolean()
+      .default(false)
+      .describe("Allow `/co/authenticate` (embedded auth0-js / Lock)."),
     cross_origin_loc: url.optional().describe("Cross-origin verification fallback page."),
     is_token_endpoint_ip_header_trusted: z
       .boolean()
@@ -60,9 +73,18 @@ export const clientSchema = z
     branding: z
       .object({
         logo_url: url.optional(),
-        primary_color: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
-        page_background: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
-        text_color: z.string().regex(/^#[0-9a-fA-F]{3,8}$/).optional(),
+        primary_color: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{3,8}$/)
+          .optional(),
+        page_background: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{3,8}$/)
+          .optional(),
+        text_color: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{3,8}$/)
+          .optional(),
       })
       .optional()
       .describe("Hosted login page branding for this client."),
@@ -75,18 +97,36 @@ export const clientSchema = z
 
 export const connectionOptionsSchema = z
   .object({
-    template: z.string().min(1).max(10_000).default("Your verification code is: @@password@@").describe("The message text."),
+    template: z
+      .string()
+      .min(1)
+      .max(10_000)
+      .default("Your verification code is: @@password@@")
+      .describe("The message text."),
     syntax: z
       .enum(["md_with_macros", "liquid"])
       .default("md_with_macros")
       .describe("`md_with_macros` replaces `@@password@@`-style macros; `liquid` renders a Liquid template."),
-    voice_template: z.string().min(1).max(10_000).optional().describe("Text spoken for voice delivery; defaults to `template`."),
+    voice_template: z
+      .string()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe("Text spoken for voice delivery; defaults to `template`."),
     templates: z
-      .record(z.string(), z.object({ text: z.string().min(1).max(10_000).optional(), voice: z.string().min(1).max(10_000).optional() }))
+      .record(
+        z.string(),
+        z.object({ text: z.string().min(1).max(10_000).optional(), voice: z.string().min(1).max(10_000).optional() }),
+      )
       .default({})
-      .describe("Per-language templates keyed by language tag (`fr`, `fr-CA`); the best match of the request language wins."),
+      .describe(
+        "Per-language templates keyed by language tag (`fr`, `fr-CA`); the best match of the request language wins.",
+      ),
     default_language: z.string().default("en").describe("Language used when the request names none."),
-    from: z.string().optional().describe("Sender number (E.164) or alphanumeric sender id, given to every provider of the connection."),
+    from: z
+      .string()
+      .optional()
+      .describe("Sender number (E.164) or alphanumeric sender id, given to every provider of the connection."),
     totp: z
       .object({
         time_step: z.number().int().min(30).max(600).default(180).describe("Seconds a code stays valid."),
@@ -94,12 +134,20 @@ export const connectionOptionsSchema = z
       })
       .prefault({})
       .describe("Code lifetime and length."),
-    disable_signup: z.boolean().default(false).describe("Only existing users may log in; unknown numbers get the same answers but no SMS."),
-    brute_force_protection: z.boolean().default(true).describe("Per-phone consecutive-failure ceiling (see `otp.failureCeiling`)."),
+    disable_signup: z
+      .boolean()
+      .default(false)
+      .describe("Only existing users may log in; unknown numbers get the same answers but no SMS."),
+    brute_force_protection: z
+      .boolean()
+      .default(true)
+      .describe("Per-phone consecutive-failure ceiling (see `otp.failureCeiling`)."),
     provider: z
       .union([z.string(), z.array(z.string()).min(1)])
       .default("console")
-      .describe("Provider name, or an ordered list for failover (`twilio`, `vonage`, `sms_gateway`, `console`, a plugin name)."),
+      .describe(
+        "Provider name, or an ordered list for failover (`twilio`, `vonage`, `sms_gateway`, `console`, a plugin name).",
+      ),
     delivery: z.enum(["text", "voice"]).default("text").describe("Deliver the code by text message or voice call."),
   })
   // Provider options (`twilio_sid`, `gateway_url`, a plugin's own) sit beside these, as in Auth0; each
@@ -107,7 +155,12 @@ export const connectionOptionsSchema = z
   .passthrough();
 
 export const connectionSchema = z.object({
-  name: z.string().min(1).max(128).regex(/^[\w.-]+$/, "letters, digits, _ . - only").describe("Connection name; the `realm`."),
+  name: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\w.-]+$/, "letters, digits, _ . - only")
+    .describe("Connection name; the `realm`."),
   strategy: z.literal("sms").default("sms").describe("Only `sms` is supported."),
   enabled_clients: z.array(z.string()).default([]).describe("Client ids that may use this connection."),
   options: connectionOptionsSchema.prefault({}).describe("Auth0 SMS connection options."),
@@ -130,7 +183,10 @@ const usersSchema = z
   .discriminatedUnion("type", [
     z.object({ type: z.literal("memory") }),
     z.object({ type: z.literal("sqlite"), file: z.string().optional().describe("Defaults to `<dataDir>/users.db`.") }),
-    z.object({ type: z.literal("postgres"), url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL") }),
+    z.object({
+      type: z.literal("postgres"),
+      url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+    }),
   ])
   .default({ type: "sqlite" })
   .describe("Where users live: `sqlite` (embedded default), `memory` (tests) or `postgres` (shared).");
@@ -146,22 +202,31 @@ export const configSchema = z
       .min(32, "must be at least 32 characters")
       .optional()
       .describe("Server secret that keys code hashes. Generated into `dataDir` when absent (refused in production)."),
-    dataDir: z.string().default(".textlock").describe("Folder for generated secrets, signing keys, the SQLite file and the console outbox."),
-    clients: z
-      .array(clientSchema)
-      .prefault(DEFAULT_CLIENTS)
-      .describe("Applications (Auth0 clients)."),
-    connections: z
-      .array(connectionSchema)
-      .prefault(DEFAULT_CONNECTIONS)
-      .describe("Passwordless SMS connections."),
+    dataDir: z
+      .string()
+      .default(".textlock")
+      .describe("Folder for generated secrets, signing keys, the SQLite file and the console outbox."),
+    clients: z.array(clientSchema).prefault(DEFAULT_CLIENTS).describe("Applications (Auth0 clients)."),
+    connections: z.array(connectionSchema).prefault(DEFAULT_CONNECTIONS).describe("Passwordless SMS connections."),
     otp: z
       .object({
-        maxAttempts: z.number().int().min(1).max(10).default(3).describe("Wrong attempts before a code dies (Auth0: 3)."),
+        maxAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(3)
+          .describe("Wrong attempts before a code dies (Auth0: 3)."),
         failureCeiling: z
           .object({
             max: z.number().int().min(1).max(100).default(10).describe("Consecutive failures per phone across codes."),
-            windowSeconds: z.number().int().min(60).max(86_400).default(3_600).describe("Window of the failure counter."),
+            windowSeconds: z
+              .number()
+              .int()
+              .min(60)
+              .max(86_400)
+              .default(3_600)
+              .describe("Window of the failure counter."),
           })
           .prefault({})
           .describe("Stops resend-to-reset loops; reset by a successful login."),
@@ -172,8 +237,15 @@ export const configSchema = z
     users: usersSchema,
     providers: z
       .union([
-        z.array(z.custom<ProviderDescriptor>(isDescriptorLike, { message: "must be a provider descriptor made with defineProvider()" })),
-        z.record(z.string(), z.custom<SmsProvider>(isSmsProvider, { message: "must be a provider made with defineSmsProvider()" })),
+        z.array(
+          z.custom<ProviderDescriptor>(isDescriptorLike, {
+            message: "must be a provider descriptor made with defineProvider()",
+          }),
+        ),
+        z.record(
+          z.string(),
+          z.custom<SmsProvider>(isSmsProvider, { message: "must be a provider made with defineSmsProvider()" }),
+        ),
       ])
       .default([])
       .describe(
@@ -185,7 +257,13 @@ export const configSchema = z
           .enum(["RS256", "ES256", "EdDSA"])
           .default("RS256")
           .describe("Signing algorithm of new keys. Auth0 SDKs expect RS256; ES256/EdDSA sign faster."),
-        accessTokenLifetimeSeconds: z.number().int().min(60).max(2_592_000).default(86_400).describe("Access token lifetime."),
+        accessTokenLifetimeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(2_592_000)
+          .default(86_400)
+          .describe("Access token lifetime."),
         refreshTokenLifetimeSeconds: z
           .number()
           .int()
@@ -199,7 +277,10 @@ export const configSchema = z
       .describe("Token signing and lifetimes."),
     protection: z
       .object({
-        enabled: z.boolean().default(true).describe("Send limits on `/passwordless/start` (the phone policy below always applies)."),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe("Send limits on `/passwordless/start` (the phone policy below always applies)."),
         perIp: z
           .object({ points: z.number().int().min(1).default(50), seconds: z.number().int().min(1).default(3_600) })
           .prefault({})
@@ -208,12 +289,23 @@ export const configSchema = z
           .object({ points: z.number().int().min(1).default(5), seconds: z.number().int().min(1).default(3_600) })
           .prefault({})
           .describe("Codes sent per phone number."),
-        resendCooldownSeconds: z.number().int().min(0).max(300).default(30).describe("Minimum time between two codes to one phone (0 = off)."),
+        resendCooldownSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(300)
+          .default(30)
+          .describe("Minimum time between two codes to one phone (0 = off)."),
         perPrefix: z
           .object({ points: z.number().int().min(1).default(10), seconds: z.number().int().min(1).default(3_600) })
           .prefault({})
           .describe("Codes per number prefix (the number without its last 4 digits): SMS pumping walks number ranges."),
-        dailySmsBudget: z.number().int().min(1).default(10_000).describe("Messages per day across all numbers: caps the cost of an attack."),
+        dailySmsBudget: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe("Messages per day across all numbers: caps the cost of an attack."),
         countries: z
           .object({
             allow: z.array(z.string().length(2)).default([]).describe("ISO country codes allowed (empty = all)."),
@@ -222,7 +314,19 @@ export const configSchema = z
           .prefault({})
           .describe("Country policy (recommended in production: an allow list of the countries you serve)."),
         refuseLineTypes: z
-          .array(z.enum(["PREMIUM_RATE", "SHARED_COST", "TOLL_FREE", "VOIP", "PAGER", "UAN", "VOICEMAIL", "PERSONAL_NUMBER", "FIXED_LINE"]))
+          .array(
+            z.enum([
+              "PREMIUM_RATE",
+              "SHARED_COST",
+              "TOLL_FREE",
+              "VOIP",
+              "PAGER",
+              "UAN",
+              "VOICEMAIL",
+              "PERSONAL_NUMBER",
+              "FIXED_LINE",
+            ]),
+          )
           .default(["PREMIUM_RATE", "SHARED_COST", "TOLL_FREE", "VOIP", "PAGER", "UAN", "VOICEMAIL"])
           .describe("Line types refused (libphonenumber-js metadata)."),
       })
@@ -239,18 +343,59 @@ export const configSchema = z
             "send-phone-message": z.string().optional(),
           })
           .prefault({})
-          .describe("Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`)."),
+          .describe(
+            "Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`).",
+          ),
         secrets: z.record(z.string(), z.string().max(4096)).default({}).describe("`event.secrets` of every script."),
-        timeoutMs: z.number().int().min(50).max(20_000).default(5_000).describe("Wall-clock limit of one hook run (script or function), awaited work included (Auth0: 20 s)."),
+        timeoutMs: z
+          .number()
+          .int()
+          .min(50)
+          .max(20_000)
+          .default(5_000)
+          .describe("Wall-clock limit of one hook run (script or function), awaited work included (Auth0: 20 s)."),
         memoryLimitMb: z.number().int().min(8).max(512).default(32).describe("Heap limit of a script's isolate."),
-        allowedHosts: z.array(z.string()).default([]).describe("`host:port` values a script's `fetch` may reach; nothing else is reachable."),
+        allowedHosts: z
+          .array(z.string())
+          .default([])
+          .describe("`host:port` values a script's `fetch` may reach; nothing else is reachable."),
         functions: z
           .object({
-            "pre-user-registration": z.custom<import("../hooks/types.js").PreUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PreUserRegistrationHandler` from `textlock/hooks`."),
-            "post-user-registration": z.custom<import("../hooks/types.js").PostUserRegistrationHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PostUserRegistrationHandler` from `textlock/hooks`."),
-            "post-login": z.custom<import("../hooks/types.js").PostLoginHandler>((v) => typeof v === "function", "must be a function").optional().describe("`PostLoginHandler` from `textlock/hooks`."),
-            "custom-phone-provider": z.custom<import("../hooks/types.js").CustomPhoneProviderHandler>((v) => typeof v === "function", "must be a function").optional().describe("`CustomPhoneProviderHandler` from `textlock/hooks`."),
-            "send-phone-message": z.custom<import("../hooks/types.js").SendPhoneMessageHandler>((v) => typeof v === "function", "must be a function").optional().describe("`SendPhoneMessageHandler` from `textlock/hooks`."),
+            "pre-user-registration": z
+              .custom<import("../hooks/types.js").PreUserRegistrationHandler>(
+                (v) => typeof v === "function",
+                "must be a function",
+              )
+              .optional()
+              .describe("`PreUserRegistrationHandler` from `textlock/hooks`."),
+            "post-user-registration": z
+              .custom<import("../hooks/types.js").PostUserRegistrationHandler>(
+                (v) => typeof v === "function",
+                "must be a function",
+              )
+              .optional()
+              .describe("`PostUserRegistrationHandler` from `textlock/hooks`."),
+            "post-login": z
+              .custom<import("../hooks/types.js").PostLoginHandler>(
+                (v) => typeof v === "function",
+                "must be a function",
+              )
+              .optional()
+              .describe("`PostLoginHandler` from `textlock/hooks`."),
+            "custom-phone-provider": z
+              .custom<import("../hooks/types.js").CustomPhoneProviderHandler>(
+                (v) => typeof v === "function",
+                "must be a function",
+              )
+              .optional()
+              .describe("`CustomPhoneProviderHandler` from `textlock/hooks`."),
+            "send-phone-message": z
+              .custom<import("../hooks/types.js").SendPhoneMessageHandler>(
+                (v) => typeof v === "function",
+                "must be a function",
+              )
+              .optional()
+              .describe("`SendPhoneMessageHandler` from `textlock/hooks`."),
           })
           .prefault({})
           .describe(
@@ -273,20 +418,58 @@ export const configSchema = z
       .describe("Actions-style hooks: script files run in an isolated-vm sandbox, or trusted in-process functions."),
     delivery: z
       .object({
-        attemptTimeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe("Time one send attempt may take."),
-        retries: z.number().int().min(0).max(5).default(2).describe("Retries per provider after a transient failure (throttled, 5xx, network)."),
-        backoffMs: z.number().int().min(0).max(10_000).default(200).describe("First retry delay; doubles each retry (a vendor's Retry-After wins)."),
-        deadlineMs: z.number().int().min(100).max(120_000).default(10_000).describe("Time all attempts and failovers of one message may take."),
+        attemptTimeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(60_000)
+          .default(5_000)
+          .describe("Time one send attempt may take."),
+        retries: z
+          .number()
+          .int()
+          .min(0)
+          .max(5)
+          .default(2)
+          .describe("Retries per provider after a transient failure (throttled, 5xx, network)."),
+        backoffMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(200)
+          .describe("First retry delay; doubles each retry (a vendor's Retry-After wins)."),
+        deadlineMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(120_000)
+          .default(10_000)
+          .describe("Time all attempts and failovers of one message may take."),
         breaker: z
           .object({
-            failures: z.number().int().min(1).max(100).default(5).describe("Consecutive transient failures that open a provider's circuit."),
-            coolDownMs: z.number().int().min(100).max(600_000).default(30_000).describe("How long an open circuit skips the provider before one trial send."),
+            failures: z
+              .number()
+              .int()
+              .min(1)
+              .max(100)
+              .default(5)
+              .describe("Consecutive transient failures that open a provider's circuit."),
+            coolDownMs: z
+              .number()
+              .int()
+              .min(100)
+              .max(600_000)
+              .default(30_000)
+              .describe("How long an open circuit skips the provider before one trial send."),
           })
           .prefault({})
           .describe("Circuit breaker per provider."),
       })
       .prefault({})
-      .describe("Delivery policy: timeouts, retries, failover (connection `options.provider` as a list) and circuit breaker."),
+      .describe(
+        "Delivery policy: timeouts, retries, failover (connection `options.provider` as a list) and circuit breaker.",
+      ),
     messages: z
       .object({
         renderLimitMs: z.number().int().min(1).max(1_000).default(50).describe("Liquid render time limit per message."),
@@ -306,7 +489,13 @@ export const configSchema = z
           .union([z.boolean(), z.number().int().min(0), z.array(z.string())])
           .default(false)
           .describe("Take the client IP from X-Forwarded-For: `true`, a hop count, or trusted proxy addresses."),
-        bodyLimitBytes: z.number().int().min(1_024).max(1_048_576).default(16_384).describe("Largest accepted request body."),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1_024)
+          .max(1_048_576)
+          .default(16_384)
+          .describe("Largest accepted request body."),
       })
       .prefault({})
       .describe("HTTP server settings."),
@@ -316,22 +505,34 @@ export const configSchema = z
           .string()
           .regex(/^[A-Z]{2}$/, "an ISO 3166 country code such as US")
           .default("US")
-          .describe("Country preselected on the hosted page when the browser language names none; also the answer of `/user/geoloc/country`."),
+          .describe(
+            "Country preselected on the hosted page when the browser language names none; also the answer of `/user/geoloc/country`.",
+          ),
         resendAfterSeconds: z
           .number()
           .int()
           .min(0)
           .max(300)
           .default(30)
-          .describe("Countdown before the hosted page offers to resend a code (keep it at least `protection.resendCooldownSeconds`)."),
-        transactionSeconds: z.number().int().min(60).max(3_600).default(900).describe("How long one hosted-page login may take."),
+          .describe(
+            "Countdown before the hosted page offers to resend a code (keep it at least `protection.resendCooldownSeconds`).",
+          ),
+        transactionSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(3_600)
+          .default(900)
+          .describe("How long one hosted-page login may take."),
         grantSeconds: z
           .number()
           .int()
           .min(10)
           .max(600)
           .default(60)
-          .describe("Lifetime of an authorization code and of a login ticket (`/co/authenticate`); each is single use."),
+          .describe(
+            "Lifetime of an authorization code and of a login ticket (`/co/authenticate`); each is single use.",
+          ),
       })
       .prefault({})
       .describe("Hosted login page and browser flow (`/authorize`, `/co/authenticate`)."),
@@ -344,7 +545,11 @@ export const configSchema = z
     const clientIds = new Set<string>();
     config.clients.forEach((client, i) => {
       if (clientIds.has(client.client_id)) {
-        ctx.addIssue({ code: "custom", path: ["clients", i, "client_id"], message: `duplicate client_id "${client.client_id}"` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["clients", i, "client_id"],
+          message: `duplicate client_id "${client.client_id}"`,
+        });
       }
       clientIds.add(client.client_id);
       if (client.token_endpoint_auth_method !== "none" && !client.client_secret) {
@@ -358,12 +563,20 @@ export const configSchema = z
     const names = new Set<string>();
     config.connections.forEach((connection, i) => {
       if (names.has(connection.name)) {
-        ctx.addIssue({ code: "custom", path: ["connections", i, "name"], message: `duplicate connection name "${connection.name}"` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["connections", i, "name"],
+          message: `duplicate connection name "${connection.name}"`,
+        });
       }
       names.add(connection.name);
       connection.enabled_clients.forEach((id, j) => {
         if (!clientIds.has(id)) {
-          ctx.addIssue({ code: "custom", path: ["connections", i, "enabled_clients", j], message: `unknown client "${id}"` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["connections", i, "enabled_clients", j],
+            message: `unknown client "${id}"`,
+          });
         }
       });
       const { length, time_step } = connection.options.totp;

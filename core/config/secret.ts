@@ -6,7 +6,10 @@ import { join } from "node:path";
  * The server secret as bytes: the configured one, or one generated once into `<dataDir>/secret`
  * (mode 0600) and reused on every start, so codes issued before a restart stay verifiable.
  */
-export async function resolveSecret(configured: string | undefined, dataDir: string): Promise<{ secret: Buffer; generated: boolean }> {
+export async function resolveSecret(
+  configured: string | undefined,
+  dataDir: string,
+): Promise<{ secret: Buffer; generated: boolean }> {
   if (configured) return { secret: Buffer.from(configured, "utf8"), generated: false };
   const file = join(dataDir, "secret");
   try {

@@ -1,5 +1,4 @@
 import "reflect-metadata";
-import { type DependencyContainer, type InjectionToken, instanceCachingFactory, container as rootContainer } from "./di.js";
 import { BrowserFlow } from "../browser/browser-flow.js";
 import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";
@@ -35,6 +34,12 @@ import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { ProviderRegistry } from "../providers/provider-registry.js";
 import { SigningKeys } from "../tokens/signing-keys.js";
 import { TokenService } from "../tokens/token-service.js";
+import {
+  type DependencyContainer,
+  type InjectionToken,
+  instanceCachingFactory,
+  container as rootContainer,
+} from "./di.js";
 import { openStoreSet } from "./store-set.js";
 
 /** A value a host registers under a token before composition; composition then leaves that part alone. */
@@ -90,7 +95,8 @@ export async function composeTextlock(
   if (config.connections.some((conn) => [conn.options.provider].flat().includes("console"))) {
     devDefaults.push("the console provider (codes are printed)");
   }
-  if (devDefaults.length) logger.warn(`textlock is using development defaults: ${devDefaults.join(", ")}. Not for production.`);
+  if (devDefaults.length)
+    logger.warn(`textlock is using development defaults: ${devDefaults.join(", ")}. Not for production.`);
 
   const stores = await openStoreSet(config, logger, c.resolve(CLOCK), {
     ...(c.isRegistered(OTP_STORE) ? { codes: c.resolve(OTP_STORE) } : {}),
@@ -106,7 +112,9 @@ export async function composeTextlock(
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
   if (missing(HOOKS)) c.register(HOOKS, { useValue: await createHookRunner(config, logger) });
   if (missing(SIGNING_KEYS)) {
-    c.register(SIGNING_KEYS, { useValue: await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys) });
+    c.register(SIGNING_KEYS, {
+      useValue: await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys),
+    });
   }
 
   lazy(PROVIDERS, (r) => r.resolve(ProviderRegistry));
@@ -119,12 +127,17 @@ export async function composeTextlock(
   c.registerSingleton(TokenService);
   c.registerSingleton(BrowserFlow);
   // The browser flow's grant goes through the same token endpoint as the others.
-  c.resolve(GRANTS).set("authorization_code", (params, request) => c.resolve(BrowserFlow).exchangeCode(params, request));
+  c.resolve(GRANTS).set("authorization_code", (params, request) =>
+    c.resolve(BrowserFlow).exchangeCode(params, request),
+  );
   return c;
 }
 
 /** Refuses, at startup, any template that does not parse or whose sample rendering never shows the code. */
-function validateTemplates(messages: MessageRenderer, config: ReturnType<typeof validateConfigWithProviders>["config"]): void {
+function validateTemplates(
+  messages: MessageRenderer,
+  config: ReturnType<typeof validateConfigWithProviders>["config"],
+): void {
   for (const connection of config.connections) {
     const { template, voice_template, templates, syntax } = connection.options;
     for (const source of [template, voice_template, ...Object.values(templates).flatMap((t) => [t.text, t.voice])]) {

@@ -3,5 +3,5 @@
 // chunk may be the first to load.
 import "reflect-metadata";
 
-export { container, inject, injectable, instanceCachingFactory } from "tsyringe";
 export type { DependencyContainer, InjectionToken } from "tsyringe";
+export { container, inject, injectable, instanceCachingFactory } from "tsyringe";

@@ -5,7 +5,11 @@ import type { Clock, RateLimitBackend } from "../di-tokens.js";
 import type { Logger } from "../logger.js";
 import { MemoryOtpStore } from "../otp/memory-otp-store.js";
 import type { OtpStore } from "../otp/otp-store.js";
-import { MemoryRefreshTokenStore, type RefreshTokenStore, SqliteRefreshTokenStore } from "../tokens/refresh-token-store.js";
+import {
+  MemoryRefreshTokenStore,
+  type RefreshTokenStore,
+  SqliteRefreshTokenStore,
+} from "../tokens/refresh-token-store.js";
 import { MemoryUserStore } from "../users/memory-user-store.js";
 import { SqliteUserStore } from "../users/sqlite-user-store.js";
 import type { UserStore } from "../users/user-store.js";
@@ -27,7 +31,12 @@ export interface StoreSet {
  * shared setup (Redis + PostgreSQL) never keeps a part in one process's memory. Stores in `given`
  * (host overrides) are used as they are.
  */
-export async function openStoreSet(config: TextlockConfig, logger: Logger, clock: Clock, given: Partial<StoreSet>): Promise<StoreSet> {
+export async function openStoreSet(
+  config: TextlockConfig,
+  logger: Logger,
+  clock: Clock,
+  given: Partial<StoreSet>,
+): Promise<StoreSet> {
   const codes = given.codes ?? (await openCodeStore(config, logger));
   const redis = config.store.type === "redis" ? ((codes as { rawClient?: unknown }).rawClient ?? null) : null;
   const durable = given.users && given.refreshTokens ? undefined : await openDurableStores(config, logger);
@@ -55,7 +64,10 @@ async function openCodeStore(config: TextlockConfig, logger: Logger): Promise<Ot
   }
 }
 
-async function openDurableStores(config: TextlockConfig, logger: Logger): Promise<Pick<StoreSet, "users" | "refreshTokens">> {
+async function openDurableStores(
+  config: TextlockConfig,
+  logger: Logger,
+): Promise<Pick<StoreSet, "users" | "refreshTokens">> {
   switch (config.users.type) {
     case "memory":
       return { users: new MemoryUserStore(), refreshTokens: new MemoryRefreshTokenStore() };

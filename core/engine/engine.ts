@@ -1,5 +1,19 @@
-import { inject, injectable } from "../container/di.js";
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
+import { inject, injectable } from "../container/di.js";
+import {
+  CLOCK,
+  type Clock,
+  CONFIG,
+  EVENTS,
+  HOOKS,
+  LOGGER,
+  MESSAGE_RENDERER,
+  OTP_STORE,
+  PROTECTION,
+  PROVIDERS,
+  SECRET,
+  USER_STORE,
+} from "../di-tokens.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { HookContext, HookRunner } from "../hooks/hook-runner.js";
@@ -9,10 +23,9 @@ import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
 import { hashCode, hashesMatch } from "../otp/hash-code.js";
 import type { OtpStore } from "../otp/otp-store.js";
+import type { Protection, Reservation } from "../protection/protection.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
-import { CLOCK, type Clock, CONFIG, EVENTS, HOOKS, LOGGER, MESSAGE_RENDERER, OTP_STORE, PROTECTION, PROVIDERS, SECRET, USER_STORE } from "../di-tokens.js";
-import type { Protection, Reservation } from "../protection/protection.js";
 import type { User, UserStore } from "../users/user-store.js";
 import {
   authenticateClient,
@@ -25,7 +38,15 @@ import {
   resolveRealm,
   resolveStartConnection,
 } from "./steps.js";
-import type { ClientStartInput, ClientVerifyInput, RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./types.js";
+import type {
+  ClientStartInput,
+  ClientVerifyInput,
+  RequestFacts,
+  StartInput,
+  StartResult,
+  VerifyInput,
+  VerifyResult,
+} from "./types.js";
 
 /**
  * The OTP lifecycle. `start()` and `verify()` each read top to bottom as the list of steps of the
@@ -60,7 +81,11 @@ export class Engine {
    * `start()` for a client textlock itself vouches for (the hosted page, which runs in the person's
    * browser and never holds the client's secret): every step but client authentication.
    */
-  async startForClient(client: ClientConfig, input: ClientStartInput, request: RequestFacts = {}): Promise<StartResult> {
+  async startForClient(
+    client: ClientConfig,
+    input: ClientStartInput,
+    request: RequestFacts = {},
+  ): Promise<StartResult> {
     checkOtpGrant(client);
     const connection = resolveStartConnection(this.config, client, input.connection);
     const phone = requirePhone(input.phone_number);
@@ -68,7 +93,11 @@ export class Engine {
     const key = otpKey(connection, phone);
     await this.checkFailureCeiling(connection, key, client, phone);
     const reservation = await this.protection.reserve({ ip: request.ip, phone, connection: connection.name });
-    const language = resolveRequestLanguage(request.xRequestLanguage, request.acceptLanguage, connection.options.default_language);
+    const language = resolveRequestLanguage(
+      request.xRequestLanguage,
+      request.acceptLanguage,
+      connection.options.default_language,
+    );
 
     const code = generateCode(connection.options.totp.length);
     const codeId = randomId();
@@ -112,7 +141,11 @@ export class Engine {
    * secret. Every other step of {@link verify} runs unchanged. Never reach this with a client taken
    * from unauthenticated input without checking it another way first (origin, redirect_uri).
    */
-  async verifyForClient(client: ClientConfig, input: ClientVerifyInput, request: RequestFacts = {}): Promise<VerifyResult> {
+  async verifyForClient(
+    client: ClientConfig,
+    input: ClientVerifyInput,
+    request: RequestFacts = {},
+  ): Promise<VerifyResult> {
     checkOtpGrant(client);
     const connection = resolveRealm(this.config, client, input.realm);
     const phone = requireParam("username", input.username);
@@ -130,9 +163,16 @@ export class Engine {
     if (postLogin.denied) throw new TextlockError("ERR_ACCESS_DENIED", { description: postLogin.denied.reason });
     const finalUser =
       postLogin.user_metadata || postLogin.app_metadata
-        ? await this.users.update(user.user_id, { user_metadata: postLogin.user_metadata, app_metadata: postLogin.app_metadata })
+        ? await this.users.update(user.user_id, {
+            user_metadata: postLogin.user_metadata,
+            app_metadata: postLogin.app_metadata,
+          })
         : loggedIn;
-    this.events.emit("user.logged_in", { user_id: user.user_id, connection: connection.name, client_id: client.client_id });
+    this.events.emit("user.logged_in", {
+      user_id: user.user_id,
+      connection: connection.name,
+      client_id: client.client_id,
+    });
     return {
       user: finalUser,
       created,
@@ -145,30 +185,55 @@ export class Engine {
   }
 
   /** Refuses a phone past its consecutive-failure ceiling (429 `too_many_attempts`). */
-  private async checkFailureCeiling(connection: ConnectionConfig, key: string, client: ClientConfig, phone: string): Promise<void> {
+  private async checkFailureCeiling(
+    connection: ConnectionConfig,
+    key: string,
+    client: ClientConfig,
+    phone: string,
+  ): Promise<void> {
     if (!connection.options.brute_force_protection) return;
     const failures = await this.codes.failureCount(key, this.now());
     if (failures >= this.config.otp.failureCeiling.max) {
-      this.events.emit("code.failed", { connection: connection.name, client_id: client.client_id, phone_number: phone, reason: "ceiling" });
+      this.events.emit("code.failed", {
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        reason: "ceiling",
+      });
       throw new TextlockError("ERR_TOO_MANY_ATTEMPTS");
     }
   }
 
   /** Count the attempt, compare in constant time, consume: exactly one concurrent winner. */
-  private async redeemCode(connection: ConnectionConfig, client: ClientConfig, key: string, phone: string, otp: string): Promise<void> {
+  private async redeemCode(
+    connection: ConnectionConfig,
+    client: ClientConfig,
+    key: string,
+    phone: string,
+    otp: string,
+  ): Promise<void> {
     const attempt = await this.codes.attempt(key, this.now());
     const fail = async (reason: "wrong" | "expired" | "missing" | "exhausted"): Promise<never> => {
       if (connection.options.brute_force_protection) {
         await this.codes.recordFailure(key, this.config.otp.failureCeiling.windowSeconds * 1000, this.now());
       }
-      this.events.emit("code.failed", { connection: connection.name, client_id: client.client_id, phone_number: phone, reason });
+      this.events.emit("code.failed", {
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        reason,
+      });
       throw new TextlockError(reason === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
     };
     if (attempt.status !== "ok") return fail(attempt.status);
     if (!hashesMatch(hashCode(this.secret, connection.name, phone, otp), attempt.hash)) return fail("wrong");
     if (!(await this.codes.consume(key, attempt.codeId))) return fail("missing");
     await this.codes.clearFailures(key);
-    this.events.emit("code.verified", { connection: connection.name, client_id: client.client_id, phone_number: phone });
+    this.events.emit("code.verified", {
+      connection: connection.name,
+      client_id: client.client_id,
+      phone_number: phone,
+    });
   }
 
   /** The user for a verified phone; sign-up runs the registration hooks unless sign-ups are disabled. */
@@ -185,8 +250,12 @@ export class Engine {
       throw new TextlockError("ERR_WRONG_CODE");
     }
     const pre = await this.hooks.preUserRegistration({ ...hookContext, phone_number: phone });
-    if (pre.denied) throw new TextlockError("ERR_ACCESS_DENIED", { description: pre.denied.userMessage ?? pre.denied.reason });
-    const result = await this.users.create(connection.name, phone, { user_metadata: pre.user_metadata, app_metadata: pre.app_metadata });
+    if (pre.denied)
+      throw new TextlockError("ERR_ACCESS_DENIED", { description: pre.denied.userMessage ?? pre.denied.reason });
+    const result = await this.users.create(connection.name, phone, {
+      user_metadata: pre.user_metadata,
+      app_metadata: pre.app_metadata,
+    });
     if (result.created) {
       this.events.emit("user.created", { user_id: result.user.user_id, connection: connection.name });
       await this.hooks.postUserRegistration({ ...hookContext, user: result.user });
@@ -194,7 +263,13 @@ export class Engine {
     return result;
   }
 
-  private composeMessage(client: ClientConfig, connection: ConnectionConfig, phone: string, code: string, language: string): SmsMessage {
+  private composeMessage(
+    client: ClientConfig,
+    connection: ConnectionConfig,
+    phone: string,
+    code: string,
+    language: string,
+  ): SmsMessage {
     const channel = connection.options.delivery === "voice" ? "voice" : "sms";
     const body = this.messages.render(connection, channel, {
       code,

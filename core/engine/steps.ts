@@ -66,11 +66,14 @@ export function resolveStartConnection(config: TextlockConfig, client: ClientCon
 
 /** The connection named by `realm` on a code exchange. */
 export function resolveRealm(config: TextlockConfig, client: ClientConfig, realm: unknown): ConnectionConfig {
-  if (realm === undefined || realm === "") throw new TextlockError("ERR_INVALID_REQUEST", { description: "Missing required parameter: realm" });
+  if (realm === undefined || realm === "")
+    throw new TextlockError("ERR_INVALID_REQUEST", { description: "Missing required parameter: realm" });
   const connection = typeof realm === "string" ? config.connections.find((c) => c.name === realm) : undefined;
   if (!connection) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown realm ${String(realm)}.` });
   if (!connection.enabled_clients.includes(client.client_id)) {
-    throw new TextlockError("ERR_INVALID_REQUEST", { description: `The connection ${connection.name} is not enabled for this client.` });
+    throw new TextlockError("ERR_INVALID_REQUEST", {
+      description: `The connection ${connection.name} is not enabled for this client.`,
+    });
   }
   return connection;
 }
@@ -83,7 +86,10 @@ export function checkStartFields(input: Record<string, unknown>): void {
       description: `the following properties are not allowed: ${unknown.join(", ")}`,
     });
   }
-  if (input.authParams !== undefined && (typeof input.authParams !== "object" || input.authParams === null || Array.isArray(input.authParams))) {
+  if (
+    input.authParams !== undefined &&
+    (typeof input.authParams !== "object" || input.authParams === null || Array.isArray(input.authParams))
+  ) {
     throw new TextlockError("ERR_BAD_AUTH_PARAMS");
   }
   if (input.send !== undefined && input.send !== "code") throw new TextlockError("ERR_UNSUPPORTED_SEND");
@@ -101,7 +107,8 @@ export function requireParam(name: string, value: unknown): string {
   if (value === undefined || value === null || value === "") {
     throw new TextlockError("ERR_INVALID_REQUEST", { description: `Missing required parameter: ${name}` });
   }
-  if (typeof value !== "string") throw new TextlockError("ERR_INVALID_REQUEST", { description: `${name} must be a string` });
+  if (typeof value !== "string")
+    throw new TextlockError("ERR_INVALID_REQUEST", { description: `${name} must be a string` });
   return value;
 }
 

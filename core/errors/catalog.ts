@@ -23,7 +23,11 @@ const OTP_GRANT = "http://auth0.com/oauth/grant-type/passwordless/otp";
 export const errorCatalog = {
   // --- request shape (POST /passwordless/start) ---
   ERR_MISSING_CLIENT_ID: { status: 400, error: "bad.client_id", description: "Missing required property: client_id" },
-  ERR_MISSING_CONNECTION: { status: 400, error: "bad.connection", description: "Missing required property: connection" },
+  ERR_MISSING_CONNECTION: {
+    status: 400,
+    error: "bad.connection",
+    description: "Missing required property: connection",
+  },
   ERR_UNKNOWN_CONNECTION: { status: 400, error: "bad.connection", description: "Connection does not exist" },
   ERR_CONNECTION_DISABLED: { status: 400, error: "bad.connection", description: "Connection is disabled" },
   ERR_CONNECTION_STRATEGY: {
@@ -125,20 +129,49 @@ export const errorCatalog = {
     error: "invalid_request",
     description: "Invalid request body. All and only of client_id, credential_type, username, otp, realm are required.",
   },
-  ERR_UNSUPPORTED_CREDENTIAL_TYPE: { status: 400, error: "unsupported_credential_type", description: "Unknown credential type parameter." },
+  ERR_UNSUPPORTED_CREDENTIAL_TYPE: {
+    status: 400,
+    error: "unsupported_credential_type",
+    description: "Unknown credential type parameter.",
+  },
   ERR_UNKNOWN_REALM: { status: 400, error: "invalid_request", description: "Unknown realm.", detail: true },
-  ERR_CO_WRONG_CODE: { status: 403, error: "access_denied", description: "Wrong phone number or verification code.", detail: true },
+  ERR_CO_WRONG_CODE: {
+    status: 403,
+    error: "access_denied",
+    description: "Wrong phone number or verification code.",
+    detail: true,
+  },
   ERR_CO_BLOCKED_USER: { status: 403, error: "blocked_user", description: "Blocked user" },
-  ERR_UNSUPPORTED_RESPONSE_TYPE: { status: 400, error: "unsupported_response_type", description: "Unsupported response type.", detail: true },
-  ERR_UNAUTHORIZED_CLIENT: { status: 403, error: "unauthorized_client", description: "The client is not allowed to do this.", detail: true },
+  ERR_UNSUPPORTED_RESPONSE_TYPE: {
+    status: 400,
+    error: "unsupported_response_type",
+    description: "Unsupported response type.",
+    detail: true,
+  },
+  ERR_UNAUTHORIZED_CLIENT: {
+    status: 403,
+    error: "unauthorized_client",
+    description: "The client is not allowed to do this.",
+    detail: true,
+  },
   ERR_LOGIN_REQUIRED: { status: 400, error: "login_required", description: "Login required" },
-  ERR_LOGIN_TICKET: { status: 403, error: "access_denied", description: "The login ticket is invalid, expired or was already used.", detail: true },
+  ERR_LOGIN_TICKET: {
+    status: 403,
+    error: "access_denied",
+    description: "The login ticket is invalid, expired or was already used.",
+    detail: true,
+  },
   ERR_INVALID_AUTH_CODE: { status: 403, error: "invalid_grant", description: "Invalid authorization code" },
   ERR_PKCE_FAILED: { status: 403, error: "invalid_grant", description: "Failed to verify code verifier" },
 
   // --- generic request errors ---
   ERR_INVALID_REQUEST: { status: 400, error: "invalid_request", description: "Invalid request", detail: true },
-  ERR_INVALID_BODY: { status: 400, error: "invalid_request", description: "The request body could not be parsed", detail: true },
+  ERR_INVALID_BODY: {
+    status: 400,
+    error: "invalid_request",
+    description: "The request body could not be parsed",
+    detail: true,
+  },
   ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     error: "invalid_request",
@@ -151,8 +184,7 @@ export const errorCatalog = {
   ERR_RATE_LIMITED: {
     status: 429,
     error: "too_many_requests",
-    description:
-      "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.",
+    description: "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.",
   },
 
   // --- server side ---

@@ -5,8 +5,17 @@ import { EventEmitter } from "node:events";
  * secret. Listen with `textlock.events.on("code.sent", (e) => ...)`.
  */
 export interface TextlockEventMap {
-  "code.sent": [{ connection: string; client_id: string; phone_number: string; channel: "sms" | "voice"; provider?: string }];
-  "code.failed": [{ connection: string; client_id: string; phone_number: string; reason: "wrong" | "expired" | "missing" | "exhausted" | "ceiling" }];
+  "code.sent": [
+    { connection: string; client_id: string; phone_number: string; channel: "sms" | "voice"; provider?: string },
+  ];
+  "code.failed": [
+    {
+      connection: string;
+      client_id: string;
+      phone_number: string;
+      reason: "wrong" | "expired" | "missing" | "exhausted" | "ceiling";
+    },
+  ];
   "code.verified": [{ connection: string; client_id: string; phone_number: string }];
   "delivery.failed": [{ connection: string; client_id: string; phone_number: string; reason: string }];
   "user.created": [{ user_id: string; connection: string }];

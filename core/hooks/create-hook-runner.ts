@@ -10,7 +10,9 @@ import { type HookRunner, NO_HOOKS } from "./hook-runner.js";
  */
 export async function createHookRunner(config: TextlockConfig, logger: Logger): Promise<HookRunner> {
   const hasScripts = Object.values(config.hooks.scripts).some(Boolean);
-  const functions = Object.values(config.hooks.functions).some(Boolean) ? new FunctionHookRunner(config, logger) : undefined;
+  const functions = Object.values(config.hooks.functions).some(Boolean)
+    ? new FunctionHookRunner(config, logger)
+    : undefined;
   if (!hasScripts) return functions ?? NO_HOOKS;
   const { SandboxHookRunner } = await import("./sandbox-hook-runner.js");
   const scripts = new SandboxHookRunner(config, logger);

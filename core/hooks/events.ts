@@ -24,7 +24,12 @@ import type {
 type WithoutSecrets<E> = Omit<E, "secrets">;
 
 export const clientEvent = (c: ClientConfig): HookClient => ({ client_id: c.client_id, name: c.name, metadata: {} });
-export const connectionEvent = (c: ConnectionConfig): HookConnection => ({ id: `con_${c.name}`, name: c.name, strategy: "sms", metadata: {} });
+export const connectionEvent = (c: ConnectionConfig): HookConnection => ({
+  id: `con_${c.name}`,
+  name: c.name,
+  strategy: "sms",
+  metadata: {},
+});
 export const requestEvent = (r: RequestFacts): HookRequest => ({
   ip: r.ip ?? "",
   method: r.method ?? "POST",
@@ -54,7 +59,9 @@ const transactionEvent = (scope: string | undefined): HookTransaction => ({
 });
 const TENANT = { id: "textlock" } as const;
 
-export function preUserRegistrationEvent(ctx: HookContext & { phone_number: string }): WithoutSecrets<PreUserRegistrationEvent> {
+export function preUserRegistrationEvent(
+  ctx: HookContext & { phone_number: string },
+): WithoutSecrets<PreUserRegistrationEvent> {
   return {
     user: { phone_number: ctx.phone_number, user_metadata: {}, app_metadata: {} },
     connection: connectionEvent(ctx.connection),
@@ -65,7 +72,9 @@ export function preUserRegistrationEvent(ctx: HookContext & { phone_number: stri
   };
 }
 
-export function postUserRegistrationEvent(ctx: HookContext & { user: User }): WithoutSecrets<PostUserRegistrationEvent> {
+export function postUserRegistrationEvent(
+  ctx: HookContext & { user: User },
+): WithoutSecrets<PostUserRegistrationEvent> {
   return {
     user: userEvent(ctx.user),
     connection: connectionEvent(ctx.connection),
@@ -105,7 +114,13 @@ export function notificationEvent(message: SmsMessage): HookNotification {
 
 /** `event.message_options` of the send-phone-message trigger. */
 export function messageOptionsEvent(message: SmsMessage): HookMessageOptions {
-  return { action: "second-factor-authentication", code: message.code, message_type: message.channel, recipient: message.to, text: message.body };
+  return {
+    action: "second-factor-authentication",
+    code: message.code,
+    message_type: message.channel,
+    recipient: message.to,
+    text: message.body,
+  };
 }
 
 /** The `event` of a delivery trigger, for the message of `/passwordless/start`. */
@@ -119,8 +134,14 @@ export function deliveryEvent(
   const connection = config.connections.find((c) => c.name === message.connection);
   const common = {
     client: client ? clientEvent(client) : { ...message.client, metadata: {} },
-    connection: connection ? connectionEvent(connection) : { id: `con_${message.connection}`, name: message.connection, strategy: "sms" as const, metadata: {} },
-    request: requestEvent({ ip: request.ip, userAgent: request.userAgent, xRequestLanguage: message.language ?? undefined }),
+    connection: connection
+      ? connectionEvent(connection)
+      : { id: `con_${message.connection}`, name: message.connection, strategy: "sms" as const, metadata: {} },
+    request: requestEvent({
+      ip: request.ip,
+      userAgent: request.userAgent,
+      xRequestLanguage: message.language ?? undefined,
+    }),
     tenant: TENANT,
   };
   return trigger === "custom-phone-provider"

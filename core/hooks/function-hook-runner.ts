@@ -44,14 +44,21 @@ export class FunctionHookRunner extends TriggerHookRunner {
     const { timeoutMs } = this.config.hooks;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HookScriptError("timeout", `the function did not finish within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new HookScriptError("timeout", `the function did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([Promise.resolve().then(() => handler(copy, api)), timeout]);
       return calls;
     } catch (err) {
-      const failure = err instanceof HookScriptError ? err : new HookScriptError("threw", (err as Error)?.message ?? String(err));
-      this.logger.warn({ hook: trigger, reason: failure.reason, message: failure.message.slice(0, MAX_LOG) }, "hook function failed");
+      const failure =
+        err instanceof HookScriptError ? err : new HookScriptError("threw", (err as Error)?.message ?? String(err));
+      this.logger.warn(
+        { hook: trigger, reason: failure.reason, message: failure.message.slice(0, MAX_LOG) },
+        "hook function failed",
+      );
       throw failure;
     } finally {
       settled = true;

@@ -62,7 +62,13 @@ export class HookSandbox {
    * Runs `exportName(event, api)` from `source`. `apiMethods` lists the `group.method` names the api
    * offers; the calls the script made come back in order.
    */
-  async run(hook: string, source: string, exportName: string, event: unknown, apiMethods: readonly string[]): Promise<ApiCall[]> {
+  async run(
+    hook: string,
+    source: string,
+    exportName: string,
+    event: unknown,
+    apiMethods: readonly string[],
+  ): Promise<ApiCall[]> {
     // Loaded on first use: an instance whose hooks are all trusted functions never loads the native module.
     const { default: ivm } = await import("isolated-vm");
     const isolate = new ivm.Isolate({ memoryLimit: this.limits.memoryLimitMb });
@@ -78,12 +84,16 @@ export class HookSandbox {
       await jail.set("__methods", new ivm.ExternalCopy(apiMethods).copyInto());
       await jail.set(
         "__log",
-        new ivm.Reference((level: string, text: string) => this.logger.info({ hook, level }, `hook output: ${this.redact(String(text)).slice(0, MAX_LOG)}`)),
+        new ivm.Reference((level: string, text: string) =>
+          this.logger.info({ hook, level }, `hook output: ${this.redact(String(text)).slice(0, MAX_LOG)}`),
+        ),
       );
       // Failures come back as data: a rejected host promise would surface as an unhandled rejection.
       await jail.set(
         "__fetch",
-        new ivm.Reference((url: string, init: string) => this.fetch(hook, url, init).catch((err: Error) => JSON.stringify({ error: err.message }))),
+        new ivm.Reference((url: string, init: string) =>
+          this.fetch(hook, url, init).catch((err: Error) => JSON.stringify({ error: err.message })),
+        ),
       );
       const program = `${BOOTSTRAP}
 ;(function (exports, module) {
@@ -95,7 +105,12 @@ ${source}
   await handler(__event, __api(__methods));
   return JSON.stringify(__calls);
 })()`;
-      const raw = await context.eval(program, { timeout: this.limits.timeoutMs, promise: true, copy: true, filename: `${hook}.js` });
+      const raw = await context.eval(program, {
+        timeout: this.limits.timeoutMs,
+        promise: true,
+        copy: true,
+        filename: `${hook}.js`,
+      });
       const calls = typeof raw === "string" ? (JSON.parse(raw) as unknown) : undefined;
       if (!Array.isArray(calls) || !calls.every((c) => Array.isArray(c) && typeof c[0] === "string")) {
         throw new HookScriptError("bad_output", "the script's api calls could not be read");

@@ -24,7 +24,9 @@ export abstract class TriggerHookRunner implements HookRunner {
   async close(): Promise<void> {}
 
   async preUserRegistration(ctx: HookContext & { phone_number: string }): Promise<PreUserRegistrationResult> {
-    return preUserRegistrationResult(await this.guard(() => this.run("pre-user-registration", preUserRegistrationEvent(ctx))));
+    return preUserRegistrationResult(
+      await this.guard(() => this.run("pre-user-registration", preUserRegistrationEvent(ctx))),
+    );
   }
 
   async postUserRegistration(ctx: HookContext & { user: User }): Promise<void> {

@@ -208,7 +208,10 @@ export interface PreUserRegistrationApi {
 }
 
 /** `exports.onExecutePreUserRegistration` / `hooks.functions["pre-user-registration"]`. */
-export type PreUserRegistrationHandler = (event: PreUserRegistrationEvent, api: PreUserRegistrationApi) => Promise<void> | void;
+export type PreUserRegistrationHandler = (
+  event: PreUserRegistrationEvent,
+  api: PreUserRegistrationApi,
+) => Promise<void> | void;
 
 // ---- post-user-registration ------------------------------------------------------------------
 
@@ -230,7 +233,10 @@ export type PostUserRegistrationApi = Readonly<Record<string, never>>;
  * `exports.onExecutePostUserRegistration` / `hooks.functions["post-user-registration"]`. A failure is
  * logged and ignored, as in Auth0.
  */
-export type PostUserRegistrationHandler = (event: PostUserRegistrationEvent, api: PostUserRegistrationApi) => Promise<void> | void;
+export type PostUserRegistrationHandler = (
+  event: PostUserRegistrationEvent,
+  api: PostUserRegistrationApi,
+) => Promise<void> | void;
 
 // ---- post-login ------------------------------------------------------------------------------
 
@@ -323,7 +329,10 @@ export interface CustomPhoneProviderApi {
 }
 
 /** `exports.onExecuteCustomPhoneProvider` / `hooks.functions["custom-phone-provider"]`. Throwing is a transient failure. */
-export type CustomPhoneProviderHandler = (event: CustomPhoneProviderEvent, api: CustomPhoneProviderApi) => Promise<void> | void;
+export type CustomPhoneProviderHandler = (
+  event: CustomPhoneProviderEvent,
+  api: CustomPhoneProviderApi,
+) => Promise<void> | void;
 
 // ---- send-phone-message ----------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ export function parseBody(req: HttpRequest, limitBytes: number): Record<string, 
   const { body } = req;
   if (body === undefined || body === null) return {};
   if (typeof body === "object" && !Buffer.isBuffer(body)) {
-    if (Array.isArray(body)) throw new TextlockError("ERR_INVALID_BODY", { description: "The request body must be an object" });
+    if (Array.isArray(body))
+      throw new TextlockError("ERR_INVALID_BODY", { description: "The request body must be an object" });
     return body;
   }
   const text = Buffer.isBuffer(body) ? body.toString("utf8") : body;

@@ -5,7 +5,11 @@
  * - a number n: n proxies in front are trusted, so the n-th address from the right;
  * - a list of proxy addresses: walk from the right past trusted proxies; the first other one is the client.
  */
-export function resolveClientIp(peer: string | undefined, forwardedFor: string | undefined, trustProxy: boolean | number | string[]): string | undefined {
+export function resolveClientIp(
+  peer: string | undefined,
+  forwardedFor: string | undefined,
+  trustProxy: boolean | number | string[],
+): string | undefined {
   const clean = (ip: string | undefined) => (ip?.startsWith("::ffff:") ? ip.slice(7) : ip);
   if (!trustProxy || !forwardedFor) return clean(peer);
   const hops = forwardedFor

@@ -1,7 +1,8 @@
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import type { HttpResponse } from "./types.js";
 
-export const CORS_ALLOWED_HEADERS = "Content-Type, Auth0-Client, X-Request-Language, Authorization, Auth0-Forwarded-For";
+export const CORS_ALLOWED_HEADERS =
+  "Content-Type, Auth0-Client, X-Request-Language, Authorization, Auth0-Forwarded-For";
 
 const originOf = (url: string) => {
   try {
@@ -14,7 +15,9 @@ const originOf = (url: string) => {
 /** Origins a client may call from: `allowed_origins`, `web_origins` and the origins of its callbacks (Auth0's rule). */
 export function clientOrigins(client: ClientConfig): Set<string> {
   return new Set(
-    [...client.allowed_origins, ...client.web_origins, ...client.callbacks].map(originOf).filter((o): o is string => !!o),
+    [...client.allowed_origins, ...client.web_origins, ...client.callbacks]
+      .map(originOf)
+      .filter((o): o is string => !!o),
   );
 }
 
@@ -25,7 +28,8 @@ export function clientOrigins(client: ClientConfig): Set<string> {
  */
 export function originAllowed(config: TextlockConfig, origin: string, issuer: string, clientId?: unknown): boolean {
   if (originOf(issuer) === origin) return true;
-  const clients = typeof clientId === "string" ? config.clients.filter((c) => c.client_id === clientId) : config.clients;
+  const clients =
+    typeof clientId === "string" ? config.clients.filter((c) => c.client_id === clientId) : config.clients;
   return clients.some((c) => clientOrigins(c).has(origin));
 }
 
@@ -52,5 +56,9 @@ export function preflight(origin: string, credentials: boolean): HttpResponse {
 
 /** Auth0's answer to a browser on a foreign origin: plain text, 403. */
 export function originRefused(origin: string): HttpResponse {
-  return { status: 403, headers: { "content-type": "text/plain; charset=utf-8" }, body: `Origin ${origin} is not allowed.` };
+  return {
+    status: 403,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+    body: `Origin ${origin} is not allowed.`,
+  };
 }

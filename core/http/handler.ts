@@ -1,15 +1,15 @@
 import { BrowserFlow } from "../browser/browser-flow.js";
+import { browserRoutes } from "../browser/routes.js";
 import { containerOf } from "../container/internals.js";
 import type { Textlock } from "../create-textlock.js";
 import { TOKENS } from "../di-tokens.js";
 import type { RequestFacts } from "../engine/types.js";
-import type { TokenService } from "../tokens/token-service.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import type { TokenService } from "../tokens/token-service.js";
 import { basicCredentials, parseBody } from "./body.js";
 import { resolveClientIp } from "./client-ip.js";
 import { corsHeaders, originAllowed, originRefused, preflight } from "./cors.js";
 import { errorResponse } from "./response.js";
-import { browserRoutes } from "../browser/routes.js";
 import { builtinRoutes } from "./routes.js";
 import type { HttpRequest, HttpResponse } from "./types.js";
 
@@ -117,12 +117,17 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
       const candidates = routesAt(path);
       if (!candidates.length) throw new TextlockError("ERR_NOT_FOUND");
       req = { ...req, path: path!, mountPath: `${req.mountPath ?? ""}${prefix}` };
-      const host = req.headers["x-forwarded-host"] && config.server.trustProxy ? req.headers["x-forwarded-host"] : (req.headers.host ?? "localhost");
+      const host =
+        req.headers["x-forwarded-host"] && config.server.trustProxy
+          ? req.headers["x-forwarded-host"]
+          : (req.headers.host ?? "localhost");
       const issuer = config.issuer ?? `https://${host}${req.mountPath}/`;
       const corsMode = candidates.find((r) => r.cors)?.cors;
 
       if (method === "OPTIONS" && corsMode && origin) {
-        return originAllowed(config, origin, issuer) ? preflight(origin, corsMode === "credentials") : originRefused(origin);
+        return originAllowed(config, origin, issuer)
+          ? preflight(origin, corsMode === "credentials")
+          : originRefused(origin);
       }
       const route = candidates.find((r) => [r.method].flat().includes(method as "GET" | "POST"));
       if (!route) throw new TextlockError("ERR_METHOD_NOT_ALLOWED");
@@ -149,12 +154,16 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
         issuer,
         facts,
         body,
-        credentials: (b) => basicCredentials(req.headers.authorization) ?? { client_id: b.client_id, client_secret: b.client_secret },
+        credentials: (b) =>
+          basicCredentials(req.headers.authorization) ?? { client_id: b.client_id, client_secret: b.client_secret },
       });
       return { ...response, headers: { ...cors, ...response.headers } };
     } catch (err) {
       if (!isTextlockError(err)) {
-        textlock.logger.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, "unhandled error in request");
+        textlock.logger.error(
+          { err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } },
+          "unhandled error in request",
+        );
       }
       const response = errorResponse(err);
       return { ...response, headers: { ...cors, ...response.headers } };

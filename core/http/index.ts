@@ -15,10 +15,11 @@
  * `mountPath`), routes keep their own paths, the derived issuer includes the prefix, and the hosted login
  * page works there too: its forms post to relative URLs.
  */
-export { createHttpHandler } from "./handler.js";
-export type { HttpHandler, HttpHandlerOptions, Route, RouteContext, RouteEntry } from "./handler.js";
-export { json, errorResponse, adapterErrorResponse } from "./response.js";
-export { readNodeBody, parseBody, basicCredentials } from "./body.js";
+
+export { basicCredentials, parseBody, readNodeBody } from "./body.js";
 export { resolveClientIp } from "./client-ip.js";
+export type { HttpHandler, HttpHandlerOptions, Route, RouteContext, RouteEntry } from "./handler.js";
+export { createHttpHandler } from "./handler.js";
 export { fromNodeRequest, writeNodeResponse } from "./node.js";
+export { adapterErrorResponse, errorResponse, json } from "./response.js";
 export type { HttpRequest, HttpResponse } from "./types.js";

@@ -5,7 +5,8 @@ import type { HttpRequest, HttpResponse } from "./types.js";
 export function fromNodeRequest(req: IncomingMessage, body: HttpRequest["body"]): HttpRequest {
   const url = new URL(req.url ?? "/", "http://localhost");
   const headers: HttpRequest["headers"] = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  for (const [name, value] of Object.entries(req.headers))
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
   return {

@@ -4,7 +4,11 @@ import type { HttpResponse } from "./types.js";
 
 /** A JSON response. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { "content-type": "application/json; charset=utf-8", ...headers }, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 /** The error writer for HTTP: every failure becomes `{error, error_description}` with its status. */
@@ -21,6 +25,7 @@ export function errorResponse(err: unknown): HttpResponse {
 export function adapterErrorResponse(err: unknown): HttpResponse {
   const status = (err as { statusCode?: number; status?: number })?.statusCode ?? (err as { status?: number })?.status;
   if (status === 413) return errorResponse(new TextlockError("ERR_BODY_TOO_LARGE"));
-  if (status === 400 || status === 415) return errorResponse(new TextlockError(status === 415 ? "ERR_UNSUPPORTED_MEDIA_TYPE" : "ERR_INVALID_BODY"));
+  if (status === 400 || status === 415)
+    return errorResponse(new TextlockError(status === 415 ? "ERR_UNSUPPORTED_MEDIA_TYPE" : "ERR_INVALID_BODY"));
   return errorResponse(err);
 }

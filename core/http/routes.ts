@@ -14,7 +14,15 @@ async function legacyLogin(ctx: RouteContext, b: Record<string, unknown>, userna
   const creds = ctx.credentials(b);
   try {
     return await ctx.textlock.api.token(
-      { grant_type: OTP_GRANT, client_id: creds.client_id, client_secret: creds.client_secret, realm: b.connection, username, otp, scope: str(b.scope) ?? "openid" },
+      {
+        grant_type: OTP_GRANT,
+        client_id: creds.client_id,
+        client_secret: creds.client_secret,
+        realm: b.connection,
+        username,
+        otp,
+        scope: str(b.scope) ?? "openid",
+      },
       { ...ctx.facts, issuer: ctx.issuer },
     );
   } catch (err) {
@@ -34,7 +42,8 @@ export const builtinRoutes: Route[] = [
     async handle(_req, { textlock, body, facts, credentials }) {
       const input = { ...body() };
       const basic = credentials(input);
-      if (basic.client_secret !== undefined && input.client_secret === undefined) input.client_secret = basic.client_secret;
+      if (basic.client_secret !== undefined && input.client_secret === undefined)
+        input.client_secret = basic.client_secret;
       if (input.client_id === undefined && basic.client_id !== undefined) input.client_id = basic.client_id;
       return json(200, await textlock.api.start(input, facts), NO_STORE);
     },
@@ -46,7 +55,10 @@ export const builtinRoutes: Route[] = [
     async handle(_req, { textlock, body, facts, issuer, credentials }) {
       const params = body();
       const creds = credentials(params);
-      const tokens = await textlock.api.token({ ...params, client_id: creds.client_id, client_secret: creds.client_secret }, { ...facts, issuer });
+      const tokens = await textlock.api.token(
+        { ...params, client_id: creds.client_id, client_secret: creds.client_secret },
+        { ...facts, issuer },
+      );
       return json(200, tokens, NO_STORE);
     },
   },
@@ -88,7 +100,21 @@ export const builtinRoutes: Route[] = [
           subject_types_supported: ["public"],
           id_token_signing_alg_values_supported: [textlock.config.tokens.algorithm],
           token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
-          claims_supported: ["aud", "auth_time", "exp", "iat", "iss", "name", "nickname", "nonce", "phone_number", "phone_number_verified", "picture", "sub", "updated_at"],
+          claims_supported: [
+            "aud",
+            "auth_time",
+            "exp",
+            "iat",
+            "iss",
+            "name",
+            "nickname",
+            "nonce",
+            "phone_number",
+            "phone_number_verified",
+            "picture",
+            "sub",
+            "updated_at",
+          ],
           request_uri_parameter_supported: false,
         },
         { "cache-control": "public, max-age=300" },
@@ -102,13 +128,23 @@ export const builtinRoutes: Route[] = [
     async handle(_req, ctx) {
       const b = ctx.body();
       for (const name of ["client_id", "username", "password", "connection"] as const) {
-        if (b[name] === undefined || b[name] === "") throw new TextlockError("ERR_INVALID_REQUEST", { description: `missing ${name} parameter` });
+        if (b[name] === undefined || b[name] === "")
+          throw new TextlockError("ERR_INVALID_REQUEST", { description: `missing ${name} parameter` });
       }
       if (b.scope !== undefined && typeof b.scope !== "string") {
         throw new TextlockError("ERR_INVALID_REQUEST", { description: "scope parameter must be a string" });
       }
       const tokens = await legacyLogin(ctx, b, b.username, b.password);
-      return json(200, { access_token: tokens.access_token, id_token: tokens.id_token, token_type: "Bearer", ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}) }, NO_STORE);
+      return json(
+        200,
+        {
+          access_token: tokens.access_token,
+          id_token: tokens.id_token,
+          token_type: "Bearer",
+          ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}),
+        },
+        NO_STORE,
+      );
     },
   },
   {
@@ -119,7 +155,11 @@ export const builtinRoutes: Route[] = [
     cors: true,
     async handle(_req, ctx) {
       const b = ctx.body();
-      return json(200, await legacyLogin(ctx, b, b.username ?? b.phone_number, b.password ?? b.verification_code), NO_STORE);
+      return json(
+        200,
+        await legacyLogin(ctx, b, b.username ?? b.phone_number, b.password ?? b.verification_code),
+        NO_STORE,
+      );
     },
   },
 ];

@@ -1,7 +1,7 @@
 import { Liquid, type Template } from "liquidjs";
 import type { ConnectionConfig } from "../config/schema.js";
-import type { DeliveryChannel } from "../providers/sms-provider.js";
 import { TextlockConfigError } from "../errors/textlock-error.js";
+import type { DeliveryChannel } from "../providers/sms-provider.js";
 import { matchLanguage } from "./language.js";
 
 /** Variables a template may use (Auth0's names). */
@@ -45,7 +45,12 @@ export class MessageRenderer {
    * sample rendering must show the code (a message without its code would be sent, paid for and useless).
    */
   validate(source: string, syntax: "md_with_macros" | "liquid"): void {
-    const sample: MessageVariables = { code: "93817264", phone_number: "+14155550100", application: { name: "app" }, request_language: "en" };
+    const sample: MessageVariables = {
+      code: "93817264",
+      phone_number: "+14155550100",
+      application: { name: "app" },
+      request_language: "en",
+    };
     const output = this.renderSource(source, syntax, sample);
     // Digits only, so templates that space the code out for voice ("9 3 8 …") pass too.
     if (!output.replace(/\D/g, "").includes(sample.code)) {
@@ -65,11 +70,16 @@ export class MessageRenderer {
   }
 
   render(connection: ConnectionConfig, channel: DeliveryChannel, vars: MessageVariables): string {
-    return this.renderSource(this.templateFor(connection, channel, vars.request_language), connection.options.syntax, vars);
+    return this.renderSource(
+      this.templateFor(connection, channel, vars.request_language),
+      connection.options.syntax,
+      vars,
+    );
   }
 
   private renderSource(source: string, syntax: "md_with_macros" | "liquid", vars: MessageVariables): string {
-    const macros = (text: string) => text.replace(MACRO, (whole, name: string) => macroValue(name.toLowerCase(), vars) ?? whole);
+    const macros = (text: string) =>
+      text.replace(MACRO, (whole, name: string) => macroValue(name.toLowerCase(), vars) ?? whole);
     if (syntax === "liquid") {
       // Macros work in Liquid templates too, so the default template ("… @@password@@") suits both syntaxes.
       return macros(String(this.liquid.renderSync(this.parse(source), { ...vars, password: vars.code })).trim());

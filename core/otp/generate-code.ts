@@ -22,7 +22,9 @@ function randomSlice(size: number): Buffer {
 export function generateCode(length: number): string {
   if (!Number.isInteger(length) || length < 4 || length > 10) throw new RangeError("code length must be 4–10");
   // randomInt's range must stay below 2^48; 10^10 does, so one call covers every allowed length.
-  return randomInt(0, 10 ** length).toString().padStart(length, "0");
+  return randomInt(0, 10 ** length)
+    .toString()
+    .padStart(length, "0");
 }
 
 /** A random 24-hex id (Auth0's user and `_id` format). */

@@ -59,7 +59,13 @@ export class MemoryOtpStore implements OtpStore {
     // A killed code stays (until it expires or a new code replaces it) so every later attempt also
     // hears "maximum number of attempts".
     if (entry.attempts > entry.maxAttempts) return { status: "exhausted" };
-    return { status: "ok", codeId: entry.codeId, hash: entry.hash, attempts: entry.attempts, maxAttempts: entry.maxAttempts };
+    return {
+      status: "ok",
+      codeId: entry.codeId,
+      hash: entry.hash,
+      attempts: entry.attempts,
+      maxAttempts: entry.maxAttempts,
+    };
   }
 
   async consume(key: string, codeId: string): Promise<boolean> {

@@ -64,12 +64,22 @@ export class RedisOtpStore implements OtpStore {
         url: options.url,
         disableOfflineQueue: true,
         commandOptions: { timeout: options.commandTimeoutMs },
-        socket: { connectTimeout: options.commandTimeoutMs * 2, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) },
+        socket: {
+          connectTimeout: options.commandTimeoutMs * 2,
+          reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000),
+        },
       } as never,
-      { namespace: options.namespace, throwOnConnectError: false, throwOnErrors: true, connectionTimeout: options.commandTimeoutMs * 2 },
+      {
+        namespace: options.namespace,
+        throwOnConnectError: false,
+        throwOnErrors: true,
+        connectionTimeout: options.commandTimeoutMs * 2,
+      },
     );
     keyv.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis error"));
-    const client = (await keyv.getClient()) as unknown as RawClient & { on?: (e: string, f: (err: Error) => void) => void };
+    const client = (await keyv.getClient()) as unknown as RawClient & {
+      on?: (e: string, f: (err: Error) => void) => void;
+    };
     client.on?.("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
     return new RedisOtpStore(keyv, client, options, logger);
   }
@@ -103,20 +113,32 @@ export class RedisOtpStore implements OtpStore {
 
   async issue(key: string, code: PendingCode): Promise<void> {
     await this.call(() =>
-      this.client.eval(ISSUE, { keys: [this.key("code", key)], arguments: [code.codeId, code.hash, String(code.expiresAt), String(code.maxAttempts)] }),
+      this.client.eval(ISSUE, {
+        keys: [this.key("code", key)],
+        arguments: [code.codeId, code.hash, String(code.expiresAt), String(code.maxAttempts)],
+      }),
     );
   }
 
   async attempt(key: string, now: number): Promise<AttemptResult> {
-    const reply = (await this.call(() => this.client.eval(ATTEMPT, { keys: [this.key("code", key)], arguments: [String(now)] }))) as string[];
+    const reply = (await this.call(() =>
+      this.client.eval(ATTEMPT, { keys: [this.key("code", key)], arguments: [String(now)] }),
+    )) as string[];
     const [status, codeId, hash, attempts, maxAttempts] = reply;
-    if (status === "ok") return { status, codeId: codeId!, hash: hash!, attempts: Number(attempts), maxAttempts: Number(maxAttempts) };
+    if (status === "ok")
+      return { status, codeId: codeId!, hash: hash!, attempts: Number(attempts), maxAttempts: Number(maxAttempts) };
     if (status === "missing" || status === "expired" || status === "exhausted") return { status };
     throw new TextlockError("ERR_STORE_UNAVAILABLE", { description: "unexpected reply from the code store" });
   }
 
   async consume(key: string, codeId: string): Promise<boolean> {
-    return Number(await this.call(() => this.client.eval(REMOVE_IF_CURRENT, { keys: [this.key("code", key)], arguments: [codeId] }))) === 1;
+    return (
+      Number(
+        await this.call(() =>
+          this.client.eval(REMOVE_IF_CURRENT, { keys: [this.key("code", key)], arguments: [codeId] }),
+        ),
+      ) === 1
+    );
   }
 
   async discard(key: string, codeId: string): Promise<void> {
@@ -124,7 +146,11 @@ export class RedisOtpStore implements OtpStore {
   }
 
   async recordFailure(key: string, windowMs: number, now: number): Promise<number> {
-    return Number(await this.call(() => this.client.eval(RECORD_FAILURE, { keys: [this.key("fail", key)], arguments: [String(now), String(windowMs)] })));
+    return Number(
+      await this.call(() =>
+        this.client.eval(RECORD_FAILURE, { keys: [this.key("fail", key)], arguments: [String(now), String(windowMs)] }),
+      ),
+    );
   }
 
   async failureCount(key: string, now: number): Promise<number> {

@@ -6,9 +6,17 @@
  * import { defineProvider, defineSmsProvider, ProviderError } from "textlock/plugin";
  * ```
  */
-export { defineProvider, checkProviderDescriptor } from "../providers/provider-descriptor.js";
-export type { ProviderDescriptor, ProviderContext } from "../providers/provider-descriptor.js";
+
+export type { ProviderContext, ProviderDescriptor } from "../providers/provider-descriptor.js";
+export { checkProviderDescriptor, defineProvider } from "../providers/provider-descriptor.js";
+export type {
+  DeliveryChannel,
+  ProviderErrorKind,
+  SendContext,
+  SendResult,
+  SmsMessage,
+  SmsProvider,
+} from "../providers/sms-provider.js";
+export { abortable, defineSmsProvider, isProviderError, ProviderError } from "../providers/sms-provider.js";
 export type { StandardSchemaV1 } from "../providers/standard-schema.js";
-export { defineSmsProvider, ProviderError, isProviderError, abortable } from "../providers/sms-provider.js";
-export type { SmsProvider, SmsMessage, SendContext, SendResult, DeliveryChannel, ProviderErrorKind } from "../providers/sms-provider.js";
 export { TEXTLOCK_VERSION } from "../version.js";

@@ -1,14 +1,21 @@
 import parsePhoneNumber from "libphonenumber-js/max";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import { inject, injectable } from "../container/di.js";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { TextlockConfig } from "../config/schema.js";
+import { inject, injectable } from "../container/di.js";
 import { CLOCK, type Clock, CONFIG, EVENTS, LOGGER, RATE_LIMIT_BACKEND, type RateLimitBackend } from "../di-tokens.js";
-import type { TextlockEvents } from "../events/events.js";
 import { TextlockError } from "../errors/textlock-error.js";
+import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
 
 /** Why a request was refused; each has a counter in {@link Protection.metrics}. */
-export type RefusalReason = "ip_limit" | "phone_limit" | "resend_cooldown" | "prefix_velocity" | "daily_budget" | "country" | "line_type";
+export type RefusalReason =
+  | "ip_limit"
+  | "phone_limit"
+  | "resend_cooldown"
+  | "prefix_velocity"
+  | "daily_budget"
+  | "country"
+  | "line_type";
 
 interface Limit {
   reason: RefusalReason;
@@ -51,15 +58,33 @@ export class Protection {
     const redisClient = backend.redis;
     const make = (name: string, points: number, duration: number): RateLimiterAbstract =>
       redisClient
-        ? new RateLimiterRedis({ storeClient: redisClient, useRedisPackage: true, keyPrefix: `${config.store.type === "redis" ? config.store.namespace : "textlock"}:rl:${name}`, points, duration })
+        ? new RateLimiterRedis({
+            storeClient: redisClient,
+            useRedisPackage: true,
+            keyPrefix: `${config.store.type === "redis" ? config.store.namespace : "textlock"}:rl:${name}`,
+            points,
+            duration,
+          })
         : new RateLimiterMemory({ keyPrefix: name, points, duration });
     const prefix = (phone: string) => phone.slice(0, Math.max(4, phone.length - 4));
     const day = () => new Date(this.now()).toISOString().slice(0, 10);
     this.limits = [
       { reason: "ip_limit", limiter: make("ip", p.perIp.points, p.perIp.seconds), key: (f) => f.ip },
-      { reason: "resend_cooldown", limiter: make("cooldown", 1, p.resendCooldownSeconds), key: (f) => (p.resendCooldownSeconds > 0 ? `${f.connection}:${f.phone}` : undefined) },
-      { reason: "phone_limit", limiter: make("phone", p.perPhone.points, p.perPhone.seconds), key: (f) => `${f.connection}:${f.phone}` },
-      { reason: "prefix_velocity", limiter: make("prefix", p.perPrefix.points, p.perPrefix.seconds), key: (f) => prefix(f.phone) },
+      {
+        reason: "resend_cooldown",
+        limiter: make("cooldown", 1, p.resendCooldownSeconds),
+        key: (f) => (p.resendCooldownSeconds > 0 ? `${f.connection}:${f.phone}` : undefined),
+      },
+      {
+        reason: "phone_limit",
+        limiter: make("phone", p.perPhone.points, p.perPhone.seconds),
+        key: (f) => `${f.connection}:${f.phone}`,
+      },
+      {
+        reason: "prefix_velocity",
+        limiter: make("prefix", p.perPrefix.points, p.perPrefix.seconds),
+        key: (f) => prefix(f.phone),
+      },
       { reason: "daily_budget", limiter: make("budget", p.dailySmsBudget, 86_400), key: () => `day:${day()}` },
     ];
   }
@@ -67,14 +92,27 @@ export class Protection {
   /** Refusal counts by reason (for metrics and alerts on SMS pumping). */
   metrics(): Record<RefusalReason, number> {
     const out = {} as Record<RefusalReason, number>;
-    for (const r of ["ip_limit", "phone_limit", "resend_cooldown", "prefix_velocity", "daily_budget", "country", "line_type"] as const) out[r] = this.refusals.get(r) ?? 0;
+    for (const r of [
+      "ip_limit",
+      "phone_limit",
+      "resend_cooldown",
+      "prefix_velocity",
+      "daily_budget",
+      "country",
+      "line_type",
+    ] as const)
+      out[r] = this.refusals.get(r) ?? 0;
     return out;
   }
 
   /** The same counters in Prometheus text format. */
   prometheus(): string {
-    const lines = ["# HELP textlock_refusals_total Requests refused by protection, by reason.", "# TYPE textlock_refusals_total counter"];
-    for (const [reason, n] of Object.entries(this.metrics())) lines.push(`textlock_refusals_total{reason="${reason}"} ${n}`);
+    const lines = [
+      "# HELP textlock_refusals_total Requests refused by protection, by reason.",
+      "# TYPE textlock_refusals_total counter",
+    ];
+    for (const [reason, n] of Object.entries(this.metrics()))
+      lines.push(`textlock_refusals_total{reason="${reason}"} ${n}`);
     return `${lines.join("\n")}\n`;
   }
 
@@ -83,7 +121,10 @@ export class Protection {
     const { countries, refuseLineTypes } = this.config.protection;
     const parsed = parsePhoneNumber(phone);
     const country = parsed?.country;
-    if ((countries.allow.length && (!country || !countries.allow.includes(country))) || (country && countries.deny.includes(country))) {
+    if (
+      (countries.allow.length && (!country || !countries.allow.includes(country))) ||
+      (country && countries.deny.includes(country))
+    ) {
       this.refuse("country");
       throw new TextlockError("ERR_PHONE_REFUSED", { description: "The phone number's country is not allowed" });
     }

@@ -17,7 +17,10 @@ export interface ProviderContext {
    * Runs the configured delivery script (`custom-phone-provider` / `send-phone-message` hook), when
    * there is one; returns the `api.*` calls the script made, in order. Used by the `action` provider.
    */
-  readonly runDeliveryHook?: (message: SmsMessage, request: SendContext["request"]) => Promise<Array<[string, ...unknown[]]>>;
+  readonly runDeliveryHook?: (
+    message: SmsMessage,
+    request: SendContext["request"],
+  ) => Promise<Array<[string, ...unknown[]]>>;
 }
 
 /**
@@ -60,7 +63,10 @@ export interface ProviderDescriptor<Options extends object = Record<string, unkn
 
 /** A descriptor whose options type is taken from its schema. */
 export function defineProvider<S extends StandardSchemaV1<unknown, object> | undefined = undefined>(
-  descriptor: Omit<ProviderDescriptor<S extends StandardSchemaV1 ? InferOutput<S> & object : Record<string, never>>, "options"> & {
+  descriptor: Omit<
+    ProviderDescriptor<S extends StandardSchemaV1 ? InferOutput<S> & object : Record<string, never>>,
+    "options"
+  > & {
     readonly options?: S;
   },
 ): ProviderDescriptor<S extends StandardSchemaV1 ? InferOutput<S> & object : Record<string, never>> {
@@ -77,16 +83,25 @@ const ID = /^[a-z0-9][a-z0-9_.-]*$/i;
 export function checkProviderDescriptor(d: ProviderDescriptor): void {
   if (!d || typeof d !== "object") throw new TypeError("a provider descriptor must be an object");
   const who = `provider ${typeof d.id === "string" ? `"${d.id}"` : "(no id)"}`;
-  if (typeof d.id !== "string" || !ID.test(d.id)) throw new TypeError(`${who}: \`id\` must be an identifier (letters, digits, _ . -)`);
-  if (typeof d.version !== "string" || !semver.valid(d.version)) throw new TypeError(`${who}: \`version\` must be a semver version, got ${JSON.stringify(d.version)}`);
+  if (typeof d.id !== "string" || !ID.test(d.id))
+    throw new TypeError(`${who}: \`id\` must be an identifier (letters, digits, _ . -)`);
+  if (typeof d.version !== "string" || !semver.valid(d.version))
+    throw new TypeError(`${who}: \`version\` must be a semver version, got ${JSON.stringify(d.version)}`);
   if (typeof d.textlock !== "string" || !semver.validRange(d.textlock)) {
-    throw new TypeError(`${who}: \`textlock\` must be a semver range of supported textlock versions, got ${JSON.stringify(d.textlock)}`);
+    throw new TypeError(
+      `${who}: \`textlock\` must be a semver range of supported textlock versions, got ${JSON.stringify(d.textlock)}`,
+    );
   }
   if (!semver.satisfies(TEXTLOCK_VERSION, d.textlock, { includePrerelease: true })) {
-    throw new TypeError(`${who}@${d.version} supports textlock ${d.textlock}, but this is textlock ${TEXTLOCK_VERSION}`);
+    throw new TypeError(
+      `${who}@${d.version} supports textlock ${d.textlock}, but this is textlock ${TEXTLOCK_VERSION}`,
+    );
   }
   if (typeof d.create !== "function") throw new TypeError(`${who}: \`create\` must be a function`);
-  if (d.channels !== undefined && !(Array.isArray(d.channels) && d.channels.every((c) => c === "sms" || c === "voice"))) {
+  if (
+    d.channels !== undefined &&
+    !(Array.isArray(d.channels) && d.channels.every((c) => c === "sms" || c === "voice"))
+  ) {
     throw new TypeError(`${who}: \`channels\` must list "sms" and/or "voice"`);
   }
   if (d.options !== undefined && typeof d.options?.["~standard"]?.validate !== "function") {

@@ -8,14 +8,18 @@ export type ProviderOptionsResult = { ok: true; value: Record<string, unknown> }
  * its schema, so no provider ever sees another provider's secrets. Problems are worded as config
  * paths relative to the connection's `options`.
  */
-export function validateProviderOptions(descriptor: ProviderDescriptor, connectionOptions: Record<string, unknown>): ProviderOptionsResult {
+export function validateProviderOptions(
+  descriptor: ProviderDescriptor,
+  connectionOptions: Record<string, unknown>,
+): ProviderOptionsResult {
   if (!descriptor.options) return { ok: true, value: {} };
   const own: Record<string, unknown> = {};
   for (const name of providerOptionNames(descriptor) ?? []) {
     if (connectionOptions[name] !== undefined) own[name] = connectionOptions[name];
   }
   const result = descriptor.options["~standard"].validate(own);
-  if (result instanceof Promise) return { ok: false, problems: [`provider "${descriptor.id}": its option schema must validate synchronously`] };
+  if (result instanceof Promise)
+    return { ok: false, problems: [`provider "${descriptor.id}": its option schema must validate synchronously`] };
   if (result.issues) {
     return {
       ok: false,

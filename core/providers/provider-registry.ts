@@ -1,5 +1,5 @@
-import { inject, injectable } from "../container/di.js";
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
+import { inject, injectable } from "../container/di.js";
 import { CONFIG, HOOKS, LOGGER, PROVIDER_DESCRIPTORS } from "../di-tokens.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
@@ -7,7 +7,14 @@ import type { Logger } from "../logger.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import type { ProviderContext, ProviderDescriptor } from "./provider-descriptor.js";
 import { validateProviderOptions } from "./provider-options.js";
-import { abortable, isProviderError, ProviderError, type SendContext, type SmsMessage, type SmsProvider } from "./sms-provider.js";
+import {
+  abortable,
+  isProviderError,
+  ProviderError,
+  type SendContext,
+  type SmsMessage,
+  type SmsProvider,
+} from "./sms-provider.js";
 
 export interface Delivery {
   /** The vendor's message id. */
@@ -48,7 +55,8 @@ export class ProviderRegistry {
     let instance = this.instances.get(key);
     if (!instance) {
       const descriptor = this.descriptors.get(name);
-      if (!descriptor) return Promise.reject(new TextlockError("ERR_PROVIDER_FAILED", { description: `Unknown provider ${name}` }));
+      if (!descriptor)
+        return Promise.reject(new TextlockError("ERR_PROVIDER_FAILED", { description: `Unknown provider ${name}` }));
       instance = this.create(descriptor, connection);
       instance.catch(() => this.instances.delete(key));
       this.instances.set(key, instance);
@@ -92,7 +100,10 @@ export class ProviderRegistry {
       try {
         provider = await this.resolve(connection, name);
       } catch (err) {
-        this.logger.error({ provider: name, err: { message: (err as Error).message } }, "provider could not be created");
+        this.logger.error(
+          { provider: name, err: { message: (err as Error).message } },
+          "provider could not be created",
+        );
         lastError = err;
         continue;
       }
@@ -105,18 +116,34 @@ export class ProviderRegistry {
         try {
           // Providers see the signal at the limit and may fail with their own words (the gateway's
           // "Timeout while calling the SMS gateway"); one that ignores it is abandoned a moment later.
-          const result = await abortable(provider.send(message, { signal, options: connection.options, request }), AbortSignal.timeout(limit + ABANDON_GRACE_MS));
+          const result = await abortable(
+            provider.send(message, { signal, options: connection.options, request }),
+            AbortSignal.timeout(limit + ABANDON_GRACE_MS),
+          );
           breaker.success();
           return { id: result.id, provider: provider.name };
         } catch (err) {
           lastError = err;
           const kind = isProviderError(err) ? err.kind : signal.aborted ? "transient" : "rejected";
-          this.logger.warn({ provider: name, connection: connection.name, attempt, kind, vendorCode: (err as ProviderError).vendorCode, timedOut: signal.aborted }, "send attempt failed");
+          this.logger.warn(
+            {
+              provider: name,
+              connection: connection.name,
+              attempt,
+              kind,
+              vendorCode: (err as ProviderError).vendorCode,
+              timedOut: signal.aborted,
+            },
+            "send attempt failed",
+          );
           if (kind === "bad_phone") throw toDeliveryError(err, name, this.logger);
           if (kind === "rejected") break;
           breaker.failure();
           if (signal.aborted || !breaker.allow()) break;
-          const retryAfter = isProviderError(err) && err.retryAfter !== undefined ? err.retryAfter * 1000 : policy.backoffMs * 2 ** attempt;
+          const retryAfter =
+            isProviderError(err) && err.retryAfter !== undefined
+              ? err.retryAfter * 1000
+              : policy.backoffMs * 2 ** attempt;
           const wait = Math.min(retryAfter, deadline - Date.now());
           if (attempt < policy.retries && wait > 0) await new Promise((r) => setTimeout(r, wait));
         }

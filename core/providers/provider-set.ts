@@ -1,7 +1,7 @@
 import type { TextlockConfig } from "../config/schema.js";
+import { TEXTLOCK_VERSION } from "../version.js";
 import { checkProviderDescriptor, type ProviderDescriptor } from "./provider-descriptor.js";
 import type { SmsProvider } from "./sms-provider.js";
-import { TEXTLOCK_VERSION } from "../version.js";
 
 export interface ProviderSet {
   readonly descriptors: ReadonlyMap<string, ProviderDescriptor>;
@@ -14,7 +14,10 @@ export interface ProviderSet {
  * plugin made for another textlock version, or with a bad shape, is a problem reported with the
  * rest of the configuration.
  */
-export function collectProviders(builtins: readonly ProviderDescriptor[], plugins: TextlockConfig["providers"]): ProviderSet {
+export function collectProviders(
+  builtins: readonly ProviderDescriptor[],
+  plugins: TextlockConfig["providers"],
+): ProviderSet {
   const descriptors = new Map<string, ProviderDescriptor>();
   const problems: string[] = [];
   const add = (descriptor: ProviderDescriptor, where: string) => {
@@ -31,8 +34,9 @@ export function collectProviders(builtins: readonly ProviderDescriptor[], plugin
     descriptors.set(descriptor.id, descriptor);
   };
   for (const d of builtins) add(d, `builtin provider ${d.id}`);
-  if (Array.isArray(plugins)) plugins.forEach((d, i) => add(d, `providers.${i}`));
-  else for (const [name, instance] of Object.entries(plugins)) add(wrapInstance(name, instance), `providers.${name}`);
+  if (Array.isArray(plugins)) {
+    for (const [i, d] of plugins.entries()) add(d, `providers.${i}`);
+  } else for (const [name, instance] of Object.entries(plugins)) add(wrapInstance(name, instance), `providers.${name}`);
   return { descriptors, problems };
 }
 

@@ -100,7 +100,8 @@ export function defineSmsProvider<P extends SmsProvider>(provider: P): P {
   if (typeof provider.name !== "string" || !/^[a-z0-9][a-z0-9_.-]*$/i.test(provider.name)) {
     throw new TypeError("defineSmsProvider(): `name` must be a non-empty identifier (letters, digits, _ . -)");
   }
-  if (typeof provider.send !== "function") throw new TypeError(`defineSmsProvider(${provider.name}): \`send\` must be a function`);
+  if (typeof provider.send !== "function")
+    throw new TypeError(`defineSmsProvider(${provider.name}): \`send\` must be a function`);
   if (provider.channels !== undefined) {
     const ok = Array.isArray(provider.channels) && provider.channels.every((c) => c === "sms" || c === "voice");
     if (!ok) throw new TypeError(`defineSmsProvider(${provider.name}): \`channels\` must list "sms" and/or "voice"`);
@@ -122,7 +123,8 @@ export function isSmsProvider(value: unknown): value is SmsProvider {
  * that take no abort signal: the request may finish in the background, but the send returns on time.
  */
 export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  const timedOut = () => new ProviderError("transient", "The provider did not answer in time", { cause: signal.reason });
+  const timedOut = () =>
+    new ProviderError("transient", "The provider did not answer in time", { cause: signal.reason });
   if (signal.aborted) {
     work.catch(() => {});
     return Promise.reject(timedOut());

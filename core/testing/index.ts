@@ -2,8 +2,9 @@
  * `textlock/testing`: the conformance suites textlock runs on its own parts, for plugin and store
  * authors. Each takes the test runner's functions, so it runs under vitest or jest.
  */
-export { runProviderContract } from "./provider-contract.js";
-export type { ProviderHarness, TestRunner } from "./provider-contract.js";
+
 export { runOtpStoreContract } from "./otp-store-contract.js";
-export { runUserStoreContract } from "./user-store-contract.js";
+export type { ProviderHarness, TestRunner } from "./provider-contract.js";
+export { runProviderContract } from "./provider-contract.js";
 export type { ContractRunner, Matchers } from "./runner.js";
+export { runUserStoreContract } from "./user-store-contract.js";

@@ -1,5 +1,5 @@
-import type { ContractRunner } from "./runner.js";
 import type { OtpStore, PendingCode } from "../otp/otp-store.js";
+import type { ContractRunner } from "./runner.js";
 
 /**
  * The OtpStore contract, run against every implementation (memory here; Redis in test/integration).
@@ -33,7 +33,13 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
     it("counts attempts and kills the code past maxAttempts", async () => {
       const c = code();
       await store.issue(key, c);
-      for (let i = 1; i <= 3; i++) expect(await store.attempt(key, now)).toMatchObject({ status: "ok", attempts: i, codeId: c.codeId, hash: c.hash });
+      for (let i = 1; i <= 3; i++)
+        expect(await store.attempt(key, now)).toMatchObject({
+          status: "ok",
+          attempts: i,
+          codeId: c.codeId,
+          hash: c.hash,
+        });
       expect(await store.attempt(key, now)).toEqual({ status: "exhausted" });
       expect(await store.attempt(key, now)).toEqual({ status: "exhausted" });
       await store.issue(key, code());

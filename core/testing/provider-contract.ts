@@ -32,7 +32,11 @@ const message = (to: string, code: string, channel: SmsMessage["channel"] = "sms
   connection: "sms",
   client: { client_id: "contract", name: "Contract" },
 });
-const context = (signal = new AbortController().signal) => ({ signal, options: {}, request: { ip: "203.0.113.7", userAgent: "contract", language: "en" } });
+const context = (signal = new AbortController().signal) => ({
+  signal,
+  options: {},
+  request: { ip: "203.0.113.7", userAgent: "contract", language: "en" },
+});
 
 /** Everything a caller or a log could see of an error. */
 const visible = (err: unknown) => {
@@ -62,7 +66,11 @@ export function runProviderContract(name: string, setup: () => Promise<ProviderH
       await h.close();
     }
   };
-  const failure = (h: ProviderHarness, msg: SmsMessage, signal?: AbortSignal) => h.provider.send(msg, context(signal)).then(() => undefined, (e: unknown) => e);
+  const failure = (h: ProviderHarness, msg: SmsMessage, signal?: AbortSignal) =>
+    h.provider.send(msg, context(signal)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
   t.describe(`SMS provider contract: ${name}`, () => {
     t.it(
@@ -128,10 +136,12 @@ export function runProviderContract(name: string, setup: () => Promise<ProviderH
         if (!h.faults) return;
         h.faults.hangNext();
         const started = Date.now();
-        const outcome = await h.provider.send(message("+14155550100", "222222"), context(AbortSignal.timeout(300))).then(
-          () => "sent",
-          () => "failed",
-        );
+        const outcome = await h.provider
+          .send(message("+14155550100", "222222"), context(AbortSignal.timeout(300)))
+          .then(
+            () => "sent",
+            () => "failed",
+          );
         t.expect(outcome).toBe("failed");
         t.expect(Date.now() - started < 3_000).toBe(true);
       }),

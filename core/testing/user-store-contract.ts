@@ -1,5 +1,5 @@
-import type { ContractRunner } from "./runner.js";
 import type { UserStore } from "../users/user-store.js";
+import type { ContractRunner } from "./runner.js";
 
 /** The UserStore contract, run against every implementation (memory, SQLite here; PostgreSQL in test/integration). */
 export function runUserStoreContract(name: string, create: () => Promise<UserStore>, t: ContractRunner): void {
@@ -54,12 +54,21 @@ export function runUserStoreContract(name: string, create: () => Promise<UserSto
       const at = new Date("2026-01-02T03:04:05.000Z");
       await Promise.all(Array.from({ length: 25 }, () => store.recordLogin(user.user_id, { ip: "203.0.113.9", at })));
       const after = await store.findById(user.user_id);
-      expect(after).toMatchObject({ logins_count: 25, last_login: at.toISOString(), last_ip: "203.0.113.9", updated_at: at.toISOString() });
+      expect(after).toMatchObject({
+        logins_count: 25,
+        last_login: at.toISOString(),
+        last_ip: "203.0.113.9",
+        updated_at: at.toISOString(),
+      });
     });
 
     it("merges metadata (null deletes) and blocks", async () => {
       const { user } = await store.create("sms", phone(), { app_metadata: { plan: "free", keep: true } });
-      const next = await store.update(user.user_id, { app_metadata: { plan: "pro", keep: null }, user_metadata: { x: 1 }, blocked: true });
+      const next = await store.update(user.user_id, {
+        app_metadata: { plan: "pro", keep: null },
+        user_metadata: { x: 1 },
+        blocked: true,
+      });
       expect(next).toMatchObject({ app_metadata: { plan: "pro" }, user_metadata: { x: 1 }, blocked: true });
       expect(await store.findById(user.user_id)).toEqual(next);
       await expect(store.update("sms|000000000000000000000000", { blocked: true })).rejects.toThrow();

@@ -51,9 +51,13 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 5000");
-    this.db.exec("CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, record TEXT NOT NULL, expires_at INTEGER NOT NULL)");
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, record TEXT NOT NULL, expires_at INTEGER NOT NULL)",
+    );
     this.insert = this.db.prepare("INSERT OR REPLACE INTO refresh_tokens (hash, record, expires_at) VALUES (?, ?, ?)");
-    this.remove = this.db.prepare<[string], { record: string }>("DELETE FROM refresh_tokens WHERE hash = ? RETURNING record");
+    this.remove = this.db.prepare<[string], { record: string }>(
+      "DELETE FROM refresh_tokens WHERE hash = ? RETURNING record",
+    );
   }
 
   async save(hash: string, record: RefreshRecord): Promise<void> {

@@ -1,6 +1,14 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from "jose";
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importPKCS8,
+  type JWK,
+} from "jose";
 
 export type SigningAlgorithm = "RS256" | "ES256" | "EdDSA";
 
@@ -84,10 +92,19 @@ export class SigningKeys {
 }
 
 async function createKey(alg: SigningAlgorithm): Promise<StoredKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}) });
+  const { privateKey, publicKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}),
+  });
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
-  return { kid, alg, pkcs8: await exportPKCS8(privateKey), publicJwk: { ...jwk, kid, alg, use: "sig" }, createdAt: new Date().toISOString() };
+  return {
+    kid,
+    alg,
+    pkcs8: await exportPKCS8(privateKey),
+    publicJwk: { ...jwk, kid, alg, use: "sig" },
+    createdAt: new Date().toISOString(),
+  };
 }
 
 async function loadKey(stored: StoredKey): Promise<SigningKey> {

@@ -6,7 +6,10 @@ import { TextlockError } from "../errors/textlock-error.js";
 import type { TokenResponse, TokenService } from "./token-service.js";
 
 /** Extra grants a part of textlock can plug in (the browser flow adds `authorization_code`). */
-export type GrantHandler = (params: Record<string, unknown>, request: RequestFacts & { issuer: string }) => Promise<TokenResponse>;
+export type GrantHandler = (
+  params: Record<string, unknown>,
+  request: RequestFacts & { issuer: string },
+) => Promise<TokenResponse>;
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 
@@ -14,8 +17,16 @@ const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
  * `POST /oauth/token` without HTTP: dispatches on `grant_type`. Client credentials arrive already
  * extracted (from the body or HTTP Basic) in `client_id` / `client_secret`.
  */
-export function createTokenEndpoint(config: TextlockConfig, engine: Engine, tokens: TokenService, extraGrants: Map<string, GrantHandler>) {
-  return async function token(params: Record<string, unknown>, request: RequestFacts & { issuer: string }): Promise<TokenResponse> {
+export function createTokenEndpoint(
+  config: TextlockConfig,
+  engine: Engine,
+  tokens: TokenService,
+  extraGrants: Map<string, GrantHandler>,
+) {
+  return async function token(
+    params: Record<string, unknown>,
+    request: RequestFacts & { issuer: string },
+  ): Promise<TokenResponse> {
     const grant = requireParam("grant_type", params.grant_type);
     if (grant === OTP_GRANT) {
       const result = await engine.verify(

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { inject, injectable } from "../container/di.js";
-import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { createLocalJWKSet, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
+import { inject, injectable } from "../container/di.js";
 import { CLOCK, type Clock, CONFIG, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
@@ -29,13 +29,38 @@ export interface IssueOptions {
 
 /** Claims a hook may not set (Auth0's restricted list): they are dropped, the token is still issued. */
 const RESTRICTED_CLAIMS = new Set([
-  "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "nonce", "at_hash", "c_hash", "auth_time", "amr", "acr",
-  "gty", "client_id", "cnf", "scope", "sid", "phone_number", "phone_number_verified", "name", "nickname", "picture", "updated_at",
+  "iss",
+  "sub",
+  "aud",
+  "exp",
+  "nbf",
+  "iat",
+  "jti",
+  "azp",
+  "nonce",
+  "at_hash",
+  "c_hash",
+  "auth_time",
+  "amr",
+  "acr",
+  "gty",
+  "client_id",
+  "cnf",
+  "scope",
+  "sid",
+  "phone_number",
+  "phone_number_verified",
+  "name",
+  "nickname",
+  "picture",
+  "updated_at",
 ]);
 
 /** OIDC `at_hash`: the left half of the token's hash, with the hash of the signing algorithm. */
 function leftHalfHash(token: string, alg: string): string {
-  const digest = createHash(alg === "EdDSA" ? "sha512" : "sha256").update(token).digest();
+  const digest = createHash(alg === "EdDSA" ? "sha512" : "sha256")
+    .update(token)
+    .digest();
   return digest.subarray(0, digest.length / 2).toString("base64url");
 }
 
@@ -81,7 +106,9 @@ export class TokenService {
   /** The refresh_token grant: redeems the token once and returns new tokens with a new refresh token. */
   async refresh(client: ClientConfig, refreshToken: string, options: IssueOptions): Promise<TokenResponse> {
     if (!client.grant_types.includes("refresh_token")) {
-      throw new TextlockError("ERR_GRANT_NOT_ALLOWED", { description: "Grant type 'refresh_token' not allowed for the client." });
+      throw new TextlockError("ERR_GRANT_NOT_ALLOWED", {
+        description: "Grant type 'refresh_token' not allowed for the client.",
+      });
     }
     const record = await this.refreshTokens.take(hashToken(refreshToken));
     if (!record || record.client_id !== client.client_id || record.expiresAt <= this.now()) {
@@ -90,7 +117,12 @@ export class TokenService {
     const user = await this.users.findById(record.user_id);
     if (!user) throw new TextlockError("ERR_INVALID_GRANT", { description: "Unknown or invalid refresh token." });
     if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
-    return this.issue(user, client, { ...options, scope: record.scope, audience: record.audience, connection: record.connection });
+    return this.issue(user, client, {
+      ...options,
+      scope: record.scope,
+      audience: record.audience,
+      connection: record.connection,
+    });
   }
 
   /** `/userinfo`: the claims of the user behind an access token. */
@@ -113,16 +145,28 @@ export class TokenService {
   private async issue(
     user: User,
     client: ClientConfig,
-    o: IssueOptions & { scope: string; audience?: string; connection: string; idClaims?: Record<string, unknown>; accessClaims?: Record<string, unknown> },
+    o: IssueOptions & {
+      scope: string;
+      audience?: string;
+      connection: string;
+      idClaims?: Record<string, unknown>;
+      accessClaims?: Record<string, unknown>;
+    },
   ): Promise<TokenResponse> {
     const scopes = new Set(o.scope.split(" ").filter(Boolean));
     const iat = Math.floor(this.now() / 1000);
     const key = this.keys.current;
     const header = { alg: key.alg, kid: key.kid, typ: "JWT" };
     const accessLifetime = this.config.tokens.accessTokenLifetimeSeconds;
-    const audiences = [o.audience, scopes.has("openid") || !o.audience ? `${o.issuer}userinfo` : undefined].filter((a): a is string => !!a);
+    const audiences = [o.audience, scopes.has("openid") || !o.audience ? `${o.issuer}userinfo` : undefined].filter(
+      (a): a is string => !!a,
+    );
 
-    const access_token = await new SignJWT({ ...customClaims(o.accessClaims), scope: [...scopes].join(" "), azp: client.client_id })
+    const access_token = await new SignJWT({
+      ...customClaims(o.accessClaims),
+      scope: [...scopes].join(" "),
+      azp: client.client_id,
+    })
       .setProtectedHeader(header)
       .setIssuer(o.issuer)
       .setSubject(user.user_id)

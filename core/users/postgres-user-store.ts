@@ -50,7 +50,13 @@ export class PostgresUserStore implements UserStore {
 
   static async connect(options: PostgresUserStoreOptions, logger: Logger): Promise<PostgresUserStore> {
     const timeout = options.timeoutMs ?? 2_000;
-    const pool = new pg.Pool({ connectionString: options.url, max: 10, connectionTimeoutMillis: timeout, query_timeout: timeout, statement_timeout: timeout });
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 10,
+      connectionTimeoutMillis: timeout,
+      query_timeout: timeout,
+      statement_timeout: timeout,
+    });
     pool.on("error", (err) => logger.warn({ err: { message: err.message } }, "postgres connection error"));
     const store = new PostgresUserStore(pool, logger);
     await store.migrate();
@@ -62,8 +68,12 @@ export class PostgresUserStore implements UserStore {
     const client = await this.pool.connect();
     try {
       await client.query("SELECT pg_advisory_lock(727274)");
-      await client.query("CREATE TABLE IF NOT EXISTS textlock_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
-      const done = new Set((await client.query<{ id: string }>("SELECT id FROM textlock_migrations")).rows.map((r) => r.id));
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS textlock_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+      );
+      const done = new Set(
+        (await client.query<{ id: string }>("SELECT id FROM textlock_migrations")).rows.map((r) => r.id),
+      );
       for (const [id, sql] of MIGRATIONS) {
         if (done.has(id)) continue;
         await client.query("BEGIN");
@@ -92,12 +102,17 @@ export class PostgresUserStore implements UserStore {
   }
 
   async findByPhone(connection: string, phone: string): Promise<User | undefined> {
-    const { rows } = await this.query<{ profile: User }>("SELECT profile FROM textlock_users WHERE connection = $1 AND phone_number = $2", [connection, phone]);
+    const { rows } = await this.query<{ profile: User }>(
+      "SELECT profile FROM textlock_users WHERE connection = $1 AND phone_number = $2",
+      [connection, phone],
+    );
     return rows[0]?.profile;
   }
 
   async findById(userId: string): Promise<User | undefined> {
-    const { rows } = await this.query<{ profile: User }>("SELECT profile FROM textlock_users WHERE user_id = $1", [userId]);
+    const { rows } = await this.query<{ profile: User }>("SELECT profile FROM textlock_users WHERE user_id = $1", [
+      userId,
+    ]);
     return rows[0]?.profile;
   }
 
@@ -149,7 +164,10 @@ export class PostgresUserStore implements UserStore {
         );
       },
       take: async (hash) => {
-        const { rows } = await this.query<{ record: RefreshRecord }>("DELETE FROM textlock_refresh_tokens WHERE hash = $1 RETURNING record", [hash]);
+        const { rows } = await this.query<{ record: RefreshRecord }>(
+          "DELETE FROM textlock_refresh_tokens WHERE hash = $1 RETURNING record",
+          [hash],
+        );
         return rows[0]?.record;
       },
       close: async () => {},
@@ -166,7 +184,10 @@ export class PostgresUserStore implements UserStore {
     }
     try {
       await client.query("BEGIN");
-      const { rows } = await client.query<{ profile: User }>("SELECT profile FROM textlock_users WHERE user_id = $1 FOR UPDATE", [userId]);
+      const { rows } = await client.query<{ profile: User }>(
+        "SELECT profile FROM textlock_users WHERE user_id = $1 FOR UPDATE",
+        [userId],
+      );
       if (!rows[0]) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
       const next = update(rows[0].profile);
       await client.query("UPDATE textlock_users SET profile = $2 WHERE user_id = $1", [userId, next]);

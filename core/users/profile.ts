@@ -23,7 +23,10 @@ export function newUserProfile(connection: string, phone: string, fields: NewUse
 }
 
 /** Shallow merge where `null` deletes a key (Auth0 Management API semantics). */
-export function mergeMetadata(current: Record<string, unknown>, patch: Record<string, unknown> | undefined): Record<string, unknown> {
+export function mergeMetadata(
+  current: Record<string, unknown>,
+  patch: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   if (!patch) return current;
   const next = { ...current };
   for (const [key, value] of Object.entries(patch)) {

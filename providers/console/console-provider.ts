@@ -1,6 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
-import { randomUUID } from "node:crypto";
 import { defineSmsProvider, type SmsProvider } from "../../core/plugin/index.js";
 
 export interface ConsoleProviderOptions {
@@ -56,7 +56,10 @@ export function createConsoleProvider(options: ConsoleProviderOptions = {}): Sms
       stream?.write(`[textlock console ${message.channel}] to ${message.to}: ${message.body}\n`);
       const file = open();
       // Resolves once the line is handed to the kernel, so a reader of the file sees it.
-      if (file) await new Promise<void>((resolve, reject) => file.write(`${JSON.stringify(entry)}\n`, (err) => (err ? reject(err) : resolve())));
+      if (file)
+        await new Promise<void>((resolve, reject) =>
+          file.write(`${JSON.stringify(entry)}\n`, (err) => (err ? reject(err) : resolve())),
+        );
       return { id: entry.id };
     },
     close: () => new Promise<void>((resolve) => (outbox ? outbox.end(() => resolve()) : resolve())),

@@ -1,4 +1,4 @@
-import { SignJWT, base64url } from "jose";
+import { base64url, SignJWT } from "jose";
 import { defineSmsProvider, ProviderError, type SmsProvider } from "../../core/plugin/index.js";
 
 export interface SmsGatewayOptions {
@@ -30,29 +30,49 @@ export function createSmsGatewayProvider(options: SmsGatewayOptions): SmsProvide
     async send(message, ctx) {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (options.authentication && key) {
-        const jwt = new SignJWT({}).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setAudience(options.authentication.audience).setIssuedAt().setExpirationTime("5m");
+        const jwt = new SignJWT({})
+          .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+          .setAudience(options.authentication.audience)
+          .setIssuedAt()
+          .setExpirationTime("5m");
         if (options.authentication.subject) jwt.setSubject(options.authentication.subject);
         headers.authorization = `Bearer ${await jwt.sign(key)}`;
       }
       const body = {
         recipient: message.to,
         body: message.body,
-        ...(message.from ?? options.from ? { sender: message.from ?? options.from } : {}),
+        ...((message.from ?? options.from) ? { sender: message.from ?? options.from } : {}),
         ...(options.forwardReqInfo ? { req: { ip: ctx.request.ip, "user-agent": ctx.request.userAgent } } : {}),
       };
       const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
       let res: Response;
       try {
-        res = await fetch(options.url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.any([ctx.signal, timeout]) });
+        res = await fetch(options.url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+          signal: AbortSignal.any([ctx.signal, timeout]),
+        });
       } catch (err) {
-        const code = timeout.aborted || ctx.signal.aborted ? "ETIMEDOUT" : ((err as { cause?: { code?: string } }).cause?.code ?? "ECONNREFUSED");
-        throw new ProviderError("transient", `Timeout while calling the SMS gateway: ${code}`, { vendorCode: code, cause: err });
+        const code =
+          timeout.aborted || ctx.signal.aborted
+            ? "ETIMEDOUT"
+            : ((err as { cause?: { code?: string } }).cause?.code ?? "ECONNREFUSED");
+        throw new ProviderError("transient", `Timeout while calling the SMS gateway: ${code}`, {
+          vendorCode: code,
+          cause: err,
+        });
       }
       await res.body?.cancel().catch(() => {});
       if (res.status === 200) return { id: res.headers.get("x-message-id") ?? `gateway-${Date.now()}` };
-      if (res.status === 401) throw new ProviderError("rejected", "Authentication failed while calling the SMS gateway: 401", { vendorCode: 401 });
+      if (res.status === 401)
+        throw new ProviderError("rejected", "Authentication failed while calling the SMS gateway: 401", {
+          vendorCode: 401,
+        });
       const kind = res.status === 429 || res.status >= 500 ? "transient" : "rejected";
-      throw new ProviderError(kind, `Unexpected response while calling the SMS gateway: ${res.status}`, { vendorCode: res.status });
+      throw new ProviderError(kind, `Unexpected response while calling the SMS gateway: ${res.status}`, {
+        vendorCode: res.status,
+      });
     },
   });
 }

@@ -14,7 +14,10 @@ export const twilioOptions = z
       .optional()
       .describe("Send Twilio API calls to this base URL instead of api.twilio.com (test doubles, egress proxies)."),
   })
-  .refine((o) => o.from || o.messaging_service_sid, { message: "required by the twilio provider (or messaging_service_sid)", path: ["from"] });
+  .refine((o) => o.from || o.messaging_service_sid, {
+    message: "required by the twilio provider (or messaging_service_sid)",
+    path: ["from"],
+  });
 
 /** `twilio`: SMS and voice on the real `twilio` SDK, loaded when a connection first sends through it. */
 export const twilioProvider = defineProvider({

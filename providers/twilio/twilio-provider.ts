@@ -1,5 +1,12 @@
 import twilio from "twilio";
-import { abortable, defineSmsProvider, isProviderError, ProviderError, type SmsMessage, type SmsProvider } from "../../core/plugin/index.js";
+import {
+  abortable,
+  defineSmsProvider,
+  isProviderError,
+  ProviderError,
+  type SmsMessage,
+  type SmsProvider,
+} from "../../core/plugin/index.js";
 
 export interface TwilioProviderOptions {
   accountSid: string;
@@ -21,20 +28,35 @@ const BAD_NUMBER_CODES = new Set([21211, 21214, 21217, 21401, 21407, 21408, 2142
  * `<Say>` in the request language that reads the code digit by digit.
  */
 export function createTwilioProvider(options: TwilioProviderOptions): SmsProvider {
-  if (!options.from && !options.messagingServiceSid) throw new TypeError("twilio provider: set `from` or `messaging_service_sid`");
-  const httpClient = options.apiBaseUrl ? new RedirectingRequestClient(options.apiBaseUrl, options.timeoutMs ?? 10_000) : undefined;
-  const client = twilio(options.accountSid, options.authToken, { ...(httpClient ? { httpClient } : {}), timeout: options.timeoutMs ?? 10_000 });
+  if (!options.from && !options.messagingServiceSid)
+    throw new TypeError("twilio provider: set `from` or `messaging_service_sid`");
+  const httpClient = options.apiBaseUrl
+    ? new RedirectingRequestClient(options.apiBaseUrl, options.timeoutMs ?? 10_000)
+    : undefined;
+  const client = twilio(options.accountSid, options.authToken, {
+    ...(httpClient ? { httpClient } : {}),
+    timeout: options.timeoutMs ?? 10_000,
+  });
   return defineSmsProvider({
     name: "twilio",
     channels: ["sms", "voice"],
     async send(message, ctx) {
       try {
-        const sender = options.messagingServiceSid && message.channel === "sms" ? { messagingServiceSid: options.messagingServiceSid } : { from: message.from ?? options.from! };
+        const sender =
+          options.messagingServiceSid && message.channel === "sms"
+            ? { messagingServiceSid: options.messagingServiceSid }
+            : { from: message.from ?? options.from! };
         if (message.channel === "voice") {
-          const call = await abortable(client.calls.create({ to: message.to, from: message.from ?? options.from!, twiml: voiceTwiml(message) }), ctx.signal);
+          const call = await abortable(
+            client.calls.create({ to: message.to, from: message.from ?? options.from!, twiml: voiceTwiml(message) }),
+            ctx.signal,
+          );
           return { id: call.sid };
         }
-        const sms = await abortable(client.messages.create({ to: message.to, body: message.body, ...sender }), ctx.signal);
+        const sms = await abortable(
+          client.messages.create({ to: message.to, body: message.body, ...sender }),
+          ctx.signal,
+        );
         return { id: sms.sid };
       } catch (err) {
         throw mapTwilioError(err);
@@ -64,7 +86,8 @@ export function mapTwilioError(err: unknown): ProviderError {
   if (typeof e?.status === "number" && e.code !== undefined && typeof e.code === "number") {
     const text = `${e.message ?? "Twilio error"} (Code: ${e.code})`;
     if (BAD_NUMBER_CODES.has(e.code)) return new ProviderError("bad_phone", text, { vendorCode: e.code, cause: err });
-    if (e.status === 429 || e.status >= 500) return new ProviderError("transient", text, { vendorCode: e.code, cause: err });
+    if (e.status === 429 || e.status >= 500)
+      return new ProviderError("transient", text, { vendorCode: e.code, cause: err });
     return new ProviderError("rejected", text, { vendorCode: e.code, cause: err });
   }
   const status = (err as { status?: number })?.status ?? (err as { response?: { status?: number } })?.response?.status;

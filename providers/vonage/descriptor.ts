@@ -6,7 +6,11 @@ export const vonageOptions = z.object({
   vonage_api_key: z.string().min(1).describe("Vonage API key."),
   vonage_api_secret: z.string().min(1).describe("Vonage API secret."),
   from: z.string().min(1, "required by the vonage provider").describe("Sender number or alphanumeric id."),
-  vonage_rest_host: z.string().url().optional().describe("Vonage REST host instead of https://rest.nexmo.com (test doubles, proxies)."),
+  vonage_rest_host: z
+    .string()
+    .url()
+    .optional()
+    .describe("Vonage REST host instead of https://rest.nexmo.com (test doubles, proxies)."),
 });
 
 /** `vonage`: SMS on the real `@vonage/sms` SDK, loaded when a connection first sends through it. */

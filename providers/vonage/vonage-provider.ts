@@ -1,6 +1,12 @@
 import { Auth } from "@vonage/auth";
 import { SMS, SMSFailure } from "@vonage/sms";
-import { abortable, defineSmsProvider, isProviderError, ProviderError, type SmsProvider } from "../../core/plugin/index.js";
+import {
+  abortable,
+  defineSmsProvider,
+  isProviderError,
+  ProviderError,
+  type SmsProvider,
+} from "../../core/plugin/index.js";
 
 export interface VonageProviderOptions {
   apiKey: string;
@@ -31,7 +37,10 @@ export function createVonageProvider(options: VonageProviderOptions): SmsProvide
     channels: ["sms"],
     async send(message, ctx) {
       try {
-        const result = await abortable(sms.send({ to: message.to.replace(/^\+/, ""), from: message.from ?? options.from, text: message.body }), ctx.signal);
+        const result = await abortable(
+          sms.send({ to: message.to.replace(/^\+/, ""), from: message.from ?? options.from, text: message.body }),
+          ctx.signal,
+        );
         const first = result.messages[0] as { messageId?: string; "message-id"?: string } | undefined;
         return { id: String(first?.messageId ?? first?.["message-id"] ?? "") };
       } catch (err) {
@@ -44,7 +53,11 @@ export function createVonageProvider(options: VonageProviderOptions): SmsProvide
 export function mapVonageError(err: unknown): ProviderError {
   if (isProviderError(err)) return err;
   if (err instanceof SMSFailure) {
-    const failed = (err.getFailedMessages?.() ?? []) as Array<{ status?: string; "error-text"?: string; errorText?: string }>;
+    const failed = (err.getFailedMessages?.() ?? []) as Array<{
+      status?: string;
+      "error-text"?: string;
+      errorText?: string;
+    }>;
     const status = String(failed[0]?.status ?? "");
     const text = `${failed[0]?.["error-text"] ?? failed[0]?.errorText ?? "Vonage refused the message"} (Code: ${status})`;
     if (BAD_NUMBER.has(status)) return new ProviderError("bad_phone", text, { vendorCode: status, cause: err });
@@ -52,6 +65,7 @@ export function mapVonageError(err: unknown): ProviderError {
     return new ProviderError("rejected", text, { vendorCode: status, cause: err });
   }
   const status = (err as { response?: { status?: number } })?.response?.status;
-  if (typeof status === "number" && status < 500 && status !== 429) return new ProviderError("rejected", `Vonage answered ${status}`, { vendorCode: status, cause: err });
+  if (typeof status === "number" && status < 500 && status !== 429)
+    return new ProviderError("rejected", `Vonage answered ${status}`, { vendorCode: status, cause: err });
   return new ProviderError("transient", "Vonage could not be reached", { cause: err });
 }

@@ -13,7 +13,10 @@ const root = new URL("../..", import.meta.url).pathname;
 describe("npm run bench -- --quick", () => {
   it("measures every scenario against same-run baselines and writes the report", async () => {
     const out = mkdtempSync(join(tmpdir(), "textlock-bench-smoke-"));
-    await promisify(execFile)(join(root, "node_modules", ".bin", "tsx"), ["bench/run.ts", "--quick", "--out", out], { cwd: root, timeout: 170_000 });
+    await promisify(execFile)(join(root, "node_modules", ".bin", "tsx"), ["bench/run.ts", "--quick", "--out", out], {
+      cwd: root,
+      timeout: 170_000,
+    });
     const results = JSON.parse(readFileSync(join(out, "results", "quick.json"), "utf8"));
     expect(results.bare.rps).toBeGreaterThan(0);
     expect(results.sign.RS256).toBeGreaterThan(0);
@@ -21,9 +24,12 @@ describe("npm run bench -- --quick", () => {
     expect(standalone.adapter).toBe("standalone");
     for (const kind of ["start", "wrong", "login"]) {
       expect(standalone[kind].total, kind).toBeGreaterThan(0);
-      expect(standalone[kind].non2xx ?? standalone[kind].failed ?? 0, `${kind} had failed requests`).toBe(kind === "wrong" ? standalone[kind].non2xx : 0);
+      expect(standalone[kind].non2xx ?? standalone[kind].failed ?? 0, `${kind} had failed requests`).toBe(
+        kind === "wrong" ? standalone[kind].non2xx : 0,
+      );
     }
-    for (const target of Object.values(results.targets) as Array<{ value: number }>) expect(Number.isFinite(target.value) && target.value > 0).toBe(true);
+    for (const target of Object.values(results.targets) as Array<{ value: number }>)
+      expect(Number.isFinite(target.value) && target.value > 0).toBe(true);
     expect(results.memory.count).toBe(100_000);
     expect(readFileSync(join(out, "performance.md"), "utf8")).toMatch(/start-only vs bare node:http/);
   }, 180_000);

@@ -33,12 +33,22 @@ describe("textlock command line", () => {
       body: JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone }),
     });
     expect(start.status).toBe(200);
-    const sent = readFileSync(join(dataDir, "outbox.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const sent = readFileSync(join(dataDir, "outbox.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const code = sent.at(-1).body.match(/\d{6}/)[0];
     const token = await fetch(`${url}/oauth/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp", client_id: "textlock-dev", username: phone, otp: code, realm: "sms", scope: "openid" }),
+      body: new URLSearchParams({
+        grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp",
+        client_id: "textlock-dev",
+        username: phone,
+        otp: code,
+        realm: "sms",
+        scope: "openid",
+      }),
     });
     expect(token.status).toBe(200);
     expect(await token.json()).toHaveProperty("id_token");

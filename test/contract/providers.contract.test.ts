@@ -22,7 +22,12 @@ runProviderContract(
     const outboxFile = join(mkdtempSync(join(tmpdir(), "textlock-contract-")), "outbox.jsonl");
     const read = () => {
       try {
-        return readFileSync(outboxFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((m) => ({ to: m.to, text: m.body }));
+        return readFileSync(outboxFile, "utf8")
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+          .map((m) => ({ to: m.to, text: m.body }));
       } catch {
         return [];
       }
@@ -51,9 +56,18 @@ runProviderContract(
 runProviderContract(
   "vonage",
   async () => {
-    const fake = await startFakeVonage({ apiKey: "vkey", apiSecret: "vonage-secret-987", statusFor: { [BAD.slice(1)]: "3" } });
+    const fake = await startFakeVonage({
+      apiKey: "vkey",
+      apiSecret: "vonage-secret-987",
+      statusFor: { [BAD.slice(1)]: "3" },
+    });
     return {
-      provider: createVonageProvider({ apiKey: "vkey", apiSecret: "vonage-secret-987", from: "Textlock", restHost: fake.url }),
+      provider: createVonageProvider({
+        apiKey: "vkey",
+        apiSecret: "vonage-secret-987",
+        from: "Textlock",
+        restHost: fake.url,
+      }),
       delivered: () => fake.accepted.map((m) => ({ to: m.to, text: m.text })),
       secrets: ["vonage-secret-987"],
       badNumber: BAD,
@@ -69,7 +83,11 @@ runProviderContract(
   async () => {
     const fake = await startFakeSmsGateway();
     return {
-      provider: createSmsGatewayProvider({ url: `${fake.url}/send`, from: "+15550001", authentication: { audience: "urn:gw", secret: "gateway-secret-555" } }),
+      provider: createSmsGatewayProvider({
+        url: `${fake.url}/send`,
+        from: "+15550001",
+        authentication: { audience: "urn:gw", secret: "gateway-secret-555" },
+      }),
       delivered: () => fake.accepted.map((m) => ({ to: m.recipient, text: m.body })),
       secrets: ["gateway-secret-555"],
       faults: { failNext: () => fake.script.push({ status: 503 }), hangNext: () => fake.script.push({ hang: true }) },

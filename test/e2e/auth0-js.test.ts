@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
 import { OTP_GRANT } from "../../core/config/schema.js";
 import { browserAvailable, launchAllowingThirdPartyCookies, launchChromium, shot } from "../helpers/browser.js";
-import { selfSignedCert } from "../helpers/tls.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { selfSignedCert } from "../helpers/tls.js";
 import { startAuth0JsApp } from "./fixtures/app-server.js";
 
 type App = Awaited<ReturnType<typeof startAuth0JsApp>>;
@@ -96,7 +96,10 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
 
   it("cross-site, third-party cookies allowed: wrong code, resend, newest code, tokens via the verifier cookie", async () => {
     const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
-    const context = await launchAllowingThirdPartyCookies(profileDir, { ignoreHTTPSErrors: true, viewport: { width: 480, height: 720 } });
+    const context = await launchAllowingThirdPartyCookies(profileDir, {
+      ignoreHTTPSErrors: true,
+      viewport: { width: 480, height: 720 },
+    });
     try {
       const page = await context.newPage();
       const verifyPages = crossSite.requests.filter((p) => p === "/co-verify").length;
@@ -127,7 +130,10 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
 
   it("popup mode (passwordlessLogin with popup: true): /authorize answers by web_message in a hidden iframe", async () => {
     const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
-    const context = await launchAllowingThirdPartyCookies(profileDir, { ignoreHTTPSErrors: true, viewport: { width: 480, height: 720 } });
+    const context = await launchAllowingThirdPartyCookies(profileDir, {
+      ignoreHTTPSErrors: true,
+      viewport: { width: 480, height: 720 },
+    });
     try {
       const page = await context.newPage();
       await page.goto(`${crossSite.origin}/`);
@@ -137,7 +143,11 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
       await expect.poll(() => status(page)).toBe("logged in without leaving");
       expect(page.url()).toBe(`${crossSite.origin}/`);
       // auth0-js camel-cases the callback's result in this mode (phone_number → phoneNumber, at_hash → atHash).
-      expect(JSON.parse((await page.locator("#claims").textContent())!)).toMatchObject({ phoneNumber: phone, aud: "acme-spa", atHash: expect.any(String) });
+      expect(JSON.parse((await page.locator("#claims").textContent())!)).toMatchObject({
+        phoneNumber: phone,
+        aud: "acme-spa",
+        atHash: expect.any(String),
+      });
       await shot(page, "auth0js-06-web-message");
     } finally {
       await context.close();
@@ -192,13 +202,19 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
 
   it("Lock Passwordless (auth0-lock, unmodified): client script, country lookup, code, tokens", async () => {
     const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
-    const context = await launchAllowingThirdPartyCookies(profileDir, { ignoreHTTPSErrors: true, viewport: { width: 480, height: 800 } });
+    const context = await launchAllowingThirdPartyCookies(profileDir, {
+      ignoreHTTPSErrors: true,
+      viewport: { width: 480, height: 800 },
+    });
     try {
       const page = await context.newPage();
       const seen: string[] = [];
       page.on("request", (r) => seen.push(new URL(r.url()).pathname));
       // Lock fetches its badge from Auth0's CDN: nothing leaves loopback in tests.
-      await context.route((url) => !["127.0.0.1", "localhost"].includes(url.hostname), (route) => route.abort());
+      await context.route(
+        (url) => !["127.0.0.1", "localhost"].includes(url.hostname),
+        (route) => route.abort(),
+      );
       await page.goto(`${crossSite.origin}/lock`);
       const phoneInput = page.locator('input[name="phoneNumber"], input[type="tel"]').first();
       await phoneInput.waitFor({ timeout: 10_000 });
@@ -216,7 +232,10 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
       await page.locator("button.auth0-lock-submit").click();
       await page.waitForURL(`${crossSite.origin}/lock-callback#*`);
       await expect.poll(() => status(page)).toBe("logged in");
-      expect(JSON.parse((await page.locator("#claims").textContent())!)).toMatchObject({ phone_number: phone, aud: "acme-spa" });
+      expect(JSON.parse((await page.locator("#claims").textContent())!)).toMatchObject({
+        phone_number: phone,
+        aud: "acme-spa",
+      });
       // Lock asked for an SSO session first (checkSession: web_message, prompt=none) and went on without one.
       expect(seen.filter((p) => p === "/authorize").length).toBeGreaterThanOrEqual(2);
       await shot(page, "lock-03-logged-in");

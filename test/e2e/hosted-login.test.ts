@@ -36,7 +36,12 @@ describe.runIf(browserAvailable())("hosted login page with the demo app (Chromiu
           client_id: "textlock-dev",
           name: "Acme Travel",
           callbacks: ["https://acme.example/callback"],
-          branding: { primary_color: "#0b7a4b", page_background: "#eef6f1", logo_url: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='120' height='40'%3E%3Crect width='120' height='40' rx='8' fill='%230b7a4b'/%3E%3C/svg%3E" },
+          branding: {
+            primary_color: "#0b7a4b",
+            page_background: "#eef6f1",
+            logo_url:
+              "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='120' height='40'%3E%3Crect width='120' height='40' rx='8' fill='%230b7a4b'/%3E%3C/svg%3E",
+          },
         },
       ],
     };
@@ -145,13 +150,21 @@ describe.runIf(browserAvailable())("hosted login page with the demo app (Chromiu
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "es-ES" });
     const page = await context.newPage();
     const authorize = new URL(`${url}/authorize`);
-    const params = { client_id: "textlock-dev", response_type: "code", redirect_uri: "https://acme.example/callback", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" };
+    const params = {
+      client_id: "textlock-dev",
+      response_type: "code",
+      redirect_uri: "https://acme.example/callback",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    };
     for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
     await page.goto(authorize.toString());
     expect(await page.locator("h1").textContent()).toBe("Iniciar sesión en Acme Travel");
     expect(await page.getByRole("button", { name: "Enviar código" }).isVisible()).toBe(true);
     // Evaluated in the page, as strings: DOM types are not part of this Node project.
-    expect(await page.evaluate('getComputedStyle(document.querySelector("button[type=submit]")).backgroundColor')).toBe("rgb(11, 122, 75)");
+    expect(await page.evaluate('getComputedStyle(document.querySelector("button[type=submit]")).backgroundColor')).toBe(
+      "rgb(11, 122, 75)",
+    );
     expect(await page.evaluate("getComputedStyle(document.body).backgroundColor")).toBe("rgb(238, 246, 241)");
     expect(await page.getByRole("img", { name: "Acme Travel" }).isVisible()).toBe(true);
     await shot(page, "hosted-09-spanish-desktop");

@@ -55,14 +55,22 @@ export async function startFakeServer(
     } catch {
       fields = {};
     }
-    const recorded: RecordedRequest = { method: req.method ?? "", path: (req.url ?? "").split("?")[0]!, headers: req.headers, raw, fields };
+    const recorded: RecordedRequest = {
+      method: req.method ?? "",
+      path: (req.url ?? "").split("?")[0]!,
+      headers: req.headers,
+      raw,
+      fields,
+    };
     state.requests.push(recorded);
     const fault = state.script.shift() ?? state.always;
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault?.reset) return req.socket.destroy();
     if (fault?.hang) return void hanging.add(res);
     // A faulted request is answered by the fault alone: the vendor never accepted it.
-    const normal = fault?.status ? { status: fault.status, body: fault.body ?? { message: "fault", status: fault.status }, headers: {} } : respond(recorded);
+    const normal = fault?.status
+      ? { status: fault.status, body: fault.body ?? { message: "fault", status: fault.status }, headers: {} }
+      : respond(recorded);
     const status = normal.status;
     const body = normal.body;
     res.writeHead(status, { "content-type": "application/json", ...normal.headers, ...fault?.headers });

@@ -23,19 +23,56 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
   const expectedAuth = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString("base64")}`;
   const server = await startFakeServer((req: RecordedRequest) => {
     const m = req.path.match(/^\/2010-04-01\/Accounts\/(AC\w+)\/(Messages|Calls)\.json$/);
-    if (req.method !== "POST" || !m) return { status: 404, body: { code: 20404, message: "The requested resource was not found", status: 404 } };
+    if (req.method !== "POST" || !m)
+      return { status: 404, body: { code: 20404, message: "The requested resource was not found", status: 404 } };
     if (req.headers.authorization !== expectedAuth || m[1] !== options.accountSid) {
-      return { status: 401, body: { code: 20003, message: "Authenticate", more_info: "https://www.twilio.com/docs/errors/20003", status: 401 } };
+      return {
+        status: 401,
+        body: {
+          code: 20003,
+          message: "Authenticate",
+          more_info: "https://www.twilio.com/docs/errors/20003",
+          status: 401,
+        },
+      };
     }
     const f = req.fields as Record<string, string>;
     if (!f.To) return { status: 400, body: { code: 21604, message: "A 'To' phone number is required.", status: 400 } };
     if (options.invalidNumbers?.includes(f.To)) {
-      return { status: 400, body: { code: 21211, message: `The 'To' number ${f.To} is not a valid phone number.`, more_info: "https://www.twilio.com/docs/errors/21211", status: 400 } };
+      return {
+        status: 400,
+        body: {
+          code: 21211,
+          message: `The 'To' number ${f.To} is not a valid phone number.`,
+          more_info: "https://www.twilio.com/docs/errors/21211",
+          status: 400,
+        },
+      };
     }
     const kind = m[2] === "Calls" ? "voice" : "sms";
-    accepted.push({ kind, accountSid: m[1]!, to: f.To, from: f.From, messagingServiceSid: f.MessagingServiceSid, body: f.Body, twiml: f.Twiml, authorization: req.headers.authorization });
+    accepted.push({
+      kind,
+      accountSid: m[1]!,
+      to: f.To,
+      from: f.From,
+      messagingServiceSid: f.MessagingServiceSid,
+      body: f.Body,
+      twiml: f.Twiml,
+      authorization: req.headers.authorization,
+    });
     const sid = `${kind === "sms" ? "SM" : "CA"}${randomBytes(16).toString("hex")}`;
-    return { status: 201, body: { sid, account_sid: m[1], to: f.To, from: f.From ?? null, body: f.Body, status: "queued", date_created: new Date().toUTCString() } };
+    return {
+      status: 201,
+      body: {
+        sid,
+        account_sid: m[1],
+        to: f.To,
+        from: f.From ?? null,
+        body: f.Body,
+        status: "queued",
+        date_created: new Date().toUTCString(),
+      },
+    };
   });
   return Object.assign(server, { accepted }) as FakeServer & { accepted: TwilioRecord[] };
 }

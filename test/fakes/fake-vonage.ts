@@ -13,19 +13,36 @@ export interface VonageRecord {
  * HTTP 200 even for failures, with a per-message `status` ("0" = accepted). `statusFor` sets the
  * status for a number (e.g. "3" invalid number, "1" throttled).
  */
-export async function startFakeVonage(options: { apiKey: string; apiSecret: string; statusFor?: Record<string, string> }) {
+export async function startFakeVonage(options: {
+  apiKey: string;
+  apiSecret: string;
+  statusFor?: Record<string, string>;
+}) {
   const accepted: VonageRecord[] = [];
   const basic = `Basic ${Buffer.from(`${options.apiKey}:${options.apiSecret}`).toString("base64")}`;
   const server = await startFakeServer((req) => {
     if (req.method !== "POST" || req.path !== "/sms/json") return { status: 404, body: {} };
     const f = req.fields as Record<string, string>;
-    const authed = req.headers.authorization === basic || (f.api_key === options.apiKey && f.api_secret === options.apiSecret);
+    const authed =
+      req.headers.authorization === basic || (f.api_key === options.apiKey && f.api_secret === options.apiSecret);
     const status = !authed ? "4" : (options.statusFor?.[f.to] ?? "0");
-    const errorText: Record<string, string> = { "1": "Throttled", "3": "Invalid to param", "4": "Bad Credentials", "6": "Invalid message" };
+    const errorText: Record<string, string> = {
+      "1": "Throttled",
+      "3": "Invalid to param",
+      "4": "Bad Credentials",
+      "6": "Invalid message",
+    };
     if (status === "0") accepted.push({ to: f.to, from: f.from, text: f.text });
     const message =
       status === "0"
-        ? { to: f.to, "message-id": randomBytes(8).toString("hex"), status: "0", "remaining-balance": "10.0", "message-price": "0.01", network: "12345" }
+        ? {
+            to: f.to,
+            "message-id": randomBytes(8).toString("hex"),
+            status: "0",
+            "remaining-balance": "10.0",
+            "message-price": "0.01",
+            network: "12345",
+          }
         : { to: f.to, status, "error-text": errorText[status] ?? "Failed" };
     return { status: 200, body: { "message-count": "1", messages: [message] } };
   });

@@ -2,11 +2,11 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import Fastify from "fastify";
 import Koa from "koa";
-import type { Textlock } from "../../core/create-textlock.js";
 import { textlockExpress } from "../../adapters/express/index.js";
 import { textlockFastify } from "../../adapters/fastify/index.js";
 import { textlockKoa } from "../../adapters/koa/index.js";
 import { startServer } from "../../adapters/standalone/index.js";
+import type { Textlock } from "../../core/create-textlock.js";
 
 export type AdapterName = "standalone" | "express" | "koa" | "fastify";
 export const ADAPTERS: AdapterName[] = ["standalone", "express", "koa", "fastify"];

@@ -12,7 +12,10 @@ export const SCREENSHOT_DIR = join(root, "test-results", "e2e");
 export function chromiumPath(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   try {
-    return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim() || undefined;
+    return (
+      execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim() ||
+      undefined
+    );
   } catch {
     return undefined;
   }
@@ -27,8 +30,15 @@ export function browserAvailable(): boolean {
 
 /** Flags for a headless Chromium that only talks to loopback (no updates, sync or background calls). */
 export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
 ];
 
 export async function launchChromium(): Promise<Browser> {
@@ -36,7 +46,12 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** A phone-sized context (the hosted page is mobile first) unless told otherwise. */
-export const MOBILE: BrowserContextOptions = { viewport: { width: 390, height: 780 }, deviceScaleFactor: 1, hasTouch: true, isMobile: true };
+export const MOBILE: BrowserContextOptions = {
+  viewport: { width: 390, height: 780 },
+  deviceScaleFactor: 1,
+  hasTouch: true,
+  isMobile: true,
+};
 
 /** Saves a full-page screenshot as test-results/e2e/<name>.png. */
 export async function shot(page: Page, name: string): Promise<void> {
@@ -48,10 +63,21 @@ export async function shot(page: Page, name: string): Promise<void> {
  * A persistent Chromium profile that accepts third-party cookies, as a default desktop profile does.
  * (Fresh automation contexts are incognito-like and block them: blockedReasons "UserPreferences".)
  */
-export async function launchAllowingThirdPartyCookies(profileDir: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+export async function launchAllowingThirdPartyCookies(
+  profileDir: string,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
   mkdirSync(join(profileDir, "Default"), { recursive: true });
-  writeFileSync(join(profileDir, "Default", "Preferences"), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
-  return chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath()!, headless: true, args: CHROMIUM_ARGS, ...options });
+  writeFileSync(
+    join(profileDir, "Default", "Preferences"),
+    JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }),
+  );
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: chromiumPath()!,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ...options,
+  });
 }
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");

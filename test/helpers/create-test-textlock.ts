@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
+import type { TextlockConfigInput } from "../../core/config/schema.js";
 import type { Textlock, TextlockOverrides } from "../../core/create-textlock.js";
 import { createTextlock } from "../../lib/index.js";
-import type { TextlockConfigInput } from "../../core/config/schema.js";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
 
@@ -20,11 +20,21 @@ export interface TestTextlock extends Textlock {
  * A textlock instance for tests: its own temp data folder, memory stores, a silent logger, and the
  * console provider writing to an outbox file the test reads codes from (as a person reads their SMS).
  */
-export async function createTestTextlock(config: TextlockConfigInput = {}, overrides: TextlockOverrides = {}): Promise<TestTextlock> {
+export async function createTestTextlock(
+  config: TextlockConfigInput = {},
+  overrides: TextlockOverrides = {},
+): Promise<TestTextlock> {
   const dataDir = mkdtempSync(join(tmpdir(), "textlock-test-"));
   const textlock = await createTextlock(
     // Send limits are off unless a test configures them: most tests send many codes to one number at once.
-    { secret: TEST_SECRET, store: { type: "memory" }, users: { type: "memory" }, protection: { enabled: false }, ...config, dataDir },
+    {
+      secret: TEST_SECRET,
+      store: { type: "memory" },
+      users: { type: "memory" },
+      protection: { enabled: false },
+      ...config,
+      dataDir,
+    },
     { logger: pino({ level: "silent" }), ...overrides },
   );
   const outbox = join(dataDir, "outbox.jsonl");

@@ -3,12 +3,30 @@ import { type ChildProcess, spawn } from "node:child_process";
 const root = new URL("../..", import.meta.url).pathname;
 
 /** Starts `textlock serve --config <file> --port 0` from source in a child process; resolves with its URL. */
-export async function spawnServe(configFile: string, extraArgs: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+export async function spawnServe(
+  configFile: string,
+  extraArgs: string[] = [],
+): Promise<{ url: string; child: ChildProcess }> {
   // One process (node with tsx's loader, not the tsx wrapper), so signals reach the server itself.
-  const child = spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", "cli/index.ts", "serve", "--config", configFile, "--port", "0", ...extraArgs], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--no-node-snapshot",
+      "--import",
+      "tsx",
+      "cli/index.ts",
+      "serve",
+      "--config",
+      configFile,
+      "--port",
+      "0",
+      ...extraArgs,
+    ],
+    {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d) => {

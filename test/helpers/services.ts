@@ -41,7 +41,10 @@ async function waitForPort(port: number, child: ChildProcess, name: string, time
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = new Socket();
-      socket.once("connect", () => (socket.destroy(), resolve(true)));
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once("error", () => resolve(false));
       socket.connect(port, "127.0.0.1");
     });
@@ -70,7 +73,11 @@ export async function startRedis(port?: number): Promise<RunningService> {
   if (!bin) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const p = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "textlock-redis-"));
-  const child = spawn(bin, ["--port", String(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+  const child = spawn(
+    bin,
+    ["--port", String(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+    { stdio: "ignore" },
+  );
   await waitForPort(p, child, "redis-server");
   return { url: `redis://127.0.0.1:${p}`, port: p, process: child, stop: stopper(child, dir) };
 }
@@ -82,7 +89,8 @@ export async function startPostgres(): Promise<RunningService> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "textlock-pg-"));
   const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, args: string[]) => (asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args]) as [string, string[]];
+  const run = (cmd: string, args: string[]) =>
+    (asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args]) as [string, string[]];
   if (asRoot) {
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
     const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
@@ -90,9 +98,30 @@ export async function startPostgres(): Promise<RunningService> {
   }
   chmodSync(dir, 0o700);
   const data = join(dir, "data");
-  const [initCmd, initArgs] = run(join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+  const [initCmd, initArgs] = run(join(bin, "initdb"), [
+    "-D",
+    data,
+    "-A",
+    "trust",
+    "-U",
+    "postgres",
+    "--no-sync",
+    "-E",
+    "UTF8",
+  ]);
   execFileSync(initCmd, initArgs, { stdio: "ignore" });
-  const [cmd, args] = run(join(bin, "postgres"), ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]);
+  const [cmd, args] = run(join(bin, "postgres"), [
+    "-D",
+    data,
+    "-p",
+    String(port),
+    "-k",
+    dir,
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    "max_connections=200",
+  ]);
   const child = spawn(cmd, args, { stdio: "ignore" });
   await waitForPort(port, child, "postgres");
   // The port opens a moment before the server accepts queries.

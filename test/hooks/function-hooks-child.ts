@@ -9,14 +9,26 @@ const withScript = process.argv.includes("--with-script");
 const tl = await createTestTextlock({
   hooks: {
     functions: { "post-login": (_event, api) => api.idToken.setCustomClaim("https://example.com/in-process", true) },
-    scripts: withScript ? { "pre-user-registration": new URL("../../docs/examples/hooks/pre-user-registration.js", import.meta.url).pathname } : {},
+    scripts: withScript
+      ? {
+          "pre-user-registration": new URL("../../docs/examples/hooks/pre-user-registration.js", import.meta.url)
+            .pathname,
+        }
+      : {},
   },
 });
 try {
   const phone = "+14155550199";
   await tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
   const tokens = await tl.api.token(
-    { grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp", client_id: "textlock-dev", username: phone, otp: tl.lastCode(phone), realm: "sms", scope: "openid" },
+    {
+      grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp",
+      client_id: "textlock-dev",
+      username: phone,
+      otp: tl.lastCode(phone),
+      realm: "sms",
+      scope: "openid",
+    },
     { issuer: "https://auth.example.test/" },
   );
   const claims = JSON.parse(Buffer.from(tokens.id_token!.split(".")[1]!, "base64url").toString());

@@ -4,14 +4,16 @@ import { promisify } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { HookFunctions } from "../../core/hooks/index.js";
 import { toWireError } from "../../core/errors/to-wire-error.js";
-import type { UserStore } from "../../core/users/user-store.js";
+import type { HookFunctions } from "../../core/hooks/index.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 
 const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
 const ISSUER = "https://auth.example.test/";
-const EXTENSIBILITY_ERROR = { error: "extensibility_error", error_description: "A hook failed, so the login could not be completed." };
+const EXTENSIBILITY_ERROR = {
+  error: "extensibility_error",
+  error_description: "A hook failed, so the login could not be completed.",
+};
 const examples = new URL("../../docs/examples/hooks/", import.meta.url).pathname;
 // The documented example is plain JS, typed by JSDoc (checked by hook-types.test.ts); imported by path
 // so this project's compiler does not need allowJs.
@@ -20,33 +22,56 @@ interface ExampleApp {
   welcome(userId: string): Promise<void>;
   planOf(phone: string): Promise<string>;
 }
-const { createHooks } = (await import(`${examples}function-hooks.js`)) as { createHooks: (app: ExampleApp) => HookFunctions };
+const { createHooks } = (await import(`${examples}function-hooks.js`)) as {
+  createHooks: (app: ExampleApp) => HookFunctions;
+};
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
 async function make(hooks: Record<string, unknown>, extra: Record<string, unknown> = {}, logLines?: string[]) {
-  const logger = logLines ? pino({ level: "info" }, new Writable({ write: (c, _e, done) => (logLines.push(String(c)), done()) })) : undefined;
+  const logger = logLines
+    ? pino(
+        { level: "info" },
+        new Writable({
+          write: (c, _e, done) => {
+            logLines.push(String(c));
+            done();
+          },
+        }),
+      )
+    : undefined;
   const tl = await createTestTextlock({ hooks, ...extra }, logger ? { logger: logger as never } : undefined);
   cleanup.push(() => tl.close());
   return tl;
 }
-const start = (tl: TestTextlock, phone: string) => tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
+const start = (tl: TestTextlock, phone: string) =>
+  tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
 const login = (tl: TestTextlock, phone: string, otp = tl.lastCode(phone)) =>
-  tl.api.token({ grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid profile" }, { issuer: ISSUER });
-const wire = (p: Promise<unknown>) => p.then(() => ({ status: 200, body: {} as Record<string, string> }), (e) => toWireError(e));
+  tl.api.token(
+    { grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid profile" },
+    { issuer: ISSUER },
+  );
+const wire = (p: Promise<unknown>) =>
+  p.then(
+    () => ({ status: 200, body: {} as Record<string, string> }),
+    (e) => toWireError(e),
+  );
 const users = (tl: TestTextlock) => tl.users;
-const claimsOf = async (tl: TestTextlock, token: string) => (await jwtVerify(token, createLocalJWKSet(tl.keys.jwks()))).payload;
+const claimsOf = async (tl: TestTextlock, token: string) =>
+  (await jwtVerify(token, createLocalJWKSet(tl.keys.jwks()))).payload;
 
 describe("function hooks (hooks.functions)", () => {
   it("the documented example: claims in both tokens from a real login, metadata saved, post-user-registration once", async () => {
     const welcomed: string[] = [];
-    const tl = await make({ functions: createHooks({
+    const tl = await make({
+      functions: createHooks({
         isBlocked: async (phone) => phone === "+14155550666",
         welcome: async (id) => void welcomed.push(id),
         planOf: async () => "gold",
-      }), });
+      }),
+    });
     await start(tl, "+14155550120");
     const tokens = await login(tl, "+14155550120");
     expect((await claimsOf(tl, tokens.id_token!))["https://example.com/plan"]).toBe("gold");
@@ -99,7 +124,10 @@ describe("function hooks (hooks.functions)", () => {
     });
 
     await start(tl, "+14155550199");
-    expect(await wire(login(tl, "+14155550199"))).toMatchObject({ status: 403, body: { error: "access_denied", error_description: "Suspended." } });
+    expect(await wire(login(tl, "+14155550199"))).toMatchObject({
+      status: 403,
+      body: { error: "access_denied", error_description: "Suspended." },
+    });
   });
 
   it("a function gets a copy of the event: changing it changes no stored user", async () => {
@@ -190,16 +218,28 @@ describe("function hooks (hooks.functions)", () => {
     expect((await login(tl, "+14155550126", outbox[0]!.text.match(/\d{6}/)![0])).id_token).toBeDefined();
 
     const dropping = await make(
-      { functions: { "custom-phone-provider": (_event, api) => api.notification.drop("number refused") } satisfies HookFunctions },
-      { connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "action" } }], delivery: { retries: 0 } },
+      {
+        functions: {
+          "custom-phone-provider": (_event, api) => api.notification.drop("number refused"),
+        } satisfies HookFunctions,
+      },
+      {
+        connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "action" } }],
+        delivery: { retries: 0 },
+      },
     );
-    expect(await wire(start(dropping, "+14155550127"))).toMatchObject({ status: 400, body: { error: "sms_provider_error" } });
+    expect(await wire(start(dropping, "+14155550127"))).toMatchObject({
+      status: 400,
+      body: { error: "sms_provider_error" },
+    });
   });
 
   it("scripts and functions mix across triggers in one instance", async () => {
     const tl = await make({
       scripts: { "pre-user-registration": `${examples}pre-user-registration.js` },
-      functions: { "post-login": (_event, api) => api.idToken.setCustomClaim("https://example.com/fn", 1) } satisfies HookFunctions,
+      functions: {
+        "post-login": (_event, api) => api.idToken.setCustomClaim("https://example.com/fn", 1),
+      } satisfies HookFunctions,
     });
     await start(tl, "+14155550128");
     const tokens = await login(tl, "+14155550128");
@@ -211,25 +251,41 @@ describe("function hooks (hooks.functions)", () => {
 
   it("refuses a trigger with both a function and a script, and a function that is not one", async () => {
     await expect(
-      createTestTextlock({ hooks: { scripts: { "post-login": `${examples}post-login.js` }, functions: { "post-login": () => {} } } }),
+      createTestTextlock({
+        hooks: { scripts: { "post-login": `${examples}post-login.js` }, functions: { "post-login": () => {} } },
+      }),
     ).rejects.toThrow('hooks.functions["post-login"] and hooks.scripts["post-login"] are both set');
-    await expect(createTestTextlock({ hooks: { functions: { "post-login": "exports.x = 1" as never } } })).rejects.toThrow(/hooks\.functions\.post-login.*must be a function/);
+    await expect(
+      createTestTextlock({ hooks: { functions: { "post-login": "exports.x = 1" as never } } }),
+    ).rejects.toThrow(/hooks\.functions\.post-login.*must be a function/);
   });
 });
 
 describe("an instance with only function hooks", () => {
   const child = new URL("./function-hooks-child.ts", import.meta.url).pathname;
   const run = async (nodeFlags: string[], childArgs: string[] = []) => {
-    const { stdout } = await promisify(execFile)(process.execPath, [...nodeFlags, "--import", "tsx", child, ...childArgs], {
-      cwd: new URL("../..", import.meta.url).pathname,
-      env: { ...process.env, NODE_OPTIONS: "" },
-    });
-    return JSON.parse(stdout.trim().split("\n").at(-1)!) as { claim: unknown; nativeLoaded: boolean; moduleLoaded: boolean };
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...nodeFlags, "--import", "tsx", child, ...childArgs],
+      {
+        cwd: new URL("../..", import.meta.url).pathname,
+        env: { ...process.env, NODE_OPTIONS: "" },
+      },
+    );
+    return JSON.parse(stdout.trim().split("\n").at(-1)!) as {
+      claim: unknown;
+      nativeLoaded: boolean;
+      moduleLoaded: boolean;
+    };
   };
 
   it("never loads isolated-vm and runs on plain node, without --no-node-snapshot", async () => {
     expect(await run([])).toEqual({ claim: true, nativeLoaded: false, moduleLoaded: false });
     // The same check sees isolated-vm once a script is configured, so the result above means something.
-    expect(await run(["--no-node-snapshot"], ["--with-script"])).toEqual({ claim: true, nativeLoaded: true, moduleLoaded: true });
+    expect(await run(["--no-node-snapshot"], ["--with-script"])).toEqual({
+      claim: true,
+      nativeLoaded: true,
+      moduleLoaded: true,
+    });
   }, 60_000);
 });

@@ -35,7 +35,13 @@ async function typecheck(files: string[]): Promise<{ code: number; output: strin
   };
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [tsc, "-p", join(dir, "tsconfig.json"), "--pretty", "false"]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      tsc,
+      "-p",
+      join(dir, "tsconfig.json"),
+      "--pretty",
+      "false",
+    ]);
     return { code: 0, output: stdout };
   } catch (err) {
     const { code, stdout } = err as { code: number; stdout: string };
@@ -71,8 +77,12 @@ exports.onExecutePostLogin = async (event, api) => {
     const { code, output } = await typecheck([bad]);
     expect(code).not.toBe(0);
     expect(output).toMatch(/post-login\.js\(4,15\): error TS2554: Expected 2 arguments, but got 0\./);
-    expect(output).toMatch(/post-login\.js\(5,26\): error TS2551: Property 'phone_numbr' does not exist on type 'HookUser'/);
-    expect(output).toMatch(/post-login\.js\(6,7\): error TS2339: Property 'notification' does not exist on type 'PostLoginApi'/);
+    expect(output).toMatch(
+      /post-login\.js\(5,26\): error TS2551: Property 'phone_numbr' does not exist on type 'HookUser'/,
+    );
+    expect(output).toMatch(
+      /post-login\.js\(6,7\): error TS2339: Property 'notification' does not exist on type 'PostLoginApi'/,
+    );
   }, 60_000);
 
   it("infers event and api per trigger in defineHooks", async () => {
@@ -85,13 +95,19 @@ export const hooks = defineHooks({
 `,
     );
     const { output } = await typecheck([bad]);
-    expect(output).toMatch(/hooks\.ts\(3,48\): error TS2339: Property 'idToken' does not exist on type 'PreUserRegistrationApi'/);
+    expect(output).toMatch(
+      /hooks\.ts\(3,48\): error TS2339: Property 'idToken' does not exist on type 'PreUserRegistrationApi'/,
+    );
   }, 60_000);
 
   it("the guide shows the example files as they are", () => {
     const guide = readFileSync(join(root, "docs/guides/hooks.md"), "utf8");
     const shown = [...guide.matchAll(/```(?:js|ts)\n\/\/ (docs\/examples\/hooks\/[\w.-]+)\n([\s\S]*?)```/g)];
-    expect(shown.map(([, file]) => file).sort()).toEqual(readdirSync(examples).map((f) => `docs/examples/hooks/${f}`).sort());
+    expect(shown.map(([, file]) => file).sort()).toEqual(
+      readdirSync(examples)
+        .map((f) => `docs/examples/hooks/${f}`)
+        .sort(),
+    );
     for (const [, file, body] of shown) expect(body, file).toBe(readFileSync(join(root, file!), "utf8"));
   });
 });

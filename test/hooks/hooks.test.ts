@@ -20,10 +20,18 @@ async function make(config: Record<string, unknown>, logger?: ReturnType<typeof 
   cleanup.push(() => tl.close());
   return tl;
 }
-const start = (tl: TestTextlock, phone: string) => tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
+const start = (tl: TestTextlock, phone: string) =>
+  tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
 const login = (tl: TestTextlock, phone: string, otp: string) =>
-  tl.api.token({ grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid profile" }, { issuer: ISSUER });
-const wire = (p: Promise<unknown>) => p.then(() => ({ status: 200, body: {} as Record<string, string> }), (e) => toWireError(e));
+  tl.api.token(
+    { grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid profile" },
+    { issuer: ISSUER },
+  );
+const wire = (p: Promise<unknown>) =>
+  p.then(
+    () => ({ status: 200, body: {} as Record<string, string> }),
+    (e) => toWireError(e),
+  );
 
 describe("custom-phone-provider script", () => {
   it("delivers codes to a loopback SMS API through the allowed fetch, and the login completes", async () => {
@@ -60,7 +68,10 @@ describe("custom-phone-provider script", () => {
     expect(await wire(start(tl, "+14155550102"))).toMatchObject({ status: 400, body: { error: "sms_provider_error" } });
     // The API received the request (the code left) but answered 400: the script dropped it, so the code is void.
     const code = (api.requests[0]!.fields as { text: string }).text.match(/\d{6}/)![0];
-    expect(await wire(login(tl, "+14155550102", code))).toMatchObject({ status: 403, body: { error: "invalid_grant" } });
+    expect(await wire(login(tl, "+14155550102", code))).toMatchObject({
+      status: 403,
+      body: { error: "invalid_grant" },
+    });
   });
 });
 
@@ -97,9 +108,21 @@ describe("login triggers", () => {
 describe("hostile scripts fail safely while other logins are served", () => {
   it("loops, hangs, memory bombs, escapes, throws and forbidden fetches each give extensibility_error", async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
+    const sink = new Writable({
+      write: (c, _e, done) => {
+        lines.push(String(c));
+        done();
+      },
+    });
     const tl = await make(
-      { hooks: { scripts: { "pre-user-registration": hostile }, secrets: { TOKEN: "hook-secret-value" }, timeoutMs: 1500, memoryLimitMb: 32 } },
+      {
+        hooks: {
+          scripts: { "pre-user-registration": hostile },
+          secrets: { TOKEN: "hook-secret-value" },
+          timeoutMs: 1500,
+          memoryLimitMb: 32,
+        },
+      },
       pino({ level: "info" }, sink),
     );
     const bad = ["9001", "9002", "9003", "9004", "9005", "9006", "9007"].map((s) => `+1415555${s}`);
@@ -123,7 +146,13 @@ describe("hostile scripts fail safely while other logins are served", () => {
     const results = await badResults;
     expect(Date.now() - began).toBeLessThan(10_000);
     for (const r of results) {
-      expect(r).toMatchObject({ status: 400, body: { error: "extensibility_error", error_description: "A hook failed, so the login could not be completed." } });
+      expect(r).toMatchObject({
+        status: 400,
+        body: {
+          error: "extensibility_error",
+          error_description: "A hook failed, so the login could not be completed.",
+        },
+      });
       expect(JSON.stringify(r)).not.toContain("hook-secret-value");
     }
     // The script's console output goes to the log, never to the caller.

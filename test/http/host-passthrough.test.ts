@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { textlockExpress } from "../../adapters/express/index.js";
 import { textlockFastify } from "../../adapters/fastify/index.js";
 import { textlockKoa } from "../../adapters/koa/index.js";
-import { listen, serve, type Served } from "../helpers/adapters.js";
+import { listen, type Served, serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 
 // textlock shares an app with the host's own routes, body parser and 404 handler. Whatever the order of
@@ -19,7 +19,11 @@ const HOST_404 = { host: "not found" };
 const TEXTLOCK_404 = { error: "not_found", error_description: "Not found" };
 
 /** A JSON object of about `bytes` bytes once serialized. */
-const payload = (bytes: number) => ({ kind: "echo", n: [1, 2.5, null, true], text: "é-x".repeat(Math.ceil(bytes / 3)).slice(0, bytes) });
+const payload = (bytes: number) => ({
+  kind: "echo",
+  n: [1, 2.5, null, true],
+  text: "é-x".repeat(Math.ceil(bytes / 3)).slice(0, bytes),
+});
 
 /** The host's own JSON body reader for Koa (no dependency): leaves non-JSON requests alone. */
 async function koaJson(ctx: Context, next: Next) {
@@ -49,7 +53,10 @@ async function host(tl: TestTextlock, { adapter, parser, mount }: HostSetup): Pr
   switch (adapter) {
     case "express": {
       const app = express();
-      const textlock = mount === "framework" ? [textlockExpress(tl)] : [textlockExpress(tl, mount === "option" ? { prefix: "/auth" } : {})];
+      const textlock =
+        mount === "framework"
+          ? [textlockExpress(tl)]
+          : [textlockExpress(tl, mount === "option" ? { prefix: "/auth" } : {})];
       if (parser === "before") app.use(express.json({ limit: "1mb" }));
       if (mount === "framework") app.use("/auth", ...textlock);
       else app.use(...textlock);
@@ -116,15 +123,31 @@ afterAll(async () => {
 });
 
 const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 
 /** A whole OTP login through textlock at `base`: start, read the SMS, exchange the code. */
 async function otpLogin(base: string) {
   const p = phone();
-  const started = await postJson(`${base}/passwordless/start`, { client_id: "spa", connection: "sms", phone_number: p, send: "code" });
+  const started = await postJson(`${base}/passwordless/start`, {
+    client_id: "spa",
+    connection: "sms",
+    phone_number: p,
+    send: "code",
+  });
   expect(started.status).toBe(200);
   expect(await started.json()).toMatchObject({ phone_number: p, phone_verified: false });
-  const res = await postJson(`${base}/oauth/token`, { grant_type: OTP, client_id: "spa", username: p, otp: tl.lastCode(p), realm: "sms", scope: "openid" });
+  const res = await postJson(`${base}/oauth/token`, {
+    grant_type: OTP,
+    client_id: "spa",
+    username: p,
+    otp: tl.lastCode(p),
+    realm: "sms",
+    scope: "openid",
+  });
   expect(res.status).toBe(200);
   const tokens = (await res.json()) as { id_token: string; access_token: string; token_type: string };
   expect(tokens.token_type).toBe("Bearer");
@@ -132,93 +155,124 @@ async function otpLogin(base: string) {
   return tokens;
 }
 
-describe.each(SETUPS)("host app around textlock: $adapter, host body parser $parser textlock, textlock mounted at $mount", (setup) => {
-  let server: Served;
-  const prefix = setup.mount === "root" ? "" : "/auth";
-  const base = () => `${server.url}${prefix}`;
+describe.each(SETUPS)(
+  "host app around textlock: $adapter, host body parser $parser textlock, textlock mounted at $mount",
+  (setup) => {
+    let server: Served;
+    const prefix = setup.mount === "root" ? "" : "/auth";
+    const base = () => `${server.url}${prefix}`;
 
-  beforeAll(async () => {
-    server = await host(tl, setup);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+    beforeAll(async () => {
+      server = await host(tl, setup);
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
 
-  it.each([1_024, 200_000])("the host's route receives a %i-byte JSON body intact", async (bytes) => {
-    const body = payload(bytes);
-    expect(JSON.stringify(body).length).toBeGreaterThanOrEqual(bytes);
-    const res = await postJson(`${server.url}/app/echo`, body);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ received: body });
-  });
+    it.each([1_024, 200_000])("the host's route receives a %i-byte JSON body intact", async (bytes) => {
+      const body = payload(bytes);
+      expect(JSON.stringify(body).length).toBeGreaterThanOrEqual(bytes);
+      const res = await postJson(`${server.url}/app/echo`, body);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ received: body });
+    });
 
-  it("the host's 404 answers paths textlock does not own, with or without a body", async () => {
-    for (const res of [
-      await fetch(`${server.url}/nope`),
-      await postJson(`${server.url}/nope`, payload(1_024)),
-      await postJson(`${server.url}/nope`, payload(200_000)),
-      await fetch(`${base()}/client/not-a-script`),
-      await fetch(`${base()}/passwordless/start/more`),
-    ]) {
-      expect(res.status).toBe(404);
-      expect(await res.json()).toEqual(HOST_404);
+    it("the host's 404 answers paths textlock does not own, with or without a body", async () => {
+      for (const res of [
+        await fetch(`${server.url}/nope`),
+        await postJson(`${server.url}/nope`, payload(1_024)),
+        await postJson(`${server.url}/nope`, payload(200_000)),
+        await fetch(`${base()}/client/not-a-script`),
+        await fetch(`${base()}/passwordless/start/more`),
+      ]) {
+        expect(res.status).toBe(404);
+        expect(await res.json()).toEqual(HOST_404);
+      }
+    });
+
+    it("textlock's routes work: an OTP login, discovery, a route's own 404, a wrong method's 405, a preflight", async () => {
+      const tokens = await otpLogin(base());
+      // The derived issuer is the public base URL, mount path included.
+      expect(decodeJwt(tokens.id_token).iss).toBe(`https://${new URL(server.url).host}${prefix}/`);
+      const discovery = await fetch(`${base()}/.well-known/openid-configuration`);
+      expect(discovery.status).toBe(200);
+      expect(((await discovery.json()) as { token_endpoint: string }).token_endpoint).toBe(
+        `https://${new URL(server.url).host}${prefix}/oauth/token`,
+      );
+
+      // An unknown client on textlock's Lock script route is textlock's 404, not the host's.
+      const script = await fetch(`${base()}/client/nobody.js`);
+      expect(script.status).toBe(404);
+      expect(await script.json()).toEqual(TEXTLOCK_404);
+      const known = await fetch(`${base()}/client/spa.js`);
+      expect(known.status).toBe(200);
+      expect(await known.text()).toMatch(/^Auth0\.setClient\(/);
+
+      const wrongMethod = await fetch(`${base()}/oauth/token`);
+      expect(wrongMethod.status).toBe(405);
+      expect(await wrongMethod.json()).toMatchObject({ error: "method_not_allowed" });
+
+      const preflight = await fetch(`${base()}/oauth/token`, {
+        method: "OPTIONS",
+        headers: { origin: APP, "access-control-request-method": "POST" },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(APP);
+    });
+
+    it("a form-encoded token request reaches textlock whatever JSON parser the host runs", async () => {
+      const p = phone();
+      expect(
+        (await postJson(`${base()}/passwordless/start`, { client_id: "spa", connection: "sms", phone_number: p }))
+          .status,
+      ).toBe(200);
+      const form = new URLSearchParams({
+        grant_type: OTP,
+        client_id: "spa",
+        username: p,
+        otp: tl.lastCode(p),
+        realm: "sms",
+        scope: "openid",
+      });
+      const res = await fetch(`${base()}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: form.toString(),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ token_type: "Bearer" });
+    });
+
+    if (prefix) {
+      it("under a prefix, textlock's paths at the root are the host's", async () => {
+        const res = await postJson(`${server.url}/passwordless/start`, {
+          client_id: "spa",
+          connection: "sms",
+          phone_number: phone(),
+        });
+        expect(res.status).toBe(404);
+        expect(await res.json()).toEqual(HOST_404);
+        const page = await fetch(`${server.url}/authorize?client_id=spa`);
+        expect(page.status).toBe(404);
+        expect(await page.json()).toEqual(HOST_404);
+      });
     }
-  });
 
-  it("textlock's routes work: an OTP login, discovery, a route's own 404, a wrong method's 405, a preflight", async () => {
-    const tokens = await otpLogin(base());
-    // The derived issuer is the public base URL, mount path included.
-    expect(decodeJwt(tokens.id_token).iss).toBe(`https://${new URL(server.url).host}${prefix}/`);
-    const discovery = await fetch(`${base()}/.well-known/openid-configuration`);
-    expect(discovery.status).toBe(200);
-    expect(((await discovery.json()) as { token_endpoint: string }).token_endpoint).toBe(`https://${new URL(server.url).host}${prefix}/oauth/token`);
-
-    // An unknown client on textlock's Lock script route is textlock's 404, not the host's.
-    const script = await fetch(`${base()}/client/nobody.js`);
-    expect(script.status).toBe(404);
-    expect(await script.json()).toEqual(TEXTLOCK_404);
-    const known = await fetch(`${base()}/client/spa.js`);
-    expect(known.status).toBe(200);
-    expect(await known.text()).toMatch(/^Auth0\.setClient\(/);
-
-    const wrongMethod = await fetch(`${base()}/oauth/token`);
-    expect(wrongMethod.status).toBe(405);
-    expect(await wrongMethod.json()).toMatchObject({ error: "method_not_allowed" });
-
-    const preflight = await fetch(`${base()}/oauth/token`, { method: "OPTIONS", headers: { origin: APP, "access-control-request-method": "POST" } });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers.get("access-control-allow-origin")).toBe(APP);
-  });
-
-  it("a form-encoded token request reaches textlock whatever JSON parser the host runs", async () => {
-    const p = phone();
-    expect((await postJson(`${base()}/passwordless/start`, { client_id: "spa", connection: "sms", phone_number: p })).status).toBe(200);
-    const form = new URLSearchParams({ grant_type: OTP, client_id: "spa", username: p, otp: tl.lastCode(p), realm: "sms", scope: "openid" });
-    const res = await fetch(`${base()}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ token_type: "Bearer" });
-  });
-
-  if (prefix) {
-    it("under a prefix, textlock's paths at the root are the host's", async () => {
-      const res = await postJson(`${server.url}/passwordless/start`, { client_id: "spa", connection: "sms", phone_number: phone() });
-      expect(res.status).toBe(404);
-      expect(await res.json()).toEqual(HOST_404);
-      const page = await fetch(`${server.url}/authorize?client_id=spa`);
-      expect(page.status).toBe(404);
-      expect(await page.json()).toEqual(HOST_404);
-    });
-  }
-
-  if (setup.parser === "after" || setup.adapter === "fastify") {
-    // Nothing parsed the body before textlock: it reads it and enforces its own limit.
-    it("a body over textlock's limit on textlock's route gets textlock's 413", async () => {
-      const res = await postJson(`${base()}/passwordless/start`, { client_id: "spa", connection: "sms", phone_number: phone(), pad: "x".repeat(200_000) });
-      expect(res.status).toBe(413);
-      expect(await res.json()).toMatchObject({ error: expect.any(String) });
-    });
-  }
-});
+    if (setup.parser === "after" || setup.adapter === "fastify") {
+      // Nothing parsed the body before textlock: it reads it and enforces its own limit.
+      it("a body over textlock's limit on textlock's route gets textlock's 413", async () => {
+        const res = await postJson(`${base()}/passwordless/start`, {
+          client_id: "spa",
+          connection: "sms",
+          phone_number: phone(),
+          pad: "x".repeat(200_000),
+        });
+        expect(res.status).toBe(413);
+        expect(await res.json()).toMatchObject({ error: expect.any(String) });
+      });
+    }
+  },
+);
 
 describe("standalone (textlock owns the server)", () => {
   it.each(["", "/auth"])("serves textlock at prefix '%s' and answers its own 404 elsewhere", async (prefix) => {
@@ -229,7 +283,11 @@ describe("standalone (textlock owns the server)", () => {
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual(TEXTLOCK_404);
       if (prefix) {
-        const root = await postJson(`${server.url}/passwordless/start`, { client_id: "spa", connection: "sms", phone_number: phone() });
+        const root = await postJson(`${server.url}/passwordless/start`, {
+          client_id: "spa",
+          connection: "sms",
+          phone_number: phone(),
+        });
         expect(root.status).toBe(404);
       }
     } finally {
@@ -254,14 +312,23 @@ describe.each(["express", "koa", "fastify"] as const)("serve() helper through %s
 describe("Fastify route table", () => {
   it("refuses an extra RegExp route without a pattern instead of silently not serving it", async () => {
     const app = Fastify();
-    const route = { method: "GET" as const, path: /^\/extra\/\d+$/, handle: () => ({ status: 200, headers: {}, body: "" }) };
+    const route = {
+      method: "GET" as const,
+      path: /^\/extra\/\d+$/,
+      handle: () => ({ status: 200, headers: {}, body: "" }),
+    };
     await expect(app.register(textlockFastify, { textlock: tl, routes: [route] })).rejects.toThrow(/needs a `pattern`/);
     await app.close();
   });
 
   it("serves an extra RegExp route by its pattern, and leaves what the RegExp refuses to the host", async () => {
     const app = Fastify();
-    const route = { method: "GET" as const, path: /^\/extra\/\d+$/, pattern: "/extra/:n", handle: () => ({ status: 200, headers: {}, body: "extra" }) };
+    const route = {
+      method: "GET" as const,
+      path: /^\/extra\/\d+$/,
+      pattern: "/extra/:n",
+      handle: () => ({ status: 200, headers: {}, body: "extra" }),
+    };
     await app.register(textlockFastify, { textlock: tl, routes: [route], prefix: "/auth" });
     app.setNotFoundHandler((_req, reply) => reply.code(404).send(HOST_404));
     try {

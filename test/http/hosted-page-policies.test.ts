@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import express from "express";
 import { writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import express from "express";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { textlockExpress } from "../../adapters/express/index.js";
 import { OTP_GRANT } from "../../core/config/schema.js";
-import { serve, type Served } from "../helpers/adapters.js";
+import { type Served, serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 
 // The hosted page honours everything the API honours: hooks (claims and deny), send limits,
@@ -43,13 +43,29 @@ describe("hosted page with hooks, protection and templates", () => {
   };
   const authorize = (url: string, extra: Record<string, string> = {}) => {
     const { challenge } = pkce();
-    const q = new URLSearchParams({ client_id: "spa", redirect_uri: CB, response_type: "code", code_challenge: challenge, code_challenge_method: "S256", ...extra });
+    const q = new URLSearchParams({
+      client_id: "spa",
+      redirect_uri: CB,
+      response_type: "code",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      ...extra,
+    });
     return fetch(`${url}/authorize?${q}`, { redirect: "manual" });
   };
   const form = (url: string, fields: Record<string, string>, cookie: string) =>
-    fetch(`${url}/sms-login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie }, body: new URLSearchParams(fields).toString() });
+    fetch(`${url}/sms-login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams(fields).toString(),
+    });
   const txOf = (html: string) => html.match(/name="tx" value="([^"]+)"/)![1]!;
-  const cookieOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookieOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
 
   it("login_hint prefills the number and its country", async () => {
     const html = await (await authorize(server.url, { login_hint: "+33612345678" })).text();
@@ -60,7 +76,11 @@ describe("hosted page with hooks, protection and templates", () => {
   it("the SMS follows the page language (ui_locales=fr → the connection's French template)", async () => {
     const page = await authorize(server.url, { ui_locales: "fr-CA fr" });
     const cookie = cookieOf(page);
-    const sent = await form(server.url, { tx: txOf(await page.text()), action: "send", country: "CA", phone: "514 555 0101" }, cookie);
+    const sent = await form(
+      server.url,
+      { tx: txOf(await page.text()), action: "send", country: "CA", phone: "514 555 0101" },
+      cookie,
+    );
     expect(sent.status).toBe(200);
     expect(tl.messages("+15145550101").at(-1)!.body).toMatch(/^Votre code : \d{6}$/);
   });
@@ -97,11 +117,26 @@ describe("hosted page with hooks, protection and templates", () => {
     try {
       const login = async (national: string) => {
         const { verifier, challenge } = pkce();
-        const q = new URLSearchParams({ client_id: "spa", redirect_uri: CB, response_type: "code", code_challenge: challenge, code_challenge_method: "S256", scope: "openid" });
+        const q = new URLSearchParams({
+          client_id: "spa",
+          redirect_uri: CB,
+          response_type: "code",
+          code_challenge: challenge,
+          code_challenge_method: "S256",
+          scope: "openid",
+        });
         const page = await fetch(`${s.url}/authorize?${q}`);
         const cookie = cookieOf(page);
-        const sent = await form(s.url, { tx: txOf(await page.text()), action: "send", country: "US", phone: national }, cookie);
-        const done = await form(s.url, { tx: txOf(await sent.text()), action: "verify", code: hooked.lastCode(`+1${national.replace(/\D/g, "")}`) }, cookie);
+        const sent = await form(
+          s.url,
+          { tx: txOf(await page.text()), action: "send", country: "US", phone: national },
+          cookie,
+        );
+        const done = await form(
+          s.url,
+          { tx: txOf(await sent.text()), action: "verify", code: hooked.lastCode(`+1${national.replace(/\D/g, "")}`) },
+          cookie,
+        );
         return { done, verifier };
       };
       const denied = await login("415 555 0199");
@@ -115,7 +150,13 @@ describe("hosted page with hooks, protection and templates", () => {
         await fetch(`${s.url}/oauth/token`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ grant_type: "authorization_code", client_id: "spa", code, redirect_uri: CB, code_verifier: ok.verifier }),
+          body: JSON.stringify({
+            grant_type: "authorization_code",
+            client_id: "spa",
+            code,
+            redirect_uri: CB,
+            code_verifier: ok.verifier,
+          }),
         })
       ).json()) as { id_token: string };
       expect(decodeJwt(tokens.id_token)["https://example.com/plan"]).toBe("gold");
@@ -133,7 +174,13 @@ describe("hosted page with hooks, protection and templates", () => {
     const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/auth`;
     try {
       const { verifier, challenge } = pkce();
-      const q = new URLSearchParams({ client_id: "spa", redirect_uri: CB, response_type: "code", code_challenge: challenge, code_challenge_method: "S256" });
+      const q = new URLSearchParams({
+        client_id: "spa",
+        redirect_uri: CB,
+        response_type: "code",
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+      });
       const page = await fetch(`${base}/authorize?${q}`);
       const html = await page.text();
       expect(html).toContain('action="sms-login"');
@@ -142,7 +189,12 @@ describe("hosted page with hooks, protection and templates", () => {
       const action = new URL("sms-login", `${base}/authorize`).toString();
       expect(action).toBe(`${base}/sms-login`);
       const post = (fields: Record<string, string>) =>
-        fetch(action, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie }, body: new URLSearchParams(fields).toString() });
+        fetch(action, {
+          method: "POST",
+          redirect: "manual",
+          headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+          body: new URLSearchParams(fields).toString(),
+        });
       const sent = await post({ tx: txOf(html), action: "send", country: "US", phone: "415 555 0166" });
       const done = await post({ tx: txOf(await sent.text()), action: "verify", code: tl.lastCode("+14155550166") });
       expect(done.status).toBe(302);
@@ -150,7 +202,13 @@ describe("hosted page with hooks, protection and templates", () => {
       const res = await fetch(`${base}/oauth/token`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ grant_type: "authorization_code", client_id: "spa", code, redirect_uri: CB, code_verifier: verifier }),
+        body: JSON.stringify({
+          grant_type: "authorization_code",
+          client_id: "spa",
+          code,
+          redirect_uri: CB,
+          code_verifier: verifier,
+        }),
       });
       expect(res.status).toBe(200);
     } finally {

@@ -6,10 +6,10 @@ import { promisify } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../adapters/standalone/index.js";
+import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
 import { createTextlock, type Textlock } from "../../lib/index.js";
-import { selfSignedCert } from "../helpers/tls.js";
 import { TEST_SECRET } from "../helpers/create-test-textlock.js";
+import { selfSignedCert } from "../helpers/tls.js";
 
 // The official SDKs, unmodified, against the standalone server over HTTPS on 127.0.0.1.
 const run = promisify(execFile);
@@ -45,7 +45,14 @@ describe("official Auth0 SDKs over HTTPS", () => {
   it("node-auth0, @auth0/auth0-auth-js and openid-client complete logins; id_tokens verify against the JWKS", async () => {
     const domain = `127.0.0.1:${server.port}`;
     const { stdout } = await run(process.execPath, [new URL("./fixtures/sdk-login.mjs", import.meta.url).pathname], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, "cert.pem"), DOMAIN: domain, OUTBOX: join(dir, "outbox.jsonl"), CLIENT_ID, CLIENT_SECRET },
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: join(dir, "cert.pem"),
+        DOMAIN: domain,
+        OUTBOX: join(dir, "outbox.jsonl"),
+        CLIENT_ID,
+        CLIENT_SECRET,
+      },
       timeout: 60_000,
     });
     const out = JSON.parse(stdout.trim().split("\n").at(-1)!);
@@ -54,7 +61,10 @@ describe("official Auth0 SDKs over HTTPS", () => {
     expect(out.discoveredIssuer).toBe(issuer);
 
     const a = await jwtVerify(out.nodeAuth0.id_token, jwks, { issuer, audience: CLIENT_ID });
-    expect(a.payload).toMatchObject({ sub: expect.stringMatching(/^sms\|[0-9a-f]{24}$/), phone_number: "+14155550161" });
+    expect(a.payload).toMatchObject({
+      sub: expect.stringMatching(/^sms\|[0-9a-f]{24}$/),
+      phone_number: "+14155550161",
+    });
     expect(out.nodeAuth0).toMatchObject({ token_type: "Bearer", refresh_token: expect.any(String) });
 
     const b = await jwtVerify(out.openidClient.id_token, jwks, { issuer, audience: CLIENT_ID });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { OTP_GRANT } from "../../core/config/schema.js";
-import { serve, type Served } from "../helpers/adapters.js";
+import { type Served, serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 
 const redisUrl = inject("redisUrl");
@@ -36,20 +36,46 @@ describe.skipIf(!redisUrl || !postgresUrl)("login tickets and authorization code
 
   const url = (i: number) => instances[i]!.server.url;
   const post = (i: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${url(i)}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    fetch(`${url(i)}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
 
   async function ticket(phone: string) {
     await post(0, "/passwordless/start", { client_id: "spa", connection: "sms", phone_number: phone, send: "code" });
-    const res = await post(0, "/co/authenticate", { client_id: "spa", username: phone, otp: instances[0]!.tl.lastCode(phone), realm: "sms", credential_type: OTP_GRANT }, { origin: APP });
+    const res = await post(
+      0,
+      "/co/authenticate",
+      {
+        client_id: "spa",
+        username: phone,
+        otp: instances[0]!.tl.lastCode(phone),
+        realm: "sms",
+        credential_type: OTP_GRANT,
+      },
+      { origin: APP },
+    );
     expect(res.status).toBe(200);
     return (await res.json()) as { login_ticket: string; co_verifier: string; co_id: string };
   }
 
   it("a ticket from instance A is redeemed once across 16 parallel /authorize calls spread over A and B", async () => {
     const t = await ticket("+14155553001");
-    const query = new URLSearchParams({ client_id: "spa", redirect_uri: CB, response_type: "token id_token", nonce: "n", login_ticket: t.login_ticket });
+    const query = new URLSearchParams({
+      client_id: "spa",
+      redirect_uri: CB,
+      response_type: "token id_token",
+      nonce: "n",
+      login_ticket: t.login_ticket,
+    });
     const answers = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => fetch(`${url(i % 2)}/authorize?${query}`, { redirect: "manual", headers: { cookie: `tl_co_${t.co_id}=${t.co_verifier}` } })),
+      Array.from({ length: 16 }, (_, i) =>
+        fetch(`${url(i % 2)}/authorize?${query}`, {
+          redirect: "manual",
+          headers: { cookie: `tl_co_${t.co_id}=${t.co_verifier}` },
+        }),
+      ),
     );
     const locations = answers.map((a) => a.headers.get("location") ?? "");
     expect(locations.filter((l) => l.includes("access_token="))).toHaveLength(1);
@@ -60,13 +86,31 @@ describe.skipIf(!redisUrl || !postgresUrl)("login tickets and authorization code
     const t = await ticket("+14155553002");
     const verifier = randomBytes(32).toString("base64url");
     const challenge = createHash("sha256").update(verifier).digest("base64url");
-    const query = new URLSearchParams({ client_id: "spa", redirect_uri: CB, response_type: "code", code_challenge: challenge, code_challenge_method: "S256", login_ticket: t.login_ticket });
-    const redirect = await fetch(`${url(1)}/authorize?${query}`, { redirect: "manual", headers: { cookie: `tl_co_${t.co_id}=${t.co_verifier}` } });
+    const query = new URLSearchParams({
+      client_id: "spa",
+      redirect_uri: CB,
+      response_type: "code",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      login_ticket: t.login_ticket,
+    });
+    const redirect = await fetch(`${url(1)}/authorize?${query}`, {
+      redirect: "manual",
+      headers: { cookie: `tl_co_${t.co_id}=${t.co_verifier}` },
+    });
     const location = new URL(redirect.headers.get("location")!);
     const code = location.searchParams.get("code")!;
     expect(code, location.toString()).toBeTruthy();
     const answers = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => post(i % 2, "/oauth/token", { grant_type: "authorization_code", client_id: "spa", code, redirect_uri: CB, code_verifier: verifier })),
+      Array.from({ length: 16 }, (_, i) =>
+        post(i % 2, "/oauth/token", {
+          grant_type: "authorization_code",
+          client_id: "spa",
+          code,
+          redirect_uri: CB,
+          code_verifier: verifier,
+        }),
+      ),
     );
     expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array(15).fill(403)]);
   });

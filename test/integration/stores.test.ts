@@ -1,12 +1,12 @@
-import { vitestRunner } from "../helpers/vitest-runner.js";
 import { pino } from "pino";
 import { describe, expect, inject, it } from "vitest";
 import { TextlockError } from "../../core/errors/textlock-error.js";
 import { RedisOtpStore } from "../../core/otp/redis-otp-store.js";
-import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
 import { runOtpStoreContract } from "../../core/testing/otp-store-contract.js";
-import { startRedis } from "../helpers/services.js";
 import { runUserStoreContract } from "../../core/testing/user-store-contract.js";
+import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
+import { startRedis } from "../helpers/services.js";
+import { vitestRunner } from "../helpers/vitest-runner.js";
 
 const logger = pino({ level: "silent" });
 const redisUrl = inject("redisUrl");
@@ -14,7 +14,12 @@ const postgresUrl = inject("postgresUrl");
 let ns = 0;
 
 describe.skipIf(!redisUrl)("Redis OtpStore", () => {
-  runOtpStoreContract("redis", () => RedisOtpStore.connect({ url: redisUrl!, namespace: `t${process.pid}-${++ns}`, commandTimeoutMs: 1_000 }, logger), vitestRunner);
+  runOtpStoreContract(
+    "redis",
+    () =>
+      RedisOtpStore.connect({ url: redisUrl!, namespace: `t${process.pid}-${++ns}`, commandTimeoutMs: 1_000 }, logger),
+    vitestRunner,
+  );
 
   it("fails closed within the command timeout while Redis is down, then recovers without a restart", async () => {
     const redis = await startRedis();
@@ -31,7 +36,16 @@ describe.skipIf(!redisUrl)("Redis OtpStore", () => {
       }
       const again = await startRedis(redis.port);
       try {
-        await expect.poll(() => store.attempt("k", Date.now()).then((r) => r.status, () => "down"), { timeout: 10_000, interval: 100 }).toBe("missing");
+        await expect
+          .poll(
+            () =>
+              store.attempt("k", Date.now()).then(
+                (r) => r.status,
+                () => "down",
+              ),
+            { timeout: 10_000, interval: 100 },
+          )
+          .toBe("missing");
       } finally {
         await again.stop();
       }
@@ -45,7 +59,9 @@ describe.skipIf(!postgresUrl)("PostgreSQL UserStore", () => {
   runUserStoreContract("postgres", () => PostgresUserStore.connect({ url: postgresUrl! }, logger), vitestRunner);
 
   it("migrates once when several processes start together", async () => {
-    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresUserStore.connect({ url: postgresUrl! }, logger)));
+    const stores = await Promise.all(
+      Array.from({ length: 4 }, () => PostgresUserStore.connect({ url: postgresUrl! }, logger)),
+    );
     await Promise.all(stores.map((s) => s.close()));
   });
 });

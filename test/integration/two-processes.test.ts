@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { pino } from "pino";
-import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
 import { spawnServe } from "../helpers/serve-process.js";
-import { startRedis, type RunningService } from "../helpers/services.js";
+import { type RunningService, startRedis } from "../helpers/services.js";
 
 // Two textlock processes (the real command line, `textlock serve`) share one Redis and one PostgreSQL;
 // requests are spread over both, fired concurrently over pre-opened connections.
@@ -42,16 +42,36 @@ async function cluster(redisUrl: string, namespace: string) {
   );
   const nodes = await Promise.all([startNode(configFile), startNode(configFile)]);
   const codeFor = (phone: string) => {
-    const lines = readFileSync(join(dataDir, "outbox.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    return lines.filter((m) => m.to === phone).at(-1).body.match(/\d{6}/)[0] as string;
+    const lines = readFileSync(join(dataDir, "outbox.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    return lines
+      .filter((m) => m.to === phone)
+      .at(-1)
+      .body.match(/\d{6}/)[0] as string;
   };
   const call = async (i: number, path: string, body: object) => {
-    const res = await nodes[i % 2]!.pool.request({ method: "POST", path, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await nodes[i % 2]!.pool.request({
+      method: "POST",
+      path,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const text = await res.body.text();
     return { status: res.statusCode, body: JSON.parse(text) as Record<string, string> };
   };
-  const start = (i: number, phone: string) => call(i, "/passwordless/start", { client_id: "textlock-dev", connection: "sms", phone_number: phone });
-  const token = (i: number, phone: string, otp: string) => call(i, "/oauth/token", { grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid" });
+  const start = (i: number, phone: string) =>
+    call(i, "/passwordless/start", { client_id: "textlock-dev", connection: "sms", phone_number: phone });
+  const token = (i: number, phone: string, otp: string) =>
+    call(i, "/oauth/token", {
+      grant_type: OTP,
+      client_id: "textlock-dev",
+      username: phone,
+      otp,
+      realm: "sms",
+      scope: "openid",
+    });
   const stop = async () => {
     await Promise.all(
       nodes.map(async (n) => {
@@ -93,7 +113,10 @@ describe.skipIf(!postgresUrl)("two textlock processes on Redis and PostgreSQL", 
     // The right code is dead now: the code is killed and the 100 failures also reached the per-phone ceiling.
     const after = await c.token(0, phone, code);
     expect(after.status).not.toBe(200);
-    expect(["You've reached the maximum number of attempts. Please try to login again.", "Your account has been blocked after multiple consecutive login attempts."]).toContain(after.body.error_description);
+    expect([
+      "You've reached the maximum number of attempts. Please try to login again.",
+      "Your account has been blocked after multiple consecutive login attempts.",
+    ]).toContain(after.body.error_description);
   });
 
   it("gives exactly one token for 50 concurrent correct codes", async () => {
@@ -131,10 +154,15 @@ describe.skipIf(!postgresUrl)("two textlock processes on Redis and PostgreSQL", 
     const root = new URL("../..", import.meta.url).pathname;
     const run = () =>
       new Promise<Array<[string, boolean]>>((resolve, reject) => {
-        const child = spawn(join(root, "node_modules", ".bin", "tsx"), ["--input-type=module", "-e", script], { cwd: root, env: { ...process.env, PG_URL: postgresUrl, PHONE: phone } });
+        const child = spawn(join(root, "node_modules", ".bin", "tsx"), ["--input-type=module", "-e", script], {
+          cwd: root,
+          env: { ...process.env, PG_URL: postgresUrl, PHONE: phone },
+        });
         let out = "";
         child.stdout.on("data", (d) => (out += d));
-        child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`exit ${code}`))));
+        child.once("exit", (code) =>
+          code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`exit ${code}`)),
+        );
       });
     const [a, b] = await Promise.all([run(), run()]);
     const all = [...a, ...b];
@@ -163,9 +191,15 @@ describe.skipIf(!postgresUrl)("two textlock processes on Redis and PostgreSQL", 
     for (const p of phones) await c.start(1, p);
     await redis.stop();
     const during = await Promise.all(phones.flatMap((p) => [c.start(1, p), c.token(1, p, "123456")]));
-    for (const r of during) expect(r).toEqual({ status: 503, body: { error: "temporarily_unavailable", error_description: expect.any(String) } });
+    for (const r of during)
+      expect(r).toEqual({
+        status: 503,
+        body: { error: "temporarily_unavailable", error_description: expect.any(String) },
+      });
     redis = await startRedis(redis.port);
-    await expect.poll(async () => (await c.start(1, "+14155550399")).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    await expect
+      .poll(async () => (await c.start(1, "+14155550399")).status, { timeout: 15_000, interval: 200 })
+      .toBe(200);
     const phone = "+14155550398";
     await c.start(1, phone);
     expect((await c.token(1, phone, c.codeFor(phone))).status).toBe(200);

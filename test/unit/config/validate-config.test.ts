@@ -19,12 +19,19 @@ function problemsOf(fn: () => unknown): string[] {
 describe("validateConfig", () => {
   it("gives embedded defaults: a dev client, an sms connection on the console provider, Auth0's OTP rules", () => {
     const config = validateConfig({}, {});
-    expect(config.clients).toEqual([expect.objectContaining({ client_id: "textlock-dev", token_endpoint_auth_method: "none" })]);
+    expect(config.clients).toEqual([
+      expect.objectContaining({ client_id: "textlock-dev", token_endpoint_auth_method: "none" }),
+    ]);
     expect(config.connections[0]).toMatchObject({
       name: "sms",
       strategy: "sms",
       enabled_clients: ["textlock-dev"],
-      options: { provider: "console", syntax: "md_with_macros", totp: { time_step: 180, length: 6 }, disable_signup: false },
+      options: {
+        provider: "console",
+        syntax: "md_with_macros",
+        totp: { time_step: 180, length: 6 },
+        disable_signup: false,
+      },
     });
     expect(config.otp).toEqual({ maxAttempts: 3, failureCeiling: { max: 10, windowSeconds: 3600 } });
     expect(config.store).toEqual({ type: "memory" });
@@ -41,7 +48,11 @@ describe("validateConfig", () => {
             { client_id: "a", callbacks: ["not a url"] },
           ],
           connections: [
-            { name: "sms", enabled_clients: ["a", "ghost"], options: { totp: { time_step: 5000, length: 12 }, provider: "carrier-pigeon" } },
+            {
+              name: "sms",
+              enabled_clients: ["a", "ghost"],
+              options: { totp: { time_step: 5000, length: 12 }, provider: "carrier-pigeon" },
+            },
           ],
           store: { type: "redis", url: "http://nope" },
         } as never,
@@ -82,14 +93,19 @@ describe("validateConfig", () => {
   });
 
   it("names unknown providers", () => {
-    const problems = problemsOf(() => validateConfig({ connections: [{ name: "sms", options: { provider: "carrier-pigeon" } }] }, {}));
+    const problems = problemsOf(() =>
+      validateConfig({ connections: [{ name: "sms", options: { provider: "carrier-pigeon" } }] }, {}),
+    );
     expect(problems).toEqual([expect.stringMatching(/unknown provider "carrier-pigeon"/)]);
   });
 
   it("refuses development defaults in production", () => {
     const problems = problemsOf(() => validateConfig({}, { NODE_ENV: "production" }));
     expect(problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(/console provider .* refused/), expect.stringMatching(/^secret: a generated secret is refused/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/console provider .* refused/),
+        expect.stringMatching(/^secret: a generated secret is refused/),
+      ]),
     );
   });
 
@@ -104,7 +120,12 @@ describe("validateConfig", () => {
   it("refuses a broken Liquid template at startup", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "textlock-cfg-"));
     await expect(
-      createTextlock({ dataDir, connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { syntax: "liquid", template: "{% if %}" } }] }),
+      createTextlock({
+        dataDir,
+        connections: [
+          { name: "sms", enabled_clients: ["textlock-dev"], options: { syntax: "liquid", template: "{% if %}" } },
+        ],
+      }),
     ).rejects.toThrow();
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Engine } from "../../../core/engine/engine.js";
 import { containerOf } from "../../../core/container/internals.js";
 import { OTP_STORE } from "../../../core/di-tokens.js";
+import { Engine } from "../../../core/engine/engine.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const open: TestTextlock[] = [];
@@ -19,17 +19,22 @@ describe("createTextlock", () => {
     expect(containerOf(a).resolve(OTP_STORE)).not.toBe(containerOf(b).resolve(OTP_STORE));
     await a.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: "+14155550100" });
     const code = a.lastCode("+14155550100");
-    await expect(b.api.verify({ client_id: "textlock-dev", realm: "sms", username: "+14155550100", otp: code })).rejects.toMatchObject({
+    await expect(
+      b.api.verify({ client_id: "textlock-dev", realm: "sms", username: "+14155550100", otp: code }),
+    ).rejects.toMatchObject({
       code: "ERR_WRONG_CODE",
     });
-    await expect(a.api.verify({ client_id: "textlock-dev", realm: "sms", username: "+14155550100", otp: code })).resolves.toBeTruthy();
+    await expect(
+      a.api.verify({ client_id: "textlock-dev", realm: "sms", username: "+14155550100", otp: code }),
+    ).resolves.toBeTruthy();
   });
 
   it("emits noun.past_verb events without codes", async () => {
     const t = await createTestTextlock();
     open.push(t);
     const seen: Array<[string, unknown]> = [];
-    for (const name of ["code.sent", "code.verified", "user.created", "user.logged_in"] as const) t.events.on(name, (e: unknown) => seen.push([name, e]));
+    for (const name of ["code.sent", "code.verified", "user.created", "user.logged_in"] as const)
+      t.events.on(name, (e: unknown) => seen.push([name, e]));
     await t.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: "+14155550100" });
     const code = t.lastCode("+14155550100");
     await t.api.verify({ client_id: "textlock-dev", realm: "sms", username: "+14155550100", otp: code });

@@ -1,9 +1,9 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { defineSmsProvider, ProviderError } from "../../../core/providers/sms-provider.js";
 import { TextlockError } from "../../../core/errors/textlock-error.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
+import { defineSmsProvider, ProviderError } from "../../../core/providers/sms-provider.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const PHONE = "+14155550100";
@@ -44,7 +44,12 @@ describe("OTP rules", () => {
   it("answers /start in Auth0's shape and sends a 6-digit code by default", async () => {
     tl = await createTestTextlock();
     const res = await start();
-    expect(res).toEqual({ _id: expect.stringMatching(/^[0-9a-f]{24}$/), phone_number: PHONE, phone_verified: false, request_language: "en" });
+    expect(res).toEqual({
+      _id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      phone_number: PHONE,
+      phone_verified: false,
+      request_language: "en",
+    });
     expect(tl.messages(PHONE)).toHaveLength(1);
     expect(tl.messages(PHONE)[0]!.body).toMatch(/^Your verification code is: \d{6}$/);
   });
@@ -137,7 +142,9 @@ describe("OTP rules", () => {
 
   it("charges at most 3 of 200 concurrent wrong codes, and the code is dead afterwards", async () => {
     // Per-code rule in isolation: the per-phone ceiling (tested above) would otherwise answer 429 at the end.
-    tl = await createTestTextlock({ connections: [{ name: "sms", enabled_clients: [CLIENT], options: { brute_force_protection: false } }] });
+    tl = await createTestTextlock({
+      connections: [{ name: "sms", enabled_clients: [CLIENT], options: { brute_force_protection: false } }],
+    });
     const compared: string[] = [];
     tl.events.on("code.failed", (e) => compared.push(e.reason));
     await start();
@@ -157,7 +164,9 @@ describe("OTP rules", () => {
     const ok = settled.filter((s) => s.status === "fulfilled");
     expect(ok).toHaveLength(1);
     for (const s of settled) if (s.status === "rejected") expect(s.reason).toBeInstanceOf(TextlockError);
-    expect(await tl.api.verify({ client_id: CLIENT, realm: "sms", username: PHONE, otp: code }).catch((e) => e.code)).toMatch(/ERR_/);
+    expect(
+      await tl.api.verify({ client_id: CLIENT, realm: "sms", username: PHONE, otp: code }).catch((e) => e.code),
+    ).toMatch(/ERR_/);
   });
 });
 
@@ -189,13 +198,23 @@ describe("sign-up policy", () => {
     const refused: unknown[] = [];
     tl.events.on("signup.refused", (e) => refused.push(e));
     const res = await start("+14155550142");
-    expect(res).toEqual({ _id: expect.any(String), phone_number: "+14155550142", phone_verified: false, request_language: "en" });
+    expect(res).toEqual({
+      _id: expect.any(String),
+      phone_number: "+14155550142",
+      phone_verified: false,
+      request_language: "en",
+    });
     await expect.poll(() => refused.length).toBe(1);
     expect(tl.messages("+14155550142")).toHaveLength(0);
     // Attempts and lockout behave as for a real code.
-    for (let i = 0; i < 3; i++) expect(await wire(verify("111111", "+14155550142"))).toMatchObject({ error: "invalid_grant" });
+    for (let i = 0; i < 3; i++)
+      expect(await wire(verify("111111", "+14155550142"))).toMatchObject({ error: "invalid_grant" });
     expect(await wire(verify("111111", "+14155550142"))).toEqual(MAX);
-    expect(await tl.api.verify({ client_id: CLIENT, realm: "sms", username: "+14155550142", otp: "1" }).catch(() => "refused")).toBe("refused");
+    expect(
+      await tl.api
+        .verify({ client_id: CLIENT, realm: "sms", username: "+14155550142", otp: "1" })
+        .catch(() => "refused"),
+    ).toBe("refused");
   });
 
   it("with disable_signup, existing users still get codes and log in", async () => {
@@ -220,14 +239,24 @@ describe("sign-up policy", () => {
 
 describe("clients and connections", () => {
   const confidential = {
-    clients: [{ client_id: "web", client_secret: "s3cret-s3cret-s3cret", grant_types: ["http://auth0.com/oauth/grant-type/passwordless/otp"] }],
+    clients: [
+      {
+        client_id: "web",
+        client_secret: "s3cret-s3cret-s3cret",
+        grant_types: ["http://auth0.com/oauth/grant-type/passwordless/otp"],
+      },
+    ],
     connections: [{ name: "sms", enabled_clients: ["web"] }],
   };
 
   it("requires the secret of a confidential client and compares it", async () => {
     tl = await createTestTextlock(confidential);
     const base = { client_id: "web", connection: "sms", phone_number: PHONE };
-    expect(await wire(tl.api.start(base))).toEqual({ status: 401, error: "unauthorized_client", error_description: "Client authentication is required" });
+    expect(await wire(tl.api.start(base))).toEqual({
+      status: 401,
+      error: "unauthorized_client",
+      error_description: "Client authentication is required",
+    });
     expect(await wire(tl.api.start({ ...base, client_secret: "wrong-wrong-wrong-wrong" }))).toEqual({
       status: 401,
       error: "invalid_client",
@@ -243,10 +272,26 @@ describe("clients and connections", () => {
       [{ client_id: CLIENT, phone_number: PHONE }, "bad.connection", "Missing required property: connection"],
       [{ client_id: CLIENT, connection: "nope", phone_number: PHONE }, "bad.connection", "Connection does not exist"],
       [{ client_id: CLIENT, connection: "sms" }, "bad.phone_number", "Missing required property: phone_number"],
-      [{ client_id: CLIENT, connection: "sms", phone_number: "4155550100" }, "bad.phone_number", "String does not match pattern: ^\\+[0-9]{1,15}$"],
-      [{ client_id: CLIENT, connection: "sms", phone_number: "+1234567890123456" }, "bad.phone_number", "String does not match pattern: ^\\+[0-9]{1,15}$"],
-      [{ client_id: CLIENT, connection: "sms", phone_number: PHONE, authParams: "x" }, "bad.authParams", "error in authParams - invalid type: string (expected object)"],
-      [{ client_id: CLIENT, connection: "sms", phone_number: PHONE, foo: 1, bar: 2 }, "bad.request", "the following properties are not allowed: foo, bar"],
+      [
+        { client_id: CLIENT, connection: "sms", phone_number: "4155550100" },
+        "bad.phone_number",
+        "String does not match pattern: ^\\+[0-9]{1,15}$",
+      ],
+      [
+        { client_id: CLIENT, connection: "sms", phone_number: "+1234567890123456" },
+        "bad.phone_number",
+        "String does not match pattern: ^\\+[0-9]{1,15}$",
+      ],
+      [
+        { client_id: CLIENT, connection: "sms", phone_number: PHONE, authParams: "x" },
+        "bad.authParams",
+        "error in authParams - invalid type: string (expected object)",
+      ],
+      [
+        { client_id: CLIENT, connection: "sms", phone_number: PHONE, foo: 1, bar: 2 },
+        "bad.request",
+        "the following properties are not allowed: foo, bar",
+      ],
     ];
     for (const [input, error, description] of cases) {
       expect(await wire(tl.api.start(input))).toEqual({ status: 400, error, error_description: description });
@@ -256,7 +301,10 @@ describe("clients and connections", () => {
   it("refuses a connection not enabled for the client, and a client without the OTP grant", async () => {
     tl = await createTestTextlock({
       clients: [{ client_id: "a" }, { client_id: "b", grant_types: ["authorization_code"] }],
-      connections: [{ name: "sms", enabled_clients: ["b"] }, { name: "other", enabled_clients: [] }],
+      connections: [
+        { name: "sms", enabled_clients: ["b"] },
+        { name: "other", enabled_clients: [] },
+      ],
     });
     expect(await wire(tl.api.start({ client_id: "a", connection: "other", phone_number: PHONE }))).toMatchObject({
       error: "bad.connection",
@@ -292,7 +340,12 @@ describe("delivery failures and secrecy", () => {
 
   it("never writes a code to the log", async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const sink = new Writable({
+      write: (chunk, _enc, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     tl = await createTestTextlock({}, { logger: pino({ level: "trace" }, sink) });
     for (let i = 0; i < 3; i++) {
       await start();

@@ -6,7 +6,12 @@ import { MessageRenderer } from "../../../core/messages/render-message.js";
 const renderer = () => new MessageRenderer({ renderLimitMs: 50, memoryLimit: 1_000_000 });
 const connection = (options: Record<string, unknown>) =>
   configSchema.parse({ connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options }] }).connections[0]!;
-const vars = (request_language = "en") => ({ code: "012345", phone_number: "+14155550100", application: { name: "Acme" }, request_language });
+const vars = (request_language = "en") => ({
+  code: "012345",
+  phone_number: "+14155550100",
+  application: { name: "Acme" },
+  request_language,
+});
 
 // Auth0's documented multi-language Liquid template.
 const AUTH0_LIQUID =
@@ -14,7 +19,9 @@ const AUTH0_LIQUID =
 
 describe("MessageRenderer", () => {
   it("replaces @@password@@ and the other macros", () => {
-    const c = connection({ template: "@@application.name@@: @@password@@ (@@code@@) to @@phone_number@@ in @@request_language@@ @@unknown@@" });
+    const c = connection({
+      template: "@@application.name@@: @@password@@ (@@code@@) to @@phone_number@@ in @@request_language@@ @@unknown@@",
+    });
     expect(renderer().render(c, "sms", vars())).toBe("Acme: 012345 (012345) to +14155550100 in en @@unknown@@");
   });
 
@@ -30,7 +37,10 @@ describe("MessageRenderer", () => {
     const c = connection({
       template: "Code @@code@@",
       voice_template: "Your code is @@code@@",
-      templates: { fr: { text: "Code FR @@code@@" }, "pt-BR": { text: "Código @@code@@", voice: "Seu código é @@code@@" } },
+      templates: {
+        fr: { text: "Code FR @@code@@" },
+        "pt-BR": { text: "Código @@code@@", voice: "Seu código é @@code@@" },
+      },
     });
     const r = renderer();
     expect(r.render(c, "sms", vars("fr-CA,fr;q=0.8"))).toBe("Code FR 012345");
@@ -46,7 +56,10 @@ describe("MessageRenderer", () => {
     const liquid = (r as unknown as { liquid: { parse: (s: string) => unknown } }).liquid;
     let parses = 0;
     const original = liquid.parse.bind(liquid);
-    liquid.parse = (s: string) => (parses++, original(s));
+    liquid.parse = (s: string) => {
+      parses++;
+      return original(s);
+    };
     for (let i = 0; i < 50; i++) expect(r.render(c, "sms", vars())).toBe("012345");
     expect(parses).toBe(1);
   });
@@ -54,12 +67,24 @@ describe("MessageRenderer", () => {
   it("keeps templates inside their limits", () => {
     const r = renderer();
     // No file access.
-    expect(() => r.render(connection({ syntax: "liquid", template: "{% include '/etc/passwd' %}" }), "sms", vars())).toThrow();
+    expect(() =>
+      r.render(connection({ syntax: "liquid", template: "{% include '/etc/passwd' %}" }), "sms", vars()),
+    ).toThrow();
     // No prototype walking.
-    expect(r.render(connection({ syntax: "liquid", template: "[{{ code.constructor }}{{ application.__proto__ }}]" }), "sms", vars())).toBe("[]");
+    expect(
+      r.render(
+        connection({ syntax: "liquid", template: "[{{ code.constructor }}{{ application.__proto__ }}]" }),
+        "sms",
+        vars(),
+      ),
+    ).toBe("[]");
     // Memory bombs stop.
     expect(() =>
-      r.render(connection({ syntax: "liquid", template: "{% for i in (1..100000000) %}{{ code }}{% endfor %}" }), "sms", vars()),
+      r.render(
+        connection({ syntax: "liquid", template: "{% for i in (1..100000000) %}{{ code }}{% endfor %}" }),
+        "sms",
+        vars(),
+      ),
     ).toThrow(/limit/);
     // Unknown filters fail at parse time (startup), not silently.
     expect(() => r.validate("{{ code | nope }}", "liquid")).toThrow();
@@ -72,8 +97,12 @@ describe("MessageRenderer", () => {
 
   it("refuses at startup a template that never shows the code, in either syntax", () => {
     const r = renderer();
-    expect(() => r.validate("Welcome to {{ application.name }}!", "liquid")).toThrow(/never shows the code: use \{\{ code \}\}/);
-    expect(() => r.validate("Your code is: @@pasword@@", "md_with_macros")).toThrow(/never shows the code: use @@password@@/);
+    expect(() => r.validate("Welcome to {{ application.name }}!", "liquid")).toThrow(
+      /never shows the code: use \{\{ code \}\}/,
+    );
+    expect(() => r.validate("Your code is: @@pasword@@", "md_with_macros")).toThrow(
+      /never shows the code: use @@password@@/,
+    );
     // Spelled out for voice, digit by digit, is fine.
     expect(() => r.validate(`Your code is {{ code | split: "" | join: ", " }}`, "liquid")).not.toThrow();
     expect(() => r.validate(AUTH0_LIQUID, "liquid")).not.toThrow();

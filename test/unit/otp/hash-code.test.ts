@@ -5,7 +5,9 @@ const key = Buffer.from("k".repeat(32));
 
 describe("hashCode", () => {
   it("is a keyed HMAC: another secret gives another hash", () => {
-    expect(hashCode(key, "sms", "+14155550100", "123456")).not.toBe(hashCode(Buffer.from("j".repeat(32)), "sms", "+14155550100", "123456"));
+    expect(hashCode(key, "sms", "+14155550100", "123456")).not.toBe(
+      hashCode(Buffer.from("j".repeat(32)), "sms", "+14155550100", "123456"),
+    );
   });
 
   it("binds the code to its connection and phone", () => {

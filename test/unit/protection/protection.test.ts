@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { resolveClientIp } from "../../../core/http/client-ip.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
+import { resolveClientIp } from "../../../core/http/client-ip.js";
 import { defineSmsProvider, ProviderError } from "../../../core/providers/sms-provider.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
@@ -15,7 +15,10 @@ async function make(protection: Record<string, unknown>, extra: Record<string, u
   return tl;
 }
 const start = (tl: TestTextlock, phone: string, ip = "203.0.113.1") =>
-  tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone }, { ip }).then(() => ({ status: 200, body: {}, headers: {} as Record<string, string> }), (e) => toWireError(e));
+  tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone }, { ip }).then(
+    () => ({ status: 200, body: {}, headers: {} as Record<string, string> }),
+    (e) => toWireError(e),
+  );
 
 describe("send limits", () => {
   it("limits starts per IP with Auth0's 429 body, Retry-After and x-ratelimit headers", async () => {
@@ -25,7 +28,12 @@ describe("send limits", () => {
     expect(refused).toMatchObject({
       status: 429,
       body: { error: "too_many_requests", error_description: expect.stringContaining("X-RateLimit-Limit") },
-      headers: { "retry-after": expect.stringMatching(/^\d+$/), "x-ratelimit-limit": "3", "x-ratelimit-remaining": "0", "x-ratelimit-reset": expect.stringMatching(/^\d+$/) },
+      headers: {
+        "retry-after": expect.stringMatching(/^\d+$/),
+        "x-ratelimit-limit": "3",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": expect.stringMatching(/^\d+$/),
+      },
     });
     expect((await start(tl, "+14155550119", "203.0.113.2")).status).toBe(200);
     expect(tl.metrics.refusals().ip_limit).toBe(1);
@@ -35,7 +43,10 @@ describe("send limits", () => {
   it("enforces the resend cooldown and the per-phone limit", async () => {
     const tl = await make({ resendCooldownSeconds: 30 });
     expect((await start(tl, "+14155550120")).status).toBe(200);
-    expect(await start(tl, "+14155550120")).toMatchObject({ status: 429, headers: { "retry-after": expect.any(String) } });
+    expect(await start(tl, "+14155550120")).toMatchObject({
+      status: 429,
+      headers: { "retry-after": expect.any(String) },
+    });
     const tl2 = await make({ resendCooldownSeconds: 0, perPhone: { points: 2, seconds: 3600 } });
     expect((await start(tl2, "+14155550121")).status).toBe(200);
     expect((await start(tl2, "+14155550121")).status).toBe(200);
@@ -46,10 +57,15 @@ describe("send limits", () => {
   it("slows down number-range walks (prefix velocity) and caps the daily budget", async () => {
     const tl = await make({ perPrefix: { points: 3, seconds: 3600 }, perIp: { points: 1000, seconds: 3600 } });
     const results = [];
-    for (let i = 0; i < 5; i++) results.push((await start(tl, `+1415555${String(1000 + i)}`, `198.51.100.${i}`)).status);
+    for (let i = 0; i < 5; i++)
+      results.push((await start(tl, `+1415555${String(1000 + i)}`, `198.51.100.${i}`)).status);
     expect(results).toEqual([200, 200, 200, 429, 429]);
     const budget = await make({ dailySmsBudget: 2, perIp: { points: 1000, seconds: 3600 } });
-    expect([(await start(budget, "+14155550140")).status, (await start(budget, "+33612345678")).status, (await start(budget, "+447911123456")).status]).toEqual([200, 200, 429]);
+    expect([
+      (await start(budget, "+14155550140")).status,
+      (await start(budget, "+33612345678")).status,
+      (await start(budget, "+447911123456")).status,
+    ]).toEqual([200, 200, 429]);
     expect(budget.metrics.refusals().daily_budget).toBe(1);
   });
 
@@ -64,7 +80,11 @@ describe("send limits", () => {
     });
     const tl = await make(
       { perPhone: { points: 1, seconds: 3600 }, resendCooldownSeconds: 30 },
-      { providers: { flaky }, connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "flaky" } }], delivery: { retries: 0 } },
+      {
+        providers: { flaky },
+        connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "flaky" } }],
+        delivery: { retries: 0 },
+      },
     );
     expect((await start(tl, "+14155550150")).body).toMatchObject({ error: "sms_provider_error" });
     fail = false;
@@ -83,9 +103,15 @@ describe("send limits", () => {
 describe("phone policy", () => {
   it("refuses premium-rate and toll-free numbers and applies country lists", async () => {
     const tl = await make({ countries: { allow: ["US", "FR"], deny: [] } });
-    expect(await start(tl, "+19005551234")).toMatchObject({ status: 400, body: { error: "bad.phone_number", error_description: "This type of phone number is not supported" } });
+    expect(await start(tl, "+19005551234")).toMatchObject({
+      status: 400,
+      body: { error: "bad.phone_number", error_description: "This type of phone number is not supported" },
+    });
     expect(await start(tl, "+18005550100")).toMatchObject({ status: 400, body: { error: "bad.phone_number" } });
-    expect(await start(tl, "+447911123456")).toMatchObject({ status: 400, body: { error: "bad.phone_number", error_description: "The phone number's country is not allowed" } });
+    expect(await start(tl, "+447911123456")).toMatchObject({
+      status: 400,
+      body: { error: "bad.phone_number", error_description: "The phone number's country is not allowed" },
+    });
     expect((await start(tl, "+33612345678")).status).toBe(200);
     const denied = await make({ countries: { allow: [], deny: ["FR"] } });
     expect((await start(denied, "+33612345678")).status).toBe(400);
@@ -105,11 +131,16 @@ describe("resolveClientIp (trust proxy)", () => {
 const redisUrl = inject("redisUrl");
 describe.skipIf(!redisUrl)("limits shared through Redis", () => {
   it("two instances on one Redis share the per-IP limit exactly", async () => {
-    const config = { store: { type: "redis" as const, url: redisUrl!, namespace: `prot-${process.pid}`, commandTimeoutMs: 1000 }, protection: { enabled: true, perIp: { points: 10, seconds: 3600 } } };
+    const config = {
+      store: { type: "redis" as const, url: redisUrl!, namespace: `prot-${process.pid}`, commandTimeoutMs: 1000 },
+      protection: { enabled: true, perIp: { points: 10, seconds: 3600 } },
+    };
     const a = await createTestTextlock(config, { logger: pino({ level: "silent" }) });
     const b = await createTestTextlock(config, { logger: pino({ level: "silent" }) });
     open.push(a, b);
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => start(i % 2 ? a : b, `+1415555${String(3000 + i)}`, "192.0.2.77")));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => start(i % 2 ? a : b, `+1415555${String(3000 + i)}`, "192.0.2.77")),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
   });
 });

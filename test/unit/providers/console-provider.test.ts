@@ -15,11 +15,24 @@ describe("console provider", () => {
     const ctx = { signal: new AbortController().signal, options: {}, request: { language: null } };
     const base = { code: "1", language: "fr", connection: "sms", client: { client_id: "c", name: "C" } };
     const a = await provider.send({ ...base, to: "+14155550100", body: "Code 111111", channel: "sms" }, ctx);
-    const b = await provider.send({ ...base, to: "+14155550101", body: "Code 222222", channel: "voice", from: "+15550000" }, ctx);
+    const b = await provider.send(
+      { ...base, to: "+14155550101", body: "Code 222222", channel: "voice", from: "+15550000" },
+      ctx,
+    );
     expect(a.id).not.toBe(b.id);
-    const lines = readFileSync(outboxFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(outboxFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
-      expect.objectContaining({ id: a.id, to: "+14155550100", body: "Code 111111", channel: "sms", client_id: "c", language: "fr" }),
+      expect.objectContaining({
+        id: a.id,
+        to: "+14155550100",
+        body: "Code 111111",
+        channel: "sms",
+        client_id: "c",
+        language: "fr",
+      }),
       expect.objectContaining({ id: b.id, to: "+14155550101", from: "+15550000", channel: "voice" }),
     ]);
     expect(printed).toContain("to +14155550100: Code 111111");

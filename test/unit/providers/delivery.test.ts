@@ -2,12 +2,12 @@ import { Writable } from "node:stream";
 import { jwtVerify } from "jose";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { CircuitBreaker } from "../../../core/providers/circuit-breaker.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
-import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
+import { CircuitBreaker } from "../../../core/providers/circuit-breaker.js";
 import { startFakeSmsGateway } from "../../fakes/fake-sms-gateway.js";
 import { startFakeTwilio } from "../../fakes/fake-twilio.js";
 import { startFakeVonage } from "../../fakes/fake-vonage.js";
+import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const SID = "AC0123456789abcdef0123456789abcdef";
 const TOKEN = "twilio-token-must-stay-secret";
@@ -40,7 +40,11 @@ function options(f: Awaited<ReturnType<typeof fakes>>, extra: Record<string, unk
   };
 }
 
-async function instance(opts: Record<string, unknown>, extra: Record<string, unknown> = {}, logger?: import("../../../core/logger.js").Logger) {
+async function instance(
+  opts: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  logger?: import("../../../core/logger.js").Logger,
+) {
   const tl = await createTestTextlock(
     { connections: [{ name: "sms", enabled_clients: [CLIENT], options: opts }], ...extra },
     logger ? { logger } : undefined,
@@ -50,10 +54,20 @@ async function instance(opts: Record<string, unknown>, extra: Record<string, unk
 }
 
 const start = (tl: TestTextlock, phone: string, headers: Record<string, string> = {}) =>
-  tl.api.start({ client_id: CLIENT, connection: "sms", phone_number: phone }, { xRequestLanguage: headers.lang, ip: "203.0.113.9", userAgent: "test-agent" });
-const verify = (tl: TestTextlock, phone: string, otp: string) => tl.api.verify({ client_id: CLIENT, realm: "sms", username: phone, otp });
+  tl.api.start(
+    { client_id: CLIENT, connection: "sms", phone_number: phone },
+    { xRequestLanguage: headers.lang, ip: "203.0.113.9", userAgent: "test-agent" },
+  );
+const verify = (tl: TestTextlock, phone: string, otp: string) =>
+  tl.api.verify({ client_id: CLIENT, realm: "sms", username: phone, otp });
 const codeIn = (text: string) => text.match(/\d{6}/)![0];
-const fail = (p: Promise<unknown>) => p.then(() => { throw new Error("expected failure"); }, (e) => toWireError(e));
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error("expected failure");
+    },
+    (e) => toWireError(e),
+  );
 
 describe("each provider sends through its real SDK and the code verifies", () => {
   it("twilio: SMS from a number", async () => {
@@ -69,9 +83,14 @@ describe("each provider sends through its real SDK and the code verifies", () =>
 
   it("twilio: SMS through a Messaging Service", async () => {
     const f = await fakes();
-    const tl = await instance(options(f, { provider: "twilio", from: undefined, messaging_service_sid: "MG0123456789abcdef0123456789abcdef" }));
+    const tl = await instance(
+      options(f, { provider: "twilio", from: undefined, messaging_service_sid: "MG0123456789abcdef0123456789abcdef" }),
+    );
     await start(tl, "+14155550102");
-    expect(f.twilio.accepted[0]).toMatchObject({ messagingServiceSid: "MG0123456789abcdef0123456789abcdef", from: undefined });
+    expect(f.twilio.accepted[0]).toMatchObject({
+      messagingServiceSid: "MG0123456789abcdef0123456789abcdef",
+      from: undefined,
+    });
   });
 
   it("twilio: voice call with <Say> in the request language, digits read one by one", async () => {
@@ -91,7 +110,10 @@ describe("each provider sends through its real SDK and the code verifies", () =>
     const f = await fakes();
     const tl = await instance(options(f, { provider: "twilio" }));
     const wire = await fail(start(tl, "+14155550666"));
-    expect(wire).toMatchObject({ status: 400, body: { error: "bad.phone_number", error_description: expect.stringContaining("(Code: 21211)") } });
+    expect(wire).toMatchObject({
+      status: 400,
+      body: { error: "bad.phone_number", error_description: expect.stringContaining("(Code: 21211)") },
+    });
     expect(f.twilio.requests).toHaveLength(1);
   });
 
@@ -102,7 +124,10 @@ describe("each provider sends through its real SDK and the code verifies", () =>
     expect(f.vonage.accepted[0]).toMatchObject({ to: "14155550104", from: "Textlock" });
     await expect(verify(tl, "+14155550104", codeIn(f.vonage.accepted[0]!.text))).resolves.toBeTruthy();
     const wire = await fail(start(tl, "+14155550777"));
-    expect(wire).toMatchObject({ status: 400, body: { error: "bad.phone_number", error_description: "Invalid to param (Code: 3)" } });
+    expect(wire).toMatchObject({
+      status: 400,
+      body: { error: "bad.phone_number", error_description: "Invalid to param (Code: 3)" },
+    });
   });
 
   it("sms_gateway: Auth0's body, bearer JWT and forwarded request info", async () => {
@@ -117,21 +142,38 @@ describe("each provider sends through its real SDK and the code verifies", () =>
     );
     await start(tl, "+14155550105");
     const got = f.gateway.accepted[0]!;
-    expect(got).toMatchObject({ recipient: "+14155550105", sender: "+15005550006", req: { ip: "203.0.113.9", "user-agent": "test-agent" } });
-    const { payload } = await jwtVerify(got.authorization!.slice(7), new TextEncoder().encode(secret), { audience: "urn:MySmsGateway", subject: "urn:Auth0" });
+    expect(got).toMatchObject({
+      recipient: "+14155550105",
+      sender: "+15005550006",
+      req: { ip: "203.0.113.9", "user-agent": "test-agent" },
+    });
+    const { payload } = await jwtVerify(got.authorization!.slice(7), new TextEncoder().encode(secret), {
+      audience: "urn:MySmsGateway",
+      subject: "urn:Auth0",
+    });
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(300);
     await expect(verify(tl, "+14155550105", codeIn(got.body))).resolves.toBeTruthy();
   });
 
   it("sms_gateway: Auth0's exact failure descriptions", async () => {
     const f = await fakes();
-    const tl = await instance(options(f, { provider: "sms_gateway" }), { delivery: { retries: 0, attemptTimeoutMs: 300, deadlineMs: 2000 } });
+    const tl = await instance(options(f, { provider: "sms_gateway" }), {
+      delivery: { retries: 0, attemptTimeoutMs: 300, deadlineMs: 2000 },
+    });
     f.gateway.script.push({ status: 401 });
-    expect((await fail(start(tl, "+14155550106"))).body).toEqual({ error: "sms_provider_error", error_description: "Authentication failed while calling the SMS gateway: 401" });
+    expect((await fail(start(tl, "+14155550106"))).body).toEqual({
+      error: "sms_provider_error",
+      error_description: "Authentication failed while calling the SMS gateway: 401",
+    });
     f.gateway.script.push({ status: 502 });
-    expect((await fail(start(tl, "+14155550106"))).body).toEqual({ error: "sms_provider_error", error_description: "Unexpected response while calling the SMS gateway: 502" });
+    expect((await fail(start(tl, "+14155550106"))).body).toEqual({
+      error: "sms_provider_error",
+      error_description: "Unexpected response while calling the SMS gateway: 502",
+    });
     f.gateway.script.push({ hang: true });
-    expect((await fail(start(tl, "+14155550106"))).body.error_description).toMatch(/^Timeout while calling the SMS gateway: /);
+    expect((await fail(start(tl, "+14155550106"))).body.error_description).toMatch(
+      /^Timeout while calling the SMS gateway: /,
+    );
   });
 });
 
@@ -147,7 +189,9 @@ describe("delivery policy", () => {
 
   it("fails over exactly once when the primary returns 503", async () => {
     const f = await fakes();
-    const tl = await instance(options(f, { provider: ["twilio", "vonage"] }), { delivery: { retries: 1, backoffMs: 10 } });
+    const tl = await instance(options(f, { provider: ["twilio", "vonage"] }), {
+      delivery: { retries: 1, backoffMs: 10 },
+    });
     f.twilio.always = { status: 503 };
     await start(tl, "+14155550111");
     expect(f.twilio.accepted).toHaveLength(0);
@@ -157,7 +201,9 @@ describe("delivery policy", () => {
 
   it("fails over exactly once when the primary hangs, within the deadline", async () => {
     const f = await fakes();
-    const tl = await instance(options(f, { provider: ["twilio", "sms_gateway"] }), { delivery: { attemptTimeoutMs: 400, deadlineMs: 3000 } });
+    const tl = await instance(options(f, { provider: ["twilio", "sms_gateway"] }), {
+      delivery: { attemptTimeoutMs: 400, deadlineMs: 3000 },
+    });
     f.twilio.always = { hang: true };
     const began = Date.now();
     await start(tl, "+14155550112");
@@ -180,10 +226,17 @@ describe("delivery policy", () => {
     f.twilio.always = { hang: true };
     const began = Date.now();
     const slow = Array.from({ length: 10 }, (_, i) =>
-      tl.api.start({ client_id: CLIENT, connection: "slow", phone_number: `+1415555020${i}` }).then(() => "sent", () => Date.now() - began),
+      tl.api.start({ client_id: CLIENT, connection: "slow", phone_number: `+1415555020${i}` }).then(
+        () => "sent",
+        () => Date.now() - began,
+      ),
     );
     const fastStarted = Date.now();
-    await Promise.all(Array.from({ length: 10 }, (_, i) => tl.api.start({ client_id: CLIENT, connection: "sms", phone_number: `+1415555030${i}` })));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        tl.api.start({ client_id: CLIENT, connection: "sms", phone_number: `+1415555030${i}` }),
+      ),
+    );
     expect(Date.now() - fastStarted).toBeLessThan(500);
     const slowTimes = await Promise.all(slow);
     for (const t of slowTimes) {
@@ -194,7 +247,9 @@ describe("delivery policy", () => {
 
   it("opens the circuit after repeated failures and skips the provider", async () => {
     const f = await fakes();
-    const tl = await instance(options(f, { provider: ["twilio", "vonage"] }), { delivery: { retries: 0, breaker: { failures: 2, coolDownMs: 60_000 } } });
+    const tl = await instance(options(f, { provider: ["twilio", "vonage"] }), {
+      delivery: { retries: 0, breaker: { failures: 2, coolDownMs: 60_000 } },
+    });
     f.twilio.always = { status: 500 };
     for (let i = 0; i < 4; i++) await start(tl, `+1415555040${i}`);
     expect(f.twilio.requests).toHaveLength(2);
@@ -204,8 +259,17 @@ describe("delivery policy", () => {
   it("never writes provider secrets or codes to the log", async () => {
     const f = await fakes();
     const lines: string[] = [];
-    const sink = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
-    const tl = await instance(options(f, { provider: ["twilio", "vonage"] }), { delivery: { retries: 1, backoffMs: 5 } }, pino({ level: "trace" }, sink));
+    const sink = new Writable({
+      write: (c, _e, done) => {
+        lines.push(String(c));
+        done();
+      },
+    });
+    const tl = await instance(
+      options(f, { provider: ["twilio", "vonage"] }),
+      { delivery: { retries: 1, backoffMs: 5 } },
+      pino({ level: "trace" }, sink),
+    );
     f.twilio.always = { status: 503 };
     await start(tl, "+14155550120");
     const code = codeIn(f.vonage.accepted[0]!.text);

@@ -1,13 +1,13 @@
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTextlock, type Textlock } from "../../../lib/index.js";
 import { containerOf } from "../../../core/container/internals.js";
 import { TOKENS } from "../../../core/di-tokens.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
+import { createTextlock, type Textlock } from "../../../lib/index.js";
 import { createTestTextlock, TEST_SECRET, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const PHONE = "+14155550100";
@@ -35,7 +35,10 @@ describe("tokens", () => {
     expect(res.refresh_token).toBeUndefined();
     const header = decodeProtectedHeader(res.id_token!);
     expect(header).toMatchObject({ alg: "RS256", typ: "JWT", kid: expect.any(String) });
-    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.keys.jwks()), { issuer: ISSUER, audience: "textlock-dev" });
+    const { payload } = await jwtVerify(res.id_token!, createLocalJWKSet(tl.keys.jwks()), {
+      issuer: ISSUER,
+      audience: "textlock-dev",
+    });
     expect(payload).toMatchObject({
       iss: ISSUER,
       sub: expect.stringMatching(/^sms\|[0-9a-f]{24}$/),
@@ -48,7 +51,14 @@ describe("tokens", () => {
       updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(payload.exp! - payload.iat!).toBe(36000);
-    expect(tl.keys.jwks().keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", kid: header.kid, n: expect.any(String), e: "AQAB" });
+    expect(tl.keys.jwks().keys[0]).toMatchObject({
+      kty: "RSA",
+      alg: "RS256",
+      use: "sig",
+      kid: header.kid,
+      n: expect.any(String),
+      e: "AQAB",
+    });
   });
 
   it("gives no id_token without openid, and scope-filtered claims with it", async () => {
@@ -65,12 +75,22 @@ describe("tokens", () => {
     const tl = await createTestTextlock();
     open.push(tl);
     const api = await login(tl, { scope: "openid profile", audience: "https://api.example.test" });
-    const { payload } = await jwtVerify(api.access_token, createLocalJWKSet(tl.keys.jwks()), { audience: "https://api.example.test" });
+    const { payload } = await jwtVerify(api.access_token, createLocalJWKSet(tl.keys.jwks()), {
+      audience: "https://api.example.test",
+    });
     expect(payload.aud).toEqual(["https://api.example.test", `${ISSUER}userinfo`]);
     expect(payload).toMatchObject({ azp: "textlock-dev", scope: "openid profile" });
-    expect(await tl.api.userinfo(api.access_token, { issuer: ISSUER })).toMatchObject({ sub: payload.sub, name: PHONE, phone_number: PHONE });
-    await expect(tl.api.userinfo(`${api.access_token}x`, { issuer: ISSUER })).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
-    await expect(tl.api.userinfo(api.access_token, { issuer: "https://other.test/" })).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
+    expect(await tl.api.userinfo(api.access_token, { issuer: ISSUER })).toMatchObject({
+      sub: payload.sub,
+      name: PHONE,
+      phone_number: PHONE,
+    });
+    await expect(tl.api.userinfo(`${api.access_token}x`, { issuer: ISSUER })).rejects.toMatchObject({
+      code: "ERR_INVALID_TOKEN",
+    });
+    await expect(tl.api.userinfo(api.access_token, { issuer: "https://other.test/" })).rejects.toMatchObject({
+      code: "ERR_INVALID_TOKEN",
+    });
   });
 
   it("rotates refresh tokens: each can be used once", async () => {
@@ -87,7 +107,10 @@ describe("tokens", () => {
     expect(reused).toMatchObject({ status: 403, body: { error: "invalid_grant" } });
     // Of two concurrent refreshes with the same token, exactly one wins.
     const racing = { ...params, refresh_token: second.refresh_token };
-    const settled = await Promise.allSettled([tl.api.token(racing, { issuer: ISSUER }), tl.api.token(racing, { issuer: ISSUER })]);
+    const settled = await Promise.allSettled([
+      tl.api.token(racing, { issuer: ISSUER }),
+      tl.api.token(racing, { issuer: ISSUER }),
+    ]);
     expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(1);
   });
 
@@ -95,9 +118,21 @@ describe("tokens", () => {
     const tl = await createTestTextlock();
     open.push(tl);
     await tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: PHONE });
-    const result = await tl.api.verify({ client_id: "textlock-dev", realm: "sms", username: PHONE, otp: tl.lastCode(PHONE), scope: "openid" });
+    const result = await tl.api.verify({
+      client_id: "textlock-dev",
+      realm: "sms",
+      username: PHONE,
+      otp: tl.lastCode(PHONE),
+      scope: "openid",
+    });
     result.claims = {
-      idToken: { "https://example.test/role": "admin", sub: "evil", iss: "https://evil.test/", aud: "evil", auth_time: 1 },
+      idToken: {
+        "https://example.test/role": "admin",
+        sub: "evil",
+        iss: "https://evil.test/",
+        aud: "evil",
+        auth_time: 1,
+      },
       accessToken: { "https://example.test/plan": "pro", scope: "admin", exp: 9_999_999_999 },
     };
     // The token service itself (not public): hook claims are applied there.
@@ -117,7 +152,11 @@ describe("tokens", () => {
     open.push(tl);
     const res = await login(tl, { scope: "openid phone" });
     const info = await tl.api.userinfo(res.access_token, { issuer: ISSUER });
-    expect(info).toMatchObject({ sub: expect.stringMatching(/^sms\|/), phone_number: PHONE, phone_number_verified: true });
+    expect(info).toMatchObject({
+      sub: expect.stringMatching(/^sms\|/),
+      phone_number: PHONE,
+      phone_number_verified: true,
+    });
     expect(info.name).toBeUndefined();
     now += 86_401_000;
     const expired = await tl.api.userinfo(res.access_token, { issuer: ISSUER }).catch((e) => toWireError(e));
@@ -127,8 +166,14 @@ describe("tokens", () => {
   it("refuses unknown and missing grant types the Auth0 way", async () => {
     const tl = await createTestTextlock();
     open.push(tl);
-    const wire = (p: Promise<unknown>) => p.then(() => "ok", (e) => toWireError(e));
-    expect(await wire(tl.api.token({ grant_type: "password", client_id: "textlock-dev" }, { issuer: ISSUER }))).toMatchObject({
+    const wire = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e) => toWireError(e),
+      );
+    expect(
+      await wire(tl.api.token({ grant_type: "password", client_id: "textlock-dev" }, { issuer: ISSUER })),
+    ).toMatchObject({
       status: 400,
       body: { error: "unsupported_grant_type", error_description: "Grant type not supported" },
     });
@@ -181,7 +226,9 @@ describe("signing keys", () => {
     expect(decodeProtectedHeader(before.id_token!).kid).not.toBe(kid);
     const jwks = createLocalJWKSet(tl.keys.jwks());
     await expect(jwtVerify(before.id_token!, jwks, { issuer: ISSUER })).resolves.toBeTruthy();
-    await expect(tl.api.userinfo(before.access_token, { issuer: ISSUER })).resolves.toMatchObject({ sub: expect.any(String) });
+    await expect(tl.api.userinfo(before.access_token, { issuer: ISSUER })).resolves.toMatchObject({
+      sub: expect.any(String),
+    });
   });
 
   it.each(["ES256", "EdDSA"] as const)("can sign with %s", async (algorithm) => {

@@ -1,14 +1,18 @@
-import { vitestRunner } from "../../helpers/vitest-runner.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runUserStoreContract } from "../../../core/testing/user-store-contract.js";
 import { MemoryUserStore } from "../../../core/users/memory-user-store.js";
 import { SqliteUserStore } from "../../../core/users/sqlite-user-store.js";
-import { runUserStoreContract } from "../../../core/testing/user-store-contract.js";
+import { vitestRunner } from "../../helpers/vitest-runner.js";
 
 runUserStoreContract("memory", async () => new MemoryUserStore(), vitestRunner);
-runUserStoreContract("sqlite", async () => new SqliteUserStore(join(mkdtempSync(join(tmpdir(), "textlock-users-")), "users.db")), vitestRunner);
+runUserStoreContract(
+  "sqlite",
+  async () => new SqliteUserStore(join(mkdtempSync(join(tmpdir(), "textlock-users-")), "users.db")),
+  vitestRunner,
+);
 
 describe("SqliteUserStore durability", () => {
   it("keeps users across reopen, and two handles on one file share one user per phone", async () => {
@@ -22,7 +26,10 @@ describe("SqliteUserStore durability", () => {
     await a.close();
     await b.close();
     const reopened = new SqliteUserStore(file);
-    expect(await reopened.findByPhone("sms", "+14155550100")).toMatchObject({ user_id: x.user.user_id, logins_count: 1 });
+    expect(await reopened.findByPhone("sms", "+14155550100")).toMatchObject({
+      user_id: x.user.user_id,
+      logins_count: 1,
+    });
     await reopened.close();
   });
 });
