@@ -55,7 +55,8 @@ export {
 } from "../core/errors/textlock-error.js";
 export type { WireError } from "../core/errors/to-wire-error.js";
 export { toWireError } from "../core/errors/to-wire-error.js";
-export type { TextlockEventMap, TextlockEvents } from "../core/events/events.js";
+export type { TextlockEventMap } from "../core/events/events.js";
+export { TextlockEvents } from "../core/events/events.js";
 export type {
   DeliveryChannel,
   ProviderContext,

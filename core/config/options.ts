@@ -260,10 +260,7 @@ export interface ConnectionOptions {
   options?: SmsConnectionOptions;
 }
 
-/**
- * Options of the built-in providers, by their Auth0 names. A plugin adds its own by declaration
- * merging: `declare module "textlock" { interface ProviderOptions { acme_api_key?: string } }`.
- */
+/** Options of the built-in providers, by their Auth0 names. */
 export interface ProviderOptions {
   /** Twilio Account SID (provider `twilio`). */
   twilio_sid?: string;
@@ -322,4 +319,6 @@ export interface SmsConnectionOptions extends ProviderOptions {
   provider?: string | string[];
   /** Deliver the code by text message or voice call. @default "text" */
   delivery?: "text" | "voice";
+  /** A plugin provider's own options (`acme_api_key`), checked by its schema at startup. */
+  [providerOption: string]: unknown;
 }

@@ -35,6 +35,8 @@ const ABANDON_GRACE_MS = 100;
 export class ProviderRegistry {
   private readonly instances = new Map<string, Promise<SmsProvider>>();
   private readonly breakers = new Map<string, CircuitBreaker>();
+  /** Each instance's own validated options, by connection and provider: handed to its sends too. */
+  private readonly ownOptions = new Map<string, Readonly<Record<string, unknown>>>();
 
   constructor(
     @inject(CONFIG) private readonly config: TextlockConfig,
@@ -67,6 +69,7 @@ export class ProviderRegistry {
   private async create(descriptor: ProviderDescriptor, connection: ConnectionConfig): Promise<SmsProvider> {
     const options = validateProviderOptions(descriptor, connection.options);
     if (!options.ok) throw new Error(`connection "${connection.name}": ${options.problems.join("; ")}`);
+    this.ownOptions.set(`${connection.name}\0${descriptor.id}`, options.value);
     const hooks = this.hooks as HookRunner & { deliver?: ProviderContext["runDeliveryHook"] };
     const context: ProviderContext = {
       connection: connection.name,
@@ -117,7 +120,11 @@ export class ProviderRegistry {
           // Providers see the signal at the limit and may fail with their own words (the gateway's
           // "Timeout while calling the SMS gateway"); one that ignores it is abandoned a moment later.
           const result = await abortable(
-            provider.send(message, { signal, options: connection.options, request }),
+            provider.send(message, {
+              signal,
+              options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
+              request,
+            }),
             AbortSignal.timeout(limit + ABANDON_GRACE_MS),
           );
           breaker.success();

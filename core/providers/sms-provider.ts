@@ -26,7 +26,7 @@ export interface SmsMessage {
 export interface SendContext {
   /** Aborted when the delivery deadline passes; providers should pass it to their HTTP calls. */
   signal: AbortSignal;
-  /** Connection options (Auth0 shape: `from`, `messaging_service_sid`, `gateway_url`, ...). */
+  /** The provider's own options, as its descriptor validated them (never another provider's). */
   options: Readonly<Record<string, unknown>>;
   /** Facts about the request that asked for the code. */
   request: { ip?: string; userAgent?: string; language: string | null };
@@ -75,7 +75,7 @@ export class ProviderError extends Error {
   constructor(
     kind: ProviderErrorKind,
     message: string,
-    options: { vendorCode?: string | number; retryAfter?: number; cause?: unknown } = {},
+    options: { vendorCode?: string | number | undefined; retryAfter?: number | undefined; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "ProviderError";
