@@ -65,24 +65,38 @@ describe("packed tarball", () => {
 
   it.each(subpaths)("imports %s as ESM and as CommonJS", (subpath) => {
     const name = JSON.stringify(specifier(subpath));
-    const esm = node(["--input-type=module", "-e", `const m = await import(${name}); console.log(Object.keys(m).length)`]);
+    const esm = node([
+      "--input-type=module",
+      "-e",
+      `const m = await import(${name}); console.log(Object.keys(m).length)`,
+    ]);
     const cjs = node(["-e", `console.log(Object.keys(require(${name})).length)`]);
     expect(Number(esm.trim())).toBeGreaterThan(0);
     expect(Number(cjs.trim())).toBeGreaterThan(0);
   });
 
   it.each(subpaths)("every value the declarations of %s export exists at runtime, in both formats", (subpath) => {
-    const entry = (pkg.exports[subpath] as { import: { types: string }; require: { types: string } });
-    for (const [format, types] of [["import", entry.import.types], ["require", entry.require.types]] as const) {
+    const entry = pkg.exports[subpath] as { import: { types: string }; require: { types: string } };
+    for (const [format, types] of [
+      ["import", entry.import.types],
+      ["require", entry.require.types],
+    ] as const) {
       const file = join(installed, types);
-      const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+      const program = ts.createProgram([file], {
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        noEmit: true,
+      });
       const checker = program.getTypeChecker();
       const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
       const declared = checker
         .getExportsOfModule(moduleSymbol)
         .filter((s) => {
           const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
-          return (target.flags & ts.SymbolFlags.Value) !== 0 && !(s.declarations ?? []).some((d) => ts.isExportSpecifier(d) && d.isTypeOnly);
+          return (
+            (target.flags & ts.SymbolFlags.Value) !== 0 &&
+            !(s.declarations ?? []).some((d) => ts.isExportSpecifier(d) && d.isTypeOnly)
+          );
         })
         .map((s) => s.getName())
         .sort();
@@ -97,22 +111,51 @@ describe("packed tarball", () => {
     }
   });
 
+  it("passes publint (strict) and are-the-types-wrong (node16 profile: textlock needs Node >= 20)", () => {
+    const bin = (name: string) => join(root, "node_modules", ".bin", name);
+    const publint = spawnSync(bin("publint"), [installed, "--strict", "--pack", "false"], { encoding: "utf8" });
+    expect(`${publint.stdout}${publint.stderr}`).toContain("All good!");
+    expect(publint.status).toBe(0);
+    const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
+    const attw = spawnSync(bin("attw"), [join(work, tarball), "--profile", "node16", "--format", "ascii"], {
+      encoding: "utf8",
+    });
+    // attw exits non-zero on any problem of a non-ignored resolution; every subpath is listed.
+    expect(attw.stdout).toContain('"textlock/plugin"');
+    expect(attw.stdout).not.toContain("❌");
+    expect(attw.status).toBe(0);
+  }, 120_000);
+
   it("has a small root export", () => {
-    const keys = JSON.parse(node(["--input-type=module", "-e", `console.log(JSON.stringify(Object.keys(await import("textlock"))))`])) as string[];
+    const keys = JSON.parse(
+      node(["--input-type=module", "-e", `console.log(JSON.stringify(Object.keys(await import("textlock"))))`]),
+    ) as string[];
     expect(keys.length).toBeLessThanOrEqual(25);
-    expect(keys).toEqual(expect.arrayContaining(["createTextlock", "defineProvider", "ProviderError", "isTextlockError"]));
+    expect(keys).toEqual(
+      expect.arrayContaining(["createTextlock", "defineProvider", "ProviderError", "isTextlockError"]),
+    );
   });
 });
 
 describe("TypeScript consumers of the packed package (skipLibCheck: false)", () => {
   const imports = subpaths.map((s, i) => `import * as m${i} from "${specifier(s)}";`).join("\n");
   const uses = `console.log(${subpaths.map((_, i) => `m${i}`).join(", ")});\n`;
-  const strict = { strict: true, skipLibCheck: false, noEmit: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, types: ["node"], typeRoots: [join(root, "node_modules", "@types")] };
+  const strict = {
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    types: ["node"],
+    typeRoots: [join(root, "node_modules", "@types")],
+  };
 
   it("an ESM consumer (module nodenext) type-checks every subpath", () => {
     const dir = project(join(work, "consumer-esm"), {
       "package.json": JSON.stringify({ type: "module" }),
-      "tsconfig.json": JSON.stringify({ compilerOptions: { ...strict, module: "nodenext", moduleResolution: "nodenext", target: "es2022" } }),
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: { ...strict, module: "nodenext", moduleResolution: "nodenext", target: "es2022" },
+      }),
       "index.ts": `${imports}\n${uses}`,
     });
     expect(ours(typecheck(dir).output)).toBe("");
@@ -121,7 +164,9 @@ describe("TypeScript consumers of the packed package (skipLibCheck: false)", () 
   it("a CommonJS consumer (module nodenext, .cts) type-checks every subpath", () => {
     const dir = project(join(work, "consumer-cjs"), {
       "package.json": JSON.stringify({ type: "commonjs" }),
-      "tsconfig.json": JSON.stringify({ compilerOptions: { ...strict, module: "nodenext", moduleResolution: "nodenext", target: "es2022" } }),
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: { ...strict, module: "nodenext", moduleResolution: "nodenext", target: "es2022" },
+      }),
       "index.cts": `${imports}\n${uses}`,
     });
     expect(ours(typecheck(dir).output)).toBe("");
@@ -137,24 +182,33 @@ const options: TextlockOptions = {
 };
 export const made = createTextlock(options);
 `;
-  it.each(["node16", "bundler"])("a strict consumer (moduleResolution %s) compiles a valid config and rejects a misspelled key", (resolution) => {
-    const compilerOptions = { ...strict, module: resolution === "node16" ? "node16" : "esnext", moduleResolution: resolution, target: "es2022" };
-    const valid = project(join(work, `consumer-${resolution}`), {
-      "package.json": JSON.stringify({ type: "module" }),
-      "tsconfig.json": JSON.stringify({ compilerOptions }),
-      "index.ts": config("maxAttempts"),
-    });
-    const ok = typecheck(valid);
-    expect(ok.output).toBe("");
-    expect(ok.status).toBe(0);
-    writeFileSync(join(valid, "index.ts"), config("maxAtempts"));
-    const bad = typecheck(valid);
-    expect(bad.status).not.toBe(0);
-    expect(bad.output).toContain(
-      "error TS2561: Object literal may only specify known properties, but 'maxAtempts' does not exist in type",
-    );
-    expect(bad.output).toContain("Did you mean to write 'maxAttempts'?");
-  }, 120_000);
+  it.each(["node16", "bundler"])(
+    "a strict consumer (moduleResolution %s) compiles a valid config and rejects a misspelled key",
+    (resolution) => {
+      const compilerOptions = {
+        ...strict,
+        module: resolution === "node16" ? "node16" : "esnext",
+        moduleResolution: resolution,
+        target: "es2022",
+      };
+      const valid = project(join(work, `consumer-${resolution}`), {
+        "package.json": JSON.stringify({ type: "module" }),
+        "tsconfig.json": JSON.stringify({ compilerOptions }),
+        "index.ts": config("maxAttempts"),
+      });
+      const ok = typecheck(valid);
+      expect(ok.output).toBe("");
+      expect(ok.status).toBe(0);
+      writeFileSync(join(valid, "index.ts"), config("maxAtempts"));
+      const bad = typecheck(valid);
+      expect(bad.status).not.toBe(0);
+      expect(bad.output).toContain(
+        "error TS2561: Object literal may only specify known properties, but 'maxAtempts' does not exist in type",
+      );
+      expect(bad.output).toContain("Did you mean to write 'maxAttempts'?");
+    },
+    120_000,
+  );
 });
 
 describe("a provider plugin of the other module format", () => {
@@ -200,8 +254,13 @@ console.log(JSON.stringify(out));`;
 
   it("a CommonJS plugin under an ESM host is retried, failed over and mapped as in one format", () => {
     project(join(work, "cross-esm"), {
-      "plugin.cjs": plugin(`const { defineProvider, defineSmsProvider, ProviderError } = require("textlock/plugin");`, "module.exports = { flaky: make('flaky', 2), down: make('down', 99) };"),
-      "host.mjs": host(`import { createTextlock } from "textlock";\nimport plugins from "./plugin.cjs";\nconst { flaky, down } = plugins;`),
+      "plugin.cjs": plugin(
+        `const { defineProvider, defineSmsProvider, ProviderError } = require("textlock/plugin");`,
+        "module.exports = { flaky: make('flaky', 2), down: make('down', 99) };",
+      ),
+      "host.mjs": host(
+        `import { createTextlock } from "textlock";\nimport plugins from "./plugin.cjs";\nconst { flaky, down } = plugins;`,
+      ),
     });
     const out = node([join(work, "cross-esm", "host.mjs"), join(work, "cross-esm", "data")]);
     expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual(expected);
@@ -209,7 +268,10 @@ console.log(JSON.stringify(out));`;
 
   it("an ESM plugin under a CommonJS host, the same", () => {
     project(join(work, "cross-cjs"), {
-      "plugin.mjs": plugin(`import { defineProvider, defineSmsProvider, ProviderError } from "textlock/plugin";`, "export const flaky = make('flaky', 2);\nexport const down = make('down', 99);"),
+      "plugin.mjs": plugin(
+        `import { defineProvider, defineSmsProvider, ProviderError } from "textlock/plugin";`,
+        "export const flaky = make('flaky', 2);\nexport const down = make('down', 99);",
+      ),
       "host.cjs": `(async () => {\nconst { createTextlock } = require("textlock");\nconst { flaky, down } = await import("./plugin.mjs");\n${host("")}\n})();`,
     });
     const out = node([join(work, "cross-cjs", "host.cjs"), join(work, "cross-cjs", "data")]);
@@ -221,7 +283,10 @@ describe("a third-party provider written from docs/guides/writing-a-provider.md"
   const dir = join(work, "acme-plugin");
   const guide = readFileSync(join(root, "docs", "guides", "writing-a-provider.md"), "utf8");
   const source = /## A provider, start to finish[\s\S]*?```ts\n([\s\S]*?)```/.exec(guide)![1]!;
-  let acme: { acmeProvider: Record<string, unknown> & { create: (...a: unknown[]) => unknown }; createAcmeProvider: (key: string, url: string) => never };
+  let acme: {
+    acmeProvider: Record<string, unknown> & { create: (...a: unknown[]) => unknown };
+    createAcmeProvider: (key: string, url: string) => never;
+  };
   const inbox: Array<{ to: string; text: string; authorization?: string }> = [];
 
   const startFakeAcme = () =>
@@ -236,7 +301,16 @@ describe("a third-party provider written from docs/guides/writing-a-provider.md"
     project(dir, { "package.json": JSON.stringify({ name: "acme-plugin", type: "module" }), "acme.ts": source });
     // The guide's code must compile under the defaults a new TypeScript project gets.
     execFileSync(process.execPath, [tsc, "--init"], { cwd: dir });
-    const r = typecheck(dir, ["-p", ".", "--outDir", "out", "--types", "node", "--typeRoots", join(root, "node_modules", "@types")]);
+    const r = typecheck(dir, [
+      "-p",
+      ".",
+      "--outDir",
+      "out",
+      "--types",
+      "node",
+      "--typeRoots",
+      join(root, "node_modules", "@types"),
+    ]);
     if (r.status !== 0) throw new Error(`the guide's provider does not compile:\n${r.output}`);
     acme = await import(join(dir, "out", "acme.js"));
   }, 120_000);
@@ -267,7 +341,9 @@ describe("a third-party provider written from docs/guides/writing-a-provider.md"
         return acme.acmeProvider.create(options, context);
       },
     };
-    const { createTextlock } = (await import(join(installed, "dist", "index.js"))) as typeof import("../../lib/index.js");
+    const { createTextlock } = (await import(
+      join(installed, "dist", "index.js")
+    )) as typeof import("../../lib/index.js");
     const dataDir = join(work, "acme-data");
     const tl = await createTextlock({
       secret: "acme-secret-acme-secret-acme-secret-0000",
