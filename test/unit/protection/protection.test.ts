@@ -23,8 +23,12 @@ const start = (tl: TestTextlock, phone: string, ip = "203.0.113.1") =>
 describe("send limits", () => {
   it("limits starts per IP with Auth0's 429 body, Retry-After and x-ratelimit headers", async () => {
     const tl = await make({ perIp: { points: 3, seconds: 3600 } });
+    const events: unknown[] = [];
+    tl.events.on("request.refused", (e) => events.push(e));
     for (let i = 0; i < 3; i++) expect((await start(tl, `+1415555011${i}`)).status).toBe(200);
+    expect(events).toEqual([]);
     const refused = await start(tl, "+14155550119");
+    expect(events).toEqual([{ reason: "ip_limit", endpoint: "/passwordless/start" }]);
     expect(refused).toMatchObject({
       status: 429,
       body: { error: "too_many_requests", error_description: expect.stringContaining("X-RateLimit-Limit") },
