@@ -7,9 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { toWireError } from "../../core/errors/to-wire-error.js";
 import type { HookFunctions } from "../../core/hooks/index.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { ISSUER, login, start, wire } from "../helpers/hook-login.js";
 
-const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
-const ISSUER = "https://auth.example.test/";
 const EXTENSIBILITY_ERROR = {
   error: "extensibility_error",
   error_description: "A hook failed, so the login could not be completed.",
@@ -46,18 +45,6 @@ async function make(hooks: Record<string, unknown>, extra: Record<string, unknow
   cleanup.push(() => tl.close());
   return tl;
 }
-const start = (tl: TestTextlock, phone: string) =>
-  tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
-const login = (tl: TestTextlock, phone: string, otp = tl.lastCode(phone)) =>
-  tl.api.token(
-    { grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid profile" },
-    { issuer: ISSUER },
-  );
-const wire = (p: Promise<unknown>) =>
-  p.then(
-    () => ({ status: 200, body: {} as Record<string, string> }),
-    (e) => toWireError(e),
-  );
 const users = (tl: TestTextlock) => tl.users;
 const claimsOf = async (tl: TestTextlock, token: string) =>
   (await jwtVerify(token, createLocalJWKSet(tl.keys.jwks()))).payload;

@@ -5,11 +5,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { toWireError } from "../../core/errors/to-wire-error.js";
 import { startFakeSmsGateway } from "../fakes/fake-sms-gateway.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { ISSUER, login, start, wire } from "../helpers/hook-login.js";
 
 const examples = new URL("../../docs/examples/hooks/", import.meta.url).pathname;
 const hostile = new URL("./hostile.js", import.meta.url).pathname;
-const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
-const ISSUER = "https://auth.example.test/";
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -20,18 +19,6 @@ async function make(config: Record<string, unknown>, logger?: ReturnType<typeof 
   cleanup.push(() => tl.close());
   return tl;
 }
-const start = (tl: TestTextlock, phone: string) =>
-  tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
-const login = (tl: TestTextlock, phone: string, otp: string) =>
-  tl.api.token(
-    { grant_type: OTP, client_id: "textlock-dev", username: phone, otp, realm: "sms", scope: "openid profile" },
-    { issuer: ISSUER },
-  );
-const wire = (p: Promise<unknown>) =>
-  p.then(
-    () => ({ status: 200, body: {} as Record<string, string> }),
-    (e) => toWireError(e),
-  );
 
 describe("custom-phone-provider script", () => {
   it("delivers codes to a loopback SMS API through the allowed fetch, and the login completes", async () => {
