@@ -1,11 +1,11 @@
 import type { NextFunction, Request, Response } from "express";
-import type { Textlock } from "../../core/create-textlock.js";
 import {
   adapterErrorResponse,
   createHttpHandler,
   fromNodeRequest,
   type HttpHandlerOptions,
   readNodeBody,
+  type Textlock,
   writeNodeResponse,
 } from "../../core/http/index.js";
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { Textlock } from "../../core/create-textlock.js";
 import {
   adapterErrorResponse,
   createHttpHandler,
   type HttpHandlerOptions,
   type HttpRequest,
+  type Textlock,
 } from "../../core/http/index.js";
 
 export interface TextlockFastifyOptions extends HttpHandlerOptions {

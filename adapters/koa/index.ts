@@ -1,5 +1,4 @@
 import type { Context, Next } from "koa";
-import type { Textlock } from "../../core/create-textlock.js";
 import {
   adapterErrorResponse,
   createHttpHandler,
@@ -7,6 +6,7 @@ import {
   type HttpHandlerOptions,
   type HttpResponse,
   readNodeBody,
+  type Textlock,
 } from "../../core/http/index.js";
 
 /**

@@ -2,13 +2,13 @@ import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Textlock } from "../../core/create-textlock.js";
 import {
   createHttpHandler,
   errorResponse,
   fromNodeRequest,
   type HttpHandlerOptions,
   readNodeBody,
+  type Textlock,
   writeNodeResponse,
 } from "../../core/http/index.js";
 

@@ -73,8 +73,16 @@ export class HookSandbox {
     const { default: ivm } = await import("isolated-vm");
     const isolate = new ivm.Isolate({ memoryLimit: this.limits.memoryLimitMb });
     let timedOut = false;
+    let nearHeapLimit = false;
     const timer = setTimeout(() => {
       timedOut = true;
+      // On a starved CPU a memory bomb can reach the wall clock before the heap limit: its heap tells.
+      try {
+        const heap = isolate.getHeapStatisticsSync();
+        nearHeapLimit = heap.used_heap_size > 0.75 * heap.heap_size_limit;
+      } catch {
+        // Already disposed: the error message decides.
+      }
       if (!isolate.isDisposed) isolate.dispose();
     }, this.limits.timeoutMs);
     try {
@@ -120,13 +128,14 @@ ${source}
       if (err instanceof HookScriptError) throw err;
       const message = (err as Error)?.message ?? String(err);
       // The heap limit is checked first: a memory bomb on a busy machine can also outlive the timer.
-      const reason = /memory limit/i.test(message)
-        ? "memory"
-        : timedOut || /timed out|disposed|abandoned/i.test(message)
-          ? "timeout"
-          : message.includes("__missing_handler__")
-            ? "missing_handler"
-            : "threw";
+      const reason =
+        /memory limit/i.test(message) || nearHeapLimit
+          ? "memory"
+          : timedOut || /timed out|disposed|abandoned/i.test(message)
+            ? "timeout"
+            : message.includes("__missing_handler__")
+              ? "missing_handler"
+              : "threw";
       this.logger.warn({ hook, reason, message: this.redact(message).slice(0, MAX_LOG) }, "hook script failed");
       throw new HookScriptError(reason, message);
     } finally {

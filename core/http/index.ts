@@ -16,6 +16,7 @@
  * page works there too: its forms post to relative URLs.
  */
 
+export type { Textlock } from "../create-textlock.js";
 export { basicCredentials, parseBody, readNodeBody } from "./body.js";
 export { resolveClientIp } from "./client-ip.js";
 export type { HttpHandler, HttpHandlerOptions, Route, RouteContext, RouteEntry } from "./handler.js";

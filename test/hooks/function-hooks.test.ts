@@ -4,7 +4,6 @@ import { promisify } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { toWireError } from "../../core/errors/to-wire-error.js";
 import type { HookFunctions } from "../../core/hooks/index.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { ISSUER, login, start, wire } from "../helpers/hook-login.js";

@@ -2,9 +2,8 @@ import { Writable } from "node:stream";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { toWireError } from "../../core/errors/to-wire-error.js";
 import { startFakeSmsGateway } from "../fakes/fake-sms-gateway.js";
-import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { createTestTextlock } from "../helpers/create-test-textlock.js";
 import { ISSUER, login, start, wire } from "../helpers/hook-login.js";
 
 const examples = new URL("../../docs/examples/hooks/", import.meta.url).pathname;
