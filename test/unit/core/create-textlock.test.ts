@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { containerOf } from "../../../core/container/internals.js";
-import { OTP_STORE } from "../../../core/di-tokens.js";
+import { OTP_STORE, PROVIDERS, TOKENS, USER_STORE } from "../../../core/di-tokens.js";
 import { Engine } from "../../../core/engine/engine.js";
+import { MemoryUserStore } from "../../../core/users/memory-user-store.js";
+import { provide, tokens } from "../../../lib/index.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const open: TestTextlock[] = [];
@@ -46,5 +48,30 @@ describe("createTextlock", () => {
     const t = await createTestTextlock();
     await t.close();
     await t.close();
+  });
+});
+
+describe("the composition root", () => {
+  it("uses a part the host provides under its token instead of building one", async () => {
+    const users = new MemoryUserStore();
+    const t = await createTestTextlock({}, { provide: [provide(tokens.USER_STORE, users)] });
+    open.push(t);
+    expect(containerOf(t).resolve(USER_STORE)).toBe(users);
+    await t.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: "+14155550177" });
+    await t.api.login({ client_id: "textlock-dev", phone_number: "+14155550177", code: t.lastCode("+14155550177") });
+    expect(await users.findByPhone("sms", "+14155550177")).toMatchObject({ phone_number: "+14155550177" });
+  });
+
+  it("registers each part once and shows users facades, not the container", async () => {
+    const t = await createTestTextlock();
+    open.push(t);
+    const c = containerOf(t);
+    expect(c.resolve(TOKENS)).toBe(c.resolve(TOKENS));
+    expect(c.resolve(PROVIDERS)).toBe(c.resolve(PROVIDERS));
+    expect(c.resolve(Engine)).toBe(c.resolve(Engine));
+    for (const hidden of ["container", "tokens", "browser", "protection"]) expect(t).not.toHaveProperty(hidden);
+    expect(Object.keys(t.users).sort()).toEqual(["create", "findByPhone", "get", "list", "update"]);
+    expect(t.keys.jwks().keys).toHaveLength(1);
+    expect(t.metrics.refusals()).toMatchObject({ ip_limit: 0 });
   });
 });
