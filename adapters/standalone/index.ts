@@ -37,7 +37,6 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
       writeNodeResponse(res, await handle(fromNodeRequest(req, body.length ? body : undefined)));
     } catch (err) {
       writeNodeResponse(res, errorResponse(err));
-      req.resume();
     }
   };
   const tls = textlock.config.server.https;

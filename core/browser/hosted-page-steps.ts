@@ -40,6 +40,7 @@ const ERROR_TEXT: Partial<Record<string, MessageKey>> = {
   ERR_PHONE_REFUSED: "error.phone_refused",
   ERR_RATE_LIMITED: "error.too_many",
   ERR_TOO_MANY_ATTEMPTS: "error.too_many",
+  ERR_PHONE_LOCKED: "error.too_many",
   ERR_PROVIDER_FAILED: "error.provider",
   ERR_WRONG_CODE: "error.wrong_code",
   ERR_MAX_ATTEMPTS: "error.max_attempts",

@@ -91,7 +91,7 @@ export class Engine {
     const phone = requirePhone(input.phone_number);
     this.protection.checkPhone(phone);
     const key = otpKey(connection, phone);
-    await this.checkFailureCeiling(connection, key, client, phone);
+    await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED");
     const reservation = await this.protection.reserve({ ip: request.ip, phone, connection: connection.name });
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
@@ -151,7 +151,7 @@ export class Engine {
     const phone = requireParam("username", input.username);
     const otp = requireParam("otp", input.otp);
     const key = otpKey(connection, phone);
-    await this.checkFailureCeiling(connection, key, client, phone);
+    await this.checkFailureCeiling(connection, key, client, phone, "ERR_TOO_MANY_ATTEMPTS");
 
     await this.redeemCode(connection, client, key, phone, otp);
 
@@ -184,23 +184,30 @@ export class Engine {
     };
   }
 
-  /** Refuses a phone past its consecutive-failure ceiling (429 `too_many_attempts`). */
+  /**
+   * Refuses a phone past its consecutive-failure ceiling, before any code is issued or sent: `/start`
+   * with 429 `too_many_requests`, the token endpoint with Auth0's 429 `too_many_attempts`; both say in
+   * `Retry-After` when the failure window frees the phone.
+   */
   private async checkFailureCeiling(
     connection: ConnectionConfig,
     key: string,
     client: ClientConfig,
     phone: string,
+    refusal: "ERR_PHONE_LOCKED" | "ERR_TOO_MANY_ATTEMPTS",
   ): Promise<void> {
     if (!connection.options.brute_force_protection) return;
-    const failures = await this.codes.failureCount(key, this.now());
-    if (failures >= this.config.otp.failureCeiling.max) {
+    const now = this.now();
+    const window = await this.codes.failureWindow(key, now);
+    if (window.count >= this.config.otp.failureCeiling.max) {
       this.events.emit("code.failed", {
         connection: connection.name,
         client_id: client.client_id,
         phone_number: phone,
         reason: "ceiling",
       });
-      throw new TextlockError("ERR_TOO_MANY_ATTEMPTS");
+      const retryAfter = Math.max(1, Math.ceil((window.resetAt - now) / 1000));
+      throw new TextlockError(refusal, { headers: { "retry-after": String(retryAfter) } });
     }
   }
 

@@ -105,6 +105,11 @@ export const errorCatalog = {
     error: "too_many_attempts",
     description: "Your account has been blocked after multiple consecutive login attempts.",
   },
+  ERR_PHONE_LOCKED: {
+    status: 429,
+    error: "too_many_requests",
+    description: "Too many failed attempts for this phone number. Try again later.",
+  },
   ERR_INVALID_GRANT: { status: 403, error: "invalid_grant", description: "Invalid grant", detail: true },
   ERR_INVALID_TOKEN: { status: 401, error: "invalid_token", description: "The access token is invalid or has expired" },
   ERR_LEGACY_WRONG_CODE: {

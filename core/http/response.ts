@@ -1,5 +1,6 @@
 import { TextlockError } from "../errors/textlock-error.js";
 import { toWireError } from "../errors/to-wire-error.js";
+import { bodyTooLarge } from "./body.js";
 import type { HttpResponse } from "./types.js";
 
 /** A JSON response. */
@@ -24,7 +25,7 @@ export function errorResponse(err: unknown): HttpResponse {
  */
 export function adapterErrorResponse(err: unknown): HttpResponse {
   const status = (err as { statusCode?: number; status?: number })?.statusCode ?? (err as { status?: number })?.status;
-  if (status === 413) return errorResponse(new TextlockError("ERR_BODY_TOO_LARGE"));
+  if (status === 413) return errorResponse(bodyTooLarge());
   if (status === 400 || status === 415)
     return errorResponse(new TextlockError(status === 415 ? "ERR_UNSUPPORTED_MEDIA_TYPE" : "ERR_INVALID_BODY"));
   return errorResponse(err);

@@ -1,4 +1,4 @@
-import type { AttemptResult, OtpStore, PendingCode } from "./otp-store.js";
+import type { AttemptResult, FailureWindow, OtpStore, PendingCode } from "./otp-store.js";
 
 interface Entry {
   codeId: string;
@@ -6,11 +6,6 @@ interface Entry {
   expiresAt: number;
   attempts: number;
   maxAttempts: number;
-}
-
-interface FailureWindow {
-  count: number;
-  resetAt: number;
 }
 
 export interface MemoryOtpStoreOptions {
@@ -92,6 +87,13 @@ export class MemoryOtpStore implements OtpStore {
   async failureCount(key: string, now: number): Promise<number> {
     const current = this.failures.get(key);
     return current && current.resetAt > now ? current.count : 0;
+  }
+
+  async failureWindow(key: string, now: number): Promise<FailureWindow> {
+    const current = this.failures.get(key);
+    return current && current.resetAt > now
+      ? { count: current.count, resetAt: current.resetAt }
+      : { count: 0, resetAt: now };
   }
 
   async clearFailures(key: string): Promise<void> {

@@ -37,11 +37,24 @@ export interface OtpStore {
   /** The phone's current consecutive-failure count (0 when the window has passed). */
   failureCount(key: string, now: number): Promise<number>;
 
+  /**
+   * The phone's current failure window: its count and the epoch ms at which the window ends and the
+   * count drops to 0 (`{count: 0, resetAt: now}` when there is none). Used for the lock's Retry-After.
+   */
+  failureWindow(key: string, now: number): Promise<FailureWindow>;
+
   /** Clears the phone's failure counter (after a successful login). */
   clearFailures(key: string): Promise<void>;
 
   /** Releases connections and timers. */
   close(): Promise<void>;
+}
+
+/** A phone's consecutive-failure window. */
+export interface FailureWindow {
+  count: number;
+  /** Epoch ms at which the window ends. */
+  resetAt: number;
 }
 
 /** A code as stored: never the code itself, only its keyed hash. */

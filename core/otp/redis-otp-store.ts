@@ -1,7 +1,7 @@
 import KeyvRedis from "@keyv/redis";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
-import type { AttemptResult, OtpStore, PendingCode } from "./otp-store.js";
+import type { AttemptResult, FailureWindow, OtpStore, PendingCode } from "./otp-store.js";
 
 export interface RedisOtpStoreOptions {
   url: string;
@@ -156,6 +156,13 @@ export class RedisOtpStore implements OtpStore {
   async failureCount(key: string, now: number): Promise<number> {
     const [count, resetAt] = await this.call(() => this.client.hmGet(this.key("fail", key), ["count", "resetAt"]));
     return count && Number(resetAt) > now ? Number(count) : 0;
+  }
+
+  async failureWindow(key: string, now: number): Promise<FailureWindow> {
+    const [count, resetAt] = await this.call(() => this.client.hmGet(this.key("fail", key), ["count", "resetAt"]));
+    return count && Number(resetAt) > now
+      ? { count: Number(count), resetAt: Number(resetAt) }
+      : { count: 0, resetAt: now };
   }
 
   async clearFailures(key: string): Promise<void> {

@@ -12,11 +12,18 @@ export { checkProviderDescriptor, defineProvider } from "../providers/provider-d
 export type {
   DeliveryChannel,
   ProviderErrorKind,
+  ProviderErrorOptions,
   SendContext,
   SendResult,
   SmsMessage,
   SmsProvider,
 } from "../providers/sms-provider.js";
-export { abortable, defineSmsProvider, isProviderError, ProviderError } from "../providers/sms-provider.js";
+export {
+  abortable,
+  defineSmsProvider,
+  isProviderError,
+  ProviderError,
+  parseRetryAfter,
+} from "../providers/sms-provider.js";
 export type { StandardSchemaV1 } from "../providers/standard-schema.js";
 export { TEXTLOCK_VERSION } from "../version.js";

@@ -1,6 +1,7 @@
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import { CONFIG, HOOKS, LOGGER, PROVIDER_DESCRIPTORS } from "../di-tokens.js";
+import { errorSpec } from "../errors/catalog.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
@@ -37,6 +38,8 @@ export class ProviderRegistry {
   private readonly breakers = new Map<string, CircuitBreaker>();
   /** Each instance's own validated options, by connection and provider: handed to its sends too. */
   private readonly ownOptions = new Map<string, Readonly<Record<string, unknown>>>();
+  /** Each instance's secret option values (its descriptor's `secretOptions`), redacted from logged vendor text. */
+  private readonly secrets = new Map<string, string[]>();
 
   constructor(
     @inject(CONFIG) private readonly config: TextlockConfig,
@@ -70,6 +73,10 @@ export class ProviderRegistry {
     const options = validateProviderOptions(descriptor, connection.options);
     if (!options.ok) throw new Error(`connection "${connection.name}": ${options.problems.join("; ")}`);
     this.ownOptions.set(`${connection.name}\0${descriptor.id}`, options.value);
+    this.secrets.set(
+      `${connection.name}\0${descriptor.id}`,
+      (descriptor.secretOptions ?? []).flatMap((n) => secretStrings(options.value[n])),
+    );
     const hooks = this.hooks as HookRunner & { deliver?: ProviderContext["runDeliveryHook"] };
     const context: ProviderContext = {
       connection: connection.name,
@@ -113,7 +120,7 @@ export class ProviderRegistry {
       if (!(provider.channels ?? ["sms"]).includes(message.channel)) continue;
       for (let attempt = 0; attempt <= policy.retries; attempt++) {
         const remaining = deadline - Date.now();
-        if (remaining <= 0) throw toDeliveryError(lastError, name, this.logger);
+        if (remaining <= 0) throw toDeliveryError(lastError, name, this.logger, this.redactorFor(connection, name));
         const limit = Math.min(policy.attemptTimeoutMs, remaining);
         const signal = AbortSignal.timeout(limit);
         try {
@@ -138,25 +145,39 @@ export class ProviderRegistry {
               connection: connection.name,
               attempt,
               kind,
-              vendorCode: (err as ProviderError).vendorCode,
+              ...vendorDetail(err, this.redactorFor(connection, name)),
               timedOut: signal.aborted,
             },
             "send attempt failed",
           );
-          if (kind === "bad_phone") throw toDeliveryError(err, name, this.logger);
+          if (kind === "bad_phone") throw toDeliveryError(err, name, this.logger, this.redactorFor(connection, name));
           if (kind === "rejected") break;
           breaker.failure();
           if (signal.aborted || !breaker.allow()) break;
-          const retryAfter =
+          if (attempt >= policy.retries) break;
+          // The vendor's Retry-After wins over our backoff; a wait that would pass the deadline is not
+          // worth it, so the next provider gets the message at once.
+          const wait =
             isProviderError(err) && err.retryAfter !== undefined
               ? err.retryAfter * 1000
               : policy.backoffMs * 2 ** attempt;
-          const wait = Math.min(retryAfter, deadline - Date.now());
-          if (attempt < policy.retries && wait > 0) await new Promise((r) => setTimeout(r, wait));
+          if (Date.now() + wait >= deadline) break;
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
       }
     }
-    throw toDeliveryError(lastError, "all", this.logger);
+    throw toDeliveryError(lastError, "all", this.logger, this.redactorFor(connection));
+  }
+
+  /**
+   * Removes credentials from vendor text before it is logged: the secret option values of the
+   * connection's providers (one provider's, or all of them) and anything shaped like a vendor
+   * account id or credential.
+   */
+  private redactorFor(connection: ConnectionConfig, name?: string): (text: string) => string {
+    const names = name ? [name] : this.namesFor(connection);
+    const values = names.flatMap((n) => this.secrets.get(`${connection.name}\0${n}`) ?? []);
+    return (text) => redactSecrets(text, values);
   }
 
   /** The breaker of one provider of one connection (vendor credentials differ per connection). */
@@ -178,13 +199,65 @@ export class ProviderRegistry {
   }
 }
 
-/** Maps whatever a provider threw to the wire error the caller sees. */
-export function toDeliveryError(err: unknown, providerName: string, logger: Logger): TextlockError {
+/** Vendor account ids and credentials that may appear in vendor text (Twilio `AC…`/`SK…`, auth headers). */
+const CREDENTIAL_SHAPES = [/\b(?:AC|SK|MG|PN)[0-9a-f]{32}\b/gi, /\b(?:Bearer|Basic)\s+[\w.~+/=-]+/gi];
+
+/** `text` with every secret value and credential-shaped token replaced by `[redacted]`. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= 4) out = out.split(secret).join("[redacted]");
+  }
+  for (const shape of CREDENTIAL_SHAPES) out = out.replace(shape, "[redacted]");
+  return out;
+}
+
+/** Every string inside an option value (secret options may be objects, like `gateway_authentication`). */
+function secretStrings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (value && typeof value === "object") return Object.values(value).flatMap(secretStrings);
+  return [];
+}
+
+/** What the operator log keeps of a provider failure: the vendor's text (redacted), code and HTTP status. */
+function vendorDetail(err: unknown, redact: (text: string) => string): Record<string, unknown> {
+  if (!isProviderError(err)) return { err: { name: (err as Error)?.name } };
+  return {
+    vendorCode: err.vendorCode,
+    vendorStatus: err.httpStatus,
+    vendorMessage: redact(String(err.message)),
+    ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
+  };
+}
+
+/**
+ * Maps whatever a provider threw to the wire error the caller sees. The caller never gets vendor text
+ * (it can carry account ids or echo credentials): a refused number is `bad.phone_number` with the
+ * vendor's numeric code (Auth0 clients key on Twilio's `(Code: 21211)`), anything else
+ * `sms_provider_error` with a generic description, unless the provider wrote a fixed caller-safe
+ * description itself (the legacy gateway's documented Auth0 wording). The detail goes to the log.
+ */
+export function toDeliveryError(
+  err: unknown,
+  providerName: string,
+  logger: Logger,
+  redact: (text: string) => string = (text) => redactSecrets(text, []),
+): TextlockError {
   if (isTextlockError(err)) return err;
   if (isProviderError(err)) {
-    logger.warn({ provider: providerName, kind: err.kind, vendorCode: err.vendorCode }, "provider refused the message");
-    return new TextlockError(err.kind === "bad_phone" ? "ERR_PROVIDER_BAD_PHONE" : "ERR_PROVIDER_FAILED", {
-      description: err.message,
+    logger.warn(
+      { provider: providerName, kind: err.kind, ...vendorDetail(err, redact) },
+      "provider refused the message",
+    );
+    if (err.kind === "bad_phone") {
+      const code = /^\d{1,6}$/.test(String(err.vendorCode ?? "")) ? ` (Code: ${err.vendorCode})` : "";
+      return new TextlockError("ERR_PROVIDER_BAD_PHONE", {
+        description: `${errorSpec("ERR_PROVIDER_BAD_PHONE").description}${code}`,
+        cause: err,
+      });
+    }
+    return new TextlockError("ERR_PROVIDER_FAILED", {
+      ...(err.callerDescription ? { description: err.callerDescription } : {}),
       cause: err,
     });
   }

@@ -60,30 +60,64 @@ export interface SmsProvider {
  */
 export type ProviderErrorKind = "bad_phone" | "rejected" | "transient";
 
+/** What a provider may attach to a {@link ProviderError} besides its kind and message. */
+export interface ProviderErrorOptions {
+  /** Vendor error code, e.g. Twilio `21211`. */
+  vendorCode?: string | number | undefined;
+  /** The vendor's HTTP status, when it answered. */
+  httpStatus?: number | undefined;
+  /** Seconds the vendor asked us to wait (its HTTP `Retry-After`), if any. */
+  retryAfter?: number | undefined;
+  /**
+   * Fixed wording to show the caller instead of textlock's generic description. Only for text the
+   * provider itself wrote that carries no vendor text (the legacy gateway's documented Auth0
+   * descriptions); never copy a vendor's message here.
+   */
+  callerDescription?: string | undefined;
+  cause?: unknown;
+}
+
 /**
- * The one error type providers throw. `message` is shown to the caller (Auth0 wording), so keep secrets
- * out. textlock recognises it by a brand, not by `instanceof`: a plugin built against another copy of
- * textlock (the CommonJS build under an ESM host, or the reverse) is retried and failed over the same.
+ * The one error type providers throw. `message` is the vendor's detail for the operator log (secrets
+ * such as the provider's `secretOptions` values and account SIDs are redacted there); callers get a
+ * generic description, so vendor text never reaches an anonymous caller. textlock recognises it by a
+ * brand, not by `instanceof`: a plugin built against another copy of textlock (the CommonJS build
+ * under an ESM host, or the reverse) is retried and failed over the same.
  */
 export class ProviderError extends Error {
   readonly kind: ProviderErrorKind;
   /** Vendor error code, e.g. Twilio `21211`. */
   readonly vendorCode: string | number | undefined;
+  /** The vendor's HTTP status, when it answered. */
+  readonly httpStatus: number | undefined;
   /** Seconds the vendor asked us to wait (HTTP Retry-After), if any. */
   readonly retryAfter: number | undefined;
+  /** Provider-written wording safe for the caller (see {@link ProviderErrorOptions.callerDescription}). */
+  readonly callerDescription: string | undefined;
 
-  constructor(
-    kind: ProviderErrorKind,
-    message: string,
-    options: { vendorCode?: string | number | undefined; retryAfter?: number | undefined; cause?: unknown } = {},
-  ) {
+  constructor(kind: ProviderErrorKind, message: string, options: ProviderErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = "ProviderError";
     this.kind = kind;
     this.vendorCode = options.vendorCode;
+    this.httpStatus = options.httpStatus;
     this.retryAfter = options.retryAfter;
+    this.callerDescription = options.callerDescription;
     brand(this, "ProviderError");
   }
+}
+
+/**
+ * Seconds to wait from an HTTP `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+ * Undefined when absent or unreadable; a date in the past is 0.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, (date - now) / 1000);
 }
 
 /** True for a {@link ProviderError} from any copy of textlock. */

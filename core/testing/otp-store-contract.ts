@@ -84,6 +84,14 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
       expect(await store.failureCount(key, now)).toBe(0);
     });
 
+    it("reports when a failure window ends (the lock's Retry-After)", async () => {
+      expect(await store.failureWindow(key, now)).toEqual({ count: 0, resetAt: now });
+      await store.recordFailure(key, 10_000, now);
+      await store.recordFailure(key, 10_000, now + 5);
+      expect(await store.failureWindow(key, now + 6)).toEqual({ count: 2, resetAt: now + 10_000 });
+      expect(await store.failureWindow(key, now + 10_000)).toEqual({ count: 0, resetAt: now + 10_000 });
+    });
+
     it("charges at most maxAttempts of 200 concurrent attempts", async () => {
       await store.issue(key, code());
       const results = await Promise.all(Array.from({ length: 200 }, () => store.attempt(key, now)));

@@ -1,5 +1,5 @@
 import { base64url, SignJWT } from "jose";
-import { defineSmsProvider, ProviderError, type SmsProvider } from "../../core/plugin/index.js";
+import { defineSmsProvider, ProviderError, parseRetryAfter, type SmsProvider } from "../../core/plugin/index.js";
 
 export interface SmsGatewayOptions {
   /** The gateway endpoint (`gateway_url`). */
@@ -58,20 +58,28 @@ export function createSmsGatewayProvider(options: SmsGatewayOptions): SmsProvide
           timeout.aborted || ctx.signal.aborted
             ? "ETIMEDOUT"
             : ((err as { cause?: { code?: string } }).cause?.code ?? "ECONNREFUSED");
-        throw new ProviderError("transient", `Timeout while calling the SMS gateway: ${code}`, {
+        const description = `Timeout while calling the SMS gateway: ${code}`;
+        throw new ProviderError("transient", description, {
           vendorCode: code,
+          callerDescription: description,
           cause: err,
         });
       }
       await res.body?.cancel().catch(() => {});
       if (res.status === 200) return { id: res.headers.get("x-message-id") ?? `gateway-${Date.now()}` };
-      if (res.status === 401)
-        throw new ProviderError("rejected", "Authentication failed while calling the SMS gateway: 401", {
-          vendorCode: 401,
-        });
+      // Auth0's documented descriptions name only the HTTP status or the network error code, never
+      // the gateway's text, so they stay the caller's description.
+      const said = (description: string) => ({ callerDescription: description, httpStatus: res.status });
+      if (res.status === 401) {
+        const description = "Authentication failed while calling the SMS gateway: 401";
+        throw new ProviderError("rejected", description, { vendorCode: 401, ...said(description) });
+      }
       const kind = res.status === 429 || res.status >= 500 ? "transient" : "rejected";
-      throw new ProviderError(kind, `Unexpected response while calling the SMS gateway: ${res.status}`, {
+      const description = `Unexpected response while calling the SMS gateway: ${res.status}`;
+      throw new ProviderError(kind, description, {
         vendorCode: res.status,
+        retryAfter: parseRetryAfter(res.headers.get("retry-after")),
+        ...said(description),
       });
     },
   });

@@ -26,7 +26,7 @@ export const twilioProvider = defineProvider({
   textlock: TEXTLOCK_VERSION,
   channels: ["sms", "voice"],
   options: twilioOptions,
-  secretOptions: ["twilio_token"],
+  secretOptions: ["twilio_sid", "twilio_token"],
   async create(o, context) {
     const { createTwilioProvider } = await import("./twilio-provider.js");
     return createTwilioProvider({

@@ -4,6 +4,7 @@ import {
   defineSmsProvider,
   isProviderError,
   ProviderError,
+  parseRetryAfter,
   type SmsMessage,
   type SmsProvider,
 } from "../../core/plugin/index.js";
@@ -30,13 +31,8 @@ const BAD_NUMBER_CODES = new Set([21211, 21214, 21217, 21401, 21407, 21408, 2142
 export function createTwilioProvider(options: TwilioProviderOptions): SmsProvider {
   if (!options.from && !options.messagingServiceSid)
     throw new TypeError("twilio provider: set `from` or `messaging_service_sid`");
-  const httpClient = options.apiBaseUrl
-    ? new RedirectingRequestClient(options.apiBaseUrl, options.timeoutMs ?? 10_000)
-    : undefined;
-  const client = twilio(options.accountSid, options.authToken, {
-    ...(httpClient ? { httpClient } : {}),
-    timeout: options.timeoutMs ?? 10_000,
-  });
+  const httpClient = new HeaderKeepingRequestClient(options.timeoutMs ?? 10_000, options.apiBaseUrl);
+  const client = twilio(options.accountSid, options.authToken, { httpClient, timeout: options.timeoutMs ?? 10_000 });
   return defineSmsProvider({
     name: "twilio",
     channels: ["sms", "voice"],
@@ -79,35 +75,61 @@ function sayLanguage(header: string | null): string {
   return tag && /^[a-z]{2}(-[A-Za-z]{2})?$/.test(tag) ? tag : "en-US";
 }
 
-/** Maps the SDK's errors to provider errors; the message keeps Auth0's "<message> (Code: <code>)" form. */
+/**
+ * Maps the SDK's errors to provider errors. The message keeps Twilio's "<message> (Code: <code>)" for
+ * the operator log (the caller gets a generic description); HTTP status and Retry-After ride along.
+ */
 export function mapTwilioError(err: unknown): ProviderError {
   if (isProviderError(err)) return err;
-  const e = err as { status?: number; code?: number | string; message?: string };
+  const e = err as { status?: number; code?: number | string; message?: string; retryAfter?: number };
+  const retryAfter = typeof e?.retryAfter === "number" ? e.retryAfter : undefined;
   if (typeof e?.status === "number" && e.code !== undefined && typeof e.code === "number") {
     const text = `${e.message ?? "Twilio error"} (Code: ${e.code})`;
-    if (BAD_NUMBER_CODES.has(e.code)) return new ProviderError("bad_phone", text, { vendorCode: e.code, cause: err });
-    if (e.status === 429 || e.status >= 500)
-      return new ProviderError("transient", text, { vendorCode: e.code, cause: err });
-    return new ProviderError("rejected", text, { vendorCode: e.code, cause: err });
+    const detail = { vendorCode: e.code, httpStatus: e.status, retryAfter, cause: err };
+    if (BAD_NUMBER_CODES.has(e.code)) return new ProviderError("bad_phone", text, detail);
+    if (e.status === 429 || e.status >= 500) return new ProviderError("transient", text, detail);
+    return new ProviderError("rejected", text, detail);
   }
   const status = (err as { status?: number })?.status ?? (err as { response?: { status?: number } })?.response?.status;
   if (typeof status === "number" && status < 500 && status !== 429) {
-    return new ProviderError("rejected", `Twilio answered ${status}`, { vendorCode: status, cause: err });
+    return new ProviderError("rejected", `Twilio answered ${status}`, {
+      vendorCode: status,
+      httpStatus: status,
+      cause: err,
+    });
   }
-  return new ProviderError("transient", "Twilio could not be reached", { cause: err });
+  return new ProviderError("transient", "Twilio could not be reached", {
+    httpStatus: status,
+    retryAfter,
+    cause: err,
+  });
 }
 
-/** The SDK's own request client (auth, form encoding, error mapping stay real), pointed at another host. */
-class RedirectingRequestClient extends twilio.RequestClient {
-  private readonly base: URL;
-  constructor(baseUrl: string, timeout: number) {
+/**
+ * The SDK's own request client (auth, form encoding, error mapping stay real), optionally pointed at
+ * another host. The SDK's RestException drops response headers, so a failed answer is raised here as
+ * the same RestException with the vendor's Retry-After (seconds) attached.
+ */
+class HeaderKeepingRequestClient extends twilio.RequestClient {
+  private readonly base: URL | undefined;
+  constructor(timeout: number, baseUrl?: string) {
     super({ timeout });
-    this.base = new URL(baseUrl);
+    this.base = baseUrl ? new URL(baseUrl) : undefined;
   }
-  override request<T>(opts: Parameters<twilio.RequestClient["request"]>[0]) {
-    const url = new URL(opts.uri);
-    url.protocol = this.base.protocol;
-    url.host = this.base.host;
-    return super.request<T>({ ...opts, uri: url.href } as never);
+  override async request<T>(opts: Parameters<twilio.RequestClient["request"]>[0]) {
+    let uri = opts.uri;
+    if (this.base) {
+      const url = new URL(opts.uri);
+      url.protocol = this.base.protocol;
+      url.host = this.base.host;
+      uri = url.href;
+    }
+    const response = await super.request<T>({ ...opts, uri } as never);
+    if (response.statusCode >= 300) {
+      const headers = (response.headers ?? {}) as Record<string, string | undefined>;
+      const retryAfter = parseRetryAfter(headers["retry-after"] ?? headers["Retry-After"]);
+      if (retryAfter !== undefined) throw Object.assign(new twilio.RestException(response), { retryAfter });
+    }
+    return response;
   }
 }

@@ -20,7 +20,7 @@ export const vonageProvider = defineProvider({
   textlock: TEXTLOCK_VERSION,
   channels: ["sms"],
   options: vonageOptions,
-  secretOptions: ["vonage_api_secret"],
+  secretOptions: ["vonage_api_key", "vonage_api_secret"],
   async create(o, context) {
     const { createVonageProvider } = await import("./vonage-provider.js");
     return createVonageProvider({

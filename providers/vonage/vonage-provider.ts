@@ -5,6 +5,7 @@ import {
   defineSmsProvider,
   isProviderError,
   ProviderError,
+  parseRetryAfter,
   type SmsProvider,
 } from "../../core/plugin/index.js";
 
@@ -50,6 +51,11 @@ export function createVonageProvider(options: VonageProviderOptions): SmsProvide
   });
 }
 
+/**
+ * Maps the SDK's errors to provider errors: a failed per-message status (inside HTTP 200) by its
+ * status code, an HTTP failure (the SDK's VetchError, which keeps the fetch Response) by its HTTP
+ * status and Retry-After. Messages are for the operator log; callers get a generic description.
+ */
 export function mapVonageError(err: unknown): ProviderError {
   if (isProviderError(err)) return err;
   if (err instanceof SMSFailure) {
@@ -60,12 +66,24 @@ export function mapVonageError(err: unknown): ProviderError {
     }>;
     const status = String(failed[0]?.status ?? "");
     const text = `${failed[0]?.["error-text"] ?? failed[0]?.errorText ?? "Vonage refused the message"} (Code: ${status})`;
-    if (BAD_NUMBER.has(status)) return new ProviderError("bad_phone", text, { vendorCode: status, cause: err });
-    if (TRANSIENT.has(status)) return new ProviderError("transient", text, { vendorCode: status, cause: err });
-    return new ProviderError("rejected", text, { vendorCode: status, cause: err });
+    const detail = { vendorCode: status, httpStatus: 200, cause: err };
+    if (BAD_NUMBER.has(status)) return new ProviderError("bad_phone", text, detail);
+    if (TRANSIENT.has(status)) return new ProviderError("transient", text, detail);
+    return new ProviderError("rejected", text, detail);
   }
-  const status = (err as { response?: { status?: number } })?.response?.status;
+  const response = (err as { response?: { status?: number; headers?: { get?(name: string): string | null } } })
+    ?.response;
+  const status = response?.status;
+  const retryAfter = parseRetryAfter(response?.headers?.get?.("retry-after"));
   if (typeof status === "number" && status < 500 && status !== 429)
-    return new ProviderError("rejected", `Vonage answered ${status}`, { vendorCode: status, cause: err });
-  return new ProviderError("transient", "Vonage could not be reached", { cause: err });
+    return new ProviderError("rejected", `Vonage answered ${status}`, {
+      vendorCode: status,
+      httpStatus: status,
+      cause: err,
+    });
+  return new ProviderError(
+    "transient",
+    typeof status === "number" ? `Vonage answered ${status}` : "Vonage could not be reached",
+    { ...(typeof status === "number" ? { vendorCode: status } : {}), httpStatus: status, retryAfter, cause: err },
+  );
 }

@@ -10,6 +10,8 @@ export interface RecordedRequest {
   raw: string;
   /** Body parsed as JSON or form fields. */
   fields: Record<string, unknown>;
+  /** When the request arrived (epoch ms). */
+  at: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function startFakeServer(
   const hanging = new Set<ServerResponse>();
   const state: Omit<FakeServer, "url" | "close"> = { requests: [], script: [], always: undefined };
   const server: Server = createServer(async (req, res) => {
+    const at = Date.now();
     let raw = "";
     for await (const chunk of req) raw += chunk;
     const type = req.headers["content-type"] ?? "";
@@ -61,6 +64,7 @@ export async function startFakeServer(
       headers: req.headers,
       raw,
       fields,
+      at,
     };
     state.requests.push(recorded);
     const fault = state.script.shift() ?? state.always;

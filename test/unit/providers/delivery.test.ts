@@ -112,7 +112,7 @@ describe("each provider sends through its real SDK and the code verifies", () =>
     const wire = await fail(start(tl, "+14155550666"));
     expect(wire).toMatchObject({
       status: 400,
-      body: { error: "bad.phone_number", error_description: expect.stringContaining("(Code: 21211)") },
+      body: { error: "bad.phone_number", error_description: "The phone number is invalid (Code: 21211)" },
     });
     expect(f.twilio.requests).toHaveLength(1);
   });
@@ -126,7 +126,7 @@ describe("each provider sends through its real SDK and the code verifies", () =>
     const wire = await fail(start(tl, "+14155550777"));
     expect(wire).toMatchObject({
       status: 400,
-      body: { error: "bad.phone_number", error_description: "Invalid to param (Code: 3)" },
+      body: { error: "bad.phone_number", error_description: "The phone number is invalid (Code: 3)" },
     });
   });
 
