@@ -6,10 +6,9 @@ import { crossOriginFallbackPage } from "./cross-origin-fallback-page.js";
 import { finish, type PageContext } from "./hosted-page-steps.js";
 import { webOrigin } from "./web-origin.js";
 
-/** The origin the browser sees textlock on: the configured issuer's, or the request's scheme and (forwarded) host. */
-function ownOrigin(req: HttpRequest, config: TextlockConfig, issuer: string): string {
-  if (config.issuer) return new URL(config.issuer).origin;
-  return `${isSecure(req, config) ? "https" : "http"}://${new URL(issuer).host}`;
+/** The origin the browser sees textlock on: the issuer's (configured, or derived with the real scheme). */
+function ownOrigin(issuer: string): string {
+  return new URL(issuer).origin;
 }
 
 /**
@@ -39,7 +38,7 @@ export async function redeemLoginTicket(p: PageContext, params: Record<string, s
     t: p.t,
     client: request.client,
     crossOriginLoc: request.client.cross_origin_loc,
-    ownOrigin: ownOrigin(req, ctx.textlock.config, ctx.issuer),
+    ownOrigin: ownOrigin(ctx.issuer),
     coId: ticket.co_id,
     action: "authorize",
     params: rest,

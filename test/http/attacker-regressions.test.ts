@@ -1,3 +1,5 @@
+import { request as httpRequest } from "node:http";
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADAPTERS, type Served, serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
@@ -10,6 +12,25 @@ const MAX = {
   error: "invalid_grant",
   error_description: "You've reached the maximum number of attempts. Please try to login again.",
 };
+
+/** A request with a Host header of the caller's choosing (fetch does not let one set it). */
+function rawRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
 describe.each(ADAPTERS)("attacker regressions through %s", (adapter) => {
   let tl: TestTextlock;
@@ -164,5 +185,57 @@ describe.each(ADAPTERS)("attacker regressions through %s", (adapter) => {
     expect(await bad.json()).toMatchObject({ error: "invalid_token" });
     const post401 = await fetch(`${server.url}/userinfo`, { method: "POST", headers: { authorization: "Bearer x" } });
     expect(post401.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+  });
+
+  it("never takes the issuer from the Host header: discovery and iss are the server's own http:// URL", async () => {
+    const own = `http://${new URL(server.url).host}/`;
+    const discovery = await rawRequest(`${server.url}/.well-known/openid-configuration`, "GET", {
+      host: "evil.example",
+    });
+    expect(discovery.json).toMatchObject({ issuer: own, token_endpoint: `${own}oauth/token` });
+    // X-Forwarded-Host is ignored unless server.trustProxy is set.
+    const forwarded = await rawRequest(`${server.url}/.well-known/openid-configuration`, "GET", {
+      host: "evil.example",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-proto": "https",
+    });
+    expect(forwarded.json.issuer).toBe(own);
+
+    const p = phone();
+    await start(p);
+    const login = await rawRequest(
+      `${server.url}/oauth/token`,
+      "POST",
+      { host: "evil.example", "content-type": "application/json" },
+      JSON.stringify(tokenBody(p, tl.lastCode(p))),
+    );
+    expect(login.status).toBe(200);
+    expect(decodeJwt(login.json.id_token as string).iss).toBe(own);
+  });
+
+  describe("behind a trusted proxy", () => {
+    let proxied: TestTextlock;
+    let proxiedServer: Served;
+    beforeAll(async () => {
+      proxied = await createTestTextlock({ server: { trustProxy: true } });
+      proxiedServer = await serve(adapter, proxied);
+    });
+    afterAll(async () => {
+      await proxiedServer?.close();
+      await proxied?.close();
+    });
+
+    it("builds the issuer from X-Forwarded-Proto and X-Forwarded-Host, never from Host", async () => {
+      const res = await rawRequest(`${proxiedServer.url}/.well-known/openid-configuration`, "GET", {
+        host: "evil.example",
+        "x-forwarded-host": "auth.example.test",
+        "x-forwarded-proto": "https",
+      });
+      expect(res.json.issuer).toBe("https://auth.example.test/");
+      const noForward = await rawRequest(`${proxiedServer.url}/.well-known/openid-configuration`, "GET", {
+        host: "evil.example",
+      });
+      expect(noForward.json.issuer).toBe(`http://${new URL(proxiedServer.url).host}/`);
+    });
   });
 });
