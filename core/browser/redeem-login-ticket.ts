@@ -1,7 +1,6 @@
-import type { TextlockConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
-import type { HttpRequest, HttpResponse } from "../http/types.js";
-import { expiredCookie, isSecure, parseCookies, verifierCookie } from "./cookies.js";
+import type { HttpResponse } from "../http/types.js";
+import { expiredCookie, parseCookies, verifierCookie } from "./cookies.js";
 import { crossOriginFallbackPage } from "./cross-origin-fallback-page.js";
 import { finish, type PageContext } from "./hosted-page-steps.js";
 import { webOrigin } from "./web-origin.js";
