@@ -22,7 +22,7 @@ for (let i = 0; i < count; i += 500) {
       const phone = `+1${2_000_000_000 + i + j}`;
       return store.issue(`sms:${phone}`, {
         codeId: randomId(),
-        hash: hashCode(secret, "sms", phone, "123456"),
+        hash: hashCode(secret, { connection: "sms", clientId: "bench", phone }, "123456"),
         expiresAt,
         maxAttempts: 3,
       });

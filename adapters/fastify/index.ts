@@ -44,7 +44,8 @@ export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async
       ),
       body: Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined,
       ip: req.ip,
-      secure: req.protocol === "https",
+      secure: "encrypted" in req.raw.socket && Boolean((req.raw.socket as { encrypted?: boolean }).encrypted),
+      local: { address: req.raw.socket.localAddress, port: req.raw.socket.localPort },
     };
     const response = await handle(request);
     return reply.code(response.status).headers(response.headers).send(response.body);

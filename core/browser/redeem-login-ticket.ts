@@ -1,15 +1,13 @@
-import type { TextlockConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
-import type { HttpRequest, HttpResponse } from "../http/types.js";
-import { expiredCookie, isSecure, parseCookies, verifierCookie } from "./cookies.js";
+import type { HttpResponse } from "../http/types.js";
+import { expiredCookie, parseCookies, verifierCookie } from "./cookies.js";
 import { crossOriginFallbackPage } from "./cross-origin-fallback-page.js";
 import { finish, type PageContext } from "./hosted-page-steps.js";
 import { webOrigin } from "./web-origin.js";
 
-/** The origin the browser sees textlock on: the configured issuer's, or the request's scheme and (forwarded) host. */
-function ownOrigin(req: HttpRequest, config: TextlockConfig, issuer: string): string {
-  if (config.issuer) return new URL(config.issuer).origin;
-  return `${isSecure(req, config) ? "https" : "http"}://${new URL(issuer).host}`;
+/** The origin the browser sees textlock on: the issuer's (configured, or derived with the real scheme). */
+function ownOrigin(issuer: string): string {
+  return new URL(issuer).origin;
 }
 
 /**
@@ -39,7 +37,7 @@ export async function redeemLoginTicket(p: PageContext, params: Record<string, s
     t: p.t,
     client: request.client,
     crossOriginLoc: request.client.cross_origin_loc,
-    ownOrigin: ownOrigin(req, ctx.textlock.config, ctx.issuer),
+    ownOrigin: ownOrigin(ctx.issuer),
     coId: ticket.co_id,
     action: "authorize",
     params: rest,

@@ -73,6 +73,11 @@ export function validateConfigWithProviders(
   if (env.NODE_ENV === "production" && !config.secret) {
     problems.push("secret: a generated secret is refused when NODE_ENV=production; set `secret` (32+ characters)");
   }
+  if (env.NODE_ENV === "production" && !config.issuer) {
+    problems.push(
+      "issuer: required when NODE_ENV=production (the public base URL, e.g. https://auth.example.com/); without it the issuer is the server's own listen address, for development only",
+    );
+  }
   if (problems.length) throw new TextlockConfigError(problems);
   return { config, providers };
 }

@@ -9,8 +9,9 @@ import type { SmsProvider } from "../providers/sms-provider.js";
  */
 export interface TextlockOptions {
   /**
-   * Issuer and public base URL, ending with a slash (`https://auth.example.com/`).
-   * @default `https://{Host header}/`
+   * Issuer and public base URL, ending with a slash (`https://auth.example.com/`). Required when
+   * `NODE_ENV=production`.
+   * @default the server's own URL in development (`http://127.0.0.1:3000/`), never the Host header
    */
   issuer?: string;
   /**

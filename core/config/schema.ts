@@ -196,7 +196,9 @@ export const configSchema = z
     issuer: url
       .refine((u) => u.endsWith("/"), "must end with a slash, e.g. https://auth.example.com/")
       .optional()
-      .describe("Issuer and public base URL. When absent it is `https://{Host header}/`."),
+      .describe(
+        "Issuer and public base URL (required when NODE_ENV=production). When absent (development) it is the server's own URL, e.g. `http://127.0.0.1:3000/`: the local address and port the request arrived on with its real scheme, or `X-Forwarded-Proto`/`X-Forwarded-Host` when `server.trustProxy` is set; never the Host header.",
+      ),
     secret: z
       .string()
       .min(32, "must be at least 32 characters")

@@ -21,7 +21,7 @@ import type { Logger } from "../logger.js";
 import { resolveRequestLanguage } from "../messages/language.js";
 import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
-import { hashCode, hashesMatch } from "../otp/hash-code.js";
+import { hashCode } from "../otp/hash-code.js";
 import type { OtpStore } from "../otp/otp-store.js";
 import type { Protection, Reservation } from "../protection/protection.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
@@ -103,7 +103,7 @@ export class Engine {
     const codeId = randomId();
     await this.codes.issue(key, {
       codeId,
-      hash: hashCode(this.secret, connection.name, phone, code),
+      hash: hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
       expiresAt: this.now() + connection.options.totp.time_step * 1000,
       maxAttempts: this.config.otp.maxAttempts,
     });
@@ -211,7 +211,11 @@ export class Engine {
     }
   }
 
-  /** Count the attempt, compare in constant time, consume: exactly one concurrent winner. */
+  /**
+   * Count the attempt, compare in constant time, consume: one atomic store step, exactly one concurrent
+   * winner. The hash binds the code to the client it was requested through, so redeeming it as another
+   * client is a wrong code (and costs an attempt).
+   */
   private async redeemCode(
     connection: ConnectionConfig,
     client: ClientConfig,
@@ -219,28 +223,29 @@ export class Engine {
     phone: string,
     otp: string,
   ): Promise<void> {
-    const attempt = await this.codes.attempt(key, this.now());
-    const fail = async (reason: "wrong" | "expired" | "missing" | "exhausted"): Promise<never> => {
-      if (connection.options.brute_force_protection) {
-        await this.codes.recordFailure(key, this.config.otp.failureCeiling.windowSeconds * 1000, this.now());
-      }
-      this.events.emit("code.failed", {
+    const hash = hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp);
+    const result = await this.codes.redeem(key, hash, this.now());
+    if (result.status === "verified") {
+      await this.codes.clearFailures(key);
+      this.events.emit("code.verified", {
         connection: connection.name,
         client_id: client.client_id,
         phone_number: phone,
-        reason,
       });
-      throw new TextlockError(reason === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
-    };
-    if (attempt.status !== "ok") return fail(attempt.status);
-    if (!hashesMatch(hashCode(this.secret, connection.name, phone, otp), attempt.hash)) return fail("wrong");
-    if (!(await this.codes.consume(key, attempt.codeId))) return fail("missing");
-    await this.codes.clearFailures(key);
-    this.events.emit("code.verified", {
+      return;
+    }
+    // A double submission of the right code (the loser of a race, or a replay): answered like a wrong
+    // code, but it is not a guess, so it is not counted towards the failure ceiling.
+    if (result.status !== "used" && connection.options.brute_force_protection) {
+      await this.codes.recordFailure(key, this.config.otp.failureCeiling.windowSeconds * 1000, this.now());
+    }
+    this.events.emit("code.failed", {
       connection: connection.name,
       client_id: client.client_id,
       phone_number: phone,
+      reason: result.status,
     });
+    throw new TextlockError(result.status === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
   }
 
   /** The user for a verified phone; sign-up runs the registration hooks unless sign-ups are disabled. */

@@ -78,13 +78,33 @@ export function resolveRealm(config: TextlockConfig, client: ClientConfig, realm
   return connection;
 }
 
-/** Refuses top-level fields Auth0 does not accept. */
+/** Fields of `/passwordless/start` that must be strings when present. */
+const START_STRING_FIELDS = [
+  "client_id",
+  "client_secret",
+  "client_assertion",
+  "client_assertion_type",
+  "connection",
+  "phone_number",
+  "send",
+] as const;
+
+/**
+ * Refuses top-level fields Auth0 does not accept, and string fields of another JSON type (a number,
+ * array, object, boolean or null is `400 invalid_request`, never coerced). A missing field keeps
+ * Auth0's own error (`bad.client_id`, `bad.connection`, `bad.phone_number`), raised by the later steps.
+ */
 export function checkStartFields(input: Record<string, unknown>): void {
   const unknown = Object.keys(input).filter((k) => !START_FIELDS.has(k));
   if (unknown.length) {
     throw new TextlockError("ERR_UNKNOWN_PROPERTIES", {
       description: `the following properties are not allowed: ${unknown.join(", ")}`,
     });
+  }
+  for (const name of START_STRING_FIELDS) {
+    if (input[name] !== undefined && typeof input[name] !== "string") {
+      throw new TextlockError("ERR_INVALID_REQUEST", { description: `${name} must be a string` });
+    }
   }
   if (
     input.authParams !== undefined &&

@@ -16,6 +16,8 @@ export interface ErrorSpec {
   readonly detail?: boolean;
   /** Extra fields written beside `error` and `error_description`. */
   readonly extra?: Readonly<Record<string, string>>;
+  /** Response headers every error of this code carries (a thrown error's own headers are added to them). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const OTP_GRANT = "http://auth0.com/oauth/grant-type/passwordless/otp";
@@ -111,7 +113,22 @@ export const errorCatalog = {
     description: "Too many failed attempts for this phone number. Try again later.",
   },
   ERR_INVALID_GRANT: { status: 403, error: "invalid_grant", description: "Invalid grant", detail: true },
-  ERR_INVALID_TOKEN: { status: 401, error: "invalid_token", description: "The access token is invalid or has expired" },
+  // RFC 6750 §3: a Bearer-protected resource names the scheme (and, for a bad token, the error) in WWW-Authenticate.
+  ERR_INVALID_TOKEN: {
+    status: 401,
+    error: "invalid_token",
+    description: "The access token is invalid or has expired",
+    headers: {
+      "www-authenticate":
+        'Bearer error="invalid_token", error_description="The access token is invalid or has expired"',
+    },
+  },
+  ERR_MISSING_TOKEN: {
+    status: 401,
+    error: "invalid_token",
+    description: "An access token is required (Authorization: Bearer <token>)",
+    headers: { "www-authenticate": "Bearer" },
+  },
   ERR_LEGACY_WRONG_CODE: {
     status: 401,
     error: "invalid_user_password",

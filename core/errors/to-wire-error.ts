@@ -18,7 +18,7 @@ export function toWireError(err: unknown): WireError {
   const description = isTextlockError(err) && spec.detail && err.description ? err.description : spec.description;
   return {
     status: spec.status,
-    headers: isTextlockError(err) ? { ...err.headers } : {},
+    headers: { ...(spec.headers ?? {}), ...(isTextlockError(err) ? err.headers : {}) },
     body: { error: spec.error, error_description: description, ...(spec.extra ?? {}) },
   };
 }

@@ -13,7 +13,7 @@ export interface TextlockEventMap {
       connection: string;
       client_id: string;
       phone_number: string;
-      reason: "wrong" | "expired" | "missing" | "exhausted" | "ceiling";
+      reason: "wrong" | "expired" | "missing" | "used" | "exhausted" | "ceiling";
     },
   ];
   "code.verified": [{ connection: string; client_id: string; phone_number: string }];

@@ -29,8 +29,23 @@ export function parseBody(req: HttpRequest, limitBytes: number): Record<string, 
     }
     return value as Record<string, unknown>;
   }
-  if (type === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(text));
+  if (type === "application/x-www-form-urlencoded") return parseForm(text);
   throw new TextlockError("ERR_UNSUPPORTED_MEDIA_TYPE");
+}
+
+/**
+ * A form body as an object. A key sent twice (`otp=123456&otp=000000`) is refused rather than resolved
+ * to one of its values: which one a parser keeps differs between parsers, and an attacker can use that.
+ */
+function parseForm(text: string): Record<string, string> {
+  const fields: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(fields, key)) {
+      throw new TextlockError("ERR_INVALID_REQUEST", { description: `Parameter ${key} was sent more than once` });
+    }
+    fields[key] = value;
+  }
+  return { ...fields };
 }
 
 /**

@@ -16,7 +16,7 @@ import type { HttpRequest, HttpResponse } from "./types.js";
 /** What a route handler receives besides the request. */
 export interface RouteContext {
   textlock: Textlock;
-  /** `https://{host}/` (or `config.issuer`), with the trailing slash. */
+  /** `config.issuer`, or in development the server's own URL (see {@link developmentIssuer}), with the trailing slash. */
   issuer: string;
   /** Request facts for the engine: resolved client IP, user agent, languages, host. */
   facts: RequestFacts;
@@ -71,6 +71,29 @@ export interface HttpHandler {
   routes: RouteEntry[];
 }
 
+/** The first value of a comma-separated (proxy-appended) header. */
+const firstValue = (value: string | undefined) => value?.split(",")[0]?.trim() || undefined;
+
+/**
+ * The issuer when `config.issuer` is not set (development; refused when NODE_ENV=production): the
+ * server's own URL, from the local end of the connection and its real scheme, plus the mount path.
+ * Never the Host header: a client must not choose the `iss` of its tokens or the URLs in discovery.
+ * Behind a trusted proxy (`server.trustProxy`) `X-Forwarded-Host` and `X-Forwarded-Proto` are used.
+ */
+export function developmentIssuer(req: HttpRequest, trustProxy: boolean): string {
+  const forwardedHost = trustProxy ? firstValue(req.headers["x-forwarded-host"]) : undefined;
+  const forwardedProto = trustProxy ? firstValue(req.headers["x-forwarded-proto"])?.toLowerCase() : undefined;
+  const scheme =
+    forwardedProto === "https" || forwardedProto === "http" ? forwardedProto : req.secure ? "https" : "http";
+  let host = forwardedHost;
+  if (!host) {
+    const address = (req.local?.address ?? "localhost").replace(/^::ffff:(?=\d+\.)/, "");
+    const port = req.local?.port;
+    host = `${address.includes(":") ? `[${address}]` : address}${port ? `:${port}` : ""}`;
+  }
+  return `${scheme}://${host}${req.mountPath ?? ""}/`;
+}
+
 /** `"auth/"` → `"/auth"`, `"/"` → `""`. */
 function normalizePrefix(prefix: string | undefined): string {
   const trimmed = (prefix ?? "").replace(/\/+$/, "");
@@ -117,11 +140,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
       const candidates = routesAt(path);
       if (!candidates.length) throw new TextlockError("ERR_NOT_FOUND");
       req = { ...req, path: path!, mountPath: `${req.mountPath ?? ""}${prefix}` };
-      const host =
-        req.headers["x-forwarded-host"] && config.server.trustProxy
-          ? req.headers["x-forwarded-host"]
-          : (req.headers.host ?? "localhost");
-      const issuer = config.issuer ?? `https://${host}${req.mountPath}/`;
+      const issuer = config.issuer ?? developmentIssuer(req, config.server.trustProxy !== false);
       const corsMode = candidates.find((r) => r.cors)?.cors;
 
       if (method === "OPTIONS" && corsMode && origin) {

@@ -17,6 +17,7 @@ export function fromNodeRequest(req: IncomingMessage, body: HttpRequest["body"])
     body,
     ip: req.socket.remoteAddress,
     secure: "encrypted" in req.socket && Boolean((req.socket as { encrypted?: boolean }).encrypted),
+    local: { address: req.socket.localAddress, port: req.socket.localPort },
   };
 }
 

@@ -68,8 +68,9 @@ export const builtinRoutes: Route[] = [
     cors: true,
     async handle(req, { tokens, issuer }) {
       const auth = req.headers.authorization ?? "";
-      if (!/^bearer /i.test(auth)) throw new TextlockError("ERR_INVALID_TOKEN");
-      return json(200, await tokens.userinfo(auth.slice(7).trim(), issuer), NO_STORE);
+      const token = /^bearer /i.test(auth) ? auth.slice(7).trim() : "";
+      if (!token) throw new TextlockError("ERR_MISSING_TOKEN");
+      return json(200, await tokens.userinfo(token, issuer), NO_STORE);
     },
   },
   {

@@ -25,6 +25,12 @@ export interface HttpRequest {
   ip?: string;
   /** True when the request arrived over TLS (or a trusted proxy said so). */
   secure?: boolean;
+  /**
+   * The local end of the connection (the address and port the server accepted it on). Without a
+   * configured `issuer`, the development issuer is built from it and `secure`, never from the Host
+   * header, which the client chooses.
+   */
+  local?: { address?: string; port?: number };
 }
 
 export interface HttpResponse {

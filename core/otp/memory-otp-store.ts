@@ -1,4 +1,5 @@
-import type { AttemptResult, FailureWindow, OtpStore, PendingCode } from "./otp-store.js";
+import { hashesMatch } from "./hash-code.js";
+import type { FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
 
 interface Entry {
   codeId: string;
@@ -6,6 +7,8 @@ interface Entry {
   expiresAt: number;
   attempts: number;
   maxAttempts: number;
+  /** Redeemed: kept as a tombstone so a double submission is told apart from a guess. */
+  used: boolean;
 }
 
 export interface MemoryOtpStoreOptions {
@@ -40,34 +43,26 @@ export class MemoryOtpStore implements OtpStore {
       expiresAt: code.expiresAt,
       attempts: 0,
       maxAttempts: code.maxAttempts,
+      used: false,
     });
   }
 
-  async attempt(key: string, now: number): Promise<AttemptResult> {
+  async redeem(key: string, hash: string, now: number): Promise<RedeemResult> {
     const entry = this.codes.get(key);
     if (!entry) return { status: "missing" };
     if (entry.expiresAt <= now) {
       this.codes.delete(key);
       return { status: "expired" };
     }
+    if (entry.used) return hashesMatch(hash, entry.hash) ? { status: "used" } : { status: "missing" };
     entry.attempts += 1;
     // A killed code stays (until it expires or a new code replaces it) so every later attempt also
     // hears "maximum number of attempts".
     if (entry.attempts > entry.maxAttempts) return { status: "exhausted" };
-    return {
-      status: "ok",
-      codeId: entry.codeId,
-      hash: entry.hash,
-      attempts: entry.attempts,
-      maxAttempts: entry.maxAttempts,
-    };
-  }
-
-  async consume(key: string, codeId: string): Promise<boolean> {
-    const entry = this.codes.get(key);
-    if (!entry || entry.codeId !== codeId) return false;
-    this.codes.delete(key);
-    return true;
+    if (!hashesMatch(hash, entry.hash))
+      return { status: "wrong", attempts: entry.attempts, maxAttempts: entry.maxAttempts };
+    entry.used = true;
+    return { status: "verified", codeId: entry.codeId };
   }
 
   async discard(key: string, codeId: string): Promise<void> {

@@ -2,10 +2,11 @@
  * Storage for pending codes and per-phone failure counters.
  *
  * Every method is one atomic step **across all processes sharing the store**. Verification is
- * "count, then compare, then consume": {@link OtpStore.attempt} charges an attempt before the caller
- * compares hashes, and {@link OtpStore.consume} lets exactly one caller win a code. Implementations
- * must keep these guarantees under concurrency: the memory store runs each step as a synchronous
- * critical section, the Redis store as one Lua script.
+ * "count, then compare, then consume" inside one step, {@link OtpStore.redeem}: the attempt is charged
+ * before the hashes are compared, and a match consumes the code in the same step, so exactly one of N
+ * concurrent correct submissions wins and the others find the code already used (they are not charged
+ * and do not count as failures). Implementations must keep these guarantees under concurrency: the
+ * memory store runs each step as a synchronous critical section, the Redis store as one Lua script.
  *
  * Keys are opaque strings built by the engine (connection + phone); stores never parse them.
  * When the backing service is unreachable, methods throw `TextlockError("ERR_STORE_UNAVAILABLE")`
@@ -16,17 +17,21 @@ export interface OtpStore {
   issue(key: string, code: PendingCode): Promise<void>;
 
   /**
-   * Charges one attempt against the current code and returns what the caller needs to compare.
-   * - `missing`: no code (never issued, consumed, superseded by nothing, or expired and swept);
+   * Redeems the current code with the keyed hash of a submitted code, in one atomic step:
+   * - `missing`: no code (never issued, expired and swept), or a code already used and `hash` is not
+   *   the hash it was used with;
    * - `expired`: a code exists but its time is up (it is removed);
+   * - `used`: the code was already redeemed with this same `hash` (a double submission); nothing is
+   *   charged. A used code is kept as a tombstone until it expires or a new code replaces it;
    * - `exhausted`: this attempt is past `maxAttempts`; the dead code is kept until it expires or is
-   *   replaced, so every later attempt is `exhausted` too (it can never be consumed);
-   * - `ok`: the attempt was counted; compare `hash` and, on a match, call {@link consume}.
+   *   replaced, so every later attempt is `exhausted` too (it can never be redeemed);
+   * - `wrong`: the attempt was charged and `hash` does not match;
+   * - `verified`: the attempt was charged, `hash` matches and the code is now used: exactly one caller
+   *   gets this for a code.
+   * Hashes are compared in constant time (`timingSafeEqual` in memory; in Redis, Lua's `==` on
+   * interned strings, a pointer comparison).
    */
-  attempt(key: string, now: number): Promise<AttemptResult>;
-
-  /** Removes the code if it is still the one with `codeId`; true for exactly one caller. */
-  consume(key: string, codeId: string): Promise<boolean>;
+  redeem(key: string, hash: string, now: number): Promise<RedeemResult>;
 
   /** Removes the code if it is still the one with `codeId` (a failed send must leave no valid code). */
   discard(key: string, codeId: string): Promise<void>;
@@ -61,7 +66,7 @@ export interface FailureWindow {
 export interface PendingCode {
   /** Random id of this code, so a stale consume or discard cannot remove a newer code. */
   codeId: string;
-  /** HMAC-SHA-256 of (connection, phone, code), base64url. */
+  /** HMAC-SHA-256 of (connection, client id, phone, code), base64url. */
   hash: string;
   /** Epoch ms after which the code is invalid. */
   expiresAt: number;
@@ -69,8 +74,10 @@ export interface PendingCode {
   maxAttempts: number;
 }
 
-export type AttemptResult =
+export type RedeemResult =
   | { status: "missing" }
   | { status: "expired" }
+  | { status: "used" }
   | { status: "exhausted" }
-  | { status: "ok"; codeId: string; hash: string; attempts: number; maxAttempts: number };
+  | { status: "wrong"; attempts: number; maxAttempts: number }
+  | { status: "verified"; codeId: string };

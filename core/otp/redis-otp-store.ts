@@ -1,7 +1,7 @@
 import KeyvRedis from "@keyv/redis";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
-import type { AttemptResult, FailureWindow, OtpStore, PendingCode } from "./otp-store.js";
+import type { FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
 
 export interface RedisOtpStoreOptions {
   url: string;
@@ -16,14 +16,22 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'codeId', ARGV[1], 'hash', ARGV[2], 'expiresAt', ARGV[3], 'attempts', 0, 'maxAttempts', ARGV[4])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return 1`;
-// Count first, then hand the hash back for the constant-time comparison in Node.
-const ATTEMPT = `
-local h = redis.call('HMGET', KEYS[1], 'codeId', 'hash', 'expiresAt', 'maxAttempts')
+// Count, then compare, then consume, in one step. Lua 5.1 interns every string, so == between the
+// stored and the submitted hash is a pointer comparison: its time does not depend on the contents.
+// A redeemed code stays as a tombstone ('used') until it expires or is replaced.
+const REDEEM = `
+local h = redis.call('HMGET', KEYS[1], 'codeId', 'hash', 'expiresAt', 'maxAttempts', 'used')
 if not h[1] then return {'missing'} end
 if tonumber(h[3]) <= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) return {'expired'} end
+if h[5] == '1' then
+  if h[2] == ARGV[2] then return {'used'} end
+  return {'missing'}
+end
 local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if a > tonumber(h[4]) then return {'exhausted'} end
-return {'ok', h[1], h[2], tostring(a), h[4]}`;
+if h[2] ~= ARGV[2] then return {'wrong', tostring(a), h[4]} end
+redis.call('HSET', KEYS[1], 'used', '1')
+return {'verified', h[1]}`;
 const REMOVE_IF_CURRENT = `
 if redis.call('HGET', KEYS[1], 'codeId') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -120,29 +128,19 @@ export class RedisOtpStore implements OtpStore {
     );
   }
 
-  async attempt(key: string, now: number): Promise<AttemptResult> {
+  async redeem(key: string, hash: string, now: number): Promise<RedeemResult> {
     const reply = (await this.call(() =>
-      this.client.eval(ATTEMPT, { keys: [this.key("code", key)], arguments: [String(now)] }),
+      this.client.eval(REDEEM, { keys: [this.key("code", key)], arguments: [String(now), hash] }),
     )) as string[];
-    const [status, codeId, hash, attempts, maxAttempts] = reply;
-    if (status === "ok")
-      return { status, codeId: codeId!, hash: hash!, attempts: Number(attempts), maxAttempts: Number(maxAttempts) };
-    if (status === "missing" || status === "expired" || status === "exhausted") return { status };
+    const [status, a, b] = reply;
+    if (status === "verified") return { status, codeId: a! };
+    if (status === "wrong") return { status, attempts: Number(a), maxAttempts: Number(b) };
+    if (status === "missing" || status === "expired" || status === "exhausted" || status === "used") return { status };
     throw new TextlockError("ERR_STORE_UNAVAILABLE", { description: "unexpected reply from the code store" });
   }
 
-  async consume(key: string, codeId: string): Promise<boolean> {
-    return (
-      Number(
-        await this.call(() =>
-          this.client.eval(REMOVE_IF_CURRENT, { keys: [this.key("code", key)], arguments: [codeId] }),
-        ),
-      ) === 1
-    );
-  }
-
   async discard(key: string, codeId: string): Promise<void> {
-    await this.consume(key, codeId);
+    await this.call(() => this.client.eval(REMOVE_IF_CURRENT, { keys: [this.key("code", key)], arguments: [codeId] }));
   }
 
   async recordFailure(key: string, windowMs: number, now: number): Promise<number> {

@@ -26,24 +26,33 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
     });
     afterEach(async () => store.close());
 
+    const RIGHT = "aGFzaA";
+    const WRONG = "d3Jvbmc";
+
     it("reports a missing code", async () => {
-      expect(await store.attempt(key, now)).toEqual({ status: "missing" });
+      expect(await store.redeem(key, RIGHT, now)).toEqual({ status: "missing" });
     });
 
-    it("counts attempts and kills the code past maxAttempts", async () => {
+    it("charges wrong attempts and kills the code past maxAttempts", async () => {
+      await store.issue(key, code());
+      for (let i = 1; i <= 3; i++)
+        expect(await store.redeem(key, WRONG, now)).toEqual({ status: "wrong", attempts: i, maxAttempts: 3 });
+      // Even the right code cannot be redeemed once the code is dead.
+      expect(await store.redeem(key, RIGHT, now)).toEqual({ status: "exhausted" });
+      expect(await store.redeem(key, WRONG, now)).toEqual({ status: "exhausted" });
+      await store.issue(key, code());
+      expect(await store.redeem(key, WRONG, now)).toEqual({ status: "wrong", attempts: 1, maxAttempts: 3 });
+    });
+
+    it("verifies the right hash once; a replay is `used` and charged nothing", async () => {
       const c = code();
       await store.issue(key, c);
-      for (let i = 1; i <= 3; i++)
-        expect(await store.attempt(key, now)).toMatchObject({
-          status: "ok",
-          attempts: i,
-          codeId: c.codeId,
-          hash: c.hash,
-        });
-      expect(await store.attempt(key, now)).toEqual({ status: "exhausted" });
-      expect(await store.attempt(key, now)).toEqual({ status: "exhausted" });
-      await store.issue(key, code());
-      expect(await store.attempt(key, now)).toMatchObject({ status: "ok", attempts: 1 });
+      expect(await store.redeem(key, WRONG, now)).toMatchObject({ status: "wrong", attempts: 1 });
+      expect(await store.redeem(key, RIGHT, now)).toEqual({ status: "verified", codeId: c.codeId });
+      for (let i = 0; i < 5; i++) expect(await store.redeem(key, RIGHT, now)).toEqual({ status: "used" });
+      // A guess against a used code is not told it hit a used code.
+      expect(await store.redeem(key, WRONG, now)).toEqual({ status: "missing" });
+      expect(await store.redeem(key, RIGHT, now + 60_000)).toEqual({ status: "expired" });
     });
 
     it("keeps only the last code issued", async () => {
@@ -51,16 +60,18 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
       const second = code({ hash: "b3RoZXI" });
       await store.issue(key, first);
       await store.issue(key, second);
-      expect(await store.attempt(key, now)).toMatchObject({ status: "ok", codeId: second.codeId, attempts: 1 });
-      expect(await store.consume(key, first.codeId)).toBe(false);
-      expect(await store.consume(key, second.codeId)).toBe(true);
-      expect(await store.consume(key, second.codeId)).toBe(false);
+      expect(await store.redeem(key, first.hash, now)).toMatchObject({ status: "wrong", attempts: 1 });
+      expect(await store.redeem(key, second.hash, now)).toEqual({ status: "verified", codeId: second.codeId });
+      // A new code replaces a used one.
+      const third = code();
+      await store.issue(key, third);
+      expect(await store.redeem(key, RIGHT, now)).toEqual({ status: "verified", codeId: third.codeId });
     });
 
     it("expires codes", async () => {
       await store.issue(key, code({ expiresAt: now + 1_000 }));
-      expect(await store.attempt(key, now + 1_000)).toEqual({ status: "expired" });
-      expect(await store.attempt(key, now)).toEqual({ status: "missing" });
+      expect(await store.redeem(key, RIGHT, now + 1_000)).toEqual({ status: "expired" });
+      expect(await store.redeem(key, RIGHT, now)).toEqual({ status: "missing" });
     });
 
     it("discard removes only the named code", async () => {
@@ -69,9 +80,9 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
       await store.issue(key, old);
       await store.issue(key, current);
       await store.discard(key, old.codeId);
-      expect(await store.attempt(key, now)).toMatchObject({ status: "ok", codeId: current.codeId });
+      expect(await store.redeem(key, WRONG, now)).toMatchObject({ status: "wrong" });
       await store.discard(key, current.codeId);
-      expect(await store.attempt(key, now)).toEqual({ status: "missing" });
+      expect(await store.redeem(key, RIGHT, now)).toEqual({ status: "missing" });
     });
 
     it("counts failures within a window and clears them", async () => {
@@ -92,19 +103,21 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
       expect(await store.failureWindow(key, now + 10_000)).toEqual({ count: 0, resetAt: now + 10_000 });
     });
 
-    it("charges at most maxAttempts of 200 concurrent attempts", async () => {
+    it("charges at most maxAttempts of 200 concurrent wrong attempts", async () => {
       await store.issue(key, code());
-      const results = await Promise.all(Array.from({ length: 200 }, () => store.attempt(key, now)));
-      const ok = results.filter((r) => r.status === "ok");
-      expect(ok).toHaveLength(3);
-      expect(new Set(ok.map((r) => (r.status === "ok" ? r.attempts : 0)))).toEqual(new Set([1, 2, 3]));
+      const results = await Promise.all(Array.from({ length: 200 }, () => store.redeem(key, WRONG, now)));
+      const wrong = results.filter((r) => r.status === "wrong");
+      expect(wrong).toHaveLength(3);
+      expect(new Set(wrong.map((r) => (r.status === "wrong" ? r.attempts : 0)))).toEqual(new Set([1, 2, 3]));
+      expect(results.filter((r) => r.status === "exhausted")).toHaveLength(197);
     });
 
-    it("lets exactly one of 200 concurrent consumers win", async () => {
+    it("lets exactly one of 200 concurrent right submissions win; the others are `used`, never exhausted", async () => {
       const c = code();
       await store.issue(key, c);
-      const wins = await Promise.all(Array.from({ length: 200 }, () => store.consume(key, c.codeId)));
-      expect(wins.filter(Boolean)).toHaveLength(1);
+      const results = await Promise.all(Array.from({ length: 200 }, () => store.redeem(key, RIGHT, now)));
+      expect(results.filter((r) => r.status === "verified")).toEqual([{ status: "verified", codeId: c.codeId }]);
+      expect(results.filter((r) => r.status === "used")).toHaveLength(199);
     });
 
     it("counts 100 concurrent failures exactly", async () => {

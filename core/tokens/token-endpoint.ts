@@ -14,6 +14,39 @@ export type GrantHandler = (
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 
 /**
+ * Parameters of the token endpoint that are strings on the wire (RFC 6749 form parameters). A JSON
+ * number, array, object, boolean or null in one of them is refused, never coerced: `"otp": 123456`
+ * must not be read as the code "123456".
+ */
+const STRING_PARAMS = [
+  "grant_type",
+  "client_id",
+  "client_secret",
+  "client_assertion",
+  "client_assertion_type",
+  "username",
+  "otp",
+  "realm",
+  "scope",
+  "audience",
+  "nonce",
+  "refresh_token",
+  "code",
+  "code_verifier",
+  "redirect_uri",
+];
+
+/** Refuses a token request whose string parameters are not strings (400 `invalid_request`). */
+export function checkStringParams(params: Record<string, unknown>, names: readonly string[] = STRING_PARAMS): void {
+  for (const name of names) {
+    const value = params[name];
+    if (value !== undefined && typeof value !== "string") {
+      throw new TextlockError("ERR_INVALID_REQUEST", { description: `${name} must be a string` });
+    }
+  }
+}
+
+/**
  * `POST /oauth/token` without HTTP: dispatches on `grant_type`. Client credentials arrive already
  * extracted (from the body or HTTP Basic) in `client_id` / `client_secret`.
  */
@@ -27,6 +60,7 @@ export function createTokenEndpoint(
     params: Record<string, unknown>,
     request: RequestFacts & { issuer: string },
   ): Promise<TokenResponse> {
+    checkStringParams(params);
     const grant = requireParam("grant_type", params.grant_type);
     if (grant === OTP_GRANT) {
       const result = await engine.verify(
@@ -35,7 +69,7 @@ export function createTokenEndpoint(
           client_secret: str(params.client_secret),
           realm: str(params.realm),
           username: str(params.username),
-          otp: typeof params.otp === "number" ? String(params.otp) : str(params.otp),
+          otp: str(params.otp),
           scope: str(params.scope),
           audience: str(params.audience),
         },

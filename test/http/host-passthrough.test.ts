@@ -192,12 +192,12 @@ describe.each(SETUPS)(
 
     it("textlock's routes work: an OTP login, discovery, a route's own 404, a wrong method's 405, a preflight", async () => {
       const tokens = await otpLogin(base());
-      // The derived issuer is the public base URL, mount path included.
-      expect(decodeJwt(tokens.id_token).iss).toBe(`https://${new URL(server.url).host}${prefix}/`);
+      // The derived (development) issuer is the server's own URL with its real scheme, mount path included.
+      expect(decodeJwt(tokens.id_token).iss).toBe(`http://${new URL(server.url).host}${prefix}/`);
       const discovery = await fetch(`${base()}/.well-known/openid-configuration`);
       expect(discovery.status).toBe(200);
       expect(((await discovery.json()) as { token_endpoint: string }).token_endpoint).toBe(
-        `https://${new URL(server.url).host}${prefix}/oauth/token`,
+        `http://${new URL(server.url).host}${prefix}/oauth/token`,
       );
 
       // An unknown client on textlock's Lock script route is textlock's 404, not the host's.

@@ -1,10 +1,13 @@
 import { pino } from "pino";
 import { describe, expect, inject, it } from "vitest";
+import { startServer } from "../../adapters/standalone/index.js";
 import { TextlockError } from "../../core/errors/textlock-error.js";
 import { RedisOtpStore } from "../../core/otp/redis-otp-store.js";
 import { runOtpStoreContract } from "../../core/testing/otp-store-contract.js";
 import { runUserStoreContract } from "../../core/testing/user-store-contract.js";
 import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
+import { createTestTextlock } from "../helpers/create-test-textlock.js";
+import { expectDoubleSubmitIsHarmless } from "../helpers/double-submit.js";
 import { startRedis } from "../helpers/services.js";
 import { vitestRunner } from "../helpers/vitest-runner.js";
 
@@ -21,6 +24,21 @@ describe.skipIf(!redisUrl)("Redis OtpStore", () => {
     vitestRunner,
   );
 
+  it("answers 50 concurrent submissions of the right code over HTTP with one login, no lockout", async () => {
+    const tl = await createTestTextlock({
+      store: { type: "redis", url: redisUrl!, namespace: `double-${process.pid}`, commandTimeoutMs: 1_000 },
+      clients: [{ client_id: "spa" }],
+      connections: [{ name: "sms", enabled_clients: ["spa"] }],
+    });
+    const server = await startServer(tl, { host: "127.0.0.1", port: 0 });
+    try {
+      await expectDoubleSubmitIsHarmless(server.url, tl, "+14155557001");
+    } finally {
+      await server.close();
+      await tl.close();
+    }
+  });
+
   it("fails closed within the command timeout while Redis is down, then recovers without a restart", async () => {
     const redis = await startRedis();
     const store = await RedisOtpStore.connect({ url: redis.url, namespace: "fault", commandTimeoutMs: 300 }, logger);
@@ -29,7 +47,7 @@ describe.skipIf(!redisUrl)("Redis OtpStore", () => {
       await redis.stop();
       for (let i = 0; i < 5; i++) {
         const began = Date.now();
-        const err = await store.attempt("k", Date.now()).catch((e: unknown) => e);
+        const err = await store.redeem("k", "aGFzaA", Date.now()).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(TextlockError);
         expect((err as TextlockError).code).toBe("ERR_STORE_UNAVAILABLE");
         expect(Date.now() - began).toBeLessThan(1_000);
@@ -39,7 +57,7 @@ describe.skipIf(!redisUrl)("Redis OtpStore", () => {
         await expect
           .poll(
             () =>
-              store.attempt("k", Date.now()).then(
+              store.redeem("k", "aGFzaA", Date.now()).then(
                 (r) => r.status,
                 () => "down",
               ),

@@ -105,8 +105,13 @@ describe("validateConfig", () => {
       expect.arrayContaining([
         expect.stringMatching(/console provider .* refused/),
         expect.stringMatching(/^secret: a generated secret is refused/),
+        expect.stringMatching(/^issuer: required when NODE_ENV=production/),
       ]),
     );
+    const configured = problemsOf(() =>
+      validateConfig({ issuer: "https://auth.example.com/" }, { NODE_ENV: "production" }),
+    );
+    expect(configured.filter((p) => p.startsWith("issuer"))).toEqual([]);
   });
 
   it("createTextlock throws the same single error", async () => {
