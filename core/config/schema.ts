@@ -188,7 +188,7 @@ const usersSchema = z
     z.strictObject({ type: z.literal("memory") }),
     z.strictObject({
       type: z.literal("sqlite"),
-      file: z.string().optional().describe("Defaults to `<dataDir>/users.db`."),
+      file: z.string().optional().describe("Defaults to `<dataDir>/users.db`. In a config file, relative to the file."),
     }),
     z.strictObject({
       type: z.literal("postgres"),
@@ -212,7 +212,9 @@ export const configSchema = z
     dataDir: z
       .string()
       .default(".textlock")
-      .describe("Folder for generated secrets, signing keys, the SQLite file and the console outbox."),
+      .describe(
+        "Folder for generated secrets, signing keys, the SQLite file and the console outbox. In a config file, relative to the file.",
+      ),
     clients: z.array(clientSchema).prefault(DEFAULT_CLIENTS).describe("Applications (Auth0 clients)."),
     connections: z.array(connectionSchema).prefault(DEFAULT_CONNECTIONS).describe("Passwordless SMS connections."),
     otp: z
@@ -357,7 +359,7 @@ export const configSchema = z
           })
           .prefault({})
           .describe(
-            "Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`).",
+            "Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`). In a config file, relative to the file.",
           ),
         secrets: z.record(z.string(), z.string().max(4096)).default({}).describe("`event.secrets` of every script."),
         timeoutMs: z
@@ -495,7 +497,10 @@ export const configSchema = z
         host: z.string().default("127.0.0.1").describe("Listen address of the standalone server."),
         port: z.number().int().min(0).max(65_535).default(3000).describe("Listen port (0 = any free port)."),
         https: z
-          .strictObject({ cert: z.string().describe("PEM file"), key: z.string().describe("PEM file") })
+          .strictObject({
+            cert: z.string().describe("PEM file (in a config file, relative to the file); must exist at startup."),
+            key: z.string().describe("PEM file (in a config file, relative to the file); must exist at startup."),
+          })
           .optional()
           .describe("Serve HTTPS with this certificate."),
         trustProxy: z
