@@ -21,7 +21,7 @@ export const DEFAULT_CONNECTIONS = [{ name: "sms", enabled_clients: [DEV_CLIENT_
 const url = z.string().url();
 
 export const clientSchema = z
-  .object({
+  .strictObject({
     client_id: z
       .string()
       .min(1)
@@ -65,13 +65,13 @@ export const clientSchema = z
       .default(false)
       .describe("Trust `auth0-forwarded-for` from this (confidential) client as the end user's IP."),
     jwt_configuration: z
-      .object({
+      .strictObject({
         lifetime_in_seconds: z.number().int().min(60).max(2_592_000).default(36_000).describe("ID token lifetime."),
       })
       .prefault({})
       .describe("ID token settings."),
     branding: z
-      .object({
+      .strictObject({
         logo_url: url.optional(),
         primary_color: z
           .string()
@@ -116,7 +116,10 @@ export const connectionOptionsSchema = z
     templates: z
       .record(
         z.string(),
-        z.object({ text: z.string().min(1).max(10_000).optional(), voice: z.string().min(1).max(10_000).optional() }),
+        z.strictObject({
+          text: z.string().min(1).max(10_000).optional(),
+          voice: z.string().min(1).max(10_000).optional(),
+        }),
       )
       .default({})
       .describe(
@@ -128,7 +131,7 @@ export const connectionOptionsSchema = z
       .optional()
       .describe("Sender number (E.164) or alphanumeric sender id, given to every provider of the connection."),
     totp: z
-      .object({
+      .strictObject({
         time_step: z.number().int().min(30).max(600).default(180).describe("Seconds a code stays valid."),
         length: z.number().int().min(4).max(10).default(6).describe("Digits in a code."),
       })
@@ -151,10 +154,11 @@ export const connectionOptionsSchema = z
     delivery: z.enum(["text", "voice"]).default("text").describe("Deliver the code by text message or voice call."),
   })
   // Provider options (`twilio_sid`, `gateway_url`, a plugin's own) sit beside these, as in Auth0; each
-  // registered provider validates its own (see core/providers/provider-options.ts).
+  // registered provider validates its own (see core/providers/provider-options.ts). A key that neither
+  // textlock nor any registered provider declares is refused once the providers are known (load-config.ts).
   .passthrough();
 
-export const connectionSchema = z.object({
+export const connectionSchema = z.strictObject({
   name: z
     .string()
     .min(1)
@@ -168,8 +172,8 @@ export const connectionSchema = z.object({
 
 const storeSchema = z
   .discriminatedUnion("type", [
-    z.object({ type: z.literal("memory") }),
-    z.object({
+    z.strictObject({ type: z.literal("memory") }),
+    z.strictObject({
       type: z.literal("redis"),
       url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
       namespace: z.string().default("textlock"),
@@ -181,9 +185,12 @@ const storeSchema = z
 
 const usersSchema = z
   .discriminatedUnion("type", [
-    z.object({ type: z.literal("memory") }),
-    z.object({ type: z.literal("sqlite"), file: z.string().optional().describe("Defaults to `<dataDir>/users.db`.") }),
-    z.object({
+    z.strictObject({ type: z.literal("memory") }),
+    z.strictObject({
+      type: z.literal("sqlite"),
+      file: z.string().optional().describe("Defaults to `<dataDir>/users.db`. In a config file, relative to the file."),
+    }),
+    z.strictObject({
       type: z.literal("postgres"),
       url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
     }),
@@ -192,7 +199,7 @@ const usersSchema = z
   .describe("Where users live: `sqlite` (embedded default), `memory` (tests) or `postgres` (shared).");
 
 export const configSchema = z
-  .object({
+  .strictObject({
     issuer: url
       .refine((u) => u.endsWith("/"), "must end with a slash, e.g. https://auth.example.com/")
       .optional()
@@ -207,11 +214,13 @@ export const configSchema = z
     dataDir: z
       .string()
       .default(".textlock")
-      .describe("Folder for generated secrets, signing keys, the SQLite file and the console outbox."),
+      .describe(
+        "Folder for generated secrets, signing keys, the SQLite file and the console outbox. In a config file, relative to the file.",
+      ),
     clients: z.array(clientSchema).prefault(DEFAULT_CLIENTS).describe("Applications (Auth0 clients)."),
     connections: z.array(connectionSchema).prefault(DEFAULT_CONNECTIONS).describe("Passwordless SMS connections."),
     otp: z
-      .object({
+      .strictObject({
         maxAttempts: z
           .number()
           .int()
@@ -220,7 +229,7 @@ export const configSchema = z
           .default(3)
           .describe("Wrong attempts before a code dies (Auth0: 3)."),
         failureCeiling: z
-          .object({
+          .strictObject({
             max: z.number().int().min(1).max(100).default(10).describe("Consecutive failures per phone across codes."),
             windowSeconds: z
               .number()
@@ -254,7 +263,7 @@ export const configSchema = z
         "Provider plugins (programmatic config only): descriptors made with `defineProvider()`, or (older form) provider instances by name.",
       ),
     tokens: z
-      .object({
+      .strictObject({
         algorithm: z
           .enum(["RS256", "ES256", "EdDSA"])
           .default("RS256")
@@ -278,17 +287,20 @@ export const configSchema = z
       .prefault({})
       .describe("Token signing and lifetimes."),
     protection: z
-      .object({
+      .strictObject({
         enabled: z
           .boolean()
           .default(true)
           .describe("Send limits on `/passwordless/start` (the phone policy below always applies)."),
         perIp: z
-          .object({ points: z.number().int().min(1).default(50), seconds: z.number().int().min(1).default(3_600) })
+          .strictObject({
+            points: z.number().int().min(1).default(50),
+            seconds: z.number().int().min(1).default(3_600),
+          })
           .prefault({})
           .describe("Starts per client IP (Auth0: 50 per hour)."),
         perPhone: z
-          .object({ points: z.number().int().min(1).default(5), seconds: z.number().int().min(1).default(3_600) })
+          .strictObject({ points: z.number().int().min(1).default(5), seconds: z.number().int().min(1).default(3_600) })
           .prefault({})
           .describe("Codes sent per phone number."),
         resendCooldownSeconds: z
@@ -299,7 +311,10 @@ export const configSchema = z
           .default(30)
           .describe("Minimum time between two codes to one phone (0 = off)."),
         perPrefix: z
-          .object({ points: z.number().int().min(1).default(10), seconds: z.number().int().min(1).default(3_600) })
+          .strictObject({
+            points: z.number().int().min(1).default(10),
+            seconds: z.number().int().min(1).default(3_600),
+          })
           .prefault({})
           .describe("Codes per number prefix (the number without its last 4 digits): SMS pumping walks number ranges."),
         dailySmsBudget: z
@@ -309,7 +324,7 @@ export const configSchema = z
           .default(10_000)
           .describe("Messages per day across all numbers: caps the cost of an attack."),
         countries: z
-          .object({
+          .strictObject({
             allow: z.array(z.string().length(2)).default([]).describe("ISO country codes allowed (empty = all)."),
             deny: z.array(z.string().length(2)).default([]).describe("ISO country codes refused."),
           })
@@ -335,9 +350,9 @@ export const configSchema = z
       .prefault({})
       .describe("Abuse and SMS-pumping protection."),
     hooks: z
-      .object({
+      .strictObject({
         scripts: z
-          .object({
+          .strictObject({
             "pre-user-registration": z.string().optional(),
             "post-user-registration": z.string().optional(),
             "post-login": z.string().optional(),
@@ -346,7 +361,7 @@ export const configSchema = z
           })
           .prefault({})
           .describe(
-            "Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`).",
+            "Script file per trigger (Auth0 Actions shape: `exports.onExecutePostLogin = async (event, api) => {}`). In a config file, relative to the file.",
           ),
         secrets: z.record(z.string(), z.string().max(4096)).default({}).describe("`event.secrets` of every script."),
         timeoutMs: z
@@ -362,7 +377,7 @@ export const configSchema = z
           .default([])
           .describe("`host:port` values a script's `fetch` may reach; nothing else is reachable."),
         functions: z
-          .object({
+          .strictObject({
             "pre-user-registration": z
               .custom<import("../hooks/types.js").PreUserRegistrationHandler>(
                 (v) => typeof v === "function",
@@ -419,7 +434,7 @@ export const configSchema = z
       .prefault({})
       .describe("Actions-style hooks: script files run in an isolated-vm sandbox, or trusted in-process functions."),
     delivery: z
-      .object({
+      .strictObject({
         attemptTimeoutMs: z
           .number()
           .int()
@@ -449,7 +464,7 @@ export const configSchema = z
           .default(10_000)
           .describe("Time all attempts and failovers of one message may take."),
         breaker: z
-          .object({
+          .strictObject({
             failures: z
               .number()
               .int()
@@ -473,18 +488,21 @@ export const configSchema = z
         "Delivery policy: timeouts, retries, failover (connection `options.provider` as a list) and circuit breaker.",
       ),
     messages: z
-      .object({
+      .strictObject({
         renderLimitMs: z.number().int().min(1).max(1_000).default(50).describe("Liquid render time limit per message."),
         memoryLimit: z.number().int().min(1_000).max(100_000_000).default(1_000_000).describe("Liquid memory limit."),
       })
       .prefault({})
       .describe("Template engine limits."),
     server: z
-      .object({
+      .strictObject({
         host: z.string().default("127.0.0.1").describe("Listen address of the standalone server."),
         port: z.number().int().min(0).max(65_535).default(3000).describe("Listen port (0 = any free port)."),
         https: z
-          .object({ cert: z.string().describe("PEM file"), key: z.string().describe("PEM file") })
+          .strictObject({
+            cert: z.string().describe("PEM file (in a config file, relative to the file); must exist at startup."),
+            key: z.string().describe("PEM file (in a config file, relative to the file); must exist at startup."),
+          })
           .optional()
           .describe("Serve HTTPS with this certificate."),
         trustProxy: z
@@ -502,7 +520,7 @@ export const configSchema = z
       .prefault({})
       .describe("HTTP server settings."),
     login: z
-      .object({
+      .strictObject({
         defaultCountry: z
           .string()
           .regex(/^[A-Z]{2}$/, "an ISO 3166 country code such as US")
@@ -539,7 +557,7 @@ export const configSchema = z
       .prefault({})
       .describe("Hosted login page and browser flow (`/authorize`, `/co/authenticate`)."),
     logging: z
-      .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
+      .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .prefault({})
       .describe("Logging."),
   })

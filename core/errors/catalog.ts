@@ -207,6 +207,8 @@ export const errorCatalog = {
     status: 429,
     error: "too_many_requests",
     description: "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.",
+    // Each send limit has its own stable text (core/protection/protection.ts RATE_LIMIT_DESCRIPTIONS).
+    detail: true,
   },
 
   // --- server side ---

@@ -17,8 +17,24 @@ export type RefusalReason =
   | "country"
   | "line_type";
 
+/** The send limits of {@link Protection.reserve}; each refusal says which one fired. */
+export type LimitReason = "ip_limit" | "phone_limit" | "resend_cooldown" | "prefix_velocity" | "daily_budget";
+
+/**
+ * The `error_description` of a 429 per limit: stable (clients and support may match on them), naming
+ * the limit but never its size or budget. The per-IP one is Auth0's own text. Documented in
+ * docs/reference/errors.md and docs/guides/protection.md.
+ */
+export const RATE_LIMIT_DESCRIPTIONS: Readonly<Record<LimitReason, string>> = {
+  ip_limit: "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.",
+  phone_limit: "Too many codes were sent to this phone number. Try again later.",
+  resend_cooldown: "A code was just sent to this phone number. Wait a moment before asking for another one.",
+  prefix_velocity: "Too many codes were sent to phone numbers like this one. Try again later.",
+  daily_budget: "Too many messages were sent today. Try again later.",
+};
+
 interface Limit {
-  reason: RefusalReason;
+  reason: LimitReason;
   limiter: RateLimiterAbstract;
   key: (f: StartFacts) => string | undefined;
 }
@@ -40,7 +56,7 @@ export interface Reservation {
  * (country allow/deny lists, refusal of premium-rate and other non-mobile line types). Counters live
  * in Redis when the code store does (shared by every process, atomic), else in memory; never a
  * fallback from one to the other. A refusal is `429 too_many_requests` with `Retry-After` and
- * `x-ratelimit-*` headers (phone policy: `400 bad.phone_number`).
+ * `x-ratelimit-*` headers and the limit's own description (phone policy: `400 bad.phone_number`).
  */
 @injectable()
 export class Protection {
@@ -157,6 +173,7 @@ export class Protection {
         this.refuse(limit.reason);
         const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
         throw new TextlockError("ERR_RATE_LIMITED", {
+          description: RATE_LIMIT_DESCRIPTIONS[limit.reason],
           headers: {
             "retry-after": String(retryAfter),
             "x-ratelimit-limit": String(limit.limiter.points),

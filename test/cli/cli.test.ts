@@ -1,5 +1,6 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${NAME}` placeholders are config-file syntax under test
 import { type ChildProcess, execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -71,5 +72,51 @@ describe("textlock command line", () => {
     const err = await run(tsx, ["cli/index.ts", "serve", "--config", file], { cwd: root }).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr).toMatch(/2 problems[\s\S]*secret[\s\S]*otp\.maxAttempts/);
+  }, 60_000);
+
+  it("refuses an unknown option with a suggestion instead of dropping it (server.tls would serve plain HTTP)", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
+    const file = configFile(dataDir, { server: { tls: { cert: "c.pem", key: "k.pem" } }, code_lifetime: 300 });
+    const err = await run(tsx, ["cli/index.ts", "serve", "--config", file], { cwd: root }).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain('server.tls: unknown option (did you mean "https"?)');
+    expect(err.stderr).toMatch(/code_lifetime: unknown option/);
+  }, 60_000);
+
+  it("substitutes ${NAME} from the environment and names a missing variable with its option", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
+    const file = join(dir, "textlock.config.yaml");
+    writeFileSync(file, 'dataDir: "${TL_DATA}"\nsecret: "${TL_SECRET}"\nlogging: { level: warn }\n');
+    const env = { ...process.env, TL_DATA: join(dir, "from-env"), TL_SECRET: "k3P9vXq2LmN8rT4wYz6bC1dF5gH7jQ0s" };
+    await run(tsx, ["cli/index.ts", "keys", "rotate", "--config", file], { cwd: root, env });
+    expect(existsSync(join(dir, "from-env", "keys.json"))).toBe(true);
+
+    const { TL_SECRET: _, ...missing } = env;
+    const err = await run(tsx, ["cli/index.ts", "serve", "--config", file], { cwd: root, env: missing }).catch(
+      (e) => e,
+    );
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain("secret: environment variable TL_SECRET is not set");
+  }, 60_000);
+
+  it("resolves paths in the file against the file's folder, and names a missing certificate", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
+    mkdirSync(join(dir, "conf"));
+    const file = join(dir, "conf", "textlock.config.json");
+    writeFileSync(file, JSON.stringify({ dataDir: "data", logging: { level: "warn" } }));
+    await run(tsx, [join(root, "cli/index.ts"), "keys", "rotate", "--config", file], {
+      cwd: tmpdir(),
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.json") },
+    });
+    expect(existsSync(join(dir, "conf", "data", "keys.json"))).toBe(true);
+
+    writeFileSync(
+      file,
+      JSON.stringify({ dataDir: "data", server: { https: { cert: "tls/cert.pem", key: "tls/key.pem" } } }),
+    );
+    const err = await run(tsx, ["cli/index.ts", "serve", "--config", file], { cwd: root }).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain(`server.https.cert: file not found: ${join(dir, "conf", "tls", "cert.pem")}`);
+    expect(err.stderr).toContain(`server.https.key: file not found: ${join(dir, "conf", "tls", "key.pem")}`);
   }, 60_000);
 });

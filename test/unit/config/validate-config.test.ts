@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${NAME}` placeholders are config-file syntax under test
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { readConfigFile } from "../../../core/config/load-config.js";
 import { TextlockConfigError } from "../../../core/errors/textlock-error.js";
-import { createTextlock, validateConfig } from "../../../lib/index.js";
+import { createTextlock, defineProvider, validateConfig } from "../../../lib/index.js";
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -135,6 +137,124 @@ describe("validateConfig", () => {
   });
 });
 
+describe("unknown options", () => {
+  it("are errors at every level, each with the closest known name, reported with the other problems", () => {
+    const problems = problemsOf(() =>
+      validateConfig(
+        {
+          code_lifetime: 300,
+          secret: "short",
+          server: { tls: { cert: "c.pem", key: "k.pem" } },
+          clients: [{ client_id: "a", allowedOrigins: ["https://app.example.com"] }],
+          connections: [
+            { name: "sms", enabled_clients: ["a"], options: { templat: "x @@password@@", totp: { lenght: 6 } } },
+          ],
+          store: { type: "memory", url: "redis://x" },
+          users: { type: "sqlite", fil: "users.db" },
+          protection: { perPhone: { point: 3 } },
+        } as never,
+        {},
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'server.tls: unknown option (did you mean "https"?)',
+        'code_lifetime: unknown option (did you mean "connections[].options.totp.time_step"?)',
+        'clients.0.allowedOrigins: unknown option (did you mean "allowed_origins"?)',
+        'connections.0.options.totp.lenght: unknown option (did you mean "length"?)',
+        'connections.0.options.templat: unknown option (did you mean "template"?)',
+        "store.url: unknown option",
+        'users.fil: unknown option (did you mean "file"?)',
+        'protection.perPhone.point: unknown option (did you mean "points"?)',
+        expect.stringMatching(/^secret: .*32/),
+      ]),
+    );
+  });
+
+  it("in connection options, accepts what textlock or any registered provider declares, and nothing else", () => {
+    const acme = defineProvider({
+      id: "acme",
+      version: "1.0.0",
+      textlock: "^0.1.0",
+      options: z.object({ acme_api_key: z.string() }),
+      create: () => ({ name: "acme", send: async () => ({ id: "1" }) }),
+    });
+    const connection = (options: Record<string, unknown>) => ({
+      name: "sms",
+      enabled_clients: ["textlock-dev"],
+      options,
+    });
+    // A plugin's option, and a built-in provider's option on a connection using another provider, are known.
+    expect(() =>
+      validateConfig({ providers: [acme], connections: [connection({ provider: "acme", acme_api_key: "k" })] }, {}),
+    ).not.toThrow();
+    expect(() =>
+      validateConfig({ connections: [connection({ provider: "console", twilio_sid: "AC1" })] }, {}),
+    ).not.toThrow();
+    const problems = problemsOf(() =>
+      validateConfig(
+        {
+          providers: [acme],
+          connections: [connection({ provider: "acme", acme_api_key: "k", acme_apikey: "k", twilio_tokn: "t" })],
+        },
+        {},
+      ),
+    );
+    expect(problems).toEqual([
+      'connections.0.options.acme_apikey: unknown option (did you mean "acme_api_key"?)',
+      'connections.0.options.twilio_tokn: unknown option (did you mean "twilio_token"?)',
+    ]);
+  });
+});
+
+describe("secrets", () => {
+  it("refuses placeholders and example values copied from docs", () => {
+    const problems = problemsOf(() =>
+      validateConfig(
+        {
+          secret: "${a random string of 32+ characters}",
+          clients: [{ client_id: "a", client_secret: "your-secret-here-0123456789" }],
+          connections: [
+            {
+              name: "sms",
+              enabled_clients: ["a"],
+              options: { provider: "twilio", twilio_sid: "AC...", twilio_token: "...", from: "+14155550100" },
+            },
+          ],
+          hooks: { secrets: { SMS_API_KEY: "changeme" } },
+        },
+        {},
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^secret: is a placeholder that was never substituted/),
+        expect.stringMatching(/^clients\.0\.client_secret: is an example value/),
+        expect.stringMatching(/^connections\.0\.options\.twilio_token: is an example value/),
+        expect.stringMatching(/^hooks\.secrets\.SMS_API_KEY: is an example value/),
+      ]),
+    );
+    expect(problemsOf(() => validateConfig({ secret: "changeme-changeme-changeme-changeme" }, {}))).toEqual([
+      expect.stringMatching(/^secret: is an example value \("changeme"\)/),
+    ]);
+    expect(problemsOf(() => validateConfig({ secret: "<the same 32+ character secret everywhere>" }, {}))).toEqual([
+      expect.stringMatching(/^secret: is a placeholder/),
+    ]);
+    expect(() => validateConfig({ secret: "k3P9vXq2LmN8rT4wYz6bC1dF5gH7jQ0s" }, {})).not.toThrow();
+  });
+});
+
+describe("files named by the configuration", () => {
+  it("a missing certificate names its option at validation time", () => {
+    const dir = mkdtempSync(join(tmpdir(), "textlock-cert-"));
+    writeFileSync(join(dir, "key.pem"), "");
+    const problems = problemsOf(() =>
+      validateConfig({ server: { https: { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") } } }, {}),
+    );
+    expect(problems).toEqual([`server.https.cert: file not found: ${join(dir, "cert.pem")}`]);
+  });
+});
+
 describe("readConfigFile", () => {
   const dir = mkdtempSync(join(tmpdir(), "textlock-cfgfile-"));
 
@@ -143,6 +263,49 @@ describe("readConfigFile", () => {
     writeFileSync(join(dir, "b.yaml"), "otp:\n  maxAttempts: 4\n");
     expect(await readConfigFile(join(dir, "a.json"))).toEqual({ otp: { maxAttempts: 5 } });
     expect(await readConfigFile(join(dir, "b.yaml"))).toEqual({ otp: { maxAttempts: 4 } });
+  });
+
+  it("substitutes ${NAME} from the environment in string values; $${ escapes", async () => {
+    writeFileSync(
+      join(dir, "env.yaml"),
+      'secret: "${TL_SECRET}"\nissuer: https://${TL_HOST}/\nconnections:\n  - name: sms\n    options: { template: "$${NOT_A_VAR} @@password@@", twilio_token: "${TL_TOKEN}" }\n',
+    );
+    const env = { TL_SECRET: "s".repeat(40), TL_HOST: "auth.example.com", TL_TOKEN: "tok" };
+    expect(await readConfigFile(join(dir, "env.yaml"), env)).toEqual({
+      secret: "s".repeat(40),
+      issuer: "https://auth.example.com/",
+      connections: [{ name: "sms", options: { template: "${NOT_A_VAR} @@password@@", twilio_token: "tok" } }],
+    });
+    writeFileSync(
+      join(dir, "env.json"),
+      JSON.stringify({ secret: "${TL_SECRET}", clients: [{ client_secret: "${TL_CS}" }] }),
+    );
+    const err = await readConfigFile(join(dir, "env.json"), {}).catch((e: TextlockConfigError) => e);
+    expect(err).toBeInstanceOf(TextlockConfigError);
+    expect((err as TextlockConfigError).problems).toEqual([
+      "secret: environment variable TL_SECRET is not set (used as ${TL_SECRET})",
+      "clients.0.client_secret: environment variable TL_CS is not set (used as ${TL_CS})",
+    ]);
+  });
+
+  it("resolves paths against the file's folder, not the working directory", async () => {
+    const sub = join(dir, "conf");
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(
+      join(sub, "paths.json"),
+      JSON.stringify({
+        dataDir: "data",
+        users: { type: "sqlite", file: "../users.db" },
+        server: { https: { cert: "tls/cert.pem", key: "/etc/key.pem" } },
+        hooks: { scripts: { "post-login": "hooks/post-login.js" } },
+      }),
+    );
+    expect(await readConfigFile(join(sub, "paths.json"), {})).toEqual({
+      dataDir: join(sub, "data"),
+      users: { type: "sqlite", file: join(dir, "users.db") },
+      server: { https: { cert: join(sub, "tls/cert.pem"), key: "/etc/key.pem" } },
+      hooks: { scripts: { "post-login": join(sub, "hooks/post-login.js") } },
+    });
   });
 
   it("explains an unreadable or malformed file", async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
 import { resolveClientIp } from "../../../core/http/client-ip.js";
 import { defineSmsProvider, ProviderError } from "../../../core/providers/sms-provider.js";
+import { serve } from "../../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const open: TestTextlock[] = [];
@@ -71,6 +72,68 @@ describe("send limits", () => {
       (await start(budget, "+447911123456")).status,
     ]).toEqual([200, 200, 429]);
     expect(budget.metrics.refusals().daily_budget).toBe(1);
+  });
+
+  it("says which limit fired, in a stable description that gives no budget, keeping too_many_requests", async () => {
+    const describeRefusal = async (tl: TestTextlock, phones: string[], ips: string[] = []) => {
+      let last = await start(tl, phones[0]!, ips[0]);
+      for (let i = 1; i < phones.length; i++) last = await start(tl, phones[i]!, ips[i] ?? ips[0]);
+      expect(last.status).toBe(429);
+      const body = last.body as { error?: string; error_description?: string };
+      expect(body.error).toBe("too_many_requests");
+      expect(last.headers).toMatchObject({ "retry-after": expect.any(String), "x-ratelimit-remaining": "0" });
+      return body.error_description;
+    };
+    const noCooldown = { resendCooldownSeconds: 0 };
+    expect(
+      await describeRefusal(await make({ ...noCooldown, perPhone: { points: 1, seconds: 3600 } }), [
+        "+14155550150",
+        "+14155550150",
+      ]),
+    ).toBe("Too many codes were sent to this phone number. Try again later.");
+    expect(await describeRefusal(await make({ resendCooldownSeconds: 30 }), ["+14155550151", "+14155550151"])).toBe(
+      "A code was just sent to this phone number. Wait a moment before asking for another one.",
+    );
+    expect(
+      await describeRefusal(
+        await make({ ...noCooldown, perPrefix: { points: 1, seconds: 3600 } }),
+        ["+14155551000", "+14155551001"],
+        ["198.51.100.1", "198.51.100.2"],
+      ),
+    ).toBe("Too many codes were sent to phone numbers like this one. Try again later.");
+    expect(
+      await describeRefusal(await make({ ...noCooldown, dailySmsBudget: 1 }), ["+14155550152", "+33612345678"]),
+    ).toBe("Too many messages were sent today. Try again later.");
+    expect(
+      await describeRefusal(await make({ ...noCooldown, perIp: { points: 1, seconds: 3600 } }), [
+        "+14155550153",
+        "+33612345679",
+      ]),
+    ).toBe("Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.");
+  });
+
+  it("sends the limit's description and the x-ratelimit headers over HTTP", async () => {
+    const tl = await make({ resendCooldownSeconds: 30 });
+    const server = await serve("standalone", tl);
+    try {
+      const send = () =>
+        fetch(`${server.url}/passwordless/start`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: "+14155550160" }),
+        });
+      expect((await send()).status).toBe(200);
+      const refused = await send();
+      expect(refused.status).toBe(429);
+      expect(await refused.json()).toEqual({
+        error: "too_many_requests",
+        error_description: "A code was just sent to this phone number. Wait a moment before asking for another one.",
+      });
+      for (const h of ["retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"])
+        expect(refused.headers.get(h)).toMatch(/^\d+$/);
+    } finally {
+      await server.close();
+    }
   });
 
   it("charges nothing when the request is refused, and gives the quota back when the send never left", async () => {
