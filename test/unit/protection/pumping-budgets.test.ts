@@ -219,7 +219,7 @@ describe("money budgets", () => {
 
 const redisUrl = inject("redisUrl");
 describe.skipIf(!redisUrl)("pumping and budgets shared through Redis", () => {
-  const pair = async (protection: Record<string, unknown>) => {
+  const pair = async (protection: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
     const config = {
       store: {
         type: "redis" as const,
@@ -228,6 +228,7 @@ describe.skipIf(!redisUrl)("pumping and budgets shared through Redis", () => {
         commandTimeoutMs: 1000,
       },
       protection: { ...roomy, ...protection },
+      ...extra,
     };
     const a = await createTestTextlock(config, { logger: pino({ level: "silent" }) });
     const b = await createTestTextlock(config, { logger: pino({ level: "silent" }) });
@@ -257,5 +258,27 @@ describe.skipIf(!redisUrl)("pumping and budgets shared through Redis", () => {
     expect((await start(a, "+14155556009")).status).toBe(429);
     expect((await start(b, "+14155556009")).status).toBe(429);
     expect((await start(b, "+14155576009")).status).toBe(200);
+  });
+
+  it("refunds a send that never left, on Redis", async () => {
+    let fail = true;
+    const flaky = defineSmsProvider({
+      name: "flaky",
+      async send() {
+        if (fail) throw new ProviderError("transient", "down");
+        return { id: "1" };
+      },
+    });
+    const [a, b] = await pair(budget({ prices: { US: 0.05 }, perCountryDaily: { US: 0.1 } }), {
+      providers: { flaky },
+      connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "flaky" } }],
+      delivery: { retries: 0 },
+    });
+    expect((await start(a, "+14155557001")).body).toMatchObject({ error: "sms_provider_error" });
+    expect((await start(b, "+14155557002")).body).toMatchObject({ error: "sms_provider_error" });
+    fail = false;
+    expect((await start(a, "+14155557003")).status).toBe(200);
+    expect((await start(b, "+14155557004")).status).toBe(200);
+    expect((await start(a, "+14155557005")).status).toBe(429);
   });
 });
