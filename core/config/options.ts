@@ -157,9 +157,12 @@ export interface TextlockOptions {
     budgets?: {
       /** ISO 4217 label of prices and budgets. @default "USD" */
       currency?: string;
-      /** Price per message by ISO country code; unlisted countries use the example table, then `defaultPrice`. @default {} */
+      /**
+       * Price per message by ISO country code; unlisted countries use the example table (USD only), then
+       * `defaultPrice`. @default {}
+       */
       prices?: Record<string, number>;
-      /** Price for a country in neither table. */
+      /** Price for a country in neither table; required when `currency` is not USD and a budget is set. */
       defaultPrice?: number;
       /** Spend per day across all messages. */
       daily?: number;

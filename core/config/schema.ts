@@ -399,14 +399,16 @@ export const configSchema = z
               .record(z.string().regex(/^[A-Z]{2}$/, "an ISO country code"), z.number().min(0).max(100))
               .default({})
               .describe(
-                "Price of one message per country, in `currency`. Countries not listed take textlock's example table (core/protection/default-prices.ts, USD), then `defaultPrice`.",
+                "Price of one message per country, in `currency`. Countries not listed take textlock's example table (core/protection/default-prices.ts; only when `currency` is USD), then `defaultPrice`.",
               ),
             defaultPrice: z
               .number()
               .min(0)
               .max(100)
               .optional()
-              .describe("Price of a message to a country in neither table (default: the example table's default)."),
+              .describe(
+                "Price of a message to a country in neither table (default: the example table's default; required when `currency` is not USD and a budget is set).",
+              ),
             daily: z.number().positive().optional().describe("Spend per UTC day across all messages."),
             perCountryDaily: z
               .record(z.string().regex(/^([A-Z]{2}|\*)$/, "an ISO country code or *"), z.number().positive())
@@ -659,6 +661,27 @@ export const configSchema = z
         });
       }
     });
+    const budgets = config.protection.budgets;
+    for (const id of Object.keys(budgets.perClientDaily)) {
+      if (id !== "*" && !clientIds.has(id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["protection", "budgets", "perClientDaily", id],
+          message: `unknown client "${id}"`,
+        });
+      }
+    }
+    const budgeted =
+      budgets.daily !== undefined ||
+      Object.keys(budgets.perCountryDaily).length > 0 ||
+      Object.keys(budgets.perClientDaily).length > 0;
+    if (budgeted && budgets.currency !== "USD" && budgets.defaultPrice === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["protection", "budgets", "defaultPrice"],
+        message: "required when currency is not USD (the example price table is in USD and is not used)",
+      });
+    }
     const names = new Set<string>();
     config.connections.forEach((connection, i) => {
       if (names.has(connection.name)) {

@@ -333,7 +333,9 @@ export class Protection {
   /** Price of one message to `country` in micro-units: the operator's table, the example table, the default. */
   private price(country: string | undefined): number {
     const b = this.config.protection.budgets;
-    const listed = country ? (b.prices[country] ?? DEFAULT_PRICES.countries[country]) : undefined;
+    // The example table is in USD: never mix it into another currency (the schema then requires defaultPrice).
+    const example = b.currency === DEFAULT_PRICES.currency ? DEFAULT_PRICES : undefined;
+    const listed = country ? (b.prices[country] ?? example?.countries[country]) : undefined;
     return toMicro(listed ?? b.defaultPrice ?? DEFAULT_PRICES.default);
   }
 

@@ -193,6 +193,17 @@ describe("money budgets", () => {
     expect(tl.metrics.refusals().cost_budget).toBe(3);
   });
 
+  it("uses the USD example table only for USD, and checks budgets against the configuration", async () => {
+    const eur = await make(budget({ currency: "EUR", defaultPrice: 0.5, perCountryDaily: { US: 1 } }));
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await start(eur, `+1415555410${i}`)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    await expect(make(budget({ currency: "EUR", perCountryDaily: { US: 1 } }))).rejects.toThrow(
+      /required when currency is not USD/,
+    );
+    await expect(make(budget({ perClientDaily: { nope: 1 } }))).rejects.toThrow(/unknown client "nope"/);
+  });
+
   it("refunds a send that never left", async () => {
     let fail = true;
     const flaky = defineSmsProvider({
