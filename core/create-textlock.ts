@@ -26,7 +26,7 @@ import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult }
 import type { TextlockEvents } from "./events/events.js";
 import type { Logger } from "./logger.js";
 import type { OtpStore } from "./otp/otp-store.js";
-import type { RefusalReason } from "./protection/protection.js";
+import type { ProtectionAlert, RefusalReason } from "./protection/protection.js";
 import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
 import { createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
@@ -115,6 +115,8 @@ export interface TextlockKeys {
 export interface TextlockMetrics {
   /** Requests refused by the abuse protection, by reason. */
   refusals(): Record<RefusalReason, number>;
+  /** Pumping detections and clearances, and money-budget thresholds crossed, reported by this process. */
+  alerts(): Record<ProtectionAlert, number>;
   /** The same counters in Prometheus text format. */
   prometheus(): string;
 }
@@ -205,6 +207,7 @@ export async function createTextlockWith(
     },
     metrics: {
       refusals: () => c.resolve(PROTECTION).metrics(),
+      alerts: () => c.resolve(PROTECTION).alerts(),
       prometheus: () => c.resolve(PROTECTION).prometheus(),
     },
     registerGrant(grantType, handler) {

@@ -130,6 +130,49 @@ export interface TextlockOptions {
       | "PERSONAL_NUMBER"
       | "FIXED_LINE"
     >;
+    /**
+     * SMS-pumping detection: per number prefix (the number without its last 4 digits) and per country,
+     * the ratio of codes verified to codes sent over a sliding window. Below `minVerifiedRatio` (once
+     * `minSends` codes were sent) the prefix or country is quarantined: new starts get 429 with
+     * `Retry-After` and nothing is sent (`monitor`: only reported). Every change is a
+     * `pumping.detected` / `pumping.cleared` event and a warning in the log.
+     */
+    pumping?: {
+      /** @default "enforce" */
+      mode?: "enforce" | "monitor" | "off";
+      /** Sliding window in seconds. @default 3600 */
+      windowSeconds?: number;
+      /** Verified / sent below which a prefix or country is flagged. @default 0.2 */
+      minVerifiedRatio?: number;
+      /** Sends in the window before the ratio is judged. @default { prefix: 20, country: 200 } */
+      minSends?: { prefix?: number; country?: number };
+      /** Least quarantine; it ends once the window no longer shows pumping. @default 3600 */
+      quarantineSeconds?: number;
+    };
+    /**
+     * Money budgets per UTC day. Each message is priced by its country and reserved atomically (shared
+     * through Redis) before it is sent; a send that never left is refunded. At the limit, starts get
+     * 429 and nothing is sent.
+     */
+    budgets?: {
+      /** ISO 4217 label of prices and budgets. @default "USD" */
+      currency?: string;
+      /**
+       * Price per message by ISO country code; unlisted countries use the example table (USD only), then
+       * `defaultPrice`. @default {}
+       */
+      prices?: Record<string, number>;
+      /** Price for a country in neither table; required when `currency` is not USD and a budget is set. */
+      defaultPrice?: number;
+      /** Spend per day across all messages. */
+      daily?: number;
+      /** Spend per day per country (`*`: each country not listed). @default {} */
+      perCountryDaily?: Record<string, number>;
+      /** Spend per day per `client_id` (`*`: each client not listed). @default {} */
+      perClientDaily?: Record<string, number>;
+      /** Fractions of a budget that fire `budget.threshold` (once each per day). @default [0.5, 0.8] */
+      alertAt?: number[];
+    };
   };
   /** Actions-style hooks. */
   hooks?: {

@@ -346,6 +346,87 @@ export const configSchema = z
           )
           .default(["PREMIUM_RATE", "SHARED_COST", "TOLL_FREE", "VOIP", "PAGER", "UAN", "VOICEMAIL"])
           .describe("Line types refused (libphonenumber-js metadata)."),
+        pumping: z
+          .strictObject({
+            mode: z
+              .enum(["enforce", "monitor", "off"])
+              .default("enforce")
+              .describe(
+                "`enforce`: a prefix or country whose codes are rarely verified is quarantined (new starts refused, nothing sent); `monitor`: only reported (event, log, metric); `off`.",
+              ),
+            windowSeconds: z
+              .number()
+              .int()
+              .min(1)
+              .max(604_800)
+              .default(3_600)
+              .describe("Sliding window over which codes sent and codes verified are counted."),
+            minVerifiedRatio: z
+              .number()
+              .min(0)
+              .max(1)
+              .default(0.2)
+              .describe("Codes verified / codes sent below which a prefix or country is flagged as pumped."),
+            minSends: z
+              .strictObject({
+                prefix: z.number().int().min(1).default(20).describe("Per number prefix."),
+                country: z.number().int().min(1).default(200).describe("Per country."),
+              })
+              .prefault({})
+              .describe("Codes sent in the window before the ratio is judged (small samples are never flagged)."),
+            quarantineSeconds: z
+              .number()
+              .int()
+              .min(1)
+              .max(604_800)
+              .default(3_600)
+              .describe(
+                "Least time a flagged prefix or country stays quarantined; it ends once the window looks clean.",
+              ),
+          })
+          .prefault({})
+          .describe(
+            "SMS-pumping detection: the ratio of codes verified to codes sent, per number prefix (the number without its last 4 digits) and per country.",
+          ),
+        budgets: z
+          .strictObject({
+            currency: z
+              .string()
+              .regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD")
+              .default("USD")
+              .describe("Currency of prices and budgets (a label: no conversion)."),
+            prices: z
+              .record(z.string().regex(/^[A-Z]{2}$/, "an ISO country code"), z.number().min(0).max(100))
+              .default({})
+              .describe(
+                "Price of one message per country, in `currency`. Countries not listed take textlock's example table (core/protection/default-prices.ts; only when `currency` is USD), then `defaultPrice`.",
+              ),
+            defaultPrice: z
+              .number()
+              .min(0)
+              .max(100)
+              .optional()
+              .describe(
+                "Price of a message to a country in neither table (default: the example table's default; required when `currency` is not USD and a budget is set).",
+              ),
+            daily: z.number().positive().optional().describe("Spend per UTC day across all messages."),
+            perCountryDaily: z
+              .record(z.string().regex(/^([A-Z]{2}|\*)$/, "an ISO country code or *"), z.number().positive())
+              .default({})
+              .describe("Spend per UTC day per country; `*` applies to each country not listed."),
+            perClientDaily: z
+              .record(z.string().min(1), z.number().positive())
+              .default({})
+              .describe("Spend per UTC day per client (by `client_id`); `*` applies to each client not listed."),
+            alertAt: z
+              .array(z.number().gt(0).lt(1))
+              .default([0.5, 0.8])
+              .describe(
+                "Fractions of a budget at which a `budget.threshold` event fires (once per threshold per day).",
+              ),
+          })
+          .prefault({})
+          .describe("Money budgets: each message is priced by country and reserved atomically before it is sent."),
       })
       .prefault({})
       .describe("Abuse and SMS-pumping protection."),
@@ -580,6 +661,27 @@ export const configSchema = z
         });
       }
     });
+    const budgets = config.protection.budgets;
+    for (const id of Object.keys(budgets.perClientDaily)) {
+      if (id !== "*" && !clientIds.has(id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["protection", "budgets", "perClientDaily", id],
+          message: `unknown client "${id}"`,
+        });
+      }
+    }
+    const budgeted =
+      budgets.daily !== undefined ||
+      Object.keys(budgets.perCountryDaily).length > 0 ||
+      Object.keys(budgets.perClientDaily).length > 0;
+    if (budgeted && budgets.currency !== "USD" && budgets.defaultPrice === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["protection", "budgets", "defaultPrice"],
+        message: "required when currency is not USD (the example price table is in USD and is not used)",
+      });
+    }
     const names = new Set<string>();
     config.connections.forEach((connection, i) => {
       if (names.has(connection.name)) {

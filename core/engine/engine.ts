@@ -92,7 +92,12 @@ export class Engine {
     this.protection.checkPhone(phone);
     const key = otpKey(connection, phone);
     await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED");
-    const reservation = await this.protection.reserve({ ip: request.ip, phone, connection: connection.name });
+    const reservation = await this.protection.reserve({
+      ip: request.ip,
+      phone,
+      connection: connection.name,
+      client: client.client_id,
+    });
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
       request.acceptLanguage,
@@ -227,6 +232,7 @@ export class Engine {
     const result = await this.codes.redeem(key, hash, this.now());
     if (result.status === "verified") {
       await this.codes.clearFailures(key);
+      await this.protection.recordVerified(phone);
       this.events.emit("code.verified", {
         connection: connection.name,
         client_id: client.client_id,
@@ -313,6 +319,7 @@ export class Engine {
     const facts = { ip: request.ip, userAgent: request.userAgent, language: message.language };
     try {
       const delivery = await this.providers.deliver(connection, message, facts);
+      await this.protection.recordSent(message.to);
       this.events.emit("code.sent", {
         connection: connection.name,
         client_id: message.client.client_id,

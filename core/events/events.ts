@@ -22,6 +22,39 @@ export interface TextlockEventMap {
   "user.logged_in": [{ user_id: string; connection: string; client_id: string }];
   "signup.refused": [{ connection: string; client_id: string }];
   "request.refused": [{ reason: string; endpoint?: string }];
+  /**
+   * A number prefix or country's codes are rarely verified: quarantined (`enforce`) or only reported
+   * (`monitor`) until `until` (ISO time) at least. `ratio` is verified / sent over the window.
+   */
+  "pumping.detected": [
+    {
+      scope: "prefix" | "country";
+      prefix?: string;
+      country?: string;
+      ratio: number;
+      sent: number;
+      verified: number;
+      mode: "enforce" | "monitor";
+      until: string;
+    },
+  ];
+  /** A quarantine ended: the window no longer shows pumping (reported by the first start after it). */
+  "pumping.cleared": [
+    { scope: "prefix" | "country"; prefix?: string; country?: string; ratio: number; sent: number; verified: number },
+  ];
+  /** A money budget reached one of `protection.budgets.alertAt` (once per threshold, budget and UTC day). */
+  "budget.threshold": [
+    {
+      scope: "total" | "country" | "client";
+      country?: string;
+      client_id?: string;
+      threshold: number;
+      spent: number;
+      limit: number;
+      currency: string;
+      day: string;
+    },
+  ];
 }
 
 export class TextlockEvents extends EventEmitter<TextlockEventMap> {}

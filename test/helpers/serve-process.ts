@@ -2,10 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-/** Starts `textlock serve --config <file> --port 0` from source in a child process; resolves with its URL. */
+/**
+ * Starts `textlock serve --config <file> --port 0` from source in a child process; resolves with its URL.
+ * The log (stderr) is inherited unless `stderr: "pipe"` asks for it on `child.stderr`.
+ */
 export async function spawnServe(
   configFile: string,
   extraArgs: string[] = [],
+  options: { stderr?: "inherit" | "pipe" } = {},
 ): Promise<{ url: string; child: ChildProcess }> {
   // One process (node with tsx's loader, not the tsx wrapper), so signals reach the server itself.
   const child = spawn(
@@ -24,7 +28,7 @@ export async function spawnServe(
     ],
     {
       cwd: root,
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", options.stderr ?? "inherit"],
     },
   );
   const url = await new Promise<string>((resolve, reject) => {

@@ -18,6 +18,12 @@ export type Top = Check<Same<KnownKeys<Options>, KnownKeys<Schema>>>;
 export type Otp = Check<Same<KnownKeys<Of<Options, "otp">>, KnownKeys<Of<Schema, "otp">>>>;
 export type Tokens = Check<Same<KnownKeys<Of<Options, "tokens">>, KnownKeys<Of<Schema, "tokens">>>>;
 export type Protection = Check<Same<KnownKeys<Of<Options, "protection">>, KnownKeys<Of<Schema, "protection">>>>;
+export type Pumping = Check<
+  Same<KnownKeys<Of<Of<Options, "protection">, "pumping">>, KnownKeys<Of<Of<Schema, "protection">, "pumping">>>
+>;
+export type Budgets = Check<
+  Same<KnownKeys<Of<Of<Options, "protection">, "budgets">>, KnownKeys<Of<Of<Schema, "protection">, "budgets">>>
+>;
 export type Hooks = Check<Same<KnownKeys<Of<Options, "hooks">>, KnownKeys<Of<Schema, "hooks">>>>;
 export type Delivery = Check<Same<KnownKeys<Of<Options, "delivery">>, KnownKeys<Of<Schema, "delivery">>>>;
 export type Messages = Check<Same<KnownKeys<Of<Options, "messages">>, KnownKeys<Of<Schema, "messages">>>>;
