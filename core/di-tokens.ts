@@ -6,6 +6,7 @@ import type { HookRunner } from "./hooks/hook-runner.js";
 import type { Logger } from "./logger.js";
 import type { MessageRenderer } from "./messages/render-message.js";
 import type { OtpStore } from "./otp/otp-store.js";
+import type { BotCheck } from "./protection/bot-check.js";
 import type { Protection } from "./protection/protection.js";
 import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
@@ -47,6 +48,8 @@ export const PROVIDER_DESCRIPTORS: InjectionToken<ReadonlyMap<string, ProviderDe
 );
 export const PROVIDERS: InjectionToken<ProviderRegistry> = Symbol.for("textlock.providers");
 export const PROTECTION: InjectionToken<Protection> = Symbol.for("textlock.protection");
+/** CAPTCHA policy and server-side verification on `/passwordless/start`. */
+export const BOT_CHECK: InjectionToken<BotCheck> = Symbol.for("textlock.bot-check");
 export const SIGNING_KEYS: InjectionToken<SigningKeys> = Symbol.for("textlock.signing-keys");
 /** Signing keys, JWKS, token issuing and `/userinfo`. */
 export const TOKENS: InjectionToken<TokenService> = Symbol.for("textlock.tokens");

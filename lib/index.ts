@@ -27,7 +27,13 @@ export function validateConfig(options: TextlockOptions = {}, env: NodeJS.Proces
 }
 
 export { readConfigFile } from "../core/config/load-config.js";
-export type { ClientOptions, ConnectionOptions, TextlockOptions } from "../core/config/options.js";
+export type {
+  CaptchaOptions,
+  CaptchaPolicy,
+  ClientOptions,
+  ConnectionOptions,
+  TextlockOptions,
+} from "../core/config/options.js";
 export type { TextlockConfig } from "../core/config/schema.js";
 export { OTP_GRANT } from "../core/config/schema.js";
 export type { Provision } from "../core/container/compose.js";

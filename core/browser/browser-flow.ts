@@ -1,10 +1,11 @@
-import type { TextlockConfig } from "../config/schema.js";
+import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { CLOCK, type Clock, CONFIG, ONE_TIME_STORE, SECRET, TOKENS, USER_STORE } from "../di-tokens.js";
+import { BOT_CHECK, CLOCK, type Clock, CONFIG, ONE_TIME_STORE, SECRET, TOKENS, USER_STORE } from "../di-tokens.js";
 import { Engine } from "../engine/engine.js";
 import { requireParam, resolveClient } from "../engine/steps.js";
 import type { RequestFacts, StartResult, VerifyResult } from "../engine/types.js";
 import { isTextlockError } from "../errors/textlock-error.js";
+import type { BotCheck, CaptchaWidget } from "../protection/bot-check.js";
 import type { TokenResponse, TokenService } from "../tokens/token-service.js";
 import type { UserStore } from "../users/user-store.js";
 import { AuthorizationCodes } from "./authorization-codes.js";
@@ -61,6 +62,7 @@ export class BrowserFlow {
     @inject(USER_STORE) private readonly users: UserStore,
     @inject(ONE_TIME_STORE) store: OneTimeStore,
     @inject(CLOCK) now: Clock,
+    @inject(BOT_CHECK) private readonly botCheck: BotCheck,
   ) {
     this.transactions = new TransactionSealer(secret, config.login.transactionSeconds * 1000, now);
     this.tickets = new LoginTickets(store, config.login.grantSeconds * 1000);
@@ -125,12 +127,27 @@ export class BrowserFlow {
   }
 
   /** The phone step of the hosted page (and its resend), which acts for the client in the person's browser. */
-  sendCodeFromHostedPage(request: AuthorizeRequest, phone: string, facts: RequestFacts): Promise<StartResult> {
+  sendCodeFromHostedPage(
+    request: AuthorizeRequest,
+    phone: string,
+    facts: RequestFacts,
+    captcha?: string,
+  ): Promise<StartResult> {
     return this.engine.startForClient(
       request.client,
-      { connection: request.connection.name, phone_number: phone },
+      { connection: request.connection.name, phone_number: phone, ...(captcha ? { captcha } : {}) },
       facts,
     );
+  }
+
+  /**
+   * The bot-check widget the hosted page shows for a client: always under policy `always`; under
+   * `adaptive` only once a start was refused for lack of a CAPTCHA (`refused`); never when `off`.
+   */
+  captchaWidget(client: ClientConfig, refused = false): CaptchaWidget | undefined {
+    const policy = this.botCheck.policy(client);
+    if (policy === "off" || (policy === "adaptive" && !refused)) return undefined;
+    return this.botCheck.widget(client);
   }
 
   /** The code step of the hosted page, which acts for the client in the person's browser. */

@@ -4,6 +4,7 @@ import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { authorizeFailure } from "./authorize-failure.js";
 import type { AuthorizeRequest } from "./authorize-request.js";
+import { CAPTCHA_FIELDS } from "./captcha-widget.js";
 import { BINDING_COOKIE, parseCookies } from "./cookies.js";
 import { stringFields } from "./form-fields.js";
 import {
@@ -44,16 +45,26 @@ export async function hostedPageAction(req: HttpRequest, ctx: RouteContext): Pro
     xRequestLanguage: ctx.facts.xRequestLanguage ?? request.ui_locales?.split(" ")[0] ?? language,
   };
 
-  if (form.action === "send") return sendCode(p, facts, form.country ?? "", form.phone ?? "");
+  // The bot-check widget's token, under the field name its vendor gives it.
+  const captcha = Object.values(CAPTCHA_FIELDS)
+    .map((name) => form[name])
+    .find(Boolean);
+  if (form.action === "send") return sendCode(p, facts, form.country ?? "", form.phone ?? "", captcha);
   if (!tx.codeSent) return renderPhoneStep(p);
-  if (form.action === "resend") return resendCode(p, facts, tx.codeSent);
+  if (form.action === "resend") return resendCode(p, facts, tx.codeSent, captcha);
   if (form.action === "verify") return verifyCode(p, facts, tx.codeSent, form.code ?? "");
   // "change" (another number), or anything unknown: back to the phone step.
   return renderPhoneStep(p);
 }
 
 /** Phone step: the number as typed in the chosen country, sent a code, then the code step. */
-async function sendCode(p: PageContext, facts: RequestFacts, country: string, typed: string): Promise<HttpResponse> {
+async function sendCode(
+  p: PageContext,
+  facts: RequestFacts,
+  country: string,
+  typed: string,
+  captcha: string | undefined,
+): Promise<HttpResponse> {
   const parsed = parsePhoneNumberFromString(typed, country as CountryCode);
   if (!parsed?.isPossible())
     return renderPhoneStep(p, {
@@ -62,7 +73,7 @@ async function sendCode(p: PageContext, facts: RequestFacts, country: string, ty
       error: { text: p.t("error.bad_phone"), status: 400, headers: {} },
     });
   try {
-    await p.ctx.browser.sendCodeFromHostedPage(p.request, parsed.number, facts);
+    await p.ctx.browser.sendCodeFromHostedPage(p.request, parsed.number, facts, captcha);
   } catch (err) {
     return renderPhoneStep(p, { country, phone: typed, error: pageError(err, p.t) });
   }
@@ -70,9 +81,14 @@ async function sendCode(p: PageContext, facts: RequestFacts, country: string, ty
 }
 
 /** Code step: a new code to the same number; the countdown restarts only when it went out. */
-async function resendCode(p: PageContext, facts: RequestFacts, sent: CodeSent): Promise<HttpResponse> {
+async function resendCode(
+  p: PageContext,
+  facts: RequestFacts,
+  sent: CodeSent,
+  captcha: string | undefined,
+): Promise<HttpResponse> {
   try {
-    await p.ctx.browser.sendCodeFromHostedPage(p.request, sent.phone, facts);
+    await p.ctx.browser.sendCodeFromHostedPage(p.request, sent.phone, facts, captcha);
   } catch (err) {
     return renderCodeStep(p, sent.phone, sent.at, { error: pageError(err, p.t) });
   }

@@ -3,6 +3,7 @@ import type { TextlockConfig } from "../config/schema.js";
 import { isTextlockError } from "../errors/textlock-error.js";
 import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
+import type { CaptchaWidget } from "../protection/bot-check.js";
 import type { AuthorizeRequest } from "./authorize-request.js";
 import type { MessageKey, PageLanguage, Translate } from "./i18n.js";
 import { loginPage } from "./login-page.js";
@@ -30,6 +31,8 @@ export interface PageError {
   text: string;
   status: number;
   headers: Record<string, string>;
+  /** The bot check refused the request: show its widget from now on. */
+  captcha?: boolean;
 }
 
 /** What the person is told for an engine error on the hosted page. */
@@ -47,6 +50,9 @@ const ERROR_TEXT: Partial<Record<string, MessageKey>> = {
   ERR_USER_BLOCKED: "error.blocked",
   ERR_ACCESS_DENIED: "error.denied",
   ERR_STORE_UNAVAILABLE: "error.unavailable",
+  ERR_CAPTCHA_REQUIRED: "error.captcha_required",
+  ERR_CAPTCHA_INVALID: "error.captcha_invalid",
+  ERR_CAPTCHA_UNAVAILABLE: "error.unavailable",
 };
 
 export function pageError(err: unknown, t: Translate): PageError {
@@ -55,7 +61,12 @@ export function pageError(err: unknown, t: Translate): PageError {
   // A hook's deny reason was written for the person: show it after the generic text.
   const text = err.code === "ERR_ACCESS_DENIED" && err.description ? `${t(key)} ${err.description}` : t(key);
   const retry = err.headers["retry-after"];
-  return { text, status: err.status, headers: retry ? { "retry-after": retry } : {} };
+  return {
+    text,
+    status: err.status,
+    headers: retry ? { "retry-after": retry } : {},
+    ...(err.code.startsWith("ERR_CAPTCHA_") ? { captcha: true } : {}),
+  };
 }
 
 /** The country preselected on the page: the region of the browser language (fr-CA → CA), else the configured one. */
@@ -67,6 +78,12 @@ function defaultCountry(acceptLanguage: string | undefined, config: TextlockConf
 }
 
 export const displayPhone = (phone: string) => parsePhoneNumberFromString(phone)?.formatInternational() ?? phone;
+
+/** The widget for the page's next code request, when the bot check will ask for one. */
+function captchaOf(p: PageContext, error: PageError | undefined): { captcha?: CaptchaWidget } {
+  const widget = p.ctx.browser.captchaWidget(p.request.client, error?.captcha === true);
+  return widget ? { captcha: widget } : {};
+}
 
 export function renderPhoneStep(
   p: PageContext,
@@ -83,6 +100,7 @@ export function renderPhoneStep(
     step: "phone",
     country: extra.country ?? defaultCountry(p.req.headers["accept-language"], ctx.textlock.config),
     ...(extra.phone ? { phone: extra.phone } : {}),
+    ...captchaOf(p, extra.error),
     ...(extra.error ? { error: extra.error.text, status: extra.error.status } : {}),
     headers: { ...(extra.error?.headers ?? {}), ...(p.setCookie.length ? { "set-cookie": p.setCookie } : {}) },
   });
@@ -110,6 +128,7 @@ export function renderCodeStep(
     resendWait: ctx.textlock.config.login.resendAfterSeconds - waited,
     ...(extra.error ? { error: extra.error.text, status: extra.error.status } : {}),
     ...(extra.notice ? { notice: extra.notice } : {}),
+    ...captchaOf(p, extra.error),
     headers: extra.error?.headers ?? {},
   });
 }

@@ -26,6 +26,8 @@ const en = {
   "error.denied": "Access denied.",
   "error.expired": "This login page has expired. Go back to the application and start again.",
   "error.unavailable": "The service is busy. Try again in a moment.",
+  "error.captcha_required": "Complete the check below to show you are not a robot, then try again.",
+  "error.captcha_invalid": "The robot check did not pass. Complete it again and try again.",
   "error.generic": "Something went wrong. Try again.",
   verifying: "Checking your login…",
   verifyFailed: "We could not confirm this login. Go back to the application and try again.",
@@ -60,6 +62,9 @@ const fr: Catalog = {
   "error.denied": "Accès refusé.",
   "error.expired": "Cette page de connexion a expiré. Retournez à l’application et recommencez.",
   "error.unavailable": "Le service est occupé. Réessayez dans un instant.",
+  "error.captcha_required":
+    "Effectuez la vérification ci-dessous pour montrer que vous n'êtes pas un robot, puis réessayez.",
+  "error.captcha_invalid": "La vérification anti-robot a échoué. Recommencez-la puis réessayez.",
   "error.generic": "Une erreur est survenue. Réessayez.",
   verifying: "Vérification de votre connexion…",
   verifyFailed: "Impossible de confirmer cette connexion. Retournez à l’application et réessayez.",
@@ -91,6 +96,9 @@ const es: Catalog = {
   "error.denied": "Acceso denegado.",
   "error.expired": "Esta página de inicio de sesión ha caducado. Vuelve a la aplicación y empieza de nuevo.",
   "error.unavailable": "El servicio está ocupado. Inténtalo de nuevo en un momento.",
+  "error.captcha_required":
+    "Completa la verificación de abajo para demostrar que no eres un robot e inténtalo de nuevo.",
+  "error.captcha_invalid": "La verificación antirrobot no se superó. Complétala de nuevo e inténtalo otra vez.",
   "error.generic": "Algo salió mal. Inténtalo de nuevo.",
   verifying: "Comprobando tu inicio de sesión…",
   verifyFailed: "No pudimos confirmar este inicio de sesión. Vuelve a la aplicación e inténtalo de nuevo.",

@@ -1,6 +1,8 @@
 import { getCountries, getCountryCallingCode } from "libphonenumber-js/max";
 import type { ClientConfig } from "../config/schema.js";
 import type { HttpResponse } from "../http/types.js";
+import type { CaptchaWidget } from "../protection/bot-check.js";
+import { captchaMarkup } from "./captcha-widget.js";
 import type { PageLanguage, Translate } from "./i18n.js";
 import { esc, page } from "./page-shell.js";
 
@@ -41,6 +43,11 @@ export interface LoginPageModel {
   resendWait?: number;
   status?: number;
   headers?: Record<string, string | string[]>;
+  /**
+   * The bot-check widget, when the next code request must carry a CAPTCHA (policy `always`, or
+   * `adaptive` once a start was refused for lack of one). Without it the page loads no third-party code.
+   */
+  captcha?: CaptchaWidget;
 }
 
 /** The hosted SMS login page: phone entry, then code entry. Works without JavaScript. */
@@ -51,6 +58,8 @@ export function loginPage(m: LoginPageModel): HttpResponse {
   const notice = m.notice ? `<div class="notice" role="status">${esc(m.notice)}</div>` : "";
   const hidden = (action: string) =>
     `<input type="hidden" name="tx" value="${esc(m.tx)}"><input type="hidden" name="action" value="${action}">`;
+  const widget = m.captcha ? captchaMarkup(m.captcha, m.language) : undefined;
+  const captchaHtml = widget ? `\n${widget.html}` : "";
   let body: string;
   let script = "";
   if (m.step === "phone") {
@@ -67,7 +76,7 @@ ${hidden("send")}
 <label for="phone">${esc(t("phone"))}</label>
 <input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel-national" required value="${esc(m.phone ?? "")}"
  aria-describedby="phone-hint${m.error ? " error" : ""}"${m.error ? ' aria-invalid="true" autofocus' : " autofocus"}>
-<p class="hint" id="phone-hint">${esc(t("phoneHint"))}</p>
+<p class="hint" id="phone-hint">${esc(t("phoneHint"))}</p>${captchaHtml}
 <button type="submit">${esc(t("send"))}</button>
 </form>`;
   } else {
@@ -83,7 +92,7 @@ ${hidden("verify")}
 <button type="submit">${esc(t("verify"))}</button>
 </form>
 <form method="post" action="${esc(m.action)}" class="inline">
-${hidden("resend")}
+${hidden("resend")}${captchaHtml}
 <button type="submit" class="link" id="resend" data-wait="${wait}" data-template="${esc(t("resendIn"))}" aria-live="polite">${esc(t("resend"))}</button>
 </form>
 <form method="post" action="${esc(m.action)}" class="inline">
@@ -99,7 +108,8 @@ b.disabled=true;function tick(){if(s<=0){b.disabled=false;b.textContent=label;re
     title,
     client: m.client,
     body,
-    script,
+    script: widget?.inline ? `${script}\n${widget.inline}` : script,
+    ...(widget ? { scripts: widget.scripts, cspSources: widget.csp } : {}),
     status: m.status ?? 200,
     csp: { "form-action": `'self'${m.callbackOrigin ? ` ${m.callbackOrigin}` : ""}` },
     ...(m.headers ? { headers: m.headers } : {}),

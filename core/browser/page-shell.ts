@@ -26,6 +26,10 @@ interface PageOptions {
   status?: number;
   /** Extra CSP directives (`form-action`, `frame-src`, `frame-ancestors`). */
   csp?: Record<string, string>;
+  /** Sources added to CSP directives (a third-party widget's origins); a directive absent above is created. */
+  cspSources?: Record<string, string[]>;
+  /** External scripts (a third-party widget), loaded with the page's nonce. */
+  scripts?: string[];
   headers?: Record<string, string | string[]>;
 }
 
@@ -50,6 +54,7 @@ button.link{background:none;color:var(--primary);margin-top:8px;text-decoration:
 .notice{border-radius:8px;padding:12px;margin:0 0 16px;background:#e8f0fe;color:#174ea6}
 .code{letter-spacing:.3em;font-size:1.4rem;text-align:center}
 .inline{margin:0}
+.captcha{margin-top:16px}
 dt{font-weight:600;margin-top:8px}dd{margin:0;overflow-wrap:anywhere}
 pre{overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f7f9;padding:12px;border-radius:8px;font-size:.8rem}
 `;
@@ -74,7 +79,11 @@ export function page(o: PageOptions): HttpResponse {
     "frame-ancestors": "'none'",
     "base-uri": "'none'",
     ...o.csp,
-  };
+  } as Record<string, string>;
+  for (const [directive, sources] of Object.entries(o.cspSources ?? {})) {
+    const current = csp[directive];
+    csp[directive] = current && current !== "'none'" ? `${current} ${sources.join(" ")}` : sources.join(" ");
+  }
   const html = `<!doctype html>
 <html lang="${esc(o.language)}">
 <head>
@@ -89,6 +98,7 @@ export function page(o: PageOptions): HttpResponse {
 ${b?.logo_url ? `<img class="logo" src="${esc(b.logo_url)}" alt="${esc(o.client?.name)}">` : ""}
 ${o.body}
 </main>
+${(o.scripts ?? []).map((src) => `<script nonce="${nonce}" src="${esc(src)}" async defer></script>`).join("\n")}
 ${o.script ? `<script nonce="${nonce}">${o.script}</script>` : ""}
 </body>
 </html>`;

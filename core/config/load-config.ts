@@ -53,6 +53,7 @@ function exampleSecrets(config: TextlockConfig, providers: ProviderSet): string[
     if (c.client_secret) secrets.push([`clients.${i}.client_secret`, c.client_secret]);
   });
   for (const [name, value] of Object.entries(config.hooks.secrets)) secrets.push([`hooks.secrets.${name}`, value]);
+  if (config.protection.captcha.secret) secrets.push(["protection.captcha.secret", config.protection.captcha.secret]);
   const secretOptions = new Set([...providers.descriptors.values()].flatMap((d) => d.secretOptions ?? []));
   config.connections.forEach((connection, i) => {
     for (const name of secretOptions) {

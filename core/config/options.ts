@@ -173,6 +173,8 @@ export interface TextlockOptions {
       /** Fractions of a budget that fire `budget.threshold` (once each per day). @default [0.5, 0.8] */
       alertAt?: number[];
     };
+    /** Bot checks (Cloudflare Turnstile, hCaptcha, reCAPTCHA v2/v3) on `/passwordless/start`. */
+    captcha?: CaptchaOptions;
   };
   /** Actions-style hooks. */
   hooks?: {
@@ -290,6 +292,8 @@ export interface ClientOptions {
   };
   /** Hosted login page branding (colours as `#rgb`/`#rrggbb`). */
   branding?: { logo_url?: string; primary_color?: string; page_background?: string; text_color?: string };
+  /** Bot check on `/passwordless/start` for this client. @default protection.captcha.policy */
+  captcha?: CaptchaPolicy;
 }
 
 /** A passwordless SMS connection. */
@@ -365,4 +369,48 @@ export interface SmsConnectionOptions extends ProviderOptions {
   delivery?: "text" | "voice";
   /** A plugin provider's own options (`acme_api_key`), checked by its schema at startup. */
   [providerOption: string]: unknown;
+}
+
+/**
+ * When a `/passwordless/start` must carry a solved CAPTCHA (Auth0's `captcha` field): `off` never,
+ * `always` on every start, `adaptive` only once recent starts from the same IP, number prefix or
+ * country pass the thresholds in {@link CaptchaOptions.adaptive}.
+ */
+export type CaptchaPolicy = "off" | "always" | "adaptive";
+
+/** Bot checks on `/passwordless/start`, verified server-side against the vendor's verify API. */
+export interface CaptchaOptions {
+  /** The policy of clients that do not set their own `captcha`. @default "off" */
+  policy?: CaptchaPolicy;
+  /** CAPTCHA vendor; required when any policy is not `off`. */
+  provider?: "turnstile" | "hcaptcha" | "recaptcha_v2" | "recaptcha_v3";
+  /** The vendor's public site key, rendered on the hosted page. */
+  siteKey?: string;
+  /** The vendor's secret key, sent only to the vendor's verify API. */
+  secret?: string;
+  /** The verify endpoint. @default the vendor's `siteverify` URL */
+  verifyUrl?: string;
+  /** Timeout of one verify request, in ms. @default 3000 */
+  timeoutMs?: number;
+  /**
+   * When the vendor cannot be reached (timeout, network error, 5xx, unreadable answer): `false`
+   * refuses the start (503 `temporarily_unavailable`), `true` lets it through without a check.
+   * @default false
+   */
+  failOpen?: boolean;
+  /** reCAPTCHA v3: the lowest score accepted (0.0–1.0, high = human). @default 0.5 */
+  minScore?: number;
+  /** reCAPTCHA v3: the action the token must carry. @default "passwordless_start" */
+  action?: string;
+  /** Thresholds of the `adaptive` policy; 0 turns one count off. */
+  adaptive?: {
+    /** Sliding window of the counts, in seconds. @default 600 */
+    windowSeconds?: number;
+    /** Starts per IP in the window before a CAPTCHA is asked. @default 5 */
+    perIp?: number;
+    /** Starts per number prefix (the number without its last 4 digits). @default 10 */
+    perPrefix?: number;
+    /** Starts per phone country. @default 200 */
+    perCountry?: number;
+  };
 }

@@ -20,6 +20,62 @@ export const DEFAULT_CONNECTIONS = [{ name: "sms", enabled_clients: [DEV_CLIENT_
 
 const url = z.string().url();
 
+/** When a start must carry a solved CAPTCHA: never, always, or once recent starts look like an attack. */
+const captchaPolicySchema = z.enum(["off", "always", "adaptive"]);
+
+/** Bot checks on `/passwordless/start` (core/protection/bot-check.ts). */
+const captchaSchema = z
+  .strictObject({
+    policy: captchaPolicySchema
+      .default("off")
+      .describe(
+        "`off`, `always`, or `adaptive` (only once recent starts from the same IP, number prefix or country pass a threshold). A client's own `captcha` overrides it.",
+      ),
+    provider: z
+      .enum(["turnstile", "hcaptcha", "recaptcha_v2", "recaptcha_v3"])
+      .optional()
+      .describe("CAPTCHA vendor. Required when any policy is not `off`."),
+    siteKey: z.string().min(1).optional().describe("The vendor's public site key (rendered on the hosted page)."),
+    secret: z.string().min(1).optional().describe("The vendor's secret key (server-side verification)."),
+    verifyUrl: url
+      .optional()
+      .describe("Verify endpoint; defaults to the vendor's `siteverify` URL (set it to test against a fake)."),
+    timeoutMs: z.number().int().min(100).max(30_000).default(3_000).describe("Timeout of one verify request."),
+    failOpen: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Let starts through when the vendor cannot be reached (timeout, 5xx, garbage). Off: an outage refuses starts (fail closed).",
+      ),
+    minScore: z.number().min(0).max(1).default(0.5).describe("reCAPTCHA v3: lowest score accepted (1.0 = human)."),
+    action: z
+      .string()
+      .min(1)
+      .default("passwordless_start")
+      .describe("reCAPTCHA v3: the action the token must have been issued for."),
+    adaptive: z
+      .strictObject({
+        windowSeconds: z.number().int().min(10).max(86_400).default(600).describe("Sliding window of the counts."),
+        perIp: z.number().int().min(0).default(5).describe("Starts per IP in the window before a CAPTCHA is asked."),
+        perPrefix: z
+          .number()
+          .int()
+          .min(0)
+          .default(10)
+          .describe("Starts per number prefix (the number without its last 4 digits) before a CAPTCHA is asked."),
+        perCountry: z
+          .number()
+          .int()
+          .min(0)
+          .default(200)
+          .describe("Starts per phone country before a CAPTCHA is asked."),
+      })
+      .prefault({})
+      .describe("Thresholds of the `adaptive` policy (0 = that count never asks)."),
+  })
+  .prefault({})
+  .describe("Bot checks (Cloudflare Turnstile, hCaptcha, reCAPTCHA v2/v3) on `/passwordless/start`.");
+
 export const clientSchema = z
   .strictObject({
     client_id: z
@@ -88,6 +144,9 @@ export const clientSchema = z
       })
       .optional()
       .describe("Hosted login page branding for this client."),
+    captcha: captchaPolicySchema
+      .optional()
+      .describe("Bot check on `/passwordless/start` for this client; defaults to `protection.captcha.policy`."),
   })
   .transform((c) => ({
     ...c,
@@ -427,6 +486,7 @@ export const configSchema = z
           })
           .prefault({})
           .describe("Money budgets: each message is priced by country and reserved atomically before it is sent."),
+        captcha: captchaSchema,
       })
       .prefault({})
       .describe("Abuse and SMS-pumping protection."),
@@ -681,6 +741,19 @@ export const configSchema = z
         path: ["protection", "budgets", "defaultPrice"],
         message: "required when currency is not USD (the example price table is in USD and is not used)",
       });
+    }
+    const captcha = config.protection.captcha;
+    const asked = captcha.policy !== "off" || config.clients.some((c) => c.captcha && c.captcha !== "off");
+    if (asked) {
+      for (const key of ["provider", "siteKey", "secret"] as const) {
+        if (!captcha[key]) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["protection", "captcha", key],
+            message: "required when a CAPTCHA policy is not off",
+          });
+        }
+      }
     }
     const names = new Set<string>();
     config.connections.forEach((connection, i) => {

@@ -4,6 +4,7 @@ import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";
 import { resolveSecret } from "../config/secret.js";
 import {
+  BOT_CHECK,
   CLOCK,
   CONFIG,
   ENV,
@@ -29,6 +30,7 @@ import { TextlockEvents } from "../events/events.js";
 import { createHookRunner } from "../hooks/create-hook-runner.js";
 import { createLogger } from "../logger.js";
 import { MessageRenderer } from "../messages/render-message.js";
+import { BotCheck } from "../protection/bot-check.js";
 import { Protection } from "../protection/protection.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { ProviderRegistry } from "../providers/provider-registry.js";
@@ -119,11 +121,13 @@ export async function composeTextlock(
 
   lazy(PROVIDERS, (r) => r.resolve(ProviderRegistry));
   lazy(PROTECTION, (r) => r.resolve(Protection));
+  lazy(BOT_CHECK, (r) => r.resolve(BotCheck));
   lazy(TOKENS, (r) => r.resolve(TokenService));
   lazy(GRANTS, () => new Map());
   c.registerSingleton(Engine);
   c.registerSingleton(ProviderRegistry);
   c.registerSingleton(Protection);
+  c.registerSingleton(BotCheck);
   c.registerSingleton(TokenService);
   c.registerSingleton(BrowserFlow);
   // The browser flow's grant goes through the same token endpoint as the others.

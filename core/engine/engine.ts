@@ -1,6 +1,7 @@
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import {
+  BOT_CHECK,
   CLOCK,
   type Clock,
   CONFIG,
@@ -23,6 +24,7 @@ import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
 import { hashCode } from "../otp/hash-code.js";
 import type { OtpStore } from "../otp/otp-store.js";
+import type { BotCheck } from "../protection/bot-check.js";
 import type { Protection, Reservation } from "../protection/protection.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
@@ -66,6 +68,7 @@ export class Engine {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(CLOCK) private readonly now: Clock,
     @inject(PROTECTION) private readonly protection: Protection,
+    @inject(BOT_CHECK) private readonly botCheck: BotCheck,
   ) {}
 
   /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
@@ -90,6 +93,8 @@ export class Engine {
     const connection = resolveStartConnection(this.config, client, input.connection);
     const phone = requirePhone(input.phone_number);
     this.protection.checkPhone(phone);
+    // Before anything is counted against the phone or generated: a bot never costs a real person quota.
+    await this.botCheck.check(client, { ip: request.ip, phone, captcha: input.captcha });
     const key = otpKey(connection, phone);
     await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED");
     const reservation = await this.protection.reserve({

@@ -23,12 +23,14 @@ export interface StartInput {
   phone_number?: string;
   send?: string;
   authParams?: unknown;
+  /** Token of a solved CAPTCHA (Auth0 Bot Detection's field), checked when the client's policy asks for one. */
+  captcha?: unknown;
   /** Anything else the caller sent at the top level; unknown keys are refused (`bad.request`). */
   [key: string]: unknown;
 }
 
 /** Input of `Engine.startForClient()`: a code request whose client is already established. */
-export type ClientStartInput = Pick<StartInput, "connection" | "phone_number">;
+export type ClientStartInput = Pick<StartInput, "connection" | "phone_number" | "captcha">;
 
 /** Auth0's 200 body of `/passwordless/start`. */
 export interface StartResult {

@@ -59,6 +59,18 @@ export const errorCatalog = {
     error: "bad.phone_number",
     description: "String does not match pattern: ^\\+[0-9]{1,15}$",
   },
+  // --- bot checks (POST /passwordless/start; Auth0 Bot Detection's `invalid_captcha`) ---
+  ERR_CAPTCHA_REQUIRED: {
+    status: 400,
+    error: "invalid_captcha",
+    description: "Missing captcha value: solve the bot check and send its token in `captcha`",
+  },
+  ERR_CAPTCHA_INVALID: { status: 400, error: "invalid_captcha", description: "Invalid captcha value" },
+  ERR_CAPTCHA_UNAVAILABLE: {
+    status: 503,
+    error: "temporarily_unavailable",
+    description: "The bot check could not be verified. Please try again later.",
+  },
   ERR_PHONE_REFUSED: {
     status: 400,
     error: "bad.phone_number",
