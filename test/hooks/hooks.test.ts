@@ -105,7 +105,9 @@ describe("hostile scripts fail safely while other logins are served", () => {
         hooks: {
           scripts: { "pre-user-registration": hostile },
           secrets: { TOKEN: "hook-secret-value" },
-          timeoutMs: 1500,
+          // Long enough for the memory bomb to reach its heap limit while three other scripts spin on a
+          // loaded 2-core machine (it is otherwise, honestly, stopped by the clock first).
+          timeoutMs: 3000,
           memoryLimitMb: 32,
         },
       },
