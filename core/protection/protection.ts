@@ -7,15 +7,17 @@ import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
 
-/** Why a request was refused; each has a counter in {@link Protection.metrics}. */
-export type RefusalReason =
-  | "ip_limit"
-  | "phone_limit"
-  | "resend_cooldown"
-  | "prefix_velocity"
-  | "daily_budget"
-  | "country"
-  | "line_type";
+/** Why a request was refused; each has a counter in {@link Protection.metrics} and `textlock_refusals_total`. */
+export const REFUSAL_REASONS = [
+  "ip_limit",
+  "phone_limit",
+  "resend_cooldown",
+  "prefix_velocity",
+  "daily_budget",
+  "country",
+  "line_type",
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** The send limits of {@link Protection.reserve}; each refusal says which one fired. */
 export type LimitReason = "ip_limit" | "phone_limit" | "resend_cooldown" | "prefix_velocity" | "daily_budget";
@@ -105,31 +107,11 @@ export class Protection {
     ];
   }
 
-  /** Refusal counts by reason (for metrics and alerts on SMS pumping). */
+  /** Refusal counts by reason (the Prometheus counter is `textlock_refusals_total`, core/metrics/metrics.ts). */
   metrics(): Record<RefusalReason, number> {
     const out = {} as Record<RefusalReason, number>;
-    for (const r of [
-      "ip_limit",
-      "phone_limit",
-      "resend_cooldown",
-      "prefix_velocity",
-      "daily_budget",
-      "country",
-      "line_type",
-    ] as const)
-      out[r] = this.refusals.get(r) ?? 0;
+    for (const r of REFUSAL_REASONS) out[r] = this.refusals.get(r) ?? 0;
     return out;
-  }
-
-  /** The same counters in Prometheus text format. */
-  prometheus(): string {
-    const lines = [
-      "# HELP textlock_refusals_total Requests refused by protection, by reason.",
-      "# TYPE textlock_refusals_total counter",
-    ];
-    for (const [reason, n] of Object.entries(this.metrics()))
-      lines.push(`textlock_refusals_total{reason="${reason}"} ${n}`);
-    return `${lines.join("\n")}\n`;
   }
 
   /** Phone policy: country lists and line types (premium-rate, toll-free, VoIP… are refused by default). */
