@@ -105,6 +105,9 @@ describe("test numbers", () => {
     await start(tl, TEST_PHONE);
     now += 181_000;
     expect(await failure(verify(tl, TEST_PHONE, "424242"))).toMatchObject({ status: 403, error: "invalid_grant" });
+    await start(tl, TEST_PHONE);
+    now += 179_000;
+    await expect(verify(tl, TEST_PHONE, "424242")).resolves.toMatchObject({ user: { phone_number: TEST_PHONE } });
   });
 
   it("use no send limit or SMS budget", async () => {
