@@ -18,7 +18,8 @@ export function observeStore<T extends object>(store: T, name: string, metrics: 
   return new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
-      if (typeof value !== "function" || typeof prop !== "string" || prop === "close") return value;
+      if (typeof value !== "function") return value;
+      if (typeof prop !== "string" || prop === "close") return value.bind(target);
       return (...args: unknown[]) => {
         try {
           const result = value.apply(target, args);
