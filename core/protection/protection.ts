@@ -2,10 +2,20 @@ import parsePhoneNumber from "libphonenumber-js/max";
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { CLOCK, type Clock, CONFIG, EVENTS, LOGGER, RATE_LIMIT_BACKEND, type RateLimitBackend } from "../di-tokens.js";
+import {
+  CLOCK,
+  type Clock,
+  CONFIG,
+  EVENTS,
+  LOGGER,
+  METRICS,
+  RATE_LIMIT_BACKEND,
+  type RateLimitBackend,
+} from "../di-tokens.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 /** Why a request was refused; each has a counter in {@link Protection.metrics} and `textlock_refusals_total`. */
 export const REFUSAL_REASONS = [
@@ -71,6 +81,7 @@ export class Protection {
     @inject(RATE_LIMIT_BACKEND) backend: RateLimitBackend,
     @inject(CLOCK) private readonly now: Clock,
     @inject(EVENTS) private readonly events: TextlockEvents,
+    @inject(METRICS) private readonly counters: Metrics,
   ) {
     const p = config.protection;
     const redisClient = backend.redis;
@@ -150,6 +161,7 @@ export class Protection {
         await giveBack();
         if (!(err instanceof RateLimiterRes)) {
           this.logger.warn({ err: { message: (err as Error)?.message } }, "rate limit store unavailable");
+          this.counters.storeErrors.labels("rate_limits", limit.reason).inc();
           throw new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
         }
         this.refuse(limit.reason);

@@ -2,8 +2,9 @@ import { pino } from "pino";
 import { register as globalRegistry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TextlockConfigInput } from "../../../core/config/schema.js";
+import { provide } from "../../../core/container/compose.js";
 import { containerOf } from "../../../core/container/internals.js";
-import { METRICS } from "../../../core/di-tokens.js";
+import { METRICS, RATE_LIMIT_BACKEND } from "../../../core/di-tokens.js";
 import { TextlockError } from "../../../core/errors/textlock-error.js";
 import { observeStore } from "../../../core/metrics/observe.js";
 import { defineSmsProvider, ProviderError } from "../../../core/providers/sms-provider.js";
@@ -138,6 +139,22 @@ describe("metrics", () => {
     const m = await scrape(t);
     expect(m.value("textlock_store_errors_total", { store: "codes", operation: "unreachable" })).toBe(1);
     expect(m.samples.filter((s) => s.name === "textlock_store_errors_total")).toHaveLength(1);
+  });
+
+  it("counts a rate-limit store that fails as a store error (the start fails closed)", async () => {
+    // A Redis client whose every command fails, as when Redis is unreachable.
+    const down = { eval: () => Promise.reject(new Error("connection refused")) };
+    const t = await createTestTextlock(
+      { protection: { enabled: true } },
+      { logger: pino({ level: "silent" }), provide: [provide(RATE_LIMIT_BACKEND, { redis: down })] },
+    );
+    open.push(t);
+    await expect(
+      t.api.start({ client_id: CLIENT, connection: "sms", phone_number: "+14155550148" }, { ip: "203.0.113.10" }),
+    ).rejects.toMatchObject({ code: "ERR_STORE_UNAVAILABLE" });
+    const m = await scrape(t);
+    expect(m.value("textlock_store_errors_total", { store: "rate_limits", operation: "ip_limit" })).toBe(1);
+    expect(m.samples.filter((s) => s.name === "textlock_codes_sent_total")).toEqual([]);
   });
 
   it("serves no /metrics route unless a bearer token is configured", async () => {
