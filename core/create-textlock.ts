@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import type { JSONWebKeySet } from "jose";
+import type { Registry } from "prom-client";
 import { BrowserFlow } from "./browser/browser-flow.js";
 import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
 import { OTP_GRANT } from "./config/schema.js";
@@ -14,6 +15,7 @@ import {
   GRANTS,
   HOOKS,
   LOGGER,
+  METRICS,
   OTP_STORE,
   PROTECTION,
   PROVIDERS,
@@ -111,14 +113,25 @@ export interface TextlockKeys {
   jwks(): JSONWebKeySet;
 }
 
-/** Counters for monitoring. */
+/** Counters for monitoring (docs/guides/metrics.md). */
 export interface TextlockMetrics {
   /** Requests refused by the abuse protection, by reason. */
   refusals(): Record<RefusalReason, number>;
   /** Pumping detections and clearances, and money-budget thresholds crossed, reported by this process. */
   alerts(): Record<ProtectionAlert, number>;
-  /** The same counters in Prometheus text format. */
-  prometheus(): string;
+  /**
+   * Every metric of the instance in the Prometheus text format (what `GET /metrics` serves): codes
+   * sent, verification outcomes, refusals, provider latency and errors, store errors, hook and HTTP
+   * durations.
+   */
+  prometheus(): Promise<string>;
+  /** The `Content-Type` of {@link prometheus}'s text. */
+  readonly contentType: string;
+  /**
+   * The instance's own prom-client registry, to merge with the host's (`Registry.merge([...])`) or to
+   * add metrics to. Each instance has its own; prom-client's global registry is never used.
+   */
+  readonly registry: Registry;
 }
 
 export interface Textlock {
@@ -161,6 +174,7 @@ export async function createTextlockWith(
   const tokens = c.resolve(TOKENS);
   const users = c.resolve(USER_STORE);
   const grants = c.resolve(GRANTS);
+  const metrics = c.resolve(METRICS);
   const token = createTokenEndpoint(config, engine, tokens, grants);
   const issuerOf = (request?: InProcessRequest) =>
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
@@ -208,7 +222,9 @@ export async function createTextlockWith(
     metrics: {
       refusals: () => c.resolve(PROTECTION).metrics(),
       alerts: () => c.resolve(PROTECTION).alerts(),
-      prometheus: () => c.resolve(PROTECTION).prometheus(),
+      prometheus: () => metrics.text(),
+      contentType: metrics.registry.contentType,
+      registry: metrics.registry,
     },
     registerGrant(grantType, handler) {
       grants.set(grantType, handler);

@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import type { InjectionToken } from "tsyringe";
 import type { OneTimeStore } from "./browser/one-time-store.js";
 import type { TextlockConfig } from "./config/schema.js";
@@ -5,6 +6,7 @@ import type { TextlockEvents } from "./events/events.js";
 import type { HookRunner } from "./hooks/hook-runner.js";
 import type { Logger } from "./logger.js";
 import type { MessageRenderer } from "./messages/render-message.js";
+import type { Metrics } from "./metrics/metrics.js";
 import type { OtpStore } from "./otp/otp-store.js";
 import type { BotCheck } from "./protection/bot-check.js";
 import type { Protection } from "./protection/protection.js";
@@ -55,6 +57,14 @@ export const SIGNING_KEYS: InjectionToken<SigningKeys> = Symbol.for("textlock.si
 export const TOKENS: InjectionToken<TokenService> = Symbol.for("textlock.tokens");
 /** Grants `POST /oauth/token` dispatches to, by `grant_type` (the browser flow adds `authorization_code`). */
 export const GRANTS: InjectionToken<Map<string, GrantHandler>> = Symbol.for("textlock.grants");
+
+/**
+ * The instance's own prom-client registry (a new one per instance; never prom-client's global
+ * registry, so several instances in one process do not collide). A host may provide its own.
+ */
+export const METRICS_REGISTRY: InjectionToken<Registry> = Symbol.for("textlock.metrics-registry");
+/** The instance's counters and histograms (core/metrics/metrics.ts). */
+export const METRICS: InjectionToken<Metrics> = Symbol.for("textlock.metrics");
 
 export type Clock = () => number;
 

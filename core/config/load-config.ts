@@ -52,6 +52,7 @@ function exampleSecrets(config: TextlockConfig, providers: ProviderSet): string[
   config.clients.forEach((c, i) => {
     if (c.client_secret) secrets.push([`clients.${i}.client_secret`, c.client_secret]);
   });
+  if (config.metrics.bearerToken) secrets.push(["metrics.bearerToken", config.metrics.bearerToken]);
   for (const [name, value] of Object.entries(config.hooks.secrets)) secrets.push([`hooks.secrets.${name}`, value]);
   if (config.protection.captcha.secret) secrets.push(["protection.captcha.secret", config.protection.captcha.secret]);
   const secretOptions = new Set([...providers.descriptors.values()].flatMap((d) => d.secretOptions ?? []));
@@ -120,6 +121,15 @@ export function validateConfigWithProviders(
     if (env.NODE_ENV === "production" && names.includes("console")) {
       problems.push(
         `connections.${i}.options.provider: the console provider prints codes and is refused when NODE_ENV=production`,
+      );
+    }
+    if (
+      env.NODE_ENV === "production" &&
+      connection.options.test_numbers.length &&
+      !connection.options.allow_test_numbers_in_production
+    ) {
+      problems.push(
+        `connections.${i}.options.test_numbers: test numbers log in with a fixed code and are refused when NODE_ENV=production; set allow_test_numbers_in_production: true to keep them (app-store review)`,
       );
     }
     const delivers = (["custom-phone-provider", "send-phone-message"] as const).some(

@@ -249,6 +249,16 @@ export interface TextlockOptions {
     /** Lifetime of an authorization code or a login ticket, seconds. @default 60 */
     grantSeconds?: number;
   };
+  /** Prometheus metrics (docs/guides/metrics.md). */
+  metrics?: {
+    /**
+     * Serves the metrics at `path` to a scraper sending `Authorization: Bearer <token>` (16+
+     * characters, compared in constant time). Without it the route does not exist.
+     */
+    bearerToken?: string;
+    /** Path of the metrics route. @default "/metrics" */
+    path?: string;
+  };
   /** Logging. */
   logging?: {
     /** @default "info" */
@@ -367,6 +377,16 @@ export interface SmsConnectionOptions extends ProviderOptions {
   provider?: string | string[];
   /** Deliver the code by text message or voice call. @default "text" */
   delivery?: "text" | "voice";
+  /**
+   * Numbers with a fixed code, for app-store review and end-to-end tests: nothing is sent (no provider
+   * call, no send limit or SMS budget used), but the code expires, is single use and dies after
+   * `otp.maxAttempts` wrong tries. `code` has `totp.length` digits. Refused when `NODE_ENV=production`
+   * unless {@link allow_test_numbers_in_production}.
+   * @default []
+   */
+  test_numbers?: Array<{ phone_number: string; code: string }>;
+  /** Accept `test_numbers` when `NODE_ENV=production`. @default false */
+  allow_test_numbers_in_production?: boolean;
   /** A plugin provider's own options (`acme_api_key`), checked by its schema at startup. */
   [providerOption: string]: unknown;
 }

@@ -211,6 +211,29 @@ export const connectionOptionsSchema = z
         "Provider name, or an ordered list for failover (`twilio`, `vonage`, `sms_gateway`, `console`, a plugin name).",
       ),
     delivery: z.enum(["text", "voice"]).default("text").describe("Deliver the code by text message or voice call."),
+    test_numbers: z
+      .array(
+        z.strictObject({
+          phone_number: z
+            .string()
+            .regex(/^\+[0-9]{1,15}$/, "an E.164 number such as +15555550100")
+            .describe("The test number."),
+          code: z
+            .string()
+            .regex(/^[0-9]+$/, "digits only")
+            .describe("Its fixed code (as many digits as `totp.length`)."),
+        }),
+      )
+      .default([])
+      .describe(
+        "Numbers with a fixed code, for app-store review and end-to-end tests: nothing is sent (no provider call, no send limit or SMS budget used); the code still expires, is single use and dies after `otp.maxAttempts` wrong tries. Refused when NODE_ENV=production unless `allow_test_numbers_in_production` is set.",
+      ),
+    allow_test_numbers_in_production: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Accept `test_numbers` when NODE_ENV=production (an app-store reviewer logs in to the production app).",
+      ),
   })
   // Provider options (`twilio_sid`, `gateway_url`, a plugin's own) sit beside these, as in Auth0; each
   // registered provider validates its own (see core/providers/provider-options.ts). A key that neither
@@ -697,6 +720,23 @@ export const configSchema = z
       })
       .prefault({})
       .describe("Hosted login page and browser flow (`/authorize`, `/co/authenticate`)."),
+    metrics: z
+      .strictObject({
+        bearerToken: z
+          .string()
+          .min(16, "must be at least 16 characters")
+          .optional()
+          .describe(
+            "Serves the Prometheus metrics at `metrics.path` to a scraper that sends `Authorization: Bearer <token>`. Without it the route does not exist (`textlock.metrics.prometheus()` still works in-process).",
+          ),
+        path: z
+          .string()
+          .regex(/^\/[\w./-]*$/, "a path such as /metrics")
+          .default("/metrics")
+          .describe("Path of the metrics route (under the handler's prefix)."),
+      })
+      .prefault({})
+      .describe("Prometheus metrics (see docs/guides/metrics.md)."),
     logging: z
       .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .prefault({})
@@ -775,6 +815,24 @@ export const configSchema = z
         }
       });
       const { length, time_step } = connection.options.totp;
+      const testNumbers = new Set<string>();
+      connection.options.test_numbers.forEach((t, j) => {
+        if (t.code.length !== length) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["connections", i, "options", "test_numbers", j, "code"],
+            message: `must have ${length} digits (the connection's totp.length)`,
+          });
+        }
+        if (testNumbers.has(t.phone_number)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["connections", i, "options", "test_numbers", j, "phone_number"],
+            message: `duplicate test number "${t.phone_number}"`,
+          });
+        }
+        testNumbers.add(t.phone_number);
+      });
       if (length < 6 && time_step > 180) {
         ctx.addIssue({
           code: "custom",

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { Registry } from "prom-client";
 import { BrowserFlow } from "../browser/browser-flow.js";
 import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";
@@ -13,6 +14,8 @@ import {
   HOOKS,
   LOGGER,
   MESSAGE_RENDERER,
+  METRICS,
+  METRICS_REGISTRY,
   ONE_TIME_STORE,
   OTP_STORE,
   PROTECTION,
@@ -30,6 +33,8 @@ import { TextlockEvents } from "../events/events.js";
 import { createHookRunner } from "../hooks/create-hook-runner.js";
 import { createLogger } from "../logger.js";
 import { MessageRenderer } from "../messages/render-message.js";
+import { Metrics } from "../metrics/metrics.js";
+import { observeHooks, observeStore } from "../metrics/observe.js";
 import { BotCheck } from "../protection/bot-check.js";
 import { Protection } from "../protection/protection.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
@@ -83,6 +88,11 @@ export async function composeTextlock(
   value(LOGGER, () => createLogger(config.logging.level));
   value(CLOCK, () => Date.now);
   value(EVENTS, () => new TextlockEvents());
+  value(METRICS_REGISTRY, () => new Registry());
+  lazy(METRICS, (r) => r.resolve(Metrics));
+  c.registerSingleton(Metrics);
+  // Resolved now: it counts events from the first one on, and observes the stores and hooks below.
+  const metrics = c.resolve(METRICS);
   const logger = c.resolve(LOGGER);
   const messages = new MessageRenderer(config.messages);
   validateTemplates(messages, config);
@@ -107,12 +117,12 @@ export async function composeTextlock(
     ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
   });
-  value(OTP_STORE, () => stores.codes);
-  value(USER_STORE, () => stores.users);
-  value(REFRESH_TOKEN_STORE, () => stores.refreshTokens);
-  value(ONE_TIME_STORE, () => stores.oneTime);
+  value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
+  value(USER_STORE, () => observeStore(stores.users, "users", metrics));
+  value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
+  value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
-  if (missing(HOOKS)) c.register(HOOKS, { useValue: await createHookRunner(config, logger) });
+  if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
   if (missing(SIGNING_KEYS)) {
     c.register(SIGNING_KEYS, {
       useValue: await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys),

@@ -39,6 +39,7 @@ import {
   resolveClient,
   resolveRealm,
   resolveStartConnection,
+  testNumberCode,
 } from "./steps.js";
 import type {
   ClientStartInput,
@@ -49,6 +50,9 @@ import type {
   VerifyInput,
   VerifyResult,
 } from "./types.js";
+
+/** The `provider` of a `code.sent` event for a test number: nothing was sent. */
+export const TEST_NUMBER_PROVIDER = "test_number";
 
 /**
  * The OTP lifecycle. `start()` and `verify()` each read top to bottom as the list of steps of the
@@ -92,24 +96,31 @@ export class Engine {
     checkOtpGrant(client);
     const connection = resolveStartConnection(this.config, client, input.connection);
     const phone = requirePhone(input.phone_number);
-    this.protection.checkPhone(phone);
+    // A test number's code is never sent, so the phone policy and send limits (which guard what sending
+    // costs) do not apply to it; the bot check, failure ceiling, expiry, single use and attempts do.
+    const testCode = testNumberCode(connection, phone);
+    if (testCode === undefined) this.protection.checkPhone(phone);
     // Before anything is counted against the phone or generated: a bot never costs a real person quota.
     await this.botCheck.check(client, { ip: request.ip, phone, captcha: input.captcha });
     const key = otpKey(connection, phone);
     await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED");
-    const reservation = await this.protection.reserve({
-      ip: request.ip,
-      phone,
-      connection: connection.name,
-      client: client.client_id,
-    });
+    const reservation =
+      testCode === undefined
+        ? await this.protection.reserve({
+            ip: request.ip,
+            phone,
+            connection: connection.name,
+            client: client.client_id,
+          })
+        : undefined;
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
       request.acceptLanguage,
       connection.options.default_language,
     );
+    const result = { _id: randomHexId(), phone_number: phone, phone_verified: false, request_language: language };
 
-    const code = generateCode(connection.options.totp.length);
+    const code = testCode ?? generateCode(connection.options.totp.length);
     const codeId = randomId();
     await this.codes.issue(key, {
       codeId,
@@ -117,6 +128,17 @@ export class Engine {
       expiresAt: this.now() + connection.options.totp.time_step * 1000,
       maxAttempts: this.config.otp.maxAttempts,
     });
+    if (!reservation) {
+      this.logger.info({ connection: connection.name, phone_number: phone }, "code issued to a test number (not sent)");
+      this.events.emit("code.sent", {
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        channel: connection.options.delivery === "voice" ? "voice" : "sms",
+        provider: TEST_NUMBER_PROVIDER,
+      });
+      return result;
+    }
 
     const message = this.composeMessage(client, connection, phone, code, language);
     const deliver = () => this.deliver(connection, key, codeId, message, request, reservation);
@@ -135,7 +157,7 @@ export class Engine {
       const user = await this.users.findByPhone(connection.name, phone);
       if (!user?.blocked) await deliver();
     }
-    return { _id: randomHexId(), phone_number: phone, phone_verified: false, request_language: language };
+    return result;
   }
 
   /** The passwordless OTP grant: count, compare, consume, then find or create the user. */

@@ -136,3 +136,8 @@ export function requireParam(name: string, value: unknown): string {
 export function otpKey(connection: ConnectionConfig, phone: string): string {
   return `${connection.name}:${phone}`;
 }
+
+/** The fixed code of a configured test number (`options.test_numbers`), or undefined for a real number. */
+export function testNumberCode(connection: ConnectionConfig, phone: string): string | undefined {
+  return connection.options.test_numbers.find((t) => t.phone_number === phone)?.code;
+}

@@ -2,13 +2,15 @@ import { BrowserFlow } from "../browser/browser-flow.js";
 import { browserRoutes } from "../browser/routes.js";
 import { containerOf } from "../container/internals.js";
 import type { Textlock } from "../create-textlock.js";
-import { TOKENS } from "../di-tokens.js";
+import { METRICS, TOKENS } from "../di-tokens.js";
 import type { RequestFacts } from "../engine/types.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import { stopwatch } from "../metrics/metrics.js";
 import type { TokenService } from "../tokens/token-service.js";
 import { basicCredentials, parseBody } from "./body.js";
 import { resolveClientIp } from "./client-ip.js";
 import { corsHeaders, originAllowed, originRefused, preflight } from "./cors.js";
+import { metricsRoute } from "./metrics-route.js";
 import { errorResponse } from "./response.js";
 import { builtinRoutes } from "./routes.js";
 import type { HttpRequest, HttpResponse } from "./types.js";
@@ -108,9 +110,15 @@ function normalizePrefix(prefix: string | undefined): string {
  * adapters pass a request on only when `matches` says no.
  */
 export function createHttpHandler(textlock: Textlock, options: HttpHandlerOptions = {}): HttpHandler {
-  const routes = [...(options.routes ?? []), ...builtinRoutes, ...browserRoutes];
   const { config } = textlock;
+  const routes = [
+    ...(options.routes ?? []),
+    ...builtinRoutes,
+    ...browserRoutes,
+    ...(config.metrics.bearerToken ? [metricsRoute(config.metrics.path, config.metrics.bearerToken)] : []),
+  ];
   const parts = containerOf(textlock);
+  const metrics = parts.resolve(METRICS);
   const tokens = parts.resolve(TOKENS);
   const browser = parts.resolve(BrowserFlow);
   const limit = config.server.bodyLimitBytes;
@@ -131,7 +139,18 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
     if (r.cors) methods.add("OPTIONS");
   }
 
+  /** Times every request in `textlock_http_request_duration_seconds`, labelled by its route's pattern. */
   async function handle(req: HttpRequest): Promise<HttpResponse> {
+    const elapsed = stopwatch();
+    const path = routePath(req.path);
+    const route = routesAt(path)[0];
+    const label = !route ? "unmatched" : typeof route.path === "string" ? route.path : (route.pattern ?? "other");
+    const response = await respond(req);
+    metrics.httpDuration.labels(req.method.toUpperCase(), label, String(response.status)).observe(elapsed());
+    return response;
+  }
+
+  async function respond(req: HttpRequest): Promise<HttpResponse> {
     const origin = req.headers.origin;
     let cors: Record<string, string> = {};
     try {

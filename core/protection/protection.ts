@@ -2,10 +2,20 @@ import parsePhoneNumber from "libphonenumber-js/max";
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { CLOCK, type Clock, CONFIG, EVENTS, LOGGER, RATE_LIMIT_BACKEND, type RateLimitBackend } from "../di-tokens.js";
+import {
+  CLOCK,
+  type Clock,
+  CONFIG,
+  EVENTS,
+  LOGGER,
+  METRICS,
+  RATE_LIMIT_BACKEND,
+  type RateLimitBackend,
+} from "../di-tokens.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { type BudgetLine, type BudgetStore, MemoryBudgetStore, MICRO, RedisBudgetStore, toMicro } from "./budgets.js";
 import { DEFAULT_PRICES } from "./default-prices.js";
 import {
@@ -18,19 +28,8 @@ import {
 } from "./pumping.js";
 import type { RedisEval } from "./redis-eval.js";
 
-/** Why a request was refused; each has a counter in {@link Protection.metrics}. */
-export type RefusalReason =
-  | "ip_limit"
-  | "phone_limit"
-  | "resend_cooldown"
-  | "prefix_velocity"
-  | "daily_budget"
-  | "pumping"
-  | "cost_budget"
-  | "country"
-  | "line_type";
-
-const REFUSAL_REASONS: readonly RefusalReason[] = [
+/** Why a request was refused; each has a counter in {@link Protection.metrics} and `textlock_refusals_total`. */
+export const REFUSAL_REASONS = [
   "ip_limit",
   "phone_limit",
   "resend_cooldown",
@@ -40,7 +39,8 @@ const REFUSAL_REASONS: readonly RefusalReason[] = [
   "cost_budget",
   "country",
   "line_type",
-];
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** Changes reported by pumping detection and money budgets; each has a counter in {@link Protection.alerts}. */
 export type ProtectionAlert = "pumping_detected" | "pumping_cleared" | "budget_threshold";
@@ -112,6 +112,7 @@ export class Protection {
     @inject(RATE_LIMIT_BACKEND) backend: RateLimitBackend,
     @inject(CLOCK) private readonly now: Clock,
     @inject(EVENTS) private readonly events: TextlockEvents,
+    @inject(METRICS) private readonly counters: Metrics,
   ) {
     const p = config.protection;
     const redisClient = backend.redis;
@@ -150,7 +151,7 @@ export class Protection {
     ];
   }
 
-  /** Refusal counts by reason (for metrics and alerts on SMS pumping). */
+  /** Refusal counts by reason (the Prometheus counter is `textlock_refusals_total`, core/metrics/metrics.ts). */
   metrics(): Record<RefusalReason, number> {
     const out = {} as Record<RefusalReason, number>;
     for (const r of REFUSAL_REASONS) out[r] = this.refusals.get(r) ?? 0;
@@ -164,23 +165,6 @@ export class Protection {
       pumping_cleared: this.alertCounts.get("pumping_cleared") ?? 0,
       budget_threshold: this.alertCounts.get("budget_threshold") ?? 0,
     };
-  }
-
-  /** The same counters in Prometheus text format. */
-  prometheus(): string {
-    const lines = [
-      "# HELP textlock_refusals_total Requests refused by protection, by reason.",
-      "# TYPE textlock_refusals_total counter",
-    ];
-    for (const [reason, n] of Object.entries(this.metrics()))
-      lines.push(`textlock_refusals_total{reason="${reason}"} ${n}`);
-    lines.push(
-      "# HELP textlock_protection_alerts_total Pumping detections and clearances, budget thresholds crossed.",
-      "# TYPE textlock_protection_alerts_total counter",
-    );
-    for (const [alert, n] of Object.entries(this.alerts()))
-      lines.push(`textlock_protection_alerts_total{alert="${alert}"} ${n}`);
-    return `${lines.join("\n")}\n`;
   }
 
   /** Phone policy: country lists and line types (premium-rate, toll-free, VoIP… are refused by default). */
@@ -222,7 +206,7 @@ export class Protection {
         taken.push({ limiter: limit.limiter, key });
       } catch (err) {
         await giveBack();
-        if (!(err instanceof RateLimiterRes)) throw this.unavailable(err);
+        if (!(err instanceof RateLimiterRes)) throw this.unavailable(err, limit.reason);
         throw this.refusal(limit.reason, err.msBeforeNext, limit.limiter.points);
       }
     }
@@ -276,7 +260,7 @@ export class Protection {
     try {
       states = await this.pumping.check(subjects, this.now(), this.pumpingParams());
     } catch (err) {
-      throw this.unavailable(err);
+      throw this.unavailable(err, "pumping");
     }
     let until = 0;
     states.forEach((state, i) => {
@@ -350,7 +334,7 @@ export class Protection {
     try {
       result = await this.budgets.reserve(day, lines, price, alertAt);
     } catch (err) {
-      throw this.unavailable(err);
+      throw this.unavailable(err, "budgets");
     }
     if (!result.ok) throw this.refusal("cost_budget", Date.parse(`${day}T00:00:00Z`) + 86_400_000 - this.now());
     for (const { line, threshold, spent } of result.crossed) {
@@ -377,8 +361,10 @@ export class Protection {
     };
   }
 
-  private unavailable(err: unknown): TextlockError {
-    this.logger.warn({ err: { message: (err as Error)?.message } }, "rate limit store unavailable");
+  /** A counter store that did not answer: counted, logged, and a 503 (fail closed). */
+  private unavailable(err: unknown, operation: string): TextlockError {
+    this.counters.storeErrors.labels("rate_limits", operation).inc();
+    this.logger.warn({ err: { message: (err as Error)?.message }, operation }, "rate limit store unavailable");
     return new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
   }
 

@@ -1,10 +1,11 @@
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { CONFIG, HOOKS, LOGGER, PROVIDER_DESCRIPTORS } from "../di-tokens.js";
+import { CONFIG, HOOKS, LOGGER, METRICS, PROVIDER_DESCRIPTORS } from "../di-tokens.js";
 import { errorSpec } from "../errors/catalog.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { HookRunner } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
+import { type Metrics, stopwatch } from "../metrics/metrics.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import type { ProviderContext, ProviderDescriptor } from "./provider-descriptor.js";
 import { validateProviderOptions } from "./provider-options.js";
@@ -46,6 +47,7 @@ export class ProviderRegistry {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(HOOKS) private readonly hooks: HookRunner,
     @inject(PROVIDER_DESCRIPTORS) private readonly descriptors: ReadonlyMap<string, ProviderDescriptor>,
+    @inject(METRICS) private readonly metrics: Metrics,
   ) {}
 
   /** The provider names configured for a connection, in failover order. */
@@ -114,6 +116,7 @@ export class ProviderRegistry {
           { provider: name, err: { message: (err as Error).message } },
           "provider could not be created",
         );
+        this.metrics.providerErrors.labels(name, "unavailable").inc();
         lastError = err;
         continue;
       }
@@ -123,6 +126,7 @@ export class ProviderRegistry {
         if (remaining <= 0) throw toDeliveryError(lastError, name, this.logger, this.redactorFor(connection, name));
         const limit = Math.min(policy.attemptTimeoutMs, remaining);
         const signal = AbortSignal.timeout(limit);
+        const elapsed = stopwatch();
         try {
           // Providers see the signal at the limit and may fail with their own words (the gateway's
           // "Timeout while calling the SMS gateway"); one that ignores it is abandoned a moment later.
@@ -134,11 +138,14 @@ export class ProviderRegistry {
             }),
             AbortSignal.timeout(limit + ABANDON_GRACE_MS),
           );
+          this.metrics.providerDuration.labels(provider.name, "ok").observe(elapsed());
           breaker.success();
           return { id: result.id, provider: provider.name };
         } catch (err) {
           lastError = err;
           const kind = isProviderError(err) ? err.kind : signal.aborted ? "transient" : "rejected";
+          this.metrics.providerDuration.labels(provider.name, "error").observe(elapsed());
+          this.metrics.providerErrors.labels(provider.name, signal.aborted ? "timeout" : kind).inc();
           this.logger.warn(
             {
               provider: name,

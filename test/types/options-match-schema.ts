@@ -30,6 +30,7 @@ export type Messages = Check<Same<KnownKeys<Of<Options, "messages">>, KnownKeys<
 export type Server = Check<Same<KnownKeys<Of<Options, "server">>, KnownKeys<Of<Schema, "server">>>>;
 export type Login = Check<Same<KnownKeys<Of<Options, "login">>, KnownKeys<Of<Schema, "login">>>>;
 export type Logging = Check<Same<KnownKeys<Of<Options, "logging">>, KnownKeys<Of<Schema, "logging">>>>;
+export type Metrics = Check<Same<KnownKeys<Of<Options, "metrics">>, KnownKeys<Of<Schema, "metrics">>>>;
 export type Client = Check<Same<KnownKeys<Item<Of<Options, "clients">>>, KnownKeys<Item<Of<Schema, "clients">>>>>;
 export type Connection = Check<
   Same<KnownKeys<Item<Of<Options, "connections">>>, KnownKeys<Item<Of<Schema, "connections">>>>

@@ -42,7 +42,7 @@ describe("send limits", () => {
     });
     expect((await start(tl, "+14155550119", "203.0.113.2")).status).toBe(200);
     expect(tl.metrics.refusals().ip_limit).toBe(1);
-    expect(tl.metrics.prometheus()).toContain('textlock_refusals_total{reason="ip_limit"} 1');
+    expect(await tl.metrics.prometheus()).toContain('textlock_refusals_total{reason="ip_limit"} 1');
   });
 
   it("enforces the resend cooldown and the per-phone limit", async () => {

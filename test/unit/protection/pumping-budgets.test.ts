@@ -86,8 +86,8 @@ describe("pumping detection", () => {
     expect((await start(tl, "+14155560001")).status).toBe(200);
     expect(tl.metrics.refusals().pumping).toBe(1);
     expect(tl.metrics.alerts().pumping_detected).toBe(1);
-    expect(tl.metrics.prometheus()).toContain('textlock_refusals_total{reason="pumping"} 1');
-    expect(tl.metrics.prometheus()).toContain('textlock_protection_alerts_total{alert="pumping_detected"} 1');
+    expect(await tl.metrics.prometheus()).toContain('textlock_refusals_total{reason="pumping"} 1');
+    expect(await tl.metrics.prometheus()).toContain('textlock_protection_alerts_total{alert="pumping_detected"} 1');
 
     // The quarantine ended but the window still shows the burst: renewed, not cleared.
     clock += 61_000;
