@@ -19,6 +19,9 @@ import {
   PROVIDERS,
   RATE_LIMIT_BACKEND,
   REFRESH_TOKEN_STORE,
+  RISK,
+  RISK_CHECKERS,
+  RISK_PLUGINS,
   SECRET,
   SIGNING_KEYS,
   TOKENS,
@@ -32,6 +35,8 @@ import { MessageRenderer } from "../messages/render-message.js";
 import { Protection } from "../protection/protection.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { ProviderRegistry } from "../providers/provider-registry.js";
+import { PreSendRisk } from "../risk/pre-send-risk.js";
+import { createRiskCheckers } from "../risk/risk-checker.js";
 import { SigningKeys } from "../tokens/signing-keys.js";
 import { TokenService } from "../tokens/token-service.js";
 import {
@@ -117,14 +122,19 @@ export async function composeTextlock(
     });
   }
 
+  value(RISK_CHECKERS, () =>
+    createRiskCheckers(config.risk, c.isRegistered(RISK_PLUGINS) ? c.resolve(RISK_PLUGINS) : {}, c.resolve(CLOCK)),
+  );
   lazy(PROVIDERS, (r) => r.resolve(ProviderRegistry));
   lazy(PROTECTION, (r) => r.resolve(Protection));
   lazy(TOKENS, (r) => r.resolve(TokenService));
+  lazy(RISK, (r) => r.resolve(PreSendRisk));
   lazy(GRANTS, () => new Map());
   c.registerSingleton(Engine);
   c.registerSingleton(ProviderRegistry);
   c.registerSingleton(Protection);
   c.registerSingleton(TokenService);
+  c.registerSingleton(PreSendRisk);
   c.registerSingleton(BrowserFlow);
   // The browser flow's grant goes through the same token endpoint as the others.
   c.resolve(GRANTS).set("authorization_code", (params, request) =>

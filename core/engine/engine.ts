@@ -11,6 +11,7 @@ import {
   OTP_STORE,
   PROTECTION,
   PROVIDERS,
+  RISK,
   SECRET,
   USER_STORE,
 } from "../di-tokens.js";
@@ -26,6 +27,7 @@ import type { OtpStore } from "../otp/otp-store.js";
 import type { Protection, Reservation } from "../protection/protection.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
+import type { PreSendRisk } from "../risk/pre-send-risk.js";
 import type { User, UserStore } from "../users/user-store.js";
 import {
   authenticateClient,
@@ -66,6 +68,7 @@ export class Engine {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(CLOCK) private readonly now: Clock,
     @inject(PROTECTION) private readonly protection: Protection,
+    @inject(RISK) private readonly risk: PreSendRisk,
   ) {}
 
   /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
@@ -93,6 +96,9 @@ export class Engine {
     const key = otpKey(connection, phone);
     await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED");
     const reservation = await this.protection.reserve({ ip: request.ip, phone, connection: connection.name });
+    // After the send limits, so a flood cannot run up billed lookups; a refusal keeps the quota used.
+    const channel = connection.options.delivery === "voice" ? "voice" : "sms";
+    await this.risk.check({ client, connection, request, phone, channel });
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
       request.acceptLanguage,

@@ -15,7 +15,8 @@ export type RefusalReason =
   | "prefix_velocity"
   | "daily_budget"
   | "country"
-  | "line_type";
+  | "line_type"
+  | "risk";
 
 /** The send limits of {@link Protection.reserve}; each refusal says which one fired. */
 export type LimitReason = "ip_limit" | "phone_limit" | "resend_cooldown" | "prefix_velocity" | "daily_budget";
@@ -116,6 +117,7 @@ export class Protection {
       "daily_budget",
       "country",
       "line_type",
+      "risk",
     ] as const)
       out[r] = this.refusals.get(r) ?? 0;
     return out;
@@ -186,7 +188,8 @@ export class Protection {
     return { refund: giveBack };
   }
 
-  private refuse(reason: RefusalReason): void {
+  /** Counts a refusal, logs it and emits `request.refused` (the pre-send risk step counts its own here too). */
+  refuse(reason: RefusalReason): void {
     this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
     this.logger.info({ reason }, "request refused by protection");
     this.events.emit("request.refused", { reason, endpoint: "/passwordless/start" });

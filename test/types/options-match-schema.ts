@@ -19,6 +19,13 @@ export type Otp = Check<Same<KnownKeys<Of<Options, "otp">>, KnownKeys<Of<Schema,
 export type Tokens = Check<Same<KnownKeys<Of<Options, "tokens">>, KnownKeys<Of<Schema, "tokens">>>>;
 export type Protection = Check<Same<KnownKeys<Of<Options, "protection">>, KnownKeys<Of<Schema, "protection">>>>;
 export type Hooks = Check<Same<KnownKeys<Of<Options, "hooks">>, KnownKeys<Of<Schema, "hooks">>>>;
+export type Risk = Check<Same<KnownKeys<Of<Options, "risk">>, KnownKeys<Of<Schema, "risk">>>>;
+export type TwilioLookup = Check<
+  Same<KnownKeys<Of<Of<Options, "risk">, "twilioLookup">>, KnownKeys<Of<Of<Schema, "risk">, "twilioLookup">>>
+>;
+export type VonageRisk = Check<
+  Same<KnownKeys<Of<Of<Options, "risk">, "vonage">>, KnownKeys<Of<Of<Schema, "risk">, "vonage">>>
+>;
 export type Delivery = Check<Same<KnownKeys<Of<Options, "delivery">>, KnownKeys<Of<Schema, "delivery">>>>;
 export type Messages = Check<Same<KnownKeys<Of<Options, "messages">>, KnownKeys<Of<Schema, "messages">>>>;
 export type Server = Check<Same<KnownKeys<Of<Options, "server">>, KnownKeys<Of<Schema, "server">>>>;
