@@ -11,12 +11,17 @@ export const builtinRiskPlugins: RiskPlugins = {
     lazyChecker("vonage", async () => (await import("./vonage/insight-risk.js")).createVonageInsightRisk(options)),
 };
 
+/** Starts loading at once (a configured checker is used), so the first send rarely waits for it. */
 function lazyChecker(name: string, load: () => Promise<RiskChecker>): RiskChecker {
-  let loaded: Promise<RiskChecker> | undefined;
+  const loaded = load();
+  // A load failure surfaces on the first check (fail closed there), not as an unhandled rejection.
+  loaded.catch(() => {});
   return {
     name,
+    async ready() {
+      await loaded;
+    },
     async check(phone, signal) {
-      loaded ??= load();
       return (await loaded).check(phone, signal);
     },
   };

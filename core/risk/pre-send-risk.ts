@@ -63,6 +63,7 @@ export class PreSendRisk {
         this.logger.warn({ source: "pre-send" }, `${why}; sending anyway (hooks.failOpen["pre-send"])`);
         return undefined;
       }
+      this.logger.warn({ source: "pre-send" }, `${why}; refusing the send`);
       return { source: "pre-send", reason: why };
     }
   }
@@ -78,6 +79,7 @@ export class PreSendRisk {
           this.logger.warn({ source: checker.name }, `${why}; sending anyway (risk.failOpen)`);
           continue;
         }
+        this.logger.warn({ source: checker.name }, `${why}; refusing the send`);
         return { source: checker.name, reason: why };
       }
     }

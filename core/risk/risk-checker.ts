@@ -13,6 +13,8 @@ export interface RiskVerdict {
 export interface RiskChecker {
   readonly name: string;
   check(phone: string, signal?: AbortSignal): Promise<RiskVerdict>;
+  /** Loads what the checker needs (a vendor SDK); awaited before a lookup's time starts to run. */
+  ready?(): Promise<void>;
 }
 
 type RiskConfig = TextlockConfig["risk"];
@@ -50,6 +52,8 @@ export function limitedChecker(inner: RiskChecker, timeoutMs: number, ttlMs: num
   const answers = new Map<string, { verdict: RiskVerdict; until: number }>();
   const pending = new Map<string, Promise<RiskVerdict>>();
   const lookup = async (phone: string): Promise<RiskVerdict> => {
+    // Loading a vendor SDK on a cold start is not the vendor being slow.
+    await inner.ready?.();
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
