@@ -2,10 +2,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { HookFunctions, PreSendEvent } from "../../core/hooks/index.js";
 import { MemoryOtpStore } from "../../core/otp/memory-otp-store.js";
 import type { PendingCode } from "../../core/otp/otp-store.js";
+import { startFakeServer } from "../fakes/fake-server.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { wire } from "../helpers/hook-login.js";
 
 const REFUSED = { error: "access_denied", error_description: "The request was refused." };
+const example = new URL("../../docs/examples/hooks/pre-send.js", import.meta.url).pathname;
 const script = new URL("./pre-send/deny-by-number.js", import.meta.url).pathname;
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -108,5 +110,31 @@ describe("pre-send risk trigger", () => {
     const open = await make({ hooks: { functions, failOpen: { "pre-send": true } } });
     expect((await start(open.tl, "+14155550120")).status).toBe(200);
     expect(open.tl.messages()).toHaveLength(1);
+  });
+
+  it("the documented example: the risk API's block refuses, its outage fails closed, its allow sends", async () => {
+    const api = await startFakeServer((req) => ({
+      status: 200,
+      body: { verdict: (req.fields as { phone: string }).phone.endsWith("0666") ? "block" : "allow" },
+    }));
+    cleanup.push(() => api.close());
+    const { tl, codes } = await make({
+      hooks: {
+        scripts: { "pre-send": example },
+        secrets: { RISK_API_URL: `${api.url}/check`, RISK_API_KEY: "k-9f8e7d6c5b4a" },
+        allowedHosts: [new URL(api.url).host],
+      },
+    });
+    expect(await start(tl, "+14155550666")).toEqual({ status: 403, body: REFUSED });
+    expect((await start(tl, "+14155550120")).status).toBe(200);
+    api.script.push({ status: 503 });
+    expect(await start(tl, "+14155550121")).toEqual({ status: 403, body: REFUSED });
+    expect(codes.issued).toBe(1);
+    expect(api.requests[0]!.fields).toEqual({
+      phone: "+14155550666",
+      ip: "203.0.113.7",
+      user_agent: "RiskTest/1.0",
+    });
+    expect(api.requests[0]!.headers.authorization).toBe("Bearer k-9f8e7d6c5b4a");
   });
 });
