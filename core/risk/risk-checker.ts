@@ -58,8 +58,9 @@ export function limitedChecker(inner: RiskChecker, timeoutMs: number, ttlMs: num
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
+        // Rejected before the abort, so the log says "timeout", not the aborted request's own error.
         reject(new Error(`${inner.name}: no answer within ${timeoutMs} ms`));
+        controller.abort();
       }, timeoutMs);
     });
     try {
