@@ -79,13 +79,15 @@ describe("pre-send risk trigger", () => {
     expect(tl.messages()).toHaveLength(1);
   });
 
-  it("a throwing or looping script refuses the send (fail closed)", async () => {
+  it("a throwing, looping, memory-bombing or escaping script refuses the send (fail closed)", async () => {
     const { tl, codes } = await make({ hooks: { scripts: { "pre-send": script }, timeoutMs: 300 } });
-    expect(await start(tl, "+14155550777")).toEqual({ status: 403, body: REFUSED });
-    expect(await start(tl, "+14155550888")).toEqual({ status: 403, body: REFUSED });
+    for (const phone of ["+14155550777", "+14155550888", "+14155550999", "+14155550555"])
+      expect(await start(tl, phone), phone).toEqual({ status: 403, body: REFUSED });
     expect(codes.issued).toBe(0);
     expect(tl.messages()).toHaveLength(0);
-    expect(tl.metrics.refusals().risk).toBe(2);
+    expect(tl.metrics.refusals().risk).toBe(4);
+    // The process survived the escape attempt and still serves.
+    expect((await start(tl, "+14155550120")).status).toBe(200);
   });
 
   it("with hooks.failOpen['pre-send'] a throwing or looping script lets the send proceed; a deny still refuses", async () => {
