@@ -53,6 +53,8 @@ function exampleSecrets(config: TextlockConfig, providers: ProviderSet): string[
     if (c.client_secret) secrets.push([`clients.${i}.client_secret`, c.client_secret]);
   });
   for (const [name, value] of Object.entries(config.hooks.secrets)) secrets.push([`hooks.secrets.${name}`, value]);
+  if (config.risk.twilioLookup) secrets.push(["risk.twilioLookup.authToken", config.risk.twilioLookup.authToken]);
+  if (config.risk.vonage) secrets.push(["risk.vonage.apiSecret", config.risk.vonage.apiSecret]);
   const secretOptions = new Set([...providers.descriptors.values()].flatMap((d) => d.secretOptions ?? []));
   config.connections.forEach((connection, i) => {
     for (const name of secretOptions) {
