@@ -12,6 +12,8 @@ import type { BotCheck } from "./protection/bot-check.js";
 import type { Protection } from "./protection/protection.js";
 import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
+import type { PreSendRisk } from "./risk/pre-send-risk.js";
+import type { RiskChecker, RiskPlugins } from "./risk/risk-checker.js";
 import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
 import type { SigningKeys } from "./tokens/signing-keys.js";
 import type { GrantHandler } from "./tokens/token-endpoint.js";
@@ -52,6 +54,12 @@ export const PROVIDERS: InjectionToken<ProviderRegistry> = Symbol.for("textlock.
 export const PROTECTION: InjectionToken<Protection> = Symbol.for("textlock.protection");
 /** CAPTCHA policy and server-side verification on `/passwordless/start`. */
 export const BOT_CHECK: InjectionToken<BotCheck> = Symbol.for("textlock.bot-check");
+/** Makers of the built-in vendor risk checkers (the root entry provides them; the core knows no vendor). */
+export const RISK_PLUGINS: InjectionToken<RiskPlugins> = Symbol.for("textlock.risk-plugins");
+/** The configured vendor risk checkers, each with its timeout and cache. */
+export const RISK_CHECKERS: InjectionToken<readonly RiskChecker[]> = Symbol.for("textlock.risk-checkers");
+/** The pre-send risk step of `/passwordless/start` (hook, then checkers). */
+export const RISK: InjectionToken<PreSendRisk> = Symbol.for("textlock.risk");
 export const SIGNING_KEYS: InjectionToken<SigningKeys> = Symbol.for("textlock.signing-keys");
 /** Signing keys, JWKS, token issuing and `/userinfo`. */
 export const TOKENS: InjectionToken<TokenService> = Symbol.for("textlock.tokens");

@@ -9,8 +9,11 @@ import "reflect-metadata";
 import { validateConfig as validateWith } from "../core/config/load-config.js";
 import type { TextlockOptions } from "../core/config/options.js";
 import type { TextlockConfig, TextlockConfigInput } from "../core/config/schema.js";
+import { provide } from "../core/container/compose.js";
 import { createTextlockWith, type Textlock, type TextlockOverrides } from "../core/create-textlock.js";
+import { RISK_PLUGINS } from "../core/di-tokens.js";
 import { builtinProviders } from "../providers/builtin.js";
+import { builtinRiskPlugins } from "../providers/risk.js";
 
 /**
  * Creates a textlock instance: validates the whole configuration (one `TextlockConfigError` lists
@@ -18,7 +21,9 @@ import { builtinProviders } from "../providers/builtin.js";
  * `vonage`, `sms_gateway`, `action`) are registered; plugins come through `options.providers`.
  */
 export function createTextlock(options: TextlockOptions = {}, overrides: TextlockOverrides = {}): Promise<Textlock> {
-  return createTextlockWith(builtinProviders, options as TextlockConfigInput, overrides);
+  // The host's own provisions come after, so a provided RISK_PLUGINS wins.
+  const provisions = [provide(RISK_PLUGINS, builtinRiskPlugins), ...(overrides.provide ?? [])];
+  return createTextlockWith(builtinProviders, options as TextlockConfigInput, { ...overrides, provide: provisions });
 }
 
 /** Validates a configuration and applies defaults, with the built-in providers registered. */

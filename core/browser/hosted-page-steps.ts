@@ -49,6 +49,7 @@ const ERROR_TEXT: Partial<Record<string, MessageKey>> = {
   ERR_MAX_ATTEMPTS: "error.max_attempts",
   ERR_USER_BLOCKED: "error.blocked",
   ERR_ACCESS_DENIED: "error.denied",
+  ERR_RISK_REFUSED: "error.denied",
   ERR_STORE_UNAVAILABLE: "error.unavailable",
   ERR_CAPTCHA_REQUIRED: "error.captcha_required",
   ERR_CAPTCHA_INVALID: "error.captcha_invalid",

@@ -55,6 +55,8 @@ function exampleSecrets(config: TextlockConfig, providers: ProviderSet): string[
   if (config.metrics.bearerToken) secrets.push(["metrics.bearerToken", config.metrics.bearerToken]);
   for (const [name, value] of Object.entries(config.hooks.secrets)) secrets.push([`hooks.secrets.${name}`, value]);
   if (config.protection.captcha.secret) secrets.push(["protection.captcha.secret", config.protection.captcha.secret]);
+  if (config.risk.twilioLookup) secrets.push(["risk.twilioLookup.authToken", config.risk.twilioLookup.authToken]);
+  if (config.risk.vonage) secrets.push(["risk.vonage.apiSecret", config.risk.vonage.apiSecret]);
   const secretOptions = new Set([...providers.descriptors.values()].flatMap((d) => d.secretOptions ?? []));
   config.connections.forEach((connection, i) => {
     for (const name of secretOptions) {

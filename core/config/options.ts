@@ -185,6 +185,7 @@ export interface TextlockOptions {
       "post-login"?: string;
       "custom-phone-provider"?: string;
       "send-phone-message"?: string;
+      "pre-send"?: string;
     };
     /**
      * Trusted in-process handler per trigger, `(event, api) => {}` (programmatic configuration only;
@@ -199,6 +200,59 @@ export interface TextlockOptions {
     memoryLimitMb?: number;
     /** `host:port` values a script's `fetch` may reach. @default [] */
     allowedHosts?: string[];
+    /** Per trigger: send anyway when the pre-send hook fails (logged) instead of refusing. @default { "pre-send": false } */
+    failOpen?: { "pre-send"?: boolean };
+  };
+  /** Vendor risk lookups before a code is generated or sent; a refusal is `403 access_denied`. */
+  risk?: {
+    /** Send anyway when a lookup fails or times out (logged) instead of refusing. @default false */
+    failOpen?: boolean;
+    /** Twilio Lookup v2 (line type intelligence, SIM swap) through the `twilio` SDK. */
+    twilioLookup?: {
+      accountSid: string;
+      authToken: string;
+      /** Another base URL (a test double). */
+      baseUrl?: string;
+      /**
+       * Line types refused; empty = line type not looked up.
+       * @default ["landline", "fixedVoip", "nonFixedVoip", "tollFree", "premium", "sharedCost", "uan", "pager"]
+       */
+      refuseLineTypes?: Array<
+        | "landline"
+        | "mobile"
+        | "fixedVoip"
+        | "nonFixedVoip"
+        | "personal"
+        | "tollFree"
+        | "premium"
+        | "sharedCost"
+        | "uan"
+        | "voicemail"
+        | "pager"
+        | "unknown"
+      >;
+      /** Refuse a number whose SIM changed within this many hours; unset = SIM swap not looked up. */
+      simSwapMaxAgeHours?: number;
+      /** Time one lookup may take, ms. @default 3000 */
+      timeoutMs?: number;
+      /** How long an answer is reused for the same number, s (0 = never). @default 3600 */
+      cacheTtlSeconds?: number;
+    };
+    /** Vonage Number Insight v2 (fraud score, SIM swap) over plain HTTP. */
+    vonage?: {
+      apiKey: string;
+      apiSecret: string;
+      /** Number Insight v2 host. @default "https://api.nexmo.com" */
+      baseUrl?: string;
+      /** Refuse a number whose SIM changed in the last 7 days. @default true */
+      refuseSimSwap?: boolean;
+      /** Fraud score recommendations refused; empty = not looked up. @default ["block"] */
+      refuseRecommendations?: Array<"block" | "flag">;
+      /** Time one lookup may take, ms. @default 3000 */
+      timeoutMs?: number;
+      /** How long an answer is reused for the same number, s (0 = never). @default 3600 */
+      cacheTtlSeconds?: number;
+    };
   };
   /** Delivery policy: timeouts, retries, failover and circuit breaker. */
   delivery?: {

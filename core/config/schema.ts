@@ -280,6 +280,87 @@ const usersSchema = z
   .default({ type: "sqlite" })
   .describe("Where users live: `sqlite` (embedded default), `memory` (tests) or `postgres` (shared).");
 
+/** Line types Twilio Lookup v2 line type intelligence answers. */
+export const TWILIO_LINE_TYPES = [
+  "landline",
+  "mobile",
+  "fixedVoip",
+  "nonFixedVoip",
+  "personal",
+  "tollFree",
+  "premium",
+  "sharedCost",
+  "uan",
+  "voicemail",
+  "pager",
+  "unknown",
+] as const;
+
+const riskCheckerLimits = {
+  timeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(20_000)
+    .default(3_000)
+    .describe("Time one lookup may take; a late answer refuses the send (unless `risk.failOpen`)."),
+  cacheTtlSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(604_800)
+    .default(3_600)
+    .describe("How long an answer is reused for the same number (0 = never); failures are never cached."),
+};
+
+const riskSchema = z
+  .strictObject({
+    failOpen: z
+      .boolean()
+      .default(false)
+      .describe("When a lookup fails or times out, send anyway (logged) instead of refusing the send."),
+    twilioLookup: z
+      .strictObject({
+        accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an Account SID (AC + 32 hex)"),
+        authToken: z.string().min(1),
+        baseUrl: url.optional().describe("Send the lookups to another base URL (a test double)."),
+        refuseLineTypes: z
+          .array(z.enum(TWILIO_LINE_TYPES))
+          .default(["landline", "fixedVoip", "nonFixedVoip", "tollFree", "premium", "sharedCost", "uan", "pager"])
+          .describe("Line types (line type intelligence) refused; empty = line type not looked up."),
+        simSwapMaxAgeHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(2_400)
+          .optional()
+          .describe(
+            "Refuse a number whose SIM changed within this many hours (SIM swap package); unset = not looked up.",
+          ),
+        ...riskCheckerLimits,
+      })
+      .optional()
+      .describe("Twilio Lookup v2 before each send (through the `twilio` SDK)."),
+    vonage: z
+      .strictObject({
+        apiKey: z.string().min(1),
+        apiSecret: z.string().min(1),
+        baseUrl: url.default("https://api.nexmo.com").describe("Number Insight v2 host (`POST {baseUrl}/v2/ni`)."),
+        refuseSimSwap: z.boolean().default(true).describe("Refuse a number whose SIM changed in the last 7 days."),
+        refuseRecommendations: z
+          .array(z.enum(["block", "flag"]))
+          .default(["block"])
+          .describe("Fraud score recommendations refused; empty = fraud score not looked up."),
+        ...riskCheckerLimits,
+      })
+      .optional()
+      .describe("Vonage Number Insight v2 (fraud score, SIM swap) before each send (plain HTTP)."),
+  })
+  .prefault({})
+  .describe(
+    "Vendor risk lookups run before a code is generated or sent (after the pre-send hook); a refusal is `403 access_denied`.",
+  );
+
 export const configSchema = z
   .strictObject({
     issuer: url
@@ -513,6 +594,7 @@ export const configSchema = z
       })
       .prefault({})
       .describe("Abuse and SMS-pumping protection."),
+    risk: riskSchema,
     hooks: z
       .strictObject({
         scripts: z
@@ -522,6 +604,7 @@ export const configSchema = z
             "post-login": z.string().optional(),
             "custom-phone-provider": z.string().optional(),
             "send-phone-message": z.string().optional(),
+            "pre-send": z.string().optional(),
           })
           .prefault({})
           .describe(
@@ -577,11 +660,28 @@ export const configSchema = z
               )
               .optional()
               .describe("`SendPhoneMessageHandler` from `textlock/hooks`."),
+            "pre-send": z
+              .custom<import("../hooks/types.js").PreSendHandler>((v) => typeof v === "function", "must be a function")
+              .optional()
+              .describe("`PreSendHandler` from `textlock/hooks`."),
           })
           .prefault({})
           .describe(
             "Trusted in-process handler per trigger, `(event, api) => {}` (programmatic configuration only). Runs without a sandbox: " +
               "`timeoutMs` still fails the hook, but cannot stop the function; `memoryLimitMb` and `allowedHosts` do not apply.",
+          ),
+        failOpen: z
+          .strictObject({
+            "pre-send": z
+              .boolean()
+              .default(false)
+              .describe(
+                "When the pre-send hook throws, times out or is killed, send anyway (logged) instead of refusing the send.",
+              ),
+          })
+          .prefault({})
+          .describe(
+            "Per trigger: what a failed run means. By default a failed pre-send refuses the send (fail closed).",
           ),
       })
       .superRefine((hooks, ctx) => {

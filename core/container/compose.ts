@@ -23,6 +23,9 @@ import {
   PROVIDERS,
   RATE_LIMIT_BACKEND,
   REFRESH_TOKEN_STORE,
+  RISK,
+  RISK_CHECKERS,
+  RISK_PLUGINS,
   SECRET,
   SIGNING_KEYS,
   TOKENS,
@@ -39,6 +42,8 @@ import { BotCheck } from "../protection/bot-check.js";
 import { Protection } from "../protection/protection.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { ProviderRegistry } from "../providers/provider-registry.js";
+import { PreSendRisk } from "../risk/pre-send-risk.js";
+import { createRiskCheckers } from "../risk/risk-checker.js";
 import { SigningKeys } from "../tokens/signing-keys.js";
 import { TokenService } from "../tokens/token-service.js";
 import {
@@ -129,16 +134,21 @@ export async function composeTextlock(
     });
   }
 
+  value(RISK_CHECKERS, () =>
+    createRiskCheckers(config.risk, c.isRegistered(RISK_PLUGINS) ? c.resolve(RISK_PLUGINS) : {}, c.resolve(CLOCK)),
+  );
   lazy(PROVIDERS, (r) => r.resolve(ProviderRegistry));
   lazy(PROTECTION, (r) => r.resolve(Protection));
   lazy(BOT_CHECK, (r) => r.resolve(BotCheck));
   lazy(TOKENS, (r) => r.resolve(TokenService));
+  lazy(RISK, (r) => r.resolve(PreSendRisk));
   lazy(GRANTS, () => new Map());
   c.registerSingleton(Engine);
   c.registerSingleton(ProviderRegistry);
   c.registerSingleton(Protection);
   c.registerSingleton(BotCheck);
   c.registerSingleton(TokenService);
+  c.registerSingleton(PreSendRisk);
   c.registerSingleton(BrowserFlow);
   // The browser flow's grant goes through the same token endpoint as the others.
   c.resolve(GRANTS).set("authorization_code", (params, request) =>

@@ -12,6 +12,7 @@ import {
   OTP_STORE,
   PROTECTION,
   PROVIDERS,
+  RISK,
   SECRET,
   USER_STORE,
 } from "../di-tokens.js";
@@ -28,6 +29,7 @@ import type { BotCheck } from "../protection/bot-check.js";
 import type { Protection, Reservation } from "../protection/protection.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
+import type { PreSendRisk } from "../risk/pre-send-risk.js";
 import type { User, UserStore } from "../users/user-store.js";
 import {
   authenticateClient,
@@ -73,6 +75,7 @@ export class Engine {
     @inject(CLOCK) private readonly now: Clock,
     @inject(PROTECTION) private readonly protection: Protection,
     @inject(BOT_CHECK) private readonly botCheck: BotCheck,
+    @inject(RISK) private readonly risk: PreSendRisk,
   ) {}
 
   /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
@@ -113,6 +116,10 @@ export class Engine {
             client: client.client_id,
           })
         : undefined;
+    // After the send limits, so a flood cannot run up billed lookups; a refusal keeps the quota used.
+    // A test number is never sent, so it is never looked up either.
+    const channel = connection.options.delivery === "voice" ? "voice" : "sms";
+    if (testCode === undefined) await this.risk.check({ client, connection, request, phone, channel });
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
       request.acceptLanguage,

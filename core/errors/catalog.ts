@@ -149,6 +149,7 @@ export const errorCatalog = {
   },
   ERR_USER_BLOCKED: { status: 401, error: "unauthorized", description: "user is blocked" },
   ERR_ACCESS_DENIED: { status: 403, error: "access_denied", description: "Access denied", detail: true },
+  ERR_RISK_REFUSED: { status: 403, error: "access_denied", description: "The request was refused." },
 
   ERR_HOOK_FAILED: {
     status: 400,

@@ -1,4 +1,4 @@
-import type { PostLoginResult, PreUserRegistrationResult } from "./hook-runner.js";
+import type { PostLoginResult, PreSendResult, PreUserRegistrationResult } from "./hook-runner.js";
 import type { HookTrigger } from "./types.js";
 
 /** One call a hook made on `api`, e.g. `["idToken.setCustomClaim", "k", "v"]`. */
@@ -11,6 +11,7 @@ export const HANDLER_EXPORTS: Record<HookTrigger, string> = {
   "post-login": "onExecutePostLogin",
   "custom-phone-provider": "onExecuteCustomPhoneProvider",
   "send-phone-message": "onExecuteSendPhoneMessage",
+  "pre-send": "onExecutePreSend",
 };
 
 /**
@@ -29,6 +30,7 @@ export const API_METHODS: Record<HookTrigger, readonly string[]> = {
   ],
   "custom-phone-provider": ["notification.drop", "notification.retry"],
   "send-phone-message": [],
+  "pre-send": ["access.deny"],
 };
 
 /**
@@ -75,5 +77,11 @@ export function postLoginResult(calls: readonly ApiCall[]): PostLoginResult {
     if (method === "user.setUserMetadata") (result.user_metadata ??= {})[str(a, 255)] = b;
     if (method === "user.setAppMetadata") (result.app_metadata ??= {})[str(a, 255)] = b;
   }
+  return result;
+}
+
+export function preSendResult(calls: readonly ApiCall[]): PreSendResult {
+  const result: PreSendResult = {};
+  for (const [method, a] of calls) if (method === "access.deny") result.denied = { reason: str(a) || "denied" };
   return result;
 }

@@ -1,3 +1,4 @@
+import parsePhoneNumber from "libphonenumber-js/max";
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import type { RequestFacts } from "../engine/types.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
@@ -9,11 +10,13 @@ import type {
   HookConnection,
   HookMessageOptions,
   HookNotification,
+  HookPhone,
   HookRequest,
   HookTransaction,
   HookUser,
   PostLoginEvent,
   PostUserRegistrationEvent,
+  PreSendEvent,
   PreUserRegistrationEvent,
   SendPhoneMessageEvent,
 } from "./types.js";
@@ -94,6 +97,29 @@ export function postLoginEvent(ctx: HookContext & { user: User }, now: Date): Wi
     transaction: transactionEvent(ctx.scope),
     authentication: { methods: [{ name: "sms", timestamp: now.toISOString() }] },
     resource_server: ctx.audience ? { identifier: ctx.audience } : undefined,
+    tenant: TENANT,
+  };
+}
+
+/** `event.phone` of pre-send, from libphonenumber-js metadata. */
+export function phoneEvent(phone: string): HookPhone {
+  const parsed = parsePhoneNumber(phone);
+  return {
+    number: phone,
+    country: parsed?.country ?? null,
+    line_type: (parsed?.isValid() ? parsed.getType() : undefined) ?? null,
+  };
+}
+
+export function preSendEvent(
+  ctx: HookContext & { phone: string; channel: "sms" | "voice" },
+): WithoutSecrets<PreSendEvent> {
+  return {
+    phone: phoneEvent(ctx.phone),
+    channel: ctx.channel,
+    connection: connectionEvent(ctx.connection),
+    client: clientEvent(ctx.client),
+    request: requestEvent(ctx.request),
     tenant: TENANT,
   };
 }

@@ -28,6 +28,11 @@ export interface PostLoginResult {
   app_metadata?: Record<string, unknown>;
 }
 
+/** What pre-send decided: `denied` when the handler called `api.access.deny(reason)`. */
+export interface PreSendResult {
+  denied?: { reason: string };
+}
+
 /**
  * Runs the Actions-style login triggers. The engine calls it at fixed points of the verify flow;
  * `NO_HOOKS` is the runner used when no hook is configured.
@@ -36,6 +41,11 @@ export interface HookRunner {
   preUserRegistration(ctx: HookContext & { phone_number: string }): Promise<PreUserRegistrationResult>;
   postUserRegistration(ctx: HookContext & { user: User }): Promise<void>;
   postLogin(ctx: HookContext & { user: User }): Promise<PostLoginResult>;
+  /**
+   * The pre-send risk trigger; `{}` when none is configured. A failed run (throw, timeout, killed
+   * script) rejects with the runner's error: the caller decides between failing closed and open.
+   */
+  preSend(ctx: HookContext & { phone: string; channel: "sms" | "voice" }): Promise<PreSendResult>;
   close(): Promise<void>;
 }
 
@@ -44,5 +54,6 @@ export const NO_HOOKS: HookRunner = {
   preUserRegistration: async () => ({}),
   postUserRegistration: async () => {},
   postLogin: async () => ({ idTokenClaims: {}, accessTokenClaims: {} }),
+  preSend: async () => ({}),
   close: async () => {},
 };

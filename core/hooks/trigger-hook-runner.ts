@@ -2,9 +2,21 @@ import type { TextlockConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
 import type { User } from "../users/user-store.js";
-import { type ApiCall, postLoginResult, preUserRegistrationResult } from "./api-calls.js";
-import { deliveryEvent, postLoginEvent, postUserRegistrationEvent, preUserRegistrationEvent } from "./events.js";
-import type { HookContext, HookRunner, PostLoginResult, PreUserRegistrationResult } from "./hook-runner.js";
+import { type ApiCall, postLoginResult, preSendResult, preUserRegistrationResult } from "./api-calls.js";
+import {
+  deliveryEvent,
+  postLoginEvent,
+  postUserRegistrationEvent,
+  preSendEvent,
+  preUserRegistrationEvent,
+} from "./events.js";
+import type {
+  HookContext,
+  HookRunner,
+  PostLoginResult,
+  PreSendResult,
+  PreUserRegistrationResult,
+} from "./hook-runner.js";
 import type { HookTrigger } from "./types.js";
 
 /**
@@ -36,6 +48,12 @@ export abstract class TriggerHookRunner implements HookRunner {
 
   async postLogin(ctx: HookContext & { user: User }): Promise<PostLoginResult> {
     return postLoginResult(await this.guard(() => this.run("post-login", postLoginEvent(ctx, new Date()))));
+  }
+
+  /** No guard: a failure reaches the risk step as is, which fails closed unless configured open. */
+  async preSend(ctx: HookContext & { phone: string; channel: "sms" | "voice" }): Promise<PreSendResult> {
+    if (!this.has("pre-send")) return {};
+    return preSendResult(await this.run("pre-send", preSendEvent(ctx)));
   }
 
   /** Runs the delivery trigger of the `action` provider; returns the api calls (drop/retry). */

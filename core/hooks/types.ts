@@ -367,6 +367,56 @@ export type SendPhoneMessageApi = Readonly<Record<string, never>>;
 /** `exports.onExecuteSendPhoneMessage` / `hooks.functions["send-phone-message"]`. */
 export type SendPhoneMessageHandler = (event: SendPhoneMessageEvent, api: SendPhoneMessageApi) => Promise<void> | void;
 
+// ---- pre-send -------------------------------------------------------------------------------
+
+/** `event.phone` of pre-send: the number a code is about to be sent to, as libphonenumber-js reads it. */
+export interface HookPhone {
+  /** E.164, e.g. `"+447700900123"`. */
+  readonly number: string;
+  /** ISO 3166-1 alpha-2 country of the number, e.g. `"GB"`; `null` when it cannot be told. */
+  readonly country: string | null;
+  /**
+   * Line type from libphonenumber-js metadata (`"MOBILE"`, `"FIXED_LINE_OR_MOBILE"`, `"VOIP"`,
+   * `"PREMIUM_RATE"`…); `null` when the number is not valid for its country or the type is unknown.
+   * Metadata only: a vendor lookup (Twilio Lookup, Vonage) knows ported numbers, this does not.
+   */
+  readonly line_type: string | null;
+}
+
+/**
+ * `event` of pre-send: a textlock trigger (Auth0 has none) that runs on `/passwordless/start` after the
+ * client, connection and phone policy are checked and before any code is generated, stored or sent.
+ */
+export interface PreSendEvent {
+  readonly phone: HookPhone;
+  /** `"sms"` or `"voice"`: how the code would be delivered. */
+  readonly channel: "sms" | "voice";
+  readonly connection: HookConnection;
+  readonly client: HookClient;
+  readonly request: HookRequest;
+  readonly tenant: HookTenant;
+  readonly secrets: HookSecrets;
+}
+
+/** `api` of pre-send. */
+export interface PreSendApi {
+  readonly access: {
+    /**
+     * Refuses the send: no code is generated or stored, nothing is sent, and `/passwordless/start`
+     * answers `403 access_denied` with a generic description. The caller never sees `reason`: it goes
+     * to the log and is counted as a `risk` refusal.
+     * @param reason for the operator log
+     */
+    deny(reason: string): void;
+  };
+}
+
+/**
+ * `exports.onExecutePreSend` / `hooks.functions["pre-send"]`. A throw, a timeout or a script killed by
+ * the sandbox refuses the send (fail closed) unless `hooks.failOpen["pre-send"]` is set.
+ */
+export type PreSendHandler = (event: PreSendEvent, api: PreSendApi) => Promise<void> | void;
+
 // ---- all triggers ----------------------------------------------------------------------------
 
 /** Handler type per trigger name. */
@@ -376,6 +426,7 @@ export interface HookHandlers {
   "post-login": PostLoginHandler;
   "custom-phone-provider": CustomPhoneProviderHandler;
   "send-phone-message": SendPhoneMessageHandler;
+  "pre-send": PreSendHandler;
 }
 
 /** A trigger name, as used in `hooks.scripts` and `hooks.functions`. */

@@ -26,4 +26,5 @@ export {
   parseRetryAfter,
 } from "../providers/sms-provider.js";
 export type { StandardSchemaV1 } from "../providers/standard-schema.js";
+export type { RiskChecker, RiskPlugins, RiskVerdict } from "../risk/risk-checker.js";
 export { TEXTLOCK_VERSION } from "../version.js";

@@ -39,6 +39,7 @@ export const REFUSAL_REASONS = [
   "cost_budget",
   "country",
   "line_type",
+  "risk",
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
@@ -387,7 +388,8 @@ export class Protection {
     this.alertCounts.set(kind, (this.alertCounts.get(kind) ?? 0) + 1);
   }
 
-  private refuse(reason: RefusalReason): void {
+  /** Counts a refusal, logs it and emits `request.refused` (the pre-send risk step counts its own here too). */
+  refuse(reason: RefusalReason): void {
     this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
     this.logger.info({ reason }, "request refused by protection");
     this.events.emit("request.refused", { reason, endpoint: "/passwordless/start" });

@@ -110,7 +110,7 @@ export function mapTwilioError(err: unknown): ProviderError {
  * another host. The SDK's RestException drops response headers, so a failed answer is raised here as
  * the same RestException with the vendor's Retry-After (seconds) attached.
  */
-class HeaderKeepingRequestClient extends twilio.RequestClient {
+export class HeaderKeepingRequestClient extends twilio.RequestClient {
   private readonly base: URL | undefined;
   constructor(timeout: number, baseUrl?: string) {
     super({ timeout });

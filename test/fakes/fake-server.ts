@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** Query string parameters. */
+  query: Record<string, string>;
   headers: IncomingMessage["headers"];
   /** Raw body text. */
   raw: string;
@@ -61,6 +63,7 @@ export async function startFakeServer(
     const recorded: RecordedRequest = {
       method: req.method ?? "",
       path: (req.url ?? "").split("?")[0]!,
+      query: Object.fromEntries(new URL(req.url ?? "/", "http://fake").searchParams),
       headers: req.headers,
       raw,
       fields,

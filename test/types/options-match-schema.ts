@@ -25,6 +25,13 @@ export type Budgets = Check<
   Same<KnownKeys<Of<Of<Options, "protection">, "budgets">>, KnownKeys<Of<Of<Schema, "protection">, "budgets">>>
 >;
 export type Hooks = Check<Same<KnownKeys<Of<Options, "hooks">>, KnownKeys<Of<Schema, "hooks">>>>;
+export type Risk = Check<Same<KnownKeys<Of<Options, "risk">>, KnownKeys<Of<Schema, "risk">>>>;
+export type TwilioLookup = Check<
+  Same<KnownKeys<Of<Of<Options, "risk">, "twilioLookup">>, KnownKeys<Of<Of<Schema, "risk">, "twilioLookup">>>
+>;
+export type VonageRisk = Check<
+  Same<KnownKeys<Of<Of<Options, "risk">, "vonage">>, KnownKeys<Of<Of<Schema, "risk">, "vonage">>>
+>;
 export type Delivery = Check<Same<KnownKeys<Of<Options, "delivery">>, KnownKeys<Of<Schema, "delivery">>>>;
 export type Messages = Check<Same<KnownKeys<Of<Options, "messages">>, KnownKeys<Of<Schema, "messages">>>>;
 export type Server = Check<Same<KnownKeys<Of<Options, "server">>, KnownKeys<Of<Schema, "server">>>>;

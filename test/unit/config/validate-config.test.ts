@@ -222,6 +222,10 @@ describe("secrets", () => {
             },
           ],
           hooks: { secrets: { SMS_API_KEY: "changeme" } },
+          risk: {
+            twilioLookup: { accountSid: `AC${"0".repeat(32)}`, authToken: "your_token_here" },
+            vonage: { apiKey: "abcd1234", apiSecret: "${VONAGE_API_SECRET}" },
+          },
         },
         {},
       ),
@@ -232,6 +236,8 @@ describe("secrets", () => {
         expect.stringMatching(/^clients\.0\.client_secret: is an example value/),
         expect.stringMatching(/^connections\.0\.options\.twilio_token: is an example value/),
         expect.stringMatching(/^hooks\.secrets\.SMS_API_KEY: is an example value/),
+        expect.stringMatching(/^risk\.twilioLookup\.authToken: is an example value/),
+        expect.stringMatching(/^risk\.vonage\.apiSecret: is a placeholder/),
       ]),
     );
     expect(problemsOf(() => validateConfig({ secret: "changeme-changeme-changeme-changeme" }, {}))).toEqual([
