@@ -1,6 +1,6 @@
 import twilio from "twilio";
 import type { RiskChecker, RiskVerdict } from "../../core/plugin/index.js";
-import { HeaderKeepingRequestClient } from "./twilio-provider.js";
+import { HeaderKeepingRequestClient } from "./request-client.js";
 
 export interface TwilioLookupRiskOptions {
   accountSid: string;
