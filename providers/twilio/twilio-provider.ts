@@ -4,7 +4,6 @@ import {
   defineSmsProvider,
   isProviderError,
   ProviderError,
-  parseRetryAfter,
   type SmsMessage,
   type SmsProvider,
 } from "../../core/plugin/index.js";
