@@ -208,7 +208,11 @@ export class Protection {
       } catch (err) {
         await giveBack();
         if (!(err instanceof RateLimiterRes)) throw this.unavailable(err, limit.reason);
-        throw this.refusal(limit.reason, err.msBeforeNext, limit.limiter.points);
+        // The sizes of the global budget and of the range-walk limit stay unsaid: they would tell a pumper
+        // how much is left to take.
+        const shown =
+          limit.reason === "daily_budget" || limit.reason === "prefix_velocity" ? undefined : limit.limiter.points;
+        throw this.refusal(limit.reason, err.msBeforeNext, shown);
       }
     }
     let refundBudget: () => Promise<void>;

@@ -61,17 +61,23 @@ describe("send limits", () => {
 
   it("slows down number-range walks (prefix velocity) and caps the daily budget", async () => {
     const tl = await make({ perPrefix: { points: 3, seconds: 3600 }, perIp: { points: 1000, seconds: 3600 } });
-    const results = [];
-    for (let i = 0; i < 5; i++)
-      results.push((await start(tl, `+1415555${String(1000 + i)}`, `198.51.100.${i}`)).status);
-    expect(results).toEqual([200, 200, 200, 429, 429]);
+    const walked = [];
+    for (let i = 0; i < 5; i++) walked.push(await start(tl, `+1415555${String(1000 + i)}`, `198.51.100.${i}`));
+    expect(walked.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
     const budget = await make({ dailySmsBudget: 2, perIp: { points: 1000, seconds: 3600 } });
-    expect([
-      (await start(budget, "+14155550140")).status,
-      (await start(budget, "+33612345678")).status,
-      (await start(budget, "+447911123456")).status,
-    ]).toEqual([200, 200, 429]);
+    const sent = [
+      await start(budget, "+14155550140"),
+      await start(budget, "+33612345678"),
+      await start(budget, "+447911123456"),
+    ];
+    expect(sent.map((r) => r.status)).toEqual([200, 200, 429]);
     expect(budget.metrics.refusals().daily_budget).toBe(1);
+    // Neither refusal states the size of the limit: it would tell a pumper how much is left to take.
+    for (const refused of [walked[4]!, sent[2]!]) {
+      expect(refused.headers["retry-after"]).toMatch(/^\d+$/);
+      expect(refused.headers["x-ratelimit-remaining"]).toBe("0");
+      expect(refused.headers).not.toHaveProperty("x-ratelimit-limit");
+    }
   });
 
   it("says which limit fired, in a stable description that gives no budget, keeping too_many_requests", async () => {
