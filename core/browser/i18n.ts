@@ -32,6 +32,8 @@ const en = {
   verifying: "Checking your login…",
   verifyFailed: "We could not confirm this login. Go back to the application and try again.",
   continue: "Continue",
+  loggedOutTitle: "You are logged out",
+  loggedOut: "You have been logged out. You can close this window.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -69,6 +71,8 @@ const fr: Catalog = {
   verifying: "Vérification de votre connexion…",
   verifyFailed: "Impossible de confirmer cette connexion. Retournez à l’application et réessayez.",
   continue: "Continuer",
+  loggedOutTitle: "Vous êtes déconnecté",
+  loggedOut: "Vous avez été déconnecté. Vous pouvez fermer cette fenêtre.",
 };
 
 const es: Catalog = {
@@ -103,6 +107,8 @@ const es: Catalog = {
   verifying: "Comprobando tu inicio de sesión…",
   verifyFailed: "No pudimos confirmar este inicio de sesión. Vuelve a la aplicación e inténtalo de nuevo.",
   continue: "Continuar",
+  loggedOutTitle: "Has cerrado sesión",
+  loggedOut: "Has cerrado sesión. Puedes cerrar esta ventana.",
 };
 
 export const PAGE_LANGUAGES = { en, fr, es } as const satisfies Record<string, Catalog>;

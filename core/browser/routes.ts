@@ -12,6 +12,7 @@ import { hostedPageAction } from "./hosted-page-actions.js";
 import { LOGIN_PATH, type PageContext, renderPhoneStep } from "./hosted-page-steps.js";
 import { pageLanguage, translator } from "./i18n.js";
 import { lockRoutes } from "./lock-routes.js";
+import { logoutRoutes } from "./logout.js";
 import { redeemLoginTicket } from "./redeem-login-ticket.js";
 import { NO_STORE } from "./response-modes.js";
 
@@ -55,7 +56,7 @@ function browserBinding(req: HttpRequest, ctx: RouteContext): { binding: string;
   return { binding, setCookie: [cookie(BINDING_COOKIE, binding, options)] };
 }
 
-/** Routes of the browser flow: `/authorize`, the hosted page, `/co/authenticate`, Lock's helpers. */
+/** Routes of the browser flow: `/authorize`, the hosted page, `/co/authenticate`, Lock's helpers, logout. */
 export const browserRoutes: Route[] = [
   { method: ["GET", "POST"], path: "/authorize", handle: authorize },
   { method: "POST", path: LOGIN_PATH, handle: hostedPageAction },
@@ -81,4 +82,5 @@ export const browserRoutes: Route[] = [
     },
   },
   ...lockRoutes,
+  ...logoutRoutes,
 ];

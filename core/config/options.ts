@@ -302,6 +302,8 @@ export interface TextlockOptions {
     transactionSeconds?: number;
     /** Lifetime of an authorization code or a login ticket, seconds. @default 60 */
     grantSeconds?: number;
+    /** Tenant-wide Allowed Logout URLs, used by `/v2/logout` and `/oidc/logout` when no client is named. @default [] */
+    allowedLogoutUrls?: string[];
   };
   /** Prometheus metrics (docs/guides/metrics.md). */
   metrics?: {
@@ -339,6 +341,8 @@ export interface ClientOptions {
   grant_types?: string[];
   /** Allowed redirect URIs. @default [] */
   callbacks?: string[];
+  /** Where logout may redirect (`returnTo`, `post_logout_redirect_uri`); the first is the default. @default [] */
+  allowed_logout_urls?: string[];
   /** Origins allowed to call the API from a browser (CORS). @default [] */
   allowed_origins?: string[];
   /** Origins allowed for cross-origin authentication and web_message. @default [] */

@@ -109,6 +109,13 @@ export const clientSchema = z
         "Grants the client may use; must include the passwordless OTP grant to log in. `/authorize` needs `authorization_code` (response_type `code`) or `implicit` (`token`, `id_token`).",
       ),
     callbacks: z.array(url).default([]).describe("Allowed redirect URIs."),
+    allowed_logout_urls: z
+      .array(url)
+      .max(100)
+      .default([])
+      .describe(
+        "URLs `/v2/logout` (`returnTo`) and `/oidc/logout` (`post_logout_redirect_uri`) may send the browser to after logout; the first is the default.",
+      ),
     allowed_origins: z.array(url).default([]).describe("Origins allowed to call the API from a browser (CORS)."),
     web_origins: z.array(url).default([]).describe("Origins allowed for cross-origin authentication and web_message."),
     cross_origin_authentication: z
@@ -816,6 +823,13 @@ export const configSchema = z
           .default(60)
           .describe(
             "Lifetime of an authorization code and of a login ticket (`/co/authenticate`); each is single use.",
+          ),
+        allowedLogoutUrls: z
+          .array(url)
+          .max(100)
+          .default([])
+          .describe(
+            "Tenant-wide Allowed Logout URLs: where `/v2/logout` and `/oidc/logout` may redirect when no client is named.",
           ),
       })
       .prefault({})

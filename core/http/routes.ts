@@ -93,6 +93,7 @@ export const builtinRoutes: Route[] = [
           token_endpoint: `${issuer}oauth/token`,
           userinfo_endpoint: `${issuer}userinfo`,
           jwks_uri: `${issuer}.well-known/jwks.json`,
+          end_session_endpoint: `${issuer}oidc/logout`,
           scopes_supported: ["openid", "profile", "phone", "offline_access"],
           response_types_supported: ["code", "token", "id_token", "id_token token"],
           response_modes_supported: ["query", "fragment", "form_post", "web_message"],

@@ -142,6 +142,25 @@ export class TokenService {
     return { sub: user.user_id, ...profileClaims(user, String(payload.scope ?? "")) };
   }
 
+  /**
+   * An `id_token_hint` (`/oidc/logout`): signed by one of this instance's keys and issued by it. An
+   * expired token is still a valid hint (OIDC RP-Initiated Logout); anything else is `undefined`.
+   */
+  async verifyIdTokenHint(idToken: string, issuer: string): Promise<JWTPayload | undefined> {
+    try {
+      const { payload } = await jwtVerify(idToken, createLocalJWKSet(this.keys.jwks()), {
+        issuer,
+        currentDate: new Date(this.now()),
+      });
+      return payload;
+    } catch (err) {
+      // jose checks the signature and the issuer before the expiry: an expired hint is otherwise sound.
+      const code = (err as { code?: string }).code;
+      const payload = (err as { payload?: JWTPayload }).payload;
+      return code === "ERR_JWT_EXPIRED" && payload?.iss === issuer ? payload : undefined;
+    }
+  }
+
   private async issue(
     user: User,
     client: ClientConfig,
