@@ -199,3 +199,32 @@ describe.each(ADAPTERS)("logout through %s", (adapter) => {
     });
   });
 });
+
+describe.each(ADAPTERS)("logout under a mount path through %s", (adapter) => {
+  let tl: TestTextlock;
+  let server: Served;
+
+  beforeAll(async () => {
+    tl = await createTestTextlock({
+      clients: [{ client_id: "spa", allowed_logout_urls: [`${APP}/logged-out`] }],
+      connections: [{ name: "sms", enabled_clients: ["spa"] }],
+    });
+    server = await serve(adapter, tl, { prefix: "/auth" });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await tl?.close();
+  });
+
+  it("publishes the prefixed end_session_endpoint and serves both endpoints there", async () => {
+    const doc = (await (await fetch(`${server.url}/auth/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      string
+    >;
+    expect(doc.end_session_endpoint).toBe(`${server.url}/auth/oidc/logout`);
+    const v2 = await fetch(`${server.url}/auth/v2/logout?client_id=spa`, { redirect: "manual" });
+    expect(v2.headers.get("location")).toBe(`${APP}/logged-out`);
+    const oidc = await fetch(doc.end_session_endpoint!.concat("?client_id=spa&state=s"), { redirect: "manual" });
+    expect(oidc.headers.get("location")).toBe(`${APP}/logged-out?state=s`);
+  });
+});
