@@ -71,7 +71,7 @@ export interface SigningKeysOptions {
 export class SigningKeys {
   private keys: SigningKey[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private lastReload = 0;
+  private lastUnknownKidReload = 0;
   private reloading: Promise<void> | undefined;
 
   private constructor(
@@ -105,7 +105,6 @@ export class SigningKeys {
     let stored = await backend.list();
     if (!stored.length) stored = await backend.createIfEmpty(await keys.createKey(alg));
     keys.keys = await Promise.all(stored.map((s) => keys.unseal(s)));
-    keys.lastReload = Date.now();
     if (options.reloadMs) {
       keys.timer = setInterval(() => void keys.reload().catch(() => {}), options.reloadMs);
       keys.timer.unref();
@@ -141,7 +140,6 @@ export class SigningKeys {
       try {
         const stored = await this.backend!.list();
         if (stored.length) this.keys = await Promise.all(stored.map((s) => this.unseal(s)));
-        this.lastReload = Date.now();
       } finally {
         this.reloading = undefined;
       }
@@ -152,7 +150,8 @@ export class SigningKeys {
   /** A token names a `kid` this process does not know: reload, at most once per `unknownKidReloadMs`. */
   async reloadForUnknownKid(kid: string | undefined): Promise<boolean> {
     if (!this.backend || (kid && this.find(kid))) return false;
-    if (Date.now() - this.lastReload < (this.options.unknownKidReloadMs ?? 5_000)) return false;
+    if (Date.now() - this.lastUnknownKidReload < (this.options.unknownKidReloadMs ?? 5_000)) return false;
+    this.lastUnknownKidReload = Date.now();
     await this.reload();
     return !!kid && !!this.find(kid);
   }
