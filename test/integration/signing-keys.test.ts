@@ -1,6 +1,7 @@
 import { decodeProtectedHeader } from "jose";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 
 const postgresUrl = inject("postgresUrl");
@@ -36,7 +37,7 @@ describe.skipIf(!postgresUrl)("signing keys shared through PostgreSQL", () => {
   });
 
   it("rotate through A → B signs with the new kid; retire removes the kid everywhere; keys are sealed at rest", async () => {
-    const shared = { users: { type: "postgres" as const, url }, tokens: { keyReloadSeconds: 0.2 } };
+    const shared = { issuer: ISSUER, users: { type: "postgres" as const, url }, tokens: { keyReloadSeconds: 0.2 } };
     const [a, b, c] = await Promise.all([
       createTestTextlock(shared),
       createTestTextlock(shared),
@@ -79,6 +80,22 @@ describe.skipIf(!postgresUrl)("signing keys shared through PostgreSQL", () => {
           code: "ERR_INVALID_TOKEN",
         });
         await expect(tl.api.userinfo(after.access_token, { issuer: ISSUER })).resolves.toBeTruthy();
+      }
+      // Over HTTP too: both JWKS lack the kid, and /userinfo refuses its token.
+      for (const tl of [a, b]) {
+        const served = await serve("standalone", tl);
+        try {
+          const jwks = (await (await fetch(`${served.url}/.well-known/jwks.json`)).json()) as {
+            keys: { kid: string }[];
+          };
+          expect(jwks.keys.map((k) => k.kid)).toEqual([k1]);
+          const userinfo = (token: string) =>
+            fetch(`${served.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+          expect((await userinfo(before.access_token)).status).toBe(401);
+          expect((await userinfo(after.access_token)).status).toBe(200);
+        } finally {
+          await served.close();
+        }
       }
 
       // At rest: sealed, not the PEM nor JSON key material.
