@@ -13,6 +13,8 @@ const USAGE = `Usage: textlock <command> [options]
 Commands:
   serve            Start the standalone server (embedded defaults without --config)
   keys rotate      Make a new signing key; earlier keys stay in the JWKS
+  keys retire <kid>
+                   Remove a key from the JWKS (tokens it signed stop verifying); not the signing key
   users list       Print users as JSON lines
 
 Options:
@@ -37,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
-  const [command, sub] = positionals;
+  const [command, sub, arg] = positionals;
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 1;
@@ -73,6 +75,11 @@ async function main(argv: string[]): Promise<number> {
     if (command === "keys" && sub === "rotate") {
       const { kid } = await textlock.keys.rotate();
       process.stdout.write(`new signing key ${kid}\n`);
+      return 0;
+    }
+    if (command === "keys" && sub === "retire" && arg) {
+      await textlock.keys.retire(arg);
+      process.stdout.write(`retired signing key ${arg}\n`);
       return 0;
     }
     if (command === "users" && sub === "list") {

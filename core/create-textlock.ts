@@ -20,6 +20,7 @@ import {
   PROTECTION,
   PROVIDERS,
   REFRESH_TOKEN_STORE,
+  SIGNING_KEYS,
   TOKENS,
   USER_STORE,
 } from "./di-tokens.js";
@@ -109,6 +110,11 @@ export interface TextlockUsers {
 export interface TextlockKeys {
   /** Makes a new signing key; earlier ones stay in the JWKS (up to `tokens.keepKeys`). */
   rotate(): Promise<{ kid: string }>;
+  /**
+   * Removes a key from the JWKS: tokens it signed stop verifying (in every process within
+   * `tokens.keyReloadSeconds`). The key that signs new tokens cannot be retired: rotate first.
+   */
+  retire(kid: string): Promise<void>;
   /** The public keys, as served at `/.well-known/jwks.json`. */
   jwks(): JSONWebKeySet;
 }
@@ -217,6 +223,7 @@ export async function createTextlockWith(
     },
     keys: {
       rotate: () => tokens.rotateKeys(),
+      retire: (kid) => tokens.retireKey(kid),
       jwks: () => tokens.jwks(),
     },
     metrics: {
@@ -239,6 +246,8 @@ export async function createTextlockWith(
         c.resolve(HOOKS),
         c.resolve(PROVIDERS),
       ];
+      const keys = c.resolve(SIGNING_KEYS) as Partial<{ close(): Promise<void> }>;
+      if (typeof keys.close === "function") parts.push(keys as { close(): Promise<void> });
       await Promise.allSettled(parts.map((part) => part.close()));
       await c.dispose();
     },

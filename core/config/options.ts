@@ -93,6 +93,24 @@ export interface TextlockOptions {
     refreshTokenLifetimeSeconds?: number;
     /** Signing keys kept in the JWKS after rotations. @default 3 */
     keepKeys?: number;
+    /**
+     * Signing keys supplied by the operator (e.g. from a secret manager, through environment substitution in a config file): the first signs,
+     * the others are published in the JWKS. When set, no key is generated or stored, and
+     * `keys rotate`/`retire` are refused. @default []
+     */
+    keys?: Array<{
+      /** Key id; default: the key's JWK thumbprint (or the JWK's `kid`). */
+      kid?: string;
+      /** Algorithm the key signs with. */
+      alg: "RS256" | "ES256" | "EdDSA";
+      /** The private key: a PKCS#8 PEM string or a private JWK object. */
+      privateKey: string | Record<string, unknown>;
+    }>;
+    /**
+     * How often each process reads the shared signing keys again, so a rotation or retirement made
+     * elsewhere is picked up without a restart (also on a token with an unknown `kid`, at most every 5 s). @default 30
+     */
+    keyReloadSeconds?: number;
   };
   /** Abuse and SMS-pumping protection. */
   protection?: {

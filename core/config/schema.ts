@@ -453,6 +453,32 @@ export const configSchema = z
           .default(2_592_000)
           .describe("Refresh token lifetime (rotated on every use)."),
         keepKeys: z.number().int().min(1).max(10).default(3).describe("Signing keys kept in the JWKS after rotations."),
+        keys: z
+          .array(
+            z.strictObject({
+              kid: z
+                .string()
+                .min(1)
+                .optional()
+                .describe("Key id; default: the key's JWK thumbprint (or the JWK's `kid`)."),
+              alg: z.enum(["RS256", "ES256", "EdDSA"]).describe("Algorithm the key signs with."),
+              privateKey: z
+                .union([z.string().min(1), z.record(z.string(), z.unknown())])
+                .describe("The private key: a PKCS#8 PEM string or a private JWK object."),
+            }),
+          )
+          .default([])
+          .describe(
+            "Signing keys supplied by the operator (e.g. from a secret manager, through environment substitution in a config file): the first signs, the others are published in the JWKS. When set, no key is generated or stored, and `keys rotate`/`retire` are refused.",
+          ),
+        keyReloadSeconds: z
+          .number()
+          .min(0.05)
+          .max(3_600)
+          .default(30)
+          .describe(
+            "How often each process reads the shared signing keys again, so a rotation or retirement made elsewhere is picked up without a restart (also on a token with an unknown `kid`, at most every 5 s).",
+          ),
       })
       .prefault({})
       .describe("Token signing and lifetimes."),

@@ -129,8 +129,14 @@ export async function composeTextlock(
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
   if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
   if (missing(SIGNING_KEYS)) {
+    const { algorithm, keepKeys, keys: configured, keyReloadSeconds } = config.tokens;
+    const reload = { reloadMs: keyReloadSeconds * 1000, unknownKidReloadMs: Math.min(5_000, keyReloadSeconds * 1000) };
     c.register(SIGNING_KEYS, {
-      useValue: await SigningKeys.open(config.dataDir, config.tokens.algorithm, config.tokens.keepKeys),
+      useValue: configured.length
+        ? await SigningKeys.fromConfig(configured)
+        : stores.signingKeys
+          ? await SigningKeys.fromBackend(stores.signingKeys, algorithm, keepKeys, c.resolve(SECRET), reload)
+          : await SigningKeys.open(config.dataDir, algorithm, keepKeys, c.resolve(SECRET), reload),
     });
   }
 

@@ -10,6 +10,7 @@ import {
   type RefreshTokenStore,
   SqliteRefreshTokenStore,
 } from "../tokens/refresh-token-store.js";
+import type { KeyBackend } from "../tokens/signing-keys.js";
 import { MemoryUserStore } from "../users/memory-user-store.js";
 import { SqliteUserStore } from "../users/sqlite-user-store.js";
 import type { UserStore } from "../users/user-store.js";
@@ -22,6 +23,8 @@ export interface StoreSet {
   oneTime: OneTimeStore;
   /** Where rate limits count. */
   rateLimitBackend: RateLimitBackend;
+  /** Where signing keys are shared (the PostgreSQL user database); absent: `<dataDir>/keys.json`. */
+  signingKeys?: KeyBackend;
 }
 
 /**
@@ -50,6 +53,7 @@ export async function openStoreSet(
         ? new RedisOneTimeStore(redis as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)
         : new MemoryOneTimeStore(clock)),
     rateLimitBackend: given.rateLimitBackend ?? (redis ? { redis } : {}),
+    ...(durable?.signingKeys ? { signingKeys: durable.signingKeys } : {}),
   };
 }
 
@@ -67,7 +71,7 @@ async function openCodeStore(config: TextlockConfig, logger: Logger): Promise<Ot
 async function openDurableStores(
   config: TextlockConfig,
   logger: Logger,
-): Promise<Pick<StoreSet, "users" | "refreshTokens">> {
+): Promise<Pick<StoreSet, "users" | "refreshTokens" | "signingKeys">> {
   switch (config.users.type) {
     case "memory":
       return { users: new MemoryUserStore(), refreshTokens: new MemoryRefreshTokenStore() };
@@ -79,7 +83,7 @@ async function openDurableStores(
     case "postgres": {
       const { PostgresUserStore } = await import("../users/postgres-user-store.js");
       const users = await PostgresUserStore.connect({ url: config.users.url }, logger);
-      return { users, refreshTokens: users.refreshTokenStore() };
+      return { users, refreshTokens: users.refreshTokenStore(), signingKeys: users.signingKeyBackend() };
     }
   }
 }

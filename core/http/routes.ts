@@ -78,7 +78,12 @@ export const builtinRoutes: Route[] = [
     path: "/.well-known/jwks.json",
     // Public keys: browser SDKs (auth0-js parseHash) fetch them cross-origin to check id_tokens.
     cors: true,
-    handle: (_req, { tokens }) => json(200, tokens.jwks(), { "cache-control": "public, max-age=300" }),
+    // Cached for half the key reload interval (15 s by default): a verifier's copy is never older than
+    // the time every process takes to pick up a rotation or retirement (docs/reference/tokens.md).
+    handle: (_req, { tokens, textlock }) =>
+      json(200, tokens.jwks(), {
+        "cache-control": `public, max-age=${jwksMaxAge(textlock.config.tokens.keyReloadSeconds)}`,
+      }),
   },
   {
     method: "GET",
@@ -165,3 +170,8 @@ export const builtinRoutes: Route[] = [
     },
   },
 ];
+
+/** The JWKS `max-age`: half the key reload interval, whole seconds, at most 300. */
+export function jwksMaxAge(keyReloadSeconds: number): number {
+  return Math.min(300, Math.floor(keyReloadSeconds / 2));
+}

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createLocalJWKSet, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { createLocalJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import { CLOCK, type Clock, CONFIG, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
@@ -91,6 +91,11 @@ export class TokenService {
     return { kid: key.kid };
   }
 
+  /** Removes a key from the JWKS; the signing key is refused. */
+  async retireKey(kid: string): Promise<void> {
+    await this.keys.retire(kid);
+  }
+
   /** Tokens for a verified login. */
   async issueForLogin(result: VerifyResult, options: IssueOptions): Promise<TokenResponse> {
     return this.issue(result.user, result.client, {
@@ -129,6 +134,9 @@ export class TokenService {
   async userinfo(accessToken: string, issuer: string): Promise<Record<string, unknown>> {
     let payload: JWTPayload;
     try {
+      // A key made by another process a moment ago: read the shared keys again (rate-limited).
+      const { kid } = decodeProtectedHeader(accessToken);
+      if (kid && !this.keys.find(kid)) await this.keys.reloadForUnknownKid(kid);
       ({ payload } = await jwtVerify(accessToken, createLocalJWKSet(this.keys.jwks()), {
         issuer,
         audience: `${issuer}userinfo`,

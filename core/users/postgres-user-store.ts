@@ -2,6 +2,7 @@ import pg from "pg";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import type { RefreshRecord, RefreshTokenStore } from "../tokens/refresh-token-store.js";
+import type { KeyBackend, SealedKey } from "../tokens/signing-keys.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
 
@@ -27,6 +28,17 @@ const MIGRATIONS: Array<[id: string, sql: string]> = [
        expires_at TIMESTAMPTZ NOT NULL
      );
      CREATE INDEX IF NOT EXISTS textlock_refresh_tokens_expiry ON textlock_refresh_tokens (expires_at);`,
+  ],
+  [
+    "003_signing_keys",
+    `CREATE TABLE IF NOT EXISTS textlock_signing_keys (
+       kid        TEXT PRIMARY KEY,
+       alg        TEXT NOT NULL,
+       sealed     TEXT NOT NULL,
+       public_jwk JSONB NOT NULL,
+       created_at TIMESTAMPTZ NOT NULL,
+       seq        BIGSERIAL NOT NULL
+     );`,
   ],
 ];
 
@@ -171,6 +183,77 @@ export class PostgresUserStore implements UserStore {
         return rows[0]?.record;
       },
       close: async () => {},
+    };
+  }
+
+  /**
+   * Signing keys in the same database, so every process signs with, and publishes, one key set.
+   * Private keys arrive sealed with the server secret; newest first (by insertion order).
+   */
+  signingKeyBackend(): KeyBackend {
+    const list = async (q: Pick<pg.Pool, "query"> = this.pool): Promise<SealedKey[]> => {
+      const { rows } = await q.query<{
+        kid: string;
+        alg: SealedKey["alg"];
+        sealed: string;
+        public_jwk: SealedKey["publicJwk"];
+        created_at: Date;
+      }>("SELECT kid, alg, sealed, public_jwk, created_at FROM textlock_signing_keys ORDER BY seq DESC");
+      return rows.map((r) => ({
+        kid: r.kid,
+        alg: r.alg,
+        sealed: r.sealed,
+        publicJwk: r.public_jwk,
+        createdAt: new Date(r.created_at).toISOString(),
+      }));
+    };
+    const insert = (q: Pick<pg.Pool, "query">, k: SealedKey) =>
+      q.query(
+        "INSERT INTO textlock_signing_keys (kid, alg, sealed, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)",
+        [k.kid, k.alg, k.sealed, k.publicJwk, k.createdAt],
+      );
+    const locked = async <T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+      const client = await this.pool.connect().catch((err) => {
+        throw this.unavailable(err);
+      });
+      try {
+        await client.query("BEGIN");
+        await client.query("LOCK TABLE textlock_signing_keys IN EXCLUSIVE MODE");
+        const result = await run(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw this.unavailable(err);
+      } finally {
+        client.release();
+      }
+    };
+    return {
+      list: async () => {
+        try {
+          return await list();
+        } catch (err) {
+          throw this.unavailable(err);
+        }
+      },
+      createIfEmpty: (key) =>
+        locked(async (client) => {
+          const existing = await list(client);
+          if (existing.length) return existing;
+          await insert(client, key);
+          return [key];
+        }),
+      add: (key, keep) =>
+        locked(async (client) => {
+          await insert(client, key);
+          await client.query(
+            "DELETE FROM textlock_signing_keys WHERE kid NOT IN (SELECT kid FROM textlock_signing_keys ORDER BY seq DESC LIMIT $1)",
+            [keep],
+          );
+        }),
+      remove: async (kid) =>
+        (await this.query("DELETE FROM textlock_signing_keys WHERE kid = $1", [kid])).rowCount! > 0,
     };
   }
 

@@ -64,7 +64,21 @@ describe("textlock command line", () => {
     expect(first.stdout).toMatch(/new signing key \S+/);
     const keys = JSON.parse(readFileSync(join(dataDir, "keys.json"), "utf8")).keys;
     expect(keys).toHaveLength(2);
-  }, 60_000);
+
+    // keys retire: the signing key is refused; the old one leaves the file.
+    const [current, old] = keys.map((k: { kid: string }) => k.kid);
+    const refused = await run(tsx, ["cli/index.ts", "keys", "retire", current, "--config", configFile(dataDir)], {
+      cwd: root,
+    }).catch((e) => e);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/signs new tokens: rotate first/);
+    const retired = await run(tsx, ["cli/index.ts", "keys", "retire", old, "--config", configFile(dataDir)], {
+      cwd: root,
+    });
+    expect(retired.stdout).toContain(`retired signing key ${old}`);
+    const after = JSON.parse(readFileSync(join(dataDir, "keys.json"), "utf8")).keys;
+    expect(after.map((k: { kid: string }) => k.kid)).toEqual([current]);
+  }, 90_000);
 
   it("reports every config mistake and exits non-zero", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));

@@ -145,7 +145,10 @@ describe.each(ADAPTERS)("Auth0 API through %s", (adapter) => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as { id_token: string; access_token: string };
     expect(body).toMatchObject({ token_type: "Bearer", expires_in: 86400, scope: "openid profile" });
-    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as import("jose").JSONWebKeySet;
+    const jwksRes = await fetch(`${server.url}/.well-known/jwks.json`);
+    // Cached for half the key reload interval (30 s by default): shorter than the rotation bound.
+    expect(jwksRes.headers.get("cache-control")).toBe("public, max-age=15");
+    const jwks = (await jwksRes.json()) as import("jose").JSONWebKeySet;
     const host = new URL(server.url).host;
     const { payload } = await jwtVerify(body.id_token, createLocalJWKSet(jwks), {
       // No issuer configured: the development issuer is the server's own URL, plain HTTP here.

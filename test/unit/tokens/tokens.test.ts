@@ -1,7 +1,7 @@
-import { mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { createLocalJWKSet, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from "jose";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { containerOf } from "../../../core/container/internals.js";
@@ -237,5 +237,80 @@ describe("signing keys", () => {
     const res = await login(tl, { scope: "openid" });
     expect(decodeProtectedHeader(res.id_token!).alg).toBe(algorithm);
     await expect(jwtVerify(res.id_token!, createLocalJWKSet(tl.keys.jwks()))).resolves.toBeTruthy();
+  });
+
+  it("are sealed with the server secret in keys.json: no PEM, no JWK private members", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-keys-"));
+    const tl = await make(dataDir);
+    open.push(tl);
+    await tl.keys.rotate();
+    const text = readFileSync(join(dataDir, "keys.json"), "utf8");
+    expect(text).not.toContain("PRIVATE KEY");
+    for (const key of JSON.parse(text).keys) {
+      expect(key.pkcs8).toBeUndefined();
+      expect(key.publicJwk.d).toBeUndefined();
+      expect(() => JSON.parse(Buffer.from(key.sealed, "base64url").toString("utf8"))).toThrow();
+      expect(Buffer.from(key.sealed, "base64url").toString("latin1")).not.toContain("PRIVATE KEY");
+    }
+    // Another secret cannot open them.
+    await expect(
+      createTextlock(
+        {
+          secret: "another-secret-that-is-long-enough-000000",
+          dataDir,
+          store: { type: "memory" },
+          users: { type: "memory" },
+        },
+        { logger: pino({ level: "silent" }) },
+      ),
+    ).rejects.toThrow(/does not open/);
+  });
+
+  it("retire removes a key from the JWKS and its tokens stop verifying; the signing key is refused", async () => {
+    const tl = await createTestTextlock();
+    open.push(tl);
+    const before = await login(tl, { scope: "openid" });
+    const old = decodeProtectedHeader(before.access_token).kid!;
+    await expect(tl.keys.retire(old)).rejects.toMatchObject({ code: "ERR_INVALID_REQUEST" });
+    const { kid } = await tl.keys.rotate();
+    await expect(tl.keys.retire(kid)).rejects.toMatchObject({ code: "ERR_INVALID_REQUEST" });
+    await tl.keys.retire(old);
+    expect(tl.keys.jwks().keys.map((k) => k.kid)).toEqual([kid]);
+    await expect(tl.api.userinfo(before.access_token, { issuer: ISSUER })).rejects.toMatchObject({
+      code: "ERR_INVALID_TOKEN",
+    });
+  });
+
+  it("supplied in configuration (PEM and JWK): the first signs, both are published, nothing is written", async () => {
+    const rsa = await generateKeyPair("RS256", { extractable: true });
+    const ec = await generateKeyPair("ES256", { extractable: true });
+    const pem = await exportPKCS8(rsa.privateKey);
+    const jwk = { ...(await exportJWK(ec.privateKey)), kid: "ec-from-vault" };
+    const tl = await createTestTextlock({
+      tokens: {
+        keys: [
+          { kid: "rsa-from-vault", alg: "RS256", privateKey: pem },
+          { alg: "ES256", privateKey: jwk },
+        ],
+      },
+    });
+    open.push(tl);
+    const published = tl.keys.jwks().keys;
+    expect(published.map((k) => k.kid)).toEqual(["rsa-from-vault", "ec-from-vault"]);
+    for (const k of published) expect(k).not.toHaveProperty("d");
+    expect(published[1]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+    const res = await login(tl, { scope: "openid" });
+    expect(decodeProtectedHeader(res.id_token!)).toMatchObject({ kid: "rsa-from-vault", alg: "RS256" });
+    await expect(jwtVerify(res.id_token!, createLocalJWKSet(tl.keys.jwks()))).resolves.toBeTruthy();
+    expect(existsSync(join(tl.dataDir, "keys.json"))).toBe(false);
+    await expect(tl.keys.rotate()).rejects.toMatchObject({ code: "ERR_INVALID_REQUEST" });
+
+    // A JWK first: it signs.
+    const second = await createTestTextlock({ tokens: { keys: [{ alg: "ES256", privateKey: jwk }] } });
+    open.push(second);
+    const r2 = await login(second, { scope: "openid" });
+    expect(decodeProtectedHeader(r2.id_token!)).toMatchObject({ kid: "ec-from-vault", alg: "ES256" });
+    await expect(jwtVerify(r2.id_token!, createLocalJWKSet(second.keys.jwks()))).resolves.toBeTruthy();
+    expect(existsSync(join(second.dataDir, "keys.json"))).toBe(false);
   });
 });
