@@ -1,4 +1,5 @@
 import { OTP_GRANT } from "../config/schema.js";
+import type { RevokeInput } from "../create-textlock.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Route, RouteContext } from "./handler.js";
 import { json } from "./response.js";
@@ -60,6 +61,22 @@ export const builtinRoutes: Route[] = [
         { ...facts, issuer },
       );
       return json(200, tokens, NO_STORE);
+    },
+  },
+  {
+    // RFC 7009 revocation of a refresh token (and its family): 200 with an empty body, also for an unknown token.
+    method: "POST",
+    path: "/oauth/revoke",
+    cors: true,
+    async handle(_req, { textlock, body, credentials }) {
+      const params = body();
+      const creds = credentials(params);
+      await textlock.api.revoke({
+        ...params,
+        client_id: creds.client_id,
+        client_secret: creds.client_secret,
+      } as RevokeInput);
+      return { status: 200, headers: { ...NO_STORE }, body: "" };
     },
   },
   {
