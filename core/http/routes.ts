@@ -109,6 +109,7 @@ export const builtinRoutes: Route[] = [
           authorization_endpoint: `${issuer}authorize`,
           token_endpoint: `${issuer}oauth/token`,
           userinfo_endpoint: `${issuer}userinfo`,
+          revocation_endpoint: `${issuer}oauth/revoke`,
           jwks_uri: `${issuer}.well-known/jwks.json`,
           scopes_supported: ["openid", "profile", "phone", "offline_access"],
           response_types_supported: ["code", "token", "id_token", "id_token token"],

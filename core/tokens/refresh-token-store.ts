@@ -134,8 +134,8 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
       "UPDATE refresh_tokens SET record = json_set(record, '$.used', json('true')) WHERE hash = ? AND coalesce(json_extract(record, '$.used'), 0) = 0 RETURNING record",
     );
     this.select = this.db.prepare<[string], { record: string }>("SELECT record FROM refresh_tokens WHERE hash = ?");
-    this.deleteFamily = this.db.prepare<[string, string]>(
-      "DELETE FROM refresh_tokens WHERE json_extract(record, '$.family') = ? AND hash <> ?",
+    this.deleteFamily = this.db.prepare<[string, string, string]>(
+      "DELETE FROM refresh_tokens WHERE (json_extract(record, '$.family') = ? OR hash = ?) AND hash <> ?",
     );
     this.selectUser = this.db.prepare<[string], { hash: string; record: string }>(
       "SELECT hash, record FROM refresh_tokens WHERE json_extract(record, '$.user_id') = ?",
@@ -167,7 +167,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   async revokeFamily(family: string, expiresAt: number): Promise<void> {
     const marker = revokedKey(family);
     this.insert.run(marker, JSON.stringify({ family, revoked: true }), expiresAt);
-    this.deleteFamily.run(family, marker);
+    this.deleteFamily.run(family, family, marker);
   }
 
   async revokeUser(userId: string): Promise<void> {

@@ -182,10 +182,10 @@ export class PostgresUserStore implements UserStore {
         "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO NOTHING",
         [marker, { family, revoked: true }, expiresAt],
       );
-      await this.query("DELETE FROM textlock_refresh_tokens WHERE record->>'family' = $1 AND hash <> $2", [
-        family,
-        marker,
-      ]);
+      await this.query(
+        "DELETE FROM textlock_refresh_tokens WHERE (record->>'family' = $1 OR hash = $1) AND hash <> $2",
+        [family, marker],
+      );
     };
     return {
       save: async (hash, record) => {

@@ -306,6 +306,7 @@ describe.each(ADAPTERS)("Auth0 API through %s", (adapter) => {
     expect(await res.json()).toMatchObject({
       issuer: `http://${host}/`,
       token_endpoint: `http://${host}/oauth/token`,
+      revocation_endpoint: `http://${host}/oauth/revoke`,
       jwks_uri: `http://${host}/.well-known/jwks.json`,
     });
   });

@@ -163,3 +163,50 @@ describe("a blocked user at refresh time", () => {
     });
   });
 });
+
+describe.each(["memory", "sqlite"] as const)("the %s refresh token store", (kind) => {
+  const store = async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { MemoryRefreshTokenStore, SqliteRefreshTokenStore } = await import(
+      "../../../core/tokens/refresh-token-store.js"
+    );
+    const s =
+      kind === "memory"
+        ? new MemoryRefreshTokenStore()
+        : new SqliteRefreshTokenStore(join(mkdtempSync(join(tmpdir(), "textlock-rt-")), "rt.db"));
+    open.push(s);
+    return s;
+  };
+  const record = { user_id: "sms|1", client_id: "c", connection: "sms", scope: "offline_access", expiresAt: 2e12 };
+
+  it("a record saved before families existed is its own family: revoking it deletes it", async () => {
+    const s = await store();
+    await s.save("legacy", record);
+    expect(await s.find("legacy")).toMatchObject({ user_id: "sms|1" });
+    await s.revokeFamily("legacy", record.expiresAt);
+    expect(await s.find("legacy")).toBeUndefined();
+  });
+
+  it("a token saved into a family after it was revoked does not survive", async () => {
+    const s = await store();
+    await s.save("h1", { ...record, family: "f" });
+    expect(await s.use("h1")).toMatchObject({ reused: false });
+    expect(await s.use("h1")).toMatchObject({ reused: true });
+    await s.save("h2", { ...record, family: "f" });
+    expect(await s.find("h2")).toBeUndefined();
+    expect(await s.use("h2")).toBeUndefined();
+  });
+
+  it("revokeUser revokes every family of the user and no other user's", async () => {
+    const s = await store();
+    await s.save("a1", { ...record, family: "fa" });
+    await s.save("a2", { ...record, family: "fb" });
+    await s.save("b1", { ...record, user_id: "sms|2", family: "fc" });
+    await s.revokeUser("sms|1");
+    expect(await s.find("a1")).toBeUndefined();
+    expect(await s.find("a2")).toBeUndefined();
+    expect(await s.find("b1")).toBeDefined();
+  });
+});
