@@ -2,9 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { createLocalJWKSet, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { CLOCK, type Clock, CONFIG, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
+import { CLOCK, type Clock, CONFIG, EVENTS, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
+import type { TextlockEvents } from "../events/events.js";
 import type { User, UserStore } from "../users/user-store.js";
 import { familyOf, type RefreshTokenStore } from "./refresh-token-store.js";
 import type { SigningKeys } from "./signing-keys.js";
@@ -79,6 +80,7 @@ export class TokenService {
     @inject(REFRESH_TOKEN_STORE) private readonly refreshTokens: RefreshTokenStore,
     @inject(USER_STORE) private readonly users: UserStore,
     @inject(CLOCK) private readonly now: Clock,
+    @inject(EVENTS) private readonly events: TextlockEvents,
   ) {}
 
   jwks() {
@@ -117,7 +119,11 @@ export class TokenService {
     if (!found || found.client_id !== client.client_id) throw invalid();
     const redeemed = await this.refreshTokens.use(hash);
     // A reuse of a rotated token: the store has revoked the whole family (Auth0's reuse detection).
-    if (!redeemed || redeemed.reused) throw invalid();
+    if (!redeemed) throw invalid();
+    if (redeemed.reused) {
+      this.events.emit("refresh_token.reused", { user_id: redeemed.record.user_id, client_id: client.client_id });
+      throw invalid();
+    }
     const { record } = redeemed;
     const now = this.now();
     if (record.expiresAt <= now || (record.idleExpiresAt !== undefined && record.idleExpiresAt <= now)) throw invalid();

@@ -68,7 +68,10 @@ describe.each(["memory", "sqlite"] as const)("refresh token families (%s store)"
     const a = await login(tl);
     const b = (await refresh(tl, a)).refresh_token!;
     const c = (await refresh(tl, b)).refresh_token!;
+    const reused: unknown[] = [];
+    tl.events.on("refresh_token.reused", (e) => reused.push(e));
     expect(await failure(refresh(tl, a))).toMatchObject(INVALID);
+    expect(reused).toEqual([{ user_id: expect.stringMatching(/^sms\|/), client_id: "textlock-dev" }]);
     expect(await failure(refresh(tl, c))).toMatchObject(INVALID);
     expect(await failure(refresh(tl, b))).toMatchObject(INVALID);
     // Another login (another family) is untouched by the revocation.
