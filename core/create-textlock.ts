@@ -32,7 +32,7 @@ import type { OtpStore } from "./otp/otp-store.js";
 import type { ProtectionAlert, RefusalReason } from "./protection/protection.js";
 import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
-import { createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
+import { createRevokeEndpoint, createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
 import type { TokenResponse } from "./tokens/token-service.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./users/user-store.js";
 
@@ -70,6 +70,15 @@ export interface LoginInput {
   nonce?: string;
 }
 
+/** `POST /oauth/revoke`: a refresh token to revoke (with its whole family). */
+export interface RevokeInput {
+  client_id: string;
+  /** For confidential clients. */
+  client_secret?: string;
+  /** The refresh token. */
+  token: string;
+}
+
 export interface RefreshInput {
   client_id: string;
   client_secret?: string;
@@ -84,6 +93,11 @@ export interface TextlockApi {
   login(input: LoginInput, request?: InProcessRequest): Promise<TokenResponse>;
   /** Redeems a refresh token for new tokens (it is rotated: the old one stops working). */
   refresh(input: RefreshInput, request?: InProcessRequest): Promise<TokenResponse>;
+  /**
+   * `POST /oauth/revoke` (RFC 7009): revokes a refresh token and every token of its family. An unknown
+   * or already revoked token is not an error; a token of another client is refused (`invalid_request`).
+   */
+  revoke(input: RevokeInput): Promise<void>;
   /** `GET /userinfo` for an access token. */
   userinfo(accessToken: string, request?: InProcessRequest): Promise<Record<string, unknown>>;
   /** Checks a code and returns the logged-in user, without issuing tokens. */
@@ -102,7 +116,7 @@ export interface TextlockUsers {
   list(options?: ListUsersOptions): Promise<User[]>;
   /** Creates a user (an import); an existing user of that number is returned with `created: false`. */
   create(connection: string, phoneNumber: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }>;
-  /** Changes metadata or `blocked`; a blocked user can no longer log in. */
+  /** Changes metadata or `blocked`; a blocked user can no longer log in, and blocking revokes their refresh tokens. */
   update(userId: string, patch: UserPatch): Promise<User>;
 }
 
@@ -182,6 +196,7 @@ export async function createTextlockWith(
   const grants = c.resolve(GRANTS);
   const metrics = c.resolve(METRICS);
   const token = createTokenEndpoint(config, engine, tokens, grants);
+  const revoke = createRevokeEndpoint(config, tokens);
   const issuerOf = (request?: InProcessRequest) =>
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
   c.resolve(BrowserFlow);
@@ -210,6 +225,7 @@ export async function createTextlockWith(
         ),
       refresh: (input, request) =>
         token({ grant_type: "refresh_token", ...input }, { ...request, issuer: issuerOf(request) }),
+      revoke: (input) => revoke({ ...input }),
       userinfo: (accessToken, request) => tokens.userinfo(accessToken, issuerOf(request)),
     },
     events: c.resolve(EVENTS),
@@ -219,7 +235,11 @@ export async function createTextlockWith(
       findByPhone: (connection, phone) => users.findByPhone(connection, phone),
       list: (options) => users.list(options),
       create: (connection, phone, fields) => users.create(connection, phone, fields),
-      update: (userId, patch) => users.update(userId, patch),
+      update: async (userId, patch) => {
+        const user = await users.update(userId, patch);
+        if (patch.blocked === true) await tokens.revokeUser(userId);
+        return user;
+      },
     },
     keys: {
       rotate: () => tokens.rotateKeys(),

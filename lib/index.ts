@@ -47,6 +47,7 @@ export type {
   InProcessRequest,
   LoginInput,
   RefreshInput,
+  RevokeInput,
   Textlock,
   TextlockApi,
   TextlockKeys,

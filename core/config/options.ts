@@ -89,8 +89,10 @@ export interface TextlockOptions {
     algorithm?: "RS256" | "ES256" | "EdDSA";
     /** @default 86400 */
     accessTokenLifetimeSeconds?: number;
-    /** Refresh token lifetime (rotated on every use). @default 2592000 */
+    /** Refresh token absolute lifetime, from the login that started the token family (rotation does not extend it). @default 2592000 */
     refreshTokenLifetimeSeconds?: number;
+    /** Refresh token idle lifetime, renewed by each rotation (never past the absolute one). Unset: no idle limit. */
+    refreshTokenIdleSeconds?: number;
     /** Signing keys kept in the JWKS after rotations. @default 3 */
     keepKeys?: number;
     /**

@@ -451,7 +451,18 @@ export const configSchema = z
           .min(3_600)
           .max(31_536_000)
           .default(2_592_000)
-          .describe("Refresh token lifetime (rotated on every use)."),
+          .describe(
+            "Refresh token absolute lifetime, counted from the login that started the token family (rotation does not extend it).",
+          ),
+        refreshTokenIdleSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(31_536_000)
+          .optional()
+          .describe(
+            "Refresh token idle lifetime: a token not used within it stops working; each rotation renews it (never past the absolute lifetime). Unset: no idle limit.",
+          ),
         keepKeys: z.number().int().min(1).max(10).default(3).describe("Signing keys kept in the JWKS after rotations."),
         keys: z
           .array(

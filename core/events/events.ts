@@ -21,6 +21,8 @@ export interface TextlockEventMap {
   "user.created": [{ user_id: string; connection: string }];
   "user.logged_in": [{ user_id: string; connection: string; client_id: string }];
   "signup.refused": [{ connection: string; client_id: string }];
+  /** An already rotated refresh token was used again: its whole family was revoked (Auth0's `ferrt`). */
+  "refresh_token.reused": [{ user_id: string; client_id: string }];
   "request.refused": [{ reason: string; endpoint?: string }];
   /**
    * A number prefix or country's codes are rarely verified: quarantined (`enforce`) or only reported

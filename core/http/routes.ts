@@ -1,4 +1,5 @@
 import { OTP_GRANT } from "../config/schema.js";
+import type { RevokeInput } from "../create-textlock.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Route, RouteContext } from "./handler.js";
 import { json } from "./response.js";
@@ -63,6 +64,22 @@ export const builtinRoutes: Route[] = [
     },
   },
   {
+    // RFC 7009 revocation of a refresh token (and its family): 200 with an empty body, also for an unknown token.
+    method: "POST",
+    path: "/oauth/revoke",
+    cors: true,
+    async handle(_req, { textlock, body, credentials }) {
+      const params = body();
+      const creds = credentials(params);
+      await textlock.api.revoke({
+        ...params,
+        client_id: creds.client_id,
+        client_secret: creds.client_secret,
+      } as RevokeInput);
+      return { status: 200, headers: { ...NO_STORE }, body: "" };
+    },
+  },
+  {
     method: ["GET", "POST"],
     path: "/userinfo",
     cors: true,
@@ -97,6 +114,7 @@ export const builtinRoutes: Route[] = [
           authorization_endpoint: `${issuer}authorize`,
           token_endpoint: `${issuer}oauth/token`,
           userinfo_endpoint: `${issuer}userinfo`,
+          revocation_endpoint: `${issuer}oauth/revoke`,
           jwks_uri: `${issuer}.well-known/jwks.json`,
           end_session_endpoint: `${issuer}oidc/logout`,
           scopes_supported: ["openid", "profile", "phone", "offline_access"],

@@ -87,3 +87,16 @@ export function createTokenEndpoint(
     throw new TextlockError("ERR_UNSUPPORTED_GRANT");
   };
 }
+
+/**
+ * `POST /oauth/revoke` without HTTP (RFC 7009, Auth0's shape): checks the client (its secret for a
+ * confidential one), then revokes the token's family. Answers nothing, also for an unknown token.
+ */
+export function createRevokeEndpoint(config: TextlockConfig, tokens: TokenService) {
+  return async function revoke(params: Record<string, unknown>): Promise<void> {
+    checkStringParams(params, ["client_id", "client_secret", "token", "token_type_hint"]);
+    const client = resolveClient(config, requireParam("client_id", params.client_id));
+    authenticateClient(client, str(params.client_secret));
+    await tokens.revoke(client, requireParam("token", params.token));
+  };
+}

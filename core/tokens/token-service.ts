@@ -2,11 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { CLOCK, type Clock, CONFIG, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
+import { CLOCK, type Clock, CONFIG, EVENTS, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
+import type { TextlockEvents } from "../events/events.js";
 import type { User, UserStore } from "../users/user-store.js";
-import type { RefreshTokenStore } from "./refresh-token-store.js";
+import { familyOf, type RefreshTokenStore } from "./refresh-token-store.js";
 import type { SigningKeys } from "./signing-keys.js";
 
 /** Auth0's token endpoint answer. */
@@ -79,6 +80,7 @@ export class TokenService {
     @inject(REFRESH_TOKEN_STORE) private readonly refreshTokens: RefreshTokenStore,
     @inject(USER_STORE) private readonly users: UserStore,
     @inject(CLOCK) private readonly now: Clock,
+    @inject(EVENTS) private readonly events: TextlockEvents,
   ) {}
 
   jwks() {
@@ -115,19 +117,56 @@ export class TokenService {
         description: "Grant type 'refresh_token' not allowed for the client.",
       });
     }
-    const record = await this.refreshTokens.take(hashToken(refreshToken));
-    if (!record || record.client_id !== client.client_id || record.expiresAt <= this.now()) {
-      throw new TextlockError("ERR_INVALID_GRANT", { description: "Unknown or invalid refresh token." });
+    const invalid = () => new TextlockError("ERR_INVALID_GRANT", { description: "Unknown or invalid refresh token." });
+    const hash = hashToken(refreshToken);
+    // A token of another client is refused before it is marked used, so it cannot burn the family.
+    const found = await this.refreshTokens.find(hash);
+    if (!found || found.client_id !== client.client_id) throw invalid();
+    const redeemed = await this.refreshTokens.use(hash);
+    // A reuse of a rotated token: the store has revoked the whole family (Auth0's reuse detection).
+    if (!redeemed) throw invalid();
+    if (redeemed.reused) {
+      this.events.emit("refresh_token.reused", { user_id: redeemed.record.user_id, client_id: client.client_id });
+      throw invalid();
     }
+    const { record } = redeemed;
+    const now = this.now();
+    if (record.expiresAt <= now || (record.idleExpiresAt !== undefined && record.idleExpiresAt <= now)) throw invalid();
     const user = await this.users.findById(record.user_id);
-    if (!user) throw new TextlockError("ERR_INVALID_GRANT", { description: "Unknown or invalid refresh token." });
-    if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
+    if (!user) throw invalid();
+    if (user.blocked) {
+      await this.refreshTokens.revokeUser(user.user_id);
+      throw new TextlockError("ERR_INVALID_GRANT", { description: "user is blocked" });
+    }
     return this.issue(user, client, {
       ...options,
       scope: record.scope,
       audience: record.audience,
       connection: record.connection,
+      family: { id: familyOf(hash, record), expiresAt: record.expiresAt },
     });
+  }
+
+  /**
+   * `POST /oauth/revoke` (RFC 7009): revokes the family of a refresh token of this client. An unknown
+   * (or already revoked) token is not an error. A token of another client is refused (400
+   * `invalid_request`) and nothing is revoked.
+   */
+  async revoke(client: ClientConfig, refreshToken: string): Promise<void> {
+    const hash = hashToken(refreshToken);
+    const record = await this.refreshTokens.find(hash);
+    if (!record) return;
+    if (record.client_id !== client.client_id) {
+      throw new TextlockError("ERR_INVALID_REQUEST", {
+        description: "The refresh token was not issued to this client.",
+      });
+    }
+    await this.refreshTokens.revokeFamily(familyOf(hash, record), record.expiresAt);
+  }
+
+  /** Revokes every refresh token of a user (a blocked user). */
+  async revokeUser(userId: string): Promise<void> {
+    await this.refreshTokens.revokeUser(userId);
   }
 
   /** `/userinfo`: the claims of the user behind an access token. */
@@ -178,6 +217,8 @@ export class TokenService {
       connection: string;
       idClaims?: Record<string, unknown>;
       accessClaims?: Record<string, unknown>;
+      /** The family a rotated token continues (a login starts a new one). */
+      family?: { id: string; expiresAt: number };
     },
   ): Promise<TokenResponse> {
     const scopes = new Set(o.scope.split(" ").filter(Boolean));
@@ -221,13 +262,18 @@ export class TokenService {
     }
     if (scopes.has("offline_access") && client.grant_types.includes("refresh_token")) {
       const refresh = randomBytes(32).toString("base64url");
+      const now = this.now();
+      const expiresAt = o.family?.expiresAt ?? now + this.config.tokens.refreshTokenLifetimeSeconds * 1000;
+      const idle = this.config.tokens.refreshTokenIdleSeconds;
       await this.refreshTokens.save(hashToken(refresh), {
         user_id: user.user_id,
         client_id: client.client_id,
         connection: o.connection,
         scope: o.scope,
         ...(o.audience ? { audience: o.audience } : {}),
-        expiresAt: this.now() + this.config.tokens.refreshTokenLifetimeSeconds * 1000,
+        family: o.family?.id ?? randomBytes(16).toString("base64url"),
+        expiresAt,
+        ...(idle !== undefined ? { idleExpiresAt: Math.min(expiresAt, now + idle * 1000) } : {}),
       });
       response.refresh_token = refresh;
     }

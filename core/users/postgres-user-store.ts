@@ -1,7 +1,13 @@
 import pg from "pg";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
-import type { RefreshRecord, RefreshTokenStore } from "../tokens/refresh-token-store.js";
+import {
+  familiesOf,
+  familyOf,
+  type RefreshRecord,
+  type RefreshTokenStore,
+  revokedKey,
+} from "../tokens/refresh-token-store.js";
 import type { KeyBackend, SealedKey } from "../tokens/signing-keys.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
@@ -39,6 +45,11 @@ const MIGRATIONS: Array<[id: string, sql: string]> = [
        created_at TIMESTAMPTZ NOT NULL,
        seq        BIGSERIAL NOT NULL
      );`,
+  ],
+  [
+    "004_refresh_token_families",
+    `CREATE INDEX IF NOT EXISTS textlock_refresh_tokens_family ON textlock_refresh_tokens ((record->>'family'));
+     CREATE INDEX IF NOT EXISTS textlock_refresh_tokens_user ON textlock_refresh_tokens ((record->>'user_id'));`,
   ],
 ];
 
@@ -164,23 +175,62 @@ export class PostgresUserStore implements UserStore {
 
   /**
    * Refresh tokens in the same database (and pool), so a token issued by one process is redeemed by
-   * any other. `take` is one `DELETE … RETURNING`: of concurrent redemptions exactly one gets the row.
-   * Closing it is a no-op; the user store owns the pool.
+   * any other. `use` is one `UPDATE … WHERE not used RETURNING`: of concurrent redemptions exactly one
+   * gets the row (the other waits for the row lock, then no longer matches) and the other is a reuse,
+   * which deletes the family. Closing it is a no-op; the user store owns the pool.
    */
   refreshTokenStore(): RefreshTokenStore {
+    const find = async (hash: string) => {
+      const { rows } = await this.query<{ record: RefreshRecord }>(
+        "SELECT record FROM textlock_refresh_tokens WHERE hash = $1",
+        [hash],
+      );
+      return rows[0]?.record;
+    };
+    // The marker is committed before the family's tokens are deleted (see RefreshTokenStore).
+    const revokeFamily = async (family: string, expiresAt: number) => {
+      const marker = revokedKey(family);
+      await this.query(
+        "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO NOTHING",
+        [marker, { family, revoked: true }, expiresAt],
+      );
+      await this.query(
+        "DELETE FROM textlock_refresh_tokens WHERE (record->>'family' = $1 OR hash = $1) AND hash <> $2",
+        [family, marker],
+      );
+    };
     return {
       save: async (hash, record) => {
+        const family = familyOf(hash, record);
         await this.query(
           "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
-          [hash, record, record.expiresAt],
+          [hash, { ...record, family }, record.expiresAt],
+        );
+        await this.query(
+          "DELETE FROM textlock_refresh_tokens WHERE hash = $1 AND EXISTS (SELECT 1 FROM textlock_refresh_tokens WHERE hash = $2)",
+          [hash, revokedKey(family)],
         );
       },
-      take: async (hash) => {
+      use: async (hash) => {
         const { rows } = await this.query<{ record: RefreshRecord }>(
-          "DELETE FROM textlock_refresh_tokens WHERE hash = $1 RETURNING record",
+          `UPDATE textlock_refresh_tokens SET record = record || '{"used":true}'::jsonb
+            WHERE hash = $1 AND coalesce((record->>'used')::boolean, false) = false RETURNING record`,
           [hash],
         );
-        return rows[0]?.record;
+        if (rows[0]) return { record: { ...rows[0].record, used: false }, reused: false };
+        const record = await find(hash);
+        if (!record) return undefined;
+        await revokeFamily(familyOf(hash, record), record.expiresAt);
+        return { record, reused: true };
+      },
+      find,
+      revokeFamily,
+      revokeUser: async (userId) => {
+        const { rows } = await this.query<{ hash: string; record: RefreshRecord }>(
+          "SELECT hash, record FROM textlock_refresh_tokens WHERE record->>'user_id' = $1",
+          [userId],
+        );
+        for (const [family, expiresAt] of familiesOf(rows)) await revokeFamily(family, expiresAt);
       },
       close: async () => {},
     };

@@ -197,6 +197,58 @@ describe.each(ADAPTERS)("Auth0 API through %s", (adapter) => {
     });
   });
 
+  it("POST /oauth/revoke revokes a refresh token's family: 200 with an empty body, also for an unknown token", async () => {
+    const p = phone();
+    await start(p);
+    const login = (await (await token(p, tl.lastCode(p), { scope: "openid offline_access" })).json()) as {
+      refresh_token: string;
+    };
+    const refresh = (refresh_token: string) =>
+      post("/oauth/token", { grant_type: "refresh_token", client_id: "spa", refresh_token });
+    const rotated = await refresh(login.refresh_token);
+    expect(rotated.status).toBe(200);
+    const { refresh_token: newest } = (await rotated.json()) as { refresh_token: string };
+
+    // Another client's token: refused, and nothing is revoked.
+    const basic = Buffer.from("web:web-secret-web-secret").toString("base64");
+    const foreign = await post("/oauth/revoke", { token: newest }, { authorization: `Basic ${basic}` });
+    expect({ status: foreign.status, body: await foreign.json() }).toMatchObject({
+      status: 400,
+      body: { error: "invalid_request" },
+    });
+    // A confidential client with a wrong secret: 401 invalid_client.
+    const badSecret = await post("/oauth/revoke", { client_id: "web", client_secret: "nope", token: newest });
+    expect(badSecret.status).toBe(401);
+
+    // Revoking the first (already rotated) token revokes the family: the newest stops working too.
+    const form = new URLSearchParams({
+      client_id: "spa",
+      token: login.refresh_token,
+      token_type_hint: "refresh_token",
+    });
+    const revoked = await fetch(`${server.url}/oauth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    });
+    expect(revoked.status).toBe(200);
+    expect(await revoked.text()).toBe("");
+    const after = await refresh(newest);
+    expect({ status: after.status, body: await after.json() }).toEqual({
+      status: 403,
+      body: { error: "invalid_grant", error_description: "Unknown or invalid refresh token." },
+    });
+
+    const unknown = await post("/oauth/revoke", { client_id: "spa", token: "never-issued" });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.text()).toBe("");
+    const missing = await post("/oauth/revoke", { client_id: "spa" });
+    expect({ status: missing.status, body: await missing.json() }).toMatchObject({
+      status: 400,
+      body: { error: "invalid_request" },
+    });
+  });
+
   it("answers wrong, reused, superseded and expired codes with Auth0's exact body, and max attempts after 3", async () => {
     const p = phone();
     await start(p);
@@ -257,6 +309,7 @@ describe.each(ADAPTERS)("Auth0 API through %s", (adapter) => {
     expect(await res.json()).toMatchObject({
       issuer: `http://${host}/`,
       token_endpoint: `http://${host}/oauth/token`,
+      revocation_endpoint: `http://${host}/oauth/revoke`,
       jwks_uri: `http://${host}/.well-known/jwks.json`,
     });
   });
