@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 
 /** Real Redis and PostgreSQL servers on loopback for the integration suites, each in its own temp folder. */
 export interface RunningService {
@@ -127,4 +128,24 @@ export async function startPostgres(): Promise<RunningService> {
   // The port opens a moment before the server accepts queries.
   await new Promise((r) => setTimeout(r, 300));
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, process: child, stop: stopper(child, dir) };
+}
+
+/**
+ * A fresh database on the test PostgreSQL for one test file: textlock instances on PostgreSQL keep
+ * their signing keys there, sealed with their server secret, so files using other secrets must not
+ * share one database (an instance refuses keys it cannot open).
+ */
+export async function isolatedDatabase(baseUrl: string | undefined, name: string): Promise<string | undefined> {
+  if (!baseUrl) return undefined;
+  const db = `textlock_${name}_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${db}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${db}`;
+  return url.toString();
 }

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { OTP_GRANT } from "../../core/config/schema.js";
 import { type Served, serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { isolatedDatabase } from "../helpers/services.js";
 
 const redisUrl = inject("redisUrl");
-const postgresUrl = inject("postgresUrl");
+// Its own database: see isolatedDatabase.
+const postgresUrl = await isolatedDatabase(inject("postgresUrl"), "browser_grants");
 const APP = "https://app.example.test";
 const CB = `${APP}/callback`;
 

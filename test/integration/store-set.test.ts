@@ -1,8 +1,10 @@
 import { describe, expect, inject, it } from "vitest";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { isolatedDatabase } from "../helpers/services.js";
 
 const redisUrl = inject("redisUrl");
-const postgresUrl = inject("postgresUrl");
+// Its own database: see isolatedDatabase.
+const postgresUrl = await isolatedDatabase(inject("postgresUrl"), "store_set");
 const PHONE = "+14155557001";
 
 // One store set, chosen in one place: with users in PostgreSQL, refresh tokens live there too, so a

@@ -7,12 +7,13 @@ import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
 import { spawnServe } from "../helpers/serve-process.js";
-import { type RunningService, startRedis } from "../helpers/services.js";
+import { isolatedDatabase, type RunningService, startRedis } from "../helpers/services.js";
 
 // Two textlock processes (the real command line, `textlock serve`) share one Redis and one PostgreSQL;
 // requests are spread over both, fired concurrently over pre-opened connections.
 const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
-const postgresUrl = inject("postgresUrl");
+// Its own database: see isolatedDatabase.
+const postgresUrl = await isolatedDatabase(inject("postgresUrl"), "two_processes");
 
 interface Node {
   url: string;
