@@ -7,7 +7,11 @@
 export type { OneTimeStore } from "../core/browser/one-time-store.js";
 export { MemoryOtpStore } from "../core/otp/memory-otp-store.js";
 export type { OtpStore, PendingCode, RedeemResult } from "../core/otp/otp-store.js";
-export type { RedeemResult, RefreshRecord, RefreshTokenStore } from "../core/tokens/refresh-token-store.js";
+export type {
+  RedeemResult as RefreshRedeemResult,
+  RefreshRecord,
+  RefreshTokenStore,
+} from "../core/tokens/refresh-token-store.js";
 export { MemoryRefreshTokenStore, SqliteRefreshTokenStore } from "../core/tokens/refresh-token-store.js";
 export { MemoryUserStore } from "../core/users/memory-user-store.js";
 export { SqliteUserStore } from "../core/users/sqlite-user-store.js";
