@@ -109,10 +109,6 @@ export class BrowserFlow {
 
   // --- hosted page ---
 
-  sealTransaction(tx: Transaction): string {
-    return this.transactions.seal(tx);
-  }
-
   /** The transaction of a posted form, or undefined when forged, expired or from another browser. */
   openTransaction(sealed: unknown, bindingCookie: string | undefined): Transaction | undefined {
     return this.transactions.open(sealed, bindingCookie);
