@@ -1,5 +1,7 @@
 import type { Registry } from "prom-client";
 import type { InjectionToken } from "tsyringe";
+import type { AuditLog } from "./audit/audit-log.js";
+import type { AuditStore } from "./audit/audit-store.js";
 import type { OneTimeStore } from "./browser/one-time-store.js";
 import type { TextlockConfig } from "./config/schema.js";
 import type { TextlockEvents } from "./events/events.js";
@@ -43,6 +45,11 @@ export const REFRESH_TOKEN_STORE: InjectionToken<RefreshTokenStore> = Symbol.for
 export const ONE_TIME_STORE: InjectionToken<OneTimeStore> = Symbol.for("textlock.one-time-store");
 /** Where rate limits count: the Redis client the code store uses, or memory (`{}`). */
 export const RATE_LIMIT_BACKEND: InjectionToken<RateLimitBackend> = Symbol.for("textlock.rate-limit-backend");
+
+/** The audit log and log-stream outbox: follows the user store (memory, SQLite file, PostgreSQL). */
+export const AUDIT_STORE: InjectionToken<AuditStore> = Symbol.for("textlock.audit-store");
+/** Records events in the audit log and delivers log streams. */
+export const AUDIT: InjectionToken<AuditLog> = Symbol.for("textlock.audit");
 
 export const MESSAGE_RENDERER: InjectionToken<MessageRenderer> = Symbol.for("textlock.message-renderer");
 export const HOOKS: InjectionToken<HookRunner> = Symbol.for("textlock.hooks");

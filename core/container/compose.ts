@@ -1,10 +1,13 @@
 import "reflect-metadata";
 import { Registry } from "prom-client";
+import { AuditLog } from "../audit/audit-log.js";
 import { BrowserFlow } from "../browser/browser-flow.js";
 import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";
 import { resolveSecret } from "../config/secret.js";
 import {
+  AUDIT,
+  AUDIT_STORE,
   BOT_CHECK,
   CLOCK,
   CONFIG,
@@ -121,12 +124,18 @@ export async function composeTextlock(
     ...(c.isRegistered(REFRESH_TOKEN_STORE) ? { refreshTokens: c.resolve(REFRESH_TOKEN_STORE) } : {}),
     ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
+    ...(c.isRegistered(AUDIT_STORE) ? { audit: c.resolve(AUDIT_STORE) } : {}),
   });
   value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
   value(USER_STORE, () => observeStore(stores.users, "users", metrics));
   value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
   value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
+  value(AUDIT_STORE, () => observeStore(stores.audit, "audit", metrics));
+  lazy(AUDIT, (r) => r.resolve(AuditLog));
+  c.registerSingleton(AuditLog);
+  // Resolved now: it records events from the first one on.
+  c.resolve(AUDIT);
   if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
   if (missing(SIGNING_KEYS)) {
     const { algorithm, keepKeys, keys: configured, keyReloadSeconds } = config.tokens;

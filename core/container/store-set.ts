@@ -1,4 +1,7 @@
 import { join } from "node:path";
+import type { AuditStore } from "../audit/audit-store.js";
+import { MemoryAuditStore } from "../audit/memory-audit-store.js";
+import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
 import { MemoryOneTimeStore, type OneTimeStore, RedisOneTimeStore } from "../browser/one-time-store.js";
 import type { TextlockConfig } from "../config/schema.js";
 import type { Clock, RateLimitBackend } from "../di-tokens.js";
@@ -23,6 +26,8 @@ export interface StoreSet {
   oneTime: OneTimeStore;
   /** Where rate limits count. */
   rateLimitBackend: RateLimitBackend;
+  /** The audit log and stream outbox: in the durable store's database (memory with memory users). */
+  audit: AuditStore;
   /** Where signing keys are shared (the PostgreSQL user database); absent: `<dataDir>/keys.json`. */
   signingKeys?: KeyBackend;
 }
@@ -42,11 +47,13 @@ export async function openStoreSet(
 ): Promise<StoreSet> {
   const codes = given.codes ?? (await openCodeStore(config, logger));
   const redis = config.store.type === "redis" ? ((codes as { rawClient?: unknown }).rawClient ?? null) : null;
-  const durable = given.users && given.refreshTokens ? undefined : await openDurableStores(config, logger);
+  const durable =
+    given.users && given.refreshTokens && given.audit ? undefined : await openDurableStores(config, logger);
   return {
     codes,
     users: given.users ?? durable!.users,
     refreshTokens: given.refreshTokens ?? durable!.refreshTokens,
+    audit: given.audit ?? durable!.audit,
     oneTime:
       given.oneTime ??
       (redis && config.store.type === "redis"
@@ -71,19 +78,29 @@ async function openCodeStore(config: TextlockConfig, logger: Logger): Promise<Ot
 async function openDurableStores(
   config: TextlockConfig,
   logger: Logger,
-): Promise<Pick<StoreSet, "users" | "refreshTokens" | "signingKeys">> {
+): Promise<Pick<StoreSet, "users" | "refreshTokens" | "signingKeys" | "audit">> {
   switch (config.users.type) {
     case "memory":
-      return { users: new MemoryUserStore(), refreshTokens: new MemoryRefreshTokenStore() };
+      return {
+        users: new MemoryUserStore(),
+        refreshTokens: new MemoryRefreshTokenStore(),
+        audit: new MemoryAuditStore(),
+      };
     case "sqlite":
       return {
         users: new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db")),
         refreshTokens: new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")),
+        audit: new SqliteAuditStore(config.audit.file ?? join(config.dataDir, "audit.db")),
       };
     case "postgres": {
       const { PostgresUserStore } = await import("../users/postgres-user-store.js");
       const users = await PostgresUserStore.connect({ url: config.users.url }, logger);
-      return { users, refreshTokens: users.refreshTokenStore(), signingKeys: users.signingKeyBackend() };
+      return {
+        users,
+        refreshTokens: users.refreshTokenStore(),
+        signingKeys: users.signingKeyBackend(),
+        audit: await users.auditStore(),
+      };
     }
   }
 }

@@ -53,6 +53,13 @@ import type {
   VerifyResult,
 } from "./types.js";
 
+/** The request facts an event carries (for the audit log): IP, user agent, host. */
+const origin = (request: RequestFacts) => ({
+  ...(request.ip ? { ip: request.ip } : {}),
+  ...(request.userAgent ? { user_agent: request.userAgent } : {}),
+  ...(request.host ? { hostname: request.host } : {}),
+});
+
 /** The `provider` of a `code.sent` event for a test number: nothing was sent. */
 export const TEST_NUMBER_PROVIDER = "test_number";
 
@@ -106,7 +113,7 @@ export class Engine {
     // Before anything is counted against the phone or generated: a bot never costs a real person quota.
     await this.botCheck.check(client, { ip: request.ip, phone, captcha: input.captcha });
     const key = otpKey(connection, phone);
-    await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED");
+    await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED", request);
     const reservation =
       testCode === undefined
         ? await this.protection.reserve({
@@ -143,6 +150,7 @@ export class Engine {
         phone_number: phone,
         channel: connection.options.delivery === "voice" ? "voice" : "sms",
         provider: TEST_NUMBER_PROVIDER,
+        ...origin(request),
       });
       return result;
     }
@@ -157,7 +165,13 @@ export class Engine {
         .findByPhone(connection.name, phone)
         .then(async (user) => {
           if (user && !user.blocked) await deliver();
-          else this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+          else
+            this.events.emit("signup.refused", {
+              connection: connection.name,
+              client_id: client.client_id,
+              phone_number: phone,
+              ...origin(request),
+            });
         })
         .catch((err) => this.logger.warn({ err: { code: (err as TextlockError).code } }, "background delivery failed"));
     } else {
@@ -190,16 +204,31 @@ export class Engine {
     const phone = requireParam("username", input.username);
     const otp = requireParam("otp", input.otp);
     const key = otpKey(connection, phone);
-    await this.checkFailureCeiling(connection, key, client, phone, "ERR_TOO_MANY_ATTEMPTS");
+    await this.checkFailureCeiling(connection, key, client, phone, "ERR_TOO_MANY_ATTEMPTS", request);
 
-    await this.redeemCode(connection, client, key, phone, otp);
+    await this.redeemCode(connection, client, key, phone, otp, request);
 
     const hookContext: HookContext = { client, connection, request, scope: input.scope, audience: input.audience };
-    const { user, created } = await this.findOrCreateUser(connection, client, phone, hookContext);
-    if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
+    const failed = (reason: string, user_id?: string) =>
+      this.events.emit("login.failed", {
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        reason,
+        ...(user_id ? { user_id } : {}),
+        ...origin(request),
+      });
+    const { user, created } = await this.findOrCreateUser(connection, client, phone, hookContext, request);
+    if (user.blocked) {
+      failed("user is blocked", user.user_id);
+      throw new TextlockError("ERR_USER_BLOCKED");
+    }
     const loggedIn = await this.users.recordLogin(user.user_id, { ip: request.ip, at: new Date(this.now()) });
     const postLogin = await this.hooks.postLogin({ ...hookContext, user: loggedIn });
-    if (postLogin.denied) throw new TextlockError("ERR_ACCESS_DENIED", { description: postLogin.denied.reason });
+    if (postLogin.denied) {
+      failed(postLogin.denied.reason, user.user_id);
+      throw new TextlockError("ERR_ACCESS_DENIED", { description: postLogin.denied.reason });
+    }
     const finalUser =
       postLogin.user_metadata || postLogin.app_metadata
         ? await this.users.update(user.user_id, {
@@ -211,6 +240,9 @@ export class Engine {
       user_id: user.user_id,
       connection: connection.name,
       client_id: client.client_id,
+      phone_number: phone,
+      ...(typeof finalUser.logins_count === "number" ? { logins_count: finalUser.logins_count } : {}),
+      ...origin(request),
     });
     return {
       user: finalUser,
@@ -234,6 +266,7 @@ export class Engine {
     client: ClientConfig,
     phone: string,
     refusal: "ERR_PHONE_LOCKED" | "ERR_TOO_MANY_ATTEMPTS",
+    request: RequestFacts,
   ): Promise<void> {
     if (!connection.options.brute_force_protection) return;
     const now = this.now();
@@ -244,6 +277,7 @@ export class Engine {
         client_id: client.client_id,
         phone_number: phone,
         reason: "ceiling",
+        ...origin(request),
       });
       const retryAfter = Math.max(1, Math.ceil((window.resetAt - now) / 1000));
       throw new TextlockError(refusal, { headers: { "retry-after": String(retryAfter) } });
@@ -261,6 +295,7 @@ export class Engine {
     key: string,
     phone: string,
     otp: string,
+    request: RequestFacts,
   ): Promise<void> {
     const hash = hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp);
     const result = await this.codes.redeem(key, hash, this.now());
@@ -271,6 +306,7 @@ export class Engine {
         connection: connection.name,
         client_id: client.client_id,
         phone_number: phone,
+        ...origin(request),
       });
       return;
     }
@@ -284,6 +320,7 @@ export class Engine {
       client_id: client.client_id,
       phone_number: phone,
       reason: result.status,
+      ...origin(request),
     });
     throw new TextlockError(result.status === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
   }
@@ -294,22 +331,39 @@ export class Engine {
     client: ClientConfig,
     phone: string,
     hookContext: HookContext,
+    request: RequestFacts,
   ): Promise<{ user: User; created: boolean }> {
     const existing = await this.users.findByPhone(connection.name, phone);
     if (existing) return { user: existing, created: false };
+    const refused = (reason?: string) =>
+      this.events.emit("signup.refused", {
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        ...(reason ? { reason } : {}),
+        ...origin(request),
+      });
     if (connection.options.disable_signup) {
-      this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+      refused();
       throw new TextlockError("ERR_WRONG_CODE");
     }
     const pre = await this.hooks.preUserRegistration({ ...hookContext, phone_number: phone });
-    if (pre.denied)
+    if (pre.denied) {
+      refused(pre.denied.userMessage ?? pre.denied.reason);
       throw new TextlockError("ERR_ACCESS_DENIED", { description: pre.denied.userMessage ?? pre.denied.reason });
+    }
     const result = await this.users.create(connection.name, phone, {
       user_metadata: pre.user_metadata,
       app_metadata: pre.app_metadata,
     });
     if (result.created) {
-      this.events.emit("user.created", { user_id: result.user.user_id, connection: connection.name });
+      this.events.emit("user.created", {
+        user_id: result.user.user_id,
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        ...origin(request),
+      });
       await this.hooks.postUserRegistration({ ...hookContext, user: result.user });
     }
     return result;
@@ -360,6 +414,7 @@ export class Engine {
         phone_number: message.to,
         channel: message.channel,
         provider: delivery.provider,
+        ...origin(request),
       });
     } catch (err) {
       await this.codes.discard(key, codeId);
@@ -370,6 +425,7 @@ export class Engine {
         client_id: message.client.client_id,
         phone_number: message.to,
         reason: isTextlockError(err) ? err.code : "ERR_PROVIDER_FAILED",
+        ...origin(request),
       });
       throw err;
     }

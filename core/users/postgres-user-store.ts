@@ -1,4 +1,6 @@
 import pg from "pg";
+import type { AuditStore } from "../audit/audit-store.js";
+import { PostgresAuditStore } from "../audit/postgres-audit-store.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import {
@@ -234,6 +236,11 @@ export class PostgresUserStore implements UserStore {
       },
       close: async () => {},
     };
+  }
+
+  /** The audit log and log-stream outbox in the same database (and pool); closing it is a no-op. */
+  auditStore(): Promise<AuditStore> {
+    return PostgresAuditStore.open(this.pool, this.logger);
   }
 
   /**
