@@ -17,7 +17,8 @@ const MIGRATIONS: Array<[id: string, sql: string]> = [
        client_id  TEXT,
        connection TEXT,
        ip         TEXT,
-       entry      JSONB NOT NULL
+       entry      JSONB NOT NULL,
+       txid       XID8 NOT NULL DEFAULT pg_current_xact_id()
      );
      CREATE INDEX IF NOT EXISTS textlock_audit_log_date ON textlock_audit_log (date);
      CREATE INDEX IF NOT EXISTS textlock_audit_log_user ON textlock_audit_log (user_id, seq);
@@ -27,6 +28,7 @@ const MIGRATIONS: Array<[id: string, sql: string]> = [
        seq      BIGINT NOT NULL,
        attempts INT NOT NULL DEFAULT 0,
        dead     BOOLEAN NOT NULL DEFAULT false,
+       txid     XID8 NOT NULL DEFAULT pg_current_xact_id(),
        PRIMARY KEY (stream, seq)
      );
      CREATE TABLE IF NOT EXISTS textlock_log_stream_state (
@@ -49,10 +51,18 @@ interface Row {
 const toEntry = (row: Row): LogEntry => ({ log_id: logIdOf(Number(row.seq)), ...row.entry });
 
 /**
+ * Rows whose writing transaction is older than every transaction still running: no row with a smaller
+ * sequence number can commit after them. Sequence numbers are drawn before commit, so without this a
+ * reader could see seq 7 (committed) while seq 6 (another process) is still in flight, and skip it.
+ */
+const SETTLED = "txid < pg_snapshot_xmin(pg_current_snapshot())";
+
+/**
  * The audit log and stream outbox in the user store's PostgreSQL database (and pool), shared by every
  * process. A batch of records and its outbox rows commit in one transaction. A stream's lease is one
  * conditional `UPDATE` of its state row (row-locked, so of processes racing for it exactly one wins);
- * only the holder reads and sends the stream's rows, which keeps a stream in order.
+ * only the holder reads and sends the stream's rows, and only settled ones (see {@link SETTLED}), which
+ * keeps a stream, and `from`/`take` paging, in log_id order across processes.
  */
 export class PostgresAuditStore implements AuditStore {
   private constructor(
@@ -174,7 +184,7 @@ export class PostgresAuditStore implements AuditStore {
 
   async after(fromSeq: number, take: number): Promise<LogEntry[]> {
     const { rows } = await this.query<Row>(
-      "SELECT seq, entry FROM textlock_audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+      `SELECT seq, entry FROM textlock_audit_log WHERE seq > $1 AND ${SETTLED} ORDER BY seq LIMIT $2`,
       [fromSeq, take],
     );
     return rows.map(toEntry);
@@ -205,7 +215,7 @@ export class PostgresAuditStore implements AuditStore {
     const { rows } = await this.query<Row & { attempts: number }>(
       `SELECT o.seq, o.attempts, a.entry FROM textlock_log_stream_outbox o
          JOIN textlock_audit_log a ON a.seq = o.seq
-        WHERE o.stream = $1 AND NOT o.dead ORDER BY o.seq LIMIT $2`,
+        WHERE o.stream = $1 AND NOT o.dead AND o.${SETTLED} ORDER BY o.seq LIMIT $2`,
       [stream, limit],
     );
     if (!rows.length) return undefined;
