@@ -60,8 +60,8 @@ function compile(query: UserQuery, d: Dialect, param: (v: unknown) => string): s
 }
 
 /**
- * The WHERE clause of a user search for SQLite (`?` parameters) or PostgreSQL (`$n`, numbered from
- * `firstParam`). Values are always parameters; field paths come from the parser's allow-list.
+ * The WHERE clause of a user search for SQLite (named `@pN` parameters: bind {@link namedParams}) or
+ * PostgreSQL (`$N`), numbered from `firstParam`. Values are always parameters; field paths come from the parser's allow-list.
  */
 export function userSearchWhere(
   dialect: "sqlite" | "postgres",
@@ -71,7 +71,8 @@ export function userSearchWhere(
   const params: unknown[] = [];
   const param = (v: unknown) => {
     params.push(v);
-    return dialect === "sqlite" ? "?" : `$${firstParam + params.length - 1}`;
+    // Numbered or named, so one parameter can be used several times (the field path in `text`).
+    return `${dialect === "sqlite" ? "@p" : "$"}${firstParam + params.length - 1}`;
   };
   const d = dialect === "sqlite" ? sqlite : postgres;
   const parts: string[] = [];
@@ -93,4 +94,9 @@ export function userSearchOrder(dialect: "sqlite" | "postgres", sort: UserSearch
         ? `(profile->>'logins_count')::bigint`
         : `(profile->>'${field}')`;
   return `${expr} ${dir}, user_id ${dir}`;
+}
+
+/** SQLite's named parameters of a {@link SqlWhere} (`@p1`… → `{p1: …}`), from `firstParam` 1. */
+export function namedParams(where: SqlWhere): Record<string, unknown> {
+  return Object.fromEntries(where.params.map((v, i) => [`p${i + 1}`, v]));
 }

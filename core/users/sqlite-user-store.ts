@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
-import { userSearchOrder, userSearchWhere } from "./sql-query.js";
+import { namedParams, userSearchOrder, userSearchWhere } from "./sql-query.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
 
 const SCHEMA = `
@@ -90,14 +90,15 @@ export class SqliteUserStore implements UserStore {
     const where = userSearchWhere("sqlite", options);
     const order = userSearchOrder("sqlite", options.sort);
     const read = this.db.transaction(() => {
+      const params = namedParams(where);
       const rows = this.db
-        .prepare<unknown[], { profile: string }>(
-          `SELECT profile FROM users WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        .prepare<[Record<string, unknown>], { profile: string }>(
+          `SELECT profile FROM users WHERE ${where.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
         )
-        .all(...where.params, options.limit, options.offset);
+        .all({ ...params, limit: options.limit, offset: options.offset });
       const { n } = this.db
-        .prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM users WHERE ${where.sql}`)
-        .get(...where.params)!;
+        .prepare<[Record<string, unknown>], { n: number }>(`SELECT count(*) AS n FROM users WHERE ${where.sql}`)
+        .get(params)!;
       return { users: rows.map((r) => parse(r)!), total: n };
     });
     return read();
