@@ -39,7 +39,8 @@ import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
 import { createRevokeEndpoint, createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
 import type { TokenResponse } from "./tokens/token-service.js";
-import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./users/user-store.js";
+import { createUserAdmin, type TextlockUsers } from "./users/user-admin.js";
+import type { UserStore } from "./users/user-store.js";
 
 /** Parts a host supplies instead of the ones built from config (tests, custom stores). */
 export interface TextlockOverrides {
@@ -114,19 +115,7 @@ export interface TextlockApi {
   token(params: Record<string, unknown>, request: RequestFacts & { issuer: string }): Promise<TokenResponse>;
 }
 
-/** Users of the instance's user store. */
-export interface TextlockUsers {
-  get(userId: string): Promise<User | undefined>;
-  findByPhone(connection: string, phoneNumber: string): Promise<User | undefined>;
-  list(options?: ListUsersOptions): Promise<User[]>;
-  /** Creates a user (an import); an existing user of that number is returned with `created: false`. */
-  create(connection: string, phoneNumber: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }>;
-  /**
-   * Changes metadata or `blocked`; a blocked user can no longer log in, and blocking revokes their
-   * refresh tokens and ends their login sessions.
-   */
-  update(userId: string, patch: UserPatch): Promise<User>;
-}
+export type { TextlockUsers, UserSearchInput, UserSearchPage } from "./users/user-admin.js";
 
 /** The signing keys. */
 export interface TextlockKeys {
@@ -254,20 +243,10 @@ export async function createTextlockWith(
     },
     events: c.resolve(EVENTS),
     logger: c.resolve(LOGGER),
-    users: {
-      get: (userId) => users.findById(userId),
-      findByPhone: (connection, phone) => users.findByPhone(connection, phone),
-      list: (options) => users.list(options),
-      create: (connection, phone, fields) => users.create(connection, phone, fields),
-      update: async (userId, patch) => {
-        const user = await users.update(userId, patch);
-        if (patch.blocked === true) {
-          await tokens.revokeUser(userId);
-          await browser.sessions.endAllForUser(userId);
-        }
-        return user;
-      },
-    },
+    users: createUserAdmin(users, c.resolve(EVENTS), [
+      (userId) => tokens.revokeUser(userId),
+      (userId) => browser.sessions.endAllForUser(userId),
+    ]),
     keys: {
       rotate: () => tokens.rotateKeys(),
       retire: (kid) => tokens.retireKey(kid),

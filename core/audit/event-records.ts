@@ -15,9 +15,14 @@ export const AUDITED_EVENTS = [
   "signup.refused",
   "refresh_token.reused",
   "user.blocked",
+  "user.unblocked",
   "user.deleted",
-  "client_credentials.exchanged",
+  "client_credentials.granted",
+  "client_credentials.failed",
   "management.called",
+  "session.used",
+  "session.missing",
+  "session.ended",
   "request.refused",
 ] as const satisfies ReadonlyArray<keyof TextlockEventMap>;
 
@@ -105,21 +110,23 @@ export function recordOf<K extends AuditedEvent>(
     }
     case "refresh_token.reused":
       return { ...base("ferrt", "Unsuccessful Refresh Token exchange, reused refresh token detected", p) };
-    case "user.blocked": {
-      const { blocked } = payload as Payload<"user.blocked">;
-      return { ...base("sapi", blocked ? "Block a user" : "Unblock a user", p), details: { blocked } };
-    }
+    case "user.blocked":
+      return { ...base("sapi", "Block a user", p), details: { blocked: true } };
+    case "user.unblocked":
+      return { ...base("sapi", "Unblock a user", p), details: { blocked: false } };
     case "user.deleted":
       return { ...base("sdu", "User deleted", p), details: { body: { connection: p.connection } } };
-    case "client_credentials.exchanged": {
-      const e = payload as Payload<"client_credentials.exchanged">;
-      const entry = e.ok
-        ? base("seccft", "Client Credentials for Access Token", p)
-        : base("feccft", e.reason ?? "Failed Exchange", p);
+    case "client_credentials.granted": {
+      const e = payload as Payload<"client_credentials.granted">;
+      return { ...base("seccft", "Client Credentials for Access Token", p), audience: e.audience, scope: e.scope };
+    }
+    case "client_credentials.failed": {
+      const e = payload as Payload<"client_credentials.failed">;
       return {
-        ...entry,
+        ...base("feccft", e.description, p),
         ...(e.audience ? { audience: e.audience } : {}),
         ...(e.scope ? { scope: e.scope } : {}),
+        details: { error: e.error },
       };
     }
     case "management.called": {
@@ -128,9 +135,27 @@ export function recordOf<K extends AuditedEvent>(
       if (!failed && e.method === "GET") return undefined;
       return {
         ...base(failed ? "fapi" : "sapi", `${failed ? "Failed" : "Successful"} Management API operation`, p),
-        details: { request: { method: e.method, path: e.path }, response: { statusCode: e.status } },
+        ...(e.scope ? { scope: e.scope } : {}),
+        details: {
+          request: {
+            method: e.method,
+            path: e.path,
+            query: e.query,
+            ...(e.body ? { body: maskBody(e.body) } : {}),
+          },
+          response: { statusCode: e.status },
+        },
       };
     }
+    case "session.used": {
+      const e = payload as Payload<"session.used">;
+      if (!e.silent) return undefined;
+      return { ...base("ssa", LOG_TYPES.ssa, p), details: { session_id: e.sid } };
+    }
+    case "session.missing":
+      return { ...base("fsa", "Login required", p), details: { error: "login_required" } };
+    case "session.ended":
+      return { ...base("slo", LOG_TYPES.slo, p), details: { sessions: (payload as Payload<"session.ended">).sids } };
     case "request.refused": {
       const { reason, endpoint } = payload as Payload<"request.refused">;
       const type: LogType =
@@ -143,4 +168,12 @@ export function recordOf<K extends AuditedEvent>(
     }
   }
   return undefined;
+}
+
+/** A Management API request body as logged: a phone number in it is masked like `user_name`. */
+function maskBody(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body };
+  if (typeof out.phone_number === "string") out.phone_number = maskPhone(out.phone_number);
+  for (const key of ["password", "client_secret", "otp", "code"]) if (key in out) out[key] = "[redacted]";
+  return out;
 }

@@ -49,6 +49,9 @@ export const LOG_TYPES = {
   sapi: "Success API Operation",
   fapi: "Failed API Operation",
   mgmt_api_read: "API GET operation",
+  ssa: "Success Silent Auth",
+  fsa: "Failed Silent Auth",
+  slo: "Success Logout",
 } as const;
 
 export type LogType = keyof typeof LOG_TYPES;
@@ -72,6 +75,9 @@ export const LOG_CATEGORIES = {
   sapi: "management.success",
   fapi: "management.fail",
   mgmt_api_read: "management.success",
+  ssa: "auth.silent_auth.success",
+  fsa: "auth.silent_auth.fail",
+  slo: "auth.logout.success",
 } as const satisfies Record<LogType, string>;
 
 /** A log-stream filter category. */

@@ -35,6 +35,18 @@ export interface TextlockOptions {
    * @default one connection `sms` on the console provider, enabled for `textlock-dev`
    */
   connections?: ConnectionOptions[];
+  /**
+   * APIs (Auth0 resource servers) clients may get access tokens for with the `client_credentials` grant.
+   * @default []
+   */
+  resource_servers?: ResourceServerOptions[];
+  /**
+   * Machine-to-machine access (Auth0 client grants): which confidential client may use
+   * `client_credentials` for which API — a resource server above or the Management API
+   * (`<issuer>api/v2/`) — and with which scopes.
+   * @default []
+   */
+  client_grants?: ClientGrantOptions[];
   /** One-time code rules. */
   otp?: {
     /** Wrong attempts before a code dies (1–10). @default 3 */
@@ -365,6 +377,31 @@ export interface TextlockOptions {
 }
 
 /** An application (Auth0 client). */
+/** An API clients may get access tokens for (Auth0 resource server). */
+export interface ResourceServerOptions {
+  /** The API's audience, e.g. `https://api.example.com/`; must not end with `/api/v2/`. */
+  identifier: string;
+  /** Display name. @default the identifier */
+  name?: string;
+  /** Scopes a client grant may give for this API. @default [] */
+  scopes?: Array<{ value: string; description?: string }>;
+  /** Lifetime of its access tokens, seconds (60–2592000). @default 86400 */
+  token_lifetime?: number;
+}
+
+/** Which client may use `client_credentials` for which API, with which scopes (Auth0 client grant). */
+export interface ClientGrantOptions {
+  /** A confidential client with `client_credentials` in its `grant_types`. */
+  client_id: string;
+  /**
+   * A resource server's `identifier`, or the Management API `<issuer>api/v2/` (without a configured
+   * `issuer`, any `https://<host>/api/v2/` names this server's Management API).
+   */
+  audience: string;
+  /** The scopes the client may ask for (Management API: `read:users`, `update:users`, `delete:users`, `read:logs`, …). @default [] */
+  scope?: string[];
+}
+
 export interface ClientOptions {
   /** The application's id (letters, digits, `_ . -`). */
   client_id: string;

@@ -48,7 +48,9 @@ import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { ProviderRegistry } from "../providers/provider-registry.js";
 import { PreSendRisk } from "../risk/pre-send-risk.js";
 import { createRiskCheckers } from "../risk/risk-checker.js";
+import { createClientCredentialsGrant } from "../tokens/client-credentials.js";
 import { SigningKeys } from "../tokens/signing-keys.js";
+import type { GrantHandler } from "../tokens/token-endpoint.js";
 import { TokenService } from "../tokens/token-service.js";
 import {
   type DependencyContainer,
@@ -172,6 +174,11 @@ export async function composeTextlock(
   c.resolve(GRANTS).set("authorization_code", (params, request) =>
     c.resolve(BrowserFlow).exchangeCode(params, request),
   );
+  let clientCredentials: GrantHandler | undefined;
+  c.resolve(GRANTS).set("client_credentials", (params, request) => {
+    clientCredentials ??= createClientCredentialsGrant(config, c.resolve(TOKENS), c.resolve(EVENTS));
+    return clientCredentials(params, request);
+  });
   return c;
 }
 

@@ -45,21 +45,6 @@ export interface TextlockEventMap {
   "signup.refused": [{ connection: string; client_id: string; phone_number?: string; reason?: string } & RequestOrigin];
   /** An already rotated refresh token was used again: its whole family was revoked (Auth0's `ferrt`). */
   "refresh_token.reused": [{ user_id: string; client_id: string } & RequestOrigin];
-  /** A user was blocked or unblocked (in-process API or Management API). */
-  "user.blocked": [{ user_id: string; blocked: boolean; connection?: string; client_id?: string } & RequestOrigin];
-  /** A user was deleted (Auth0's `sdu`). */
-  "user.deleted": [{ user_id: string; connection?: string; client_id?: string } & RequestOrigin];
-  /** A `client_credentials` grant issued (`ok`) or refused a token (Auth0's `seccft` / `feccft`). */
-  "client_credentials.exchanged": [
-    { client_id: string; audience?: string; scope?: string; ok: boolean; reason?: string } & RequestOrigin,
-  ];
-  /**
-   * A Management API call (`/api/v2/...`) was answered (Auth0's `sapi` for writes). `client_id` is the
-   * token's client; never the token or a request body value that could be a secret.
-   */
-  "management.called": [
-    { client_id?: string; method: string; path: string; status: number; user_id?: string } & RequestOrigin,
-  ];
   /** A hosted-page or login-ticket login started a login session (SSO cookie). */
   "session.started": [{ user_id: string; client_id: string; connection: string; sid: string }];
   /** `/authorize` answered from a live session without showing the page (`prompt=none` included: Auth0's `ssa`). */
@@ -69,6 +54,49 @@ export interface TextlockEventMap {
   /** Logout ended sessions (Auth0's `slo`). */
   "session.ended": [{ sids: number; client_id?: string; user_id?: string }];
   "request.refused": [{ reason: string; endpoint?: string } & RequestOrigin];
+  /** A `client_credentials` grant issued an access token (Auth0's `seccft`). */
+  "client_credentials.granted": [
+    { client_id: string; audience: string; scope: string; ip?: string; user_agent?: string; hostname?: string },
+  ];
+  /** A `client_credentials` grant was refused (Auth0's `feccft`); `error`/`description` are what the caller got. */
+  "client_credentials.failed": [
+    {
+      client_id?: string;
+      audience?: string;
+      scope?: string;
+      error: string;
+      description: string;
+      ip?: string;
+      user_agent?: string;
+      hostname?: string;
+    },
+  ];
+  /**
+   * A Management API request was answered (`/api/v2/*`; Auth0 logs writes as `sapi`). `client_id` is
+   * the caller's when its token was valid; `body` is the request body of a write (never a secret).
+   */
+  "management.called": [
+    {
+      method: string;
+      path: string;
+      query: Record<string, string>;
+      status: number;
+      client_id?: string;
+      scope?: string;
+      body?: Record<string, unknown>;
+      ip?: string;
+      user_agent?: string;
+      hostname?: string;
+    },
+  ];
+  /** A user's profile was changed through the Management API or `textlock.users.update`. */
+  "user.updated": [{ user_id: string; connection: string; fields: string[] }];
+  /** A user was blocked (`blocked: true`); their refresh tokens were revoked. */
+  "user.blocked": [{ user_id: string; connection: string }];
+  /** A user was unblocked. */
+  "user.unblocked": [{ user_id: string; connection: string }];
+  /** A user was deleted (Auth0's `sdu`), with their refresh tokens and sessions. */
+  "user.deleted": [{ user_id: string; connection: string; phone_number: string }];
   /**
    * A number prefix or country's codes are rarely verified: quarantined (`enforce`) or only reported
    * (`monitor`) until `until` (ISO time) at least. `ratio` is verified / sent over the window.

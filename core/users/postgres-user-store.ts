@@ -12,7 +12,8 @@ import {
 } from "../tokens/refresh-token-store.js";
 import type { KeyBackend, SealedKey } from "../tokens/signing-keys.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
-import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
+import { userSearchOrder, userSearchWhere } from "./sql-query.js";
+import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
 
 /** Ordered schema migrations; each runs once, recorded in `textlock_migrations`. */
 const MIGRATIONS: Array<[id: string, sql: string]> = [
@@ -169,6 +170,25 @@ export class PostgresUserStore implements UserStore {
       [connection, Math.min(limit, 1000), offset],
     );
     return rows.map((r) => r.profile);
+  }
+
+  async search(options: UserSearchOptions): Promise<{ users: User[]; total: number }> {
+    const where = userSearchWhere("postgres", options);
+    const order = userSearchOrder("postgres", options.sort);
+    const n = where.params.length;
+    const [page, count] = await Promise.all([
+      this.query<{ profile: User }>(
+        `SELECT profile FROM textlock_users WHERE ${where.sql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...where.params, options.limit, options.offset],
+      ),
+      this.query<{ n: string }>(`SELECT count(*) AS n FROM textlock_users WHERE ${where.sql}`, where.params),
+    ]);
+    return { users: page.rows.map((r) => r.profile), total: Number(count.rows[0]?.n ?? 0) };
+  }
+
+  async delete(userId: string): Promise<boolean> {
+    const { rowCount } = await this.query("DELETE FROM textlock_users WHERE user_id = $1", [userId]);
+    return (rowCount ?? 0) > 0;
   }
 
   async close(): Promise<void> {
@@ -328,9 +348,18 @@ export class PostgresUserStore implements UserStore {
         "SELECT profile FROM textlock_users WHERE user_id = $1 FOR UPDATE",
         [userId],
       );
-      if (!rows[0]) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
+      if (!rows[0]) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
       const next = update(rows[0].profile);
-      await client.query("UPDATE textlock_users SET profile = $2 WHERE user_id = $1", [userId, next]);
+      try {
+        await client.query("UPDATE textlock_users SET profile = $2, phone_number = $3 WHERE user_id = $1", [
+          userId,
+          next,
+          next.phone_number,
+        ]);
+      } catch (err) {
+        if ((err as { code?: string }).code === "23505") throw new TextlockError("ERR_MGMT_PHONE_CONFLICT");
+        throw err;
+      }
       await client.query("COMMIT");
       return next;
     } catch (err) {
