@@ -261,7 +261,7 @@ export async function createTextlockWith(
     },
     audit: {
       search: (search = {}) => audit.search(search),
-      after: (fromLogId, take) => {
+      after: async (fromLogId, take) => {
         const seq = fromLogId === undefined ? 0 : seqOf(fromLogId);
         if (seq === undefined) throw new TextlockError("ERR_INVALID_REQUEST", { description: "invalid log_id" });
         return audit.after(seq, take);
