@@ -7,6 +7,7 @@ import type { TextlockConfigInput } from "../core/config/schema.js";
 import { TextlockConfigError } from "../core/errors/textlock-error.js";
 import { createTextlock } from "../lib/index.js";
 import { demoRoutes, withDemoClient } from "./demo.js";
+import { runLogsCommand } from "./logs.js";
 
 const USAGE = `Usage: textlock <command> [options]
 
@@ -16,13 +17,16 @@ Commands:
   keys retire <kid>
                    Remove a key from the JWKS (tokens it signed stop verifying); not the signing key
   users list       Print users as JSON lines
+  logs tail        Print the newest audit records (JSON lines {log_id, data}) of the configured store, then
+                   follow it (--no-follow: print and exit)
+  logs streams     Print each log stream's outbox: pending events, dead letters, last error
 
 Options:
   --config <file>  Configuration file (.json, .yaml, .yml, .js, .mjs)
   --port <n>       Listen port (serve)
   --host <addr>    Listen address (serve)
   --demo           Also serve a demo app at /demo that logs in through the hosted page (serve)
-  --limit <n>      How many users to list (default 50)
+  --limit <n>      How many users to list (default 50); how many records logs tail prints first (default 10)
   -h, --help       Show this help
 `;
 
@@ -36,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: "string" },
       limit: { type: "string" },
       demo: { type: "boolean" },
+      "no-follow": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -54,7 +59,10 @@ async function main(argv: string[]): Promise<number> {
     if (!server.port) server.port = await freePort(server.host ?? "127.0.0.1");
     config = withDemoClient(config, demoBaseUrls(config, server.host ?? "127.0.0.1", server.port ?? 3000));
   }
-  const textlock = await createTextlock({ ...config, server });
+  // Only `serve` delivers log streams: another command's process would compete for their leases.
+  const streams = (config.audit?.streams ?? []).map((s) => s.name);
+  const audit = command === "serve" ? config.audit : { ...config.audit, streams: [] };
+  const textlock = await createTextlock({ ...config, server, ...(audit ? { audit } : {}) });
 
   if (command === "serve") {
     const running = await startServer(textlock, demo ? { routes: demoRoutes } : {});
@@ -71,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", stop);
     return -1;
   }
+  let following = false;
   try {
     if (command === "keys" && sub === "rotate") {
       const { kid } = await textlock.keys.rotate();
@@ -88,10 +97,20 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify(user)}\n`);
       return 0;
     }
+    if (command === "logs") {
+      const limit = values.limit ? Number(values.limit) : undefined;
+      const code = await runLogsCommand(textlock, sub, {
+        follow: values["no-follow"] !== true,
+        streams,
+        ...(limit ? { lines: limit } : {}),
+      });
+      if (code === -1) following = true;
+      if (code !== undefined) return code;
+    }
     process.stderr.write(`textlock: unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
     return 1;
   } finally {
-    await textlock.close();
+    if (!following) await textlock.close();
   }
 }
 

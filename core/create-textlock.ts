@@ -159,8 +159,8 @@ export interface TextlockAudit {
   after(fromLogId: string | undefined, take: number): Promise<LogEntry[]>;
   /** Waits until every record of events emitted so far is committed. */
   flush(): Promise<void>;
-  /** Each configured log stream's outbox: pending events, dead letters, last error. */
-  streams(): Promise<StreamStatus[]>;
+  /** Each log stream's outbox (by default every configured one): pending events, dead letters, last error. */
+  streams(names?: readonly string[]): Promise<StreamStatus[]>;
   /** Deletes records older than `audit.retentionDays` now (also done hourly). */
   purge(): Promise<number>;
 }
@@ -267,7 +267,7 @@ export async function createTextlockWith(
         return audit.after(seq, take);
       },
       flush: () => audit.flush(),
-      streams: () => audit.streamStatus(),
+      streams: (names) => audit.streamStatus(names),
       purge: () => audit.purge(),
     },
     registerGrant(grantType, handler) {

@@ -172,9 +172,9 @@ export class AuditLog {
     return this.store.after(fromSeq, take);
   }
 
-  /** Every configured stream's outbox state (shared by all processes). */
-  async streamStatus(): Promise<StreamStatus[]> {
-    return Promise.all(this.config.audit.streams.map((s) => this.store.status(s.name)));
+  /** The outbox state (shared by all processes) of the named streams, by default every configured one. */
+  async streamStatus(names: readonly string[] = this.config.audit.streams.map((s) => s.name)): Promise<StreamStatus[]> {
+    return Promise.all(names.map((name) => this.store.status(name)));
   }
 
   /** Deletes records older than `audit.retentionDays`; returns how many went. */
