@@ -156,7 +156,9 @@ export function runUserStoreContract(name: string, create: () => Promise<UserSto
       expect(ids(await search("user_metadata.nick:Zed\\*St*"))).toEqual(idsOf(5));
       expect(ids(await search("user_metadata.nick:zed*"))).toEqual([]);
       expect(ids(await search(`user_id:"${made[0]!.user_id}"`))).toEqual(idsOf(0));
-      expect(ids(await search("(app_metadata.plan:pro OR app_metadata.n:0) AND blocked:false"))).toEqual(idsOf(0, 3, 5));
+      expect(ids(await search("(app_metadata.plan:pro OR app_metadata.n:0) AND blocked:false"))).toEqual(
+        idsOf(0, 3, 5),
+      );
 
       const page = await store.search({ connection: conn, sort: { field: "phone_number" }, offset: 2, limit: 3 });
       expect(page.total).toBe(6);
