@@ -1,5 +1,5 @@
 import { parseUserQuery } from "../users/user-query.js";
-import type { UserStore } from "../users/user-store.js";
+import type { User, UserStore } from "../users/user-store.js";
 import type { ContractRunner } from "./runner.js";
 
 /** The UserStore contract, run against every implementation (memory, SQLite here; PostgreSQL in test/integration). */
@@ -120,7 +120,7 @@ export function runUserStoreContract(name: string, create: () => Promise<UserSto
 
     it("searches with Lucene-style queries, totals, paging and sorting", async () => {
       const conn = `c${Math.floor(Math.random() * 1e9)}`;
-      const made = [];
+      const made: User[] = [];
       for (let i = 0; i < 6; i++) {
         const { user } = await store.create(conn, `+1628555${String(1000 + i)}`, {
           app_metadata: { plan: i % 2 ? "pro" : "free", n: i, flag: i === 3 },
