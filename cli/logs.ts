@@ -9,8 +9,6 @@ export interface LogsCommandOptions {
   follow: boolean;
   /** How often `tail` looks for new records, ms. */
   intervalMs?: number;
-  /** Names of the configured streams (`logs streams`). */
-  streams: readonly string[];
 }
 
 const line = (e: LogEntry) => `${JSON.stringify({ log_id: e.log_id, data: e })}\n`;
@@ -23,8 +21,7 @@ const line = (e: LogEntry) => `${JSON.stringify({ log_id: e.log_id, data: e })}\
  */
 export async function runLogsCommand(textlock: Textlock, sub: string | undefined, options: LogsCommandOptions) {
   if (sub === "streams") {
-    for (const status of await textlock.audit.streams(options.streams))
-      process.stdout.write(`${JSON.stringify(status)}\n`);
+    for (const status of await textlock.audit.streams()) process.stdout.write(`${JSON.stringify(status)}\n`);
     return 0;
   }
   if (sub !== "tail") return undefined;

@@ -51,6 +51,12 @@ export const RATE_LIMIT_BACKEND: InjectionToken<RateLimitBackend> = Symbol.for("
 
 /** The audit log and log-stream outbox: follows the user store (memory, SQLite file, PostgreSQL). */
 export const AUDIT_STORE: InjectionToken<AuditStore> = Symbol.for("textlock.audit-store");
+/**
+ * Whether this process delivers log streams (`{ enabled: true }` by default). The command line turns
+ * it off for every command but `serve`: their records are still queued for the streams, but a
+ * short-lived process never takes a stream's lease.
+ */
+export const AUDIT_DELIVERY: InjectionToken<{ enabled: boolean }> = Symbol.for("textlock.audit-delivery");
 /** Records events in the audit log and delivers log streams. */
 export const AUDIT: InjectionToken<AuditLog> = Symbol.for("textlock.audit");
 

@@ -1,7 +1,16 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { AUDIT_STORE, CLOCK, type Clock, CONFIG, EVENTS, LOGGER, METRICS_REGISTRY } from "../di-tokens.js";
+import {
+  AUDIT_DELIVERY,
+  AUDIT_STORE,
+  CLOCK,
+  type Clock,
+  CONFIG,
+  EVENTS,
+  LOGGER,
+  METRICS_REGISTRY,
+} from "../di-tokens.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
 import type { AuditStore, LogSearch, StreamStatus } from "./audit-store.js";
@@ -41,6 +50,7 @@ export class AuditLog {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS_REGISTRY) registry: Registry,
     @inject(CLOCK) private readonly now: Clock,
+    @inject(AUDIT_DELIVERY) delivery: { enabled: boolean },
   ) {
     const registers = [registry];
     this.recorded = new Counter({
@@ -78,9 +88,10 @@ export class AuditLog {
       failed: (s: string) => failed.inc({ stream: s }),
       deadLettered: (s: string, n: number) => dead.inc({ stream: s }, n),
     };
-    this.deliveries = config.audit.enabled
-      ? config.audit.streams.map((s) => new StreamDelivery(store, s, logger, counters))
-      : [];
+    this.deliveries =
+      config.audit.enabled && delivery.enabled
+        ? config.audit.streams.map((s) => new StreamDelivery(store, s, logger, counters))
+        : [];
     if (this.deliveries.length) {
       const statusGauge = (name: string, help: string, pick: (s: StreamStatus) => number) =>
         new Gauge({

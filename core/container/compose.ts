@@ -7,6 +7,7 @@ import type { TextlockConfigInput } from "../config/schema.js";
 import { resolveSecret } from "../config/secret.js";
 import {
   AUDIT,
+  AUDIT_DELIVERY,
   AUDIT_STORE,
   BOT_CHECK,
   CLOCK,
@@ -137,6 +138,7 @@ export async function composeTextlock(
   value(SESSION_STORE, () => observeStore(stores.sessions, "sessions", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
   value(AUDIT_STORE, () => observeStore(stores.audit, "audit", metrics));
+  value(AUDIT_DELIVERY, () => ({ enabled: true }));
   lazy(AUDIT, (r) => r.resolve(AuditLog));
   c.registerSingleton(AuditLog);
   // Resolved now: it records events from the first one on.
