@@ -116,7 +116,10 @@ export interface TextlockUsers {
   list(options?: ListUsersOptions): Promise<User[]>;
   /** Creates a user (an import); an existing user of that number is returned with `created: false`. */
   create(connection: string, phoneNumber: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }>;
-  /** Changes metadata or `blocked`; a blocked user can no longer log in, and blocking revokes their refresh tokens. */
+  /**
+   * Changes metadata or `blocked`; a blocked user can no longer log in, and blocking revokes their
+   * refresh tokens and ends their login sessions.
+   */
   update(userId: string, patch: UserPatch): Promise<User>;
 }
 
@@ -199,7 +202,7 @@ export async function createTextlockWith(
   const revoke = createRevokeEndpoint(config, tokens);
   const issuerOf = (request?: InProcessRequest) =>
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
-  c.resolve(BrowserFlow);
+  const browser = c.resolve(BrowserFlow);
 
   let closed = false;
   const textlock: Textlock = {
@@ -237,7 +240,10 @@ export async function createTextlockWith(
       create: (connection, phone, fields) => users.create(connection, phone, fields),
       update: async (userId, patch) => {
         const user = await users.update(userId, patch);
-        if (patch.blocked === true) await tokens.revokeUser(userId);
+        if (patch.blocked === true) {
+          await tokens.revokeUser(userId);
+          await browser.sessions.endAllForUser(userId);
+        }
         return user;
       },
     },

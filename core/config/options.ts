@@ -322,6 +322,10 @@ export interface TextlockOptions {
     transactionSeconds?: number;
     /** Lifetime of an authorization code or a login ticket, seconds. @default 60 */
     grantSeconds?: number;
+    /** Absolute lifetime of a login session (SSO cookie), seconds since the login. @default 604800 */
+    sessionSeconds?: number;
+    /** A login session unused for this long ends, seconds (each use restarts it, up to `sessionSeconds`). @default 259200 */
+    sessionIdleSeconds?: number;
     /** Tenant-wide Allowed Logout URLs, used by `/v2/logout` and `/oidc/logout` when no client is named. @default [] */
     allowedLogoutUrls?: string[];
   };

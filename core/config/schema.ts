@@ -861,6 +861,24 @@ export const configSchema = z
           .describe(
             "Lifetime of an authorization code and of a login ticket (`/co/authenticate`); each is single use.",
           ),
+        sessionSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(31_536_000)
+          .default(604_800)
+          .describe(
+            'Absolute lifetime of a login session (SSO): after this long since the code was typed, `/authorize` shows the page again and `prompt=none` answers `login_required`. Auth0\'s "Require log in after" (7 days).',
+          ),
+        sessionIdleSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(31_536_000)
+          .default(259_200)
+          .describe(
+            "A login session nobody used for this long ends (each use by `/authorize` restarts the count, never beyond `sessionSeconds`). Auth0's idle session lifetime (3 days).",
+          ),
         allowedLogoutUrls: z
           .array(url)
           .max(100)

@@ -5,6 +5,7 @@ import type { Clock, RateLimitBackend } from "../di-tokens.js";
 import type { Logger } from "../logger.js";
 import { MemoryOtpStore } from "../otp/memory-otp-store.js";
 import type { OtpStore } from "../otp/otp-store.js";
+import { MemorySessionStore, RedisSessionStore, type SessionStore } from "../sessions/session-store.js";
 import {
   MemoryRefreshTokenStore,
   type RefreshTokenStore,
@@ -21,6 +22,8 @@ export interface StoreSet {
   users: UserStore;
   refreshTokens: RefreshTokenStore;
   oneTime: OneTimeStore;
+  /** Login sessions (SSO). */
+  sessions: SessionStore;
   /** Where rate limits count. */
   rateLimitBackend: RateLimitBackend;
   /** Where signing keys are shared (the PostgreSQL user database); absent: `<dataDir>/keys.json`. */
@@ -29,7 +32,7 @@ export interface StoreSet {
 
 /**
  * Chooses and opens every store, in this one place, from `config.store` (short-lived state: codes,
- * one-time codes and tickets, rate limits) and `config.users` (durable state: users and refresh
+ * one-time codes and tickets, login sessions, rate limits) and `config.users` (durable state: users and refresh
  * tokens). Short-lived state follows the code store and durable state follows the user store, so a
  * shared setup (Redis + PostgreSQL) never keeps a part in one process's memory. Stores in `given`
  * (host overrides) are used as they are.
@@ -52,6 +55,15 @@ export async function openStoreSet(
       (redis && config.store.type === "redis"
         ? new RedisOneTimeStore(redis as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)
         : new MemoryOneTimeStore(clock)),
+    sessions:
+      given.sessions ??
+      (redis && config.store.type === "redis"
+        ? new RedisSessionStore(
+            redis as ConstructorParameters<typeof RedisSessionStore>[0],
+            config.store.namespace,
+            clock,
+          )
+        : new MemorySessionStore(clock)),
     rateLimitBackend: given.rateLimitBackend ?? (redis ? { redis } : {}),
     ...(durable?.signingKeys ? { signingKeys: durable.signingKeys } : {}),
   };
