@@ -125,6 +125,7 @@ describe.runIf(browserAvailable())("auth0-spa-js against textlock (Chromium)", (
 
       // The SDK asked for offline_access and got a refresh token; the next two tokens come from the
       // refresh_token grant (cacheMode "off" skips the SDK's cache), each rotating the refresh token.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       const first = await page.evaluate(() => client.getTokenSilently({ cacheMode: "off", detailedResponse: true }));
       const second = await page.evaluate(() => client.getTokenSilently({ cacheMode: "off", detailedResponse: true }));
       const refreshes = posts.slice(1);
@@ -133,7 +134,14 @@ describe.runIf(browserAvailable())("auth0-spa-js against textlock (Chromium)", (
       // The SDK sent the rotated token the second time (a spent one would have been refused as a reuse).
       for (const t of [first, second] as Array<Record<string, string>>) {
         expect(claimsOf(t.access_token!)).toMatchObject({ sub: user.sub, azp: "acme-spa" });
-        expect(claimsOf(t.id_token!)).toMatchObject({ sub: user.sub, aud: "acme-spa", phone_number: phone });
+        // Still the same login: its auth_time and session, however late the refresh.
+        expect(claimsOf(t.id_token!)).toMatchObject({
+          sub: user.sub,
+          aud: "acme-spa",
+          phone_number: phone,
+          auth_time: claims.auth_time,
+          sid: claims.sid,
+        });
       }
       // The access token works at /userinfo from the app's origin (CORS).
       const profile = await page.evaluate(
@@ -157,6 +165,76 @@ describe.runIf(browserAvailable())("auth0-spa-js against textlock (Chromium)", (
       });
       expect(await page.evaluate(() => client.isAuthenticated())).toBe(false);
       await shot(page, "spajs-02-logged-out");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("silent auth from textlock's login session: getTokenSilently in the iframe (web_message, prompt=none), SSO in a new page, logout, then login_required", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 480, height: 800 } });
+    const posts = tokenRequests(context);
+    const silent: string[] = [];
+    context.on("request", (r) => {
+      if (r.url().startsWith(`${issuer()}authorize?`) && r.url().includes("prompt=none")) silent.push(r.url());
+    });
+    try {
+      const page = await context.newPage();
+      const phone = "+14155550133";
+      await logIn(page, phone);
+      const user = JSON.parse((await page.locator("#user").textContent())!);
+      const loginClaims = (await page.evaluate(() => client.getIdTokenClaims()))!;
+      expect(loginClaims.sid).toEqual(expect.any(String));
+
+      // No refresh token: the SDK asks textlock in a hidden iframe, which answers from the session cookie.
+      const token = (await page.evaluate(() =>
+        client.getTokenSilently({ cacheMode: "off", detailedResponse: true }),
+      )) as Record<string, string>;
+      expect(silent).toHaveLength(1);
+      expect(Object.fromEntries(new URL(silent[0]!).searchParams)).toMatchObject({
+        prompt: "none",
+        response_mode: "web_message",
+        response_type: "code",
+        client_id: "acme-spa",
+      });
+      expect(posts.map((p) => p.grant_type)).toEqual(["authorization_code", "authorization_code"]);
+      expect(posts.every((p) => p.refresh_token === undefined)).toBe(true);
+      const silentClaims = claimsOf(token.id_token!);
+      // The same login: its sid and auth_time, not a new one.
+      expect(silentClaims).toMatchObject({ sub: user.sub, sid: loginClaims.sid, auth_time: loginClaims.auth_time });
+      expect(claimsOf(token.access_token!)).toMatchObject({ sub: user.sub });
+
+      // Another page of the app, with an empty SDK cache: createAuth0Client's checkSession (the SDK's
+      // is.authenticated hint cookie is set) logs in silently, without the hosted page.
+      await page.goto(`${app.origin}/`);
+      await expect.poll(() => status(page)).toBe("ready");
+      expect(await page.evaluate(() => client.isAuthenticated())).toBe(true);
+      expect((await page.evaluate(() => client.getUser()))!).toMatchObject({ sub: user.sub, phone_number: phone });
+      expect(silent).toHaveLength(2);
+
+      // loginWithRedirect with a live session skips the hosted page: straight back to the callback.
+      const hostedPages: string[] = [];
+      page.on("response", (r) => {
+        const top = r.request().isNavigationRequest() && r.frame() === page.mainFrame();
+        if (top && r.url().startsWith(issuer()) && r.status() === 200) hostedPages.push(r.url());
+      });
+      await page.evaluate(() => client.loginWithRedirect());
+      await page.waitForURL(`${app.origin}/callback*`);
+      await expect.poll(() => status(page)).not.toBe("loading");
+      expect(await status(page)).toBe("logged in");
+      expect(hostedPages).toEqual([]);
+
+      // Logout ends textlock's session: silent auth now answers login_required (the SDK's error).
+      await page.evaluate((returnTo) => client.logout({ logoutParams: { returnTo } }), `${app.origin}/logged-out`);
+      await page.waitForURL(`${app.origin}/logged-out`);
+      await expect.poll(() => status(page)).toBe("ready");
+      const after = await page.evaluate(() =>
+        client.getTokenSilently({ cacheMode: "off" }).then(
+          () => "token",
+          (e: { error?: string; error_description?: string }) => `${e.error}: ${e.error_description}`,
+        ),
+      );
+      expect(after).toBe("login_required: Login required");
+      await shot(page, "spajs-03-after-logout");
     } finally {
       await context.close();
     }
@@ -212,7 +290,7 @@ describe.runIf(browserAvailable())("auth0-spa-js against textlock (Chromium)", (
       expect(await page.locator("body").textContent()).toContain(
         'The "returnTo" querystring parameter "https://evil.example/" is not defined as a valid URL in "Allowed Logout URLs".',
       );
-      await shot(page, "spajs-03-logout-not-allowed");
+      await shot(page, "spajs-04-logout-not-allowed");
     } finally {
       await context.close();
     }
