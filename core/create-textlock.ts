@@ -204,6 +204,7 @@ export async function createTextlockWith(
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
   const browser = c.resolve(BrowserFlow);
 
+  const purge = schedulePurge(config, c.resolve(REFRESH_TOKEN_STORE), c.resolve(CLOCK), c.resolve(LOGGER));
   let closed = false;
   const textlock: Textlock = {
     config,
@@ -265,6 +266,7 @@ export async function createTextlockWith(
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(purge);
       const parts: Array<{ close(): Promise<void> }> = [
         c.resolve(OTP_STORE),
         c.resolve(USER_STORE),
@@ -279,6 +281,22 @@ export async function createTextlockWith(
     },
   };
   return attachContainer(textlock, c);
+}
+
+/** Deletes expired refresh-token records every `tokens.purgeIntervalSeconds` (a store failure is logged, not thrown). */
+function schedulePurge(
+  config: TextlockConfig,
+  store: RefreshTokenStore,
+  now: () => number,
+  logger: Logger,
+): NodeJS.Timeout | undefined {
+  const seconds = config.tokens.purgeIntervalSeconds;
+  if (!seconds || !store.purgeExpired) return undefined;
+  const timer = setInterval(() => {
+    store.purgeExpired?.(now()).catch((err: unknown) => logger.warn({ err }, "refresh-token purge failed"));
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 /** The client's connection when it has exactly one (so in-process callers may omit it). */

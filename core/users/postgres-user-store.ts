@@ -232,6 +232,13 @@ export class PostgresUserStore implements UserStore {
         );
         for (const [family, expiresAt] of familiesOf(rows)) await revokeFamily(family, expiresAt);
       },
+      purgeExpired: async (now) => {
+        const { rowCount } = await this.query(
+          "DELETE FROM textlock_refresh_tokens WHERE expires_at < to_timestamp($1 / 1000.0)",
+          [now],
+        );
+        return rowCount ?? 0;
+      },
       close: async () => {},
     };
   }
