@@ -20,6 +20,7 @@ interface SpaClient {
   getIdTokenClaims(): Promise<Record<string, unknown> | undefined>;
   isAuthenticated(): Promise<boolean>;
   logout(o?: unknown): Promise<void>;
+  revokeRefreshToken(o?: unknown): Promise<void>;
 }
 declare const client: SpaClient;
 
@@ -103,7 +104,7 @@ describe.runIf(browserAvailable())("auth0-spa-js against textlock (Chromium)", (
     expect(await status(page)).toBe("logged in");
   }
 
-  it("loginWithRedirect → hosted page → handleRedirectCallback → getUser; refresh rotation in getTokenSilently; logout to returnTo", async () => {
+  it("loginWithRedirect → hosted page → handleRedirectCallback → getUser; refresh rotation in getTokenSilently; revokeRefreshToken; logout to returnTo", async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 480, height: 800 } });
     const posts = tokenRequests(context);
     try {
@@ -149,6 +150,33 @@ describe.runIf(browserAvailable())("auth0-spa-js against textlock (Chromium)", (
         [`${issuer()}userinfo`, (second as Record<string, string>).access_token],
       );
       expect(profile).toMatchObject({ sub: user.sub, phone_number: phone });
+
+      // revokeRefreshToken(): the SDK's worker posts the current refresh token to /oauth/revoke, and
+      // textlock revokes it (a replay is refused).
+      const revokes: Array<Record<string, string>> = [];
+      context.on("request", (r) => {
+        if (r.method() === "POST" && r.url() === `${issuer()}oauth/revoke`)
+          revokes.push(Object.fromEntries(new URLSearchParams(r.postData() ?? "")));
+      });
+      await page.evaluate(() => client.revokeRefreshToken());
+      expect(revokes).toHaveLength(1);
+      expect(revokes[0]).toMatchObject({ client_id: "acme-spa", token_type_hint: "refresh_token" });
+      expect(revokes[0]!.token).toMatch(/^[\w-]{43}$/);
+      const replay = await page.evaluate(
+        async ([url, token]) => {
+          const r = await fetch(url!, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({ grant_type: "refresh_token", client_id: "acme-spa", refresh_token: token! }),
+          });
+          return { status: r.status, body: await r.json() };
+        },
+        [`${issuer()}oauth/token`, revokes[0]!.token],
+      );
+      expect(replay).toEqual({
+        status: 403,
+        body: { error: "invalid_grant", error_description: "Unknown or invalid refresh token." },
+      });
 
       // logout({logoutParams:{returnTo}}) goes through /v2/logout back to the app.
       const logoutUrls: string[] = [];
