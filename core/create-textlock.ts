@@ -20,6 +20,7 @@ import {
   PROTECTION,
   PROVIDERS,
   REFRESH_TOKEN_STORE,
+  SESSION_STORE,
   SIGNING_KEYS,
   TOKENS,
   USER_STORE,
@@ -204,7 +205,12 @@ export async function createTextlockWith(
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
   const browser = c.resolve(BrowserFlow);
 
-  const purge = schedulePurge(config, c.resolve(REFRESH_TOKEN_STORE), c.resolve(CLOCK), c.resolve(LOGGER));
+  const purge = schedulePurge(
+    config,
+    [c.resolve(REFRESH_TOKEN_STORE), c.resolve(SESSION_STORE)],
+    c.resolve(CLOCK),
+    c.resolve(LOGGER),
+  );
   let closed = false;
   const textlock: Textlock = {
     config,
@@ -274,6 +280,8 @@ export async function createTextlockWith(
         c.resolve(HOOKS),
         c.resolve(PROVIDERS),
       ];
+      const sessions = c.resolve(SESSION_STORE);
+      if (sessions.close) parts.push({ close: () => sessions.close!() });
       const keys = c.resolve(SIGNING_KEYS) as Partial<{ close(): Promise<void> }>;
       if (typeof keys.close === "function") parts.push(keys as { close(): Promise<void> });
       await Promise.allSettled(parts.map((part) => part.close()));
@@ -283,17 +291,21 @@ export async function createTextlockWith(
   return attachContainer(textlock, c);
 }
 
-/** Deletes expired refresh-token records every `tokens.purgeIntervalSeconds` (a store failure is logged, not thrown). */
+/**
+ * Deletes expired refresh-token records and ended login sessions every `tokens.purgeIntervalSeconds`
+ * (a store failure is logged, not thrown).
+ */
 function schedulePurge(
   config: TextlockConfig,
-  store: RefreshTokenStore,
+  stores: Array<{ purgeExpired?(now: number): Promise<number> }>,
   now: () => number,
   logger: Logger,
 ): NodeJS.Timeout | undefined {
   const seconds = config.tokens.purgeIntervalSeconds;
-  if (!seconds || !store.purgeExpired) return undefined;
+  if (!seconds) return undefined;
   const timer = setInterval(() => {
-    store.purgeExpired?.(now()).catch((err: unknown) => logger.warn({ err }, "refresh-token purge failed"));
+    for (const store of stores)
+      store.purgeExpired?.(now()).catch((err: unknown) => logger.warn({ err }, "purge of expired records failed"));
   }, seconds * 1000);
   timer.unref();
   return timer;

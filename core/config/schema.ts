@@ -470,7 +470,7 @@ export const configSchema = z
           .max(86_400)
           .default(3_600)
           .describe(
-            "How often each process deletes refresh-token records (and revoked-family markers) whose family has expired, so the table does not grow forever. `0`: never (purge with your own job).",
+            "How often each process deletes refresh-token records (and revoked-family markers) whose family has expired, and login sessions that have ended, so the tables do not grow forever. `0`: never (purge with your own job).",
           ),
         keepKeys: z.number().int().min(1).max(10).default(3).describe("Signing keys kept in the JWKS after rotations."),
         keys: z
