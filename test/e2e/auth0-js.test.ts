@@ -94,7 +94,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
     expect(profile).toMatchObject({ phone_number: phone, sub: claims.sub });
   }
 
-  it("cross-site, third-party cookies allowed: wrong code, resend, newest code, tokens via the verifier cookie", async () => {
+  it("cross-site, third-party cookies allowed: wrong code, resend, newest code, tokens via the verifier cookie, then checkSession from the session", async () => {
     const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
     const context = await launchAllowingThirdPartyCookies(profileDir, {
       ignoreHTTPSErrors: true,
@@ -138,7 +138,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
       await context.close();
       rmSync(profileDir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it("popup mode (passwordlessLogin with popup: true): /authorize answers by web_message in a hidden iframe", async () => {
     const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
