@@ -31,12 +31,20 @@ describe.runIf(browserAvailable())("express-openid-connect against textlock (Chr
   let oidcApp: App;
   /** attemptSilentLogin: true, another client. */
   let silentApp: App;
+  /** The SDK's defaults (response_type id_token, form_post, no secret), over HTTPS. */
+  let defaultApp: App;
   const SECRET = "acme-web-secret-0123456789";
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "textlock-e2e-eoc-"));
     selfSignedCert(dir);
-    [auth0App, oidcApp, silentApp] = await Promise.all([startEocApp(), startEocApp(), startEocApp()]);
+    const tls = { cert: readFileSync(join(dir, "cert.pem")), key: readFileSync(join(dir, "key.pem")) };
+    [auth0App, oidcApp, silentApp, defaultApp] = await Promise.all([
+      startEocApp(),
+      startEocApp(),
+      startEocApp(),
+      startEocApp(tls),
+    ]);
     const client = (id: string, app: App) => ({
       client_id: id,
       name: "Acme Web",
@@ -47,8 +55,22 @@ describe.runIf(browserAvailable())("express-openid-connect against textlock (Chr
       grant_types: [OTP_GRANT, "authorization_code", "refresh_token"],
     });
     textlock = await createTestTextlock({
-      clients: [client("acme-web", auth0App), client("acme-web-oidc", oidcApp), client("acme-web-silent", silentApp)],
-      connections: [{ name: "sms", enabled_clients: ["acme-web", "acme-web-oidc", "acme-web-silent"] }],
+      clients: [
+        client("acme-web", auth0App),
+        client("acme-web-oidc", oidcApp),
+        client("acme-web-silent", silentApp),
+        {
+          client_id: "acme-web-default",
+          name: "Acme Web",
+          app_type: "regular_web" as const,
+          callbacks: [`${defaultApp.origin}/callback`],
+          allowed_logout_urls: [`${defaultApp.origin}/logged-out`],
+          grant_types: [OTP_GRANT, "implicit"],
+        },
+      ],
+      connections: [
+        { name: "sms", enabled_clients: ["acme-web", "acme-web-oidc", "acme-web-silent", "acme-web-default"] },
+      ],
       server: { https: { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") } },
     });
     server = await startServer(textlock, { host: "127.0.0.1", port: 0 });
@@ -59,13 +81,14 @@ describe.runIf(browserAvailable())("express-openid-connect against textlock (Chr
     };
     auth0App.configure({ ...common, clientId: "acme-web", auth0Logout: true });
     oidcApp.configure({ ...common, clientId: "acme-web-oidc", auth0Logout: false });
+    defaultApp.configure({ issuer: common.issuer, ca: common.ca, clientId: "acme-web-default", auth0Logout: true });
     silentApp.configure({ ...common, clientId: "acme-web-silent", auth0Logout: false, attemptSilentLogin: true });
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([auth0App?.close(), oidcApp?.close(), silentApp?.close()]);
+    await Promise.all([auth0App?.close(), oidcApp?.close(), silentApp?.close(), defaultApp?.close()]);
     await server?.close();
     await textlock?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -218,6 +241,34 @@ describe.runIf(browserAvailable())("express-openid-connect against textlock (Chr
       const second = await profile(page, silentApp);
       expect(second.user.sub).toBe(first.user.sub);
       expect(second.claims).toMatchObject({ aud: "acme-web-silent", sid: first.claims.sid });
+    } finally {
+      await context.close();
+    }
+  });
+  it("the SDK's defaults (response_type id_token, response_mode form_post, no client secret) over HTTPS", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const seen = textlockRequests(context);
+    try {
+      const page = await context.newPage();
+      const phone = "+14155550144";
+      await page.goto(`${defaultApp.origin}/profile`);
+      const authorize = seen.find((u) => u.pathname === "/authorize")!;
+      expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+        client_id: "acme-web-default",
+        response_type: "id_token",
+        response_mode: "form_post",
+        scope: "openid profile email",
+        nonce: expect.any(String),
+      });
+      await hostedLogin(page, phone);
+      // textlock's form_post page posts the id_token to /callback, which redirects to /profile.
+      await page.waitForURL(`${defaultApp.origin}/profile`);
+      const { user, claims } = await json(page);
+      expect(user).toMatchObject({ sub: expect.stringMatching(/^sms\|/), phone_number: phone });
+      expect(claims).toMatchObject({ iss: issuer(), aud: "acme-web-default" });
+      await page.goto(`${defaultApp.origin}/logout`);
+      await page.waitForURL(`${defaultApp.origin}/logged-out`);
+      expect(await page.locator("#status").textContent()).toBe("logged out");
     } finally {
       await context.close();
     }
