@@ -231,13 +231,22 @@ describe.runIf(browserAvailable())("auth0-spa-js against textlock (Chromium)", (
       expect(silentClaims).toMatchObject({ sub: user.sub, sid: loginClaims.sid, auth_time: loginClaims.auth_time });
       expect(claimsOf(token.access_token!)).toMatchObject({ sub: user.sub });
 
+      // An access token for the app's own API (another audience), from the same session.
+      const api = "https://api.acme.example/";
+      const apiToken = (await page.evaluate(
+        (audience) => client.getTokenSilently({ authorizationParams: { audience } }),
+        api,
+      )) as string;
+      expect(claimsOf(apiToken)).toMatchObject({ sub: user.sub, aud: [api, `${issuer()}userinfo`], azp: "acme-spa" });
+      expect(silent).toHaveLength(2);
+
       // Another page of the app, with an empty SDK cache: createAuth0Client's checkSession (the SDK's
       // is.authenticated hint cookie is set) logs in silently, without the hosted page.
       await page.goto(`${app.origin}/`);
       await expect.poll(() => status(page)).toBe("ready");
       expect(await page.evaluate(() => client.isAuthenticated())).toBe(true);
       expect((await page.evaluate(() => client.getUser()))!).toMatchObject({ sub: user.sub, phone_number: phone });
-      expect(silent).toHaveLength(2);
+      expect(silent).toHaveLength(3);
 
       // loginWithRedirect with a live session skips the hosted page: straight back to the callback.
       const hostedPages: string[] = [];
