@@ -24,6 +24,7 @@ import {
   PROTECTION,
   PROVIDERS,
   REFRESH_TOKEN_STORE,
+  SESSION_STORE,
   SIGNING_KEYS,
   TOKENS,
   USER_STORE,
@@ -214,6 +215,12 @@ export async function createTextlockWith(
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
   const browser = c.resolve(BrowserFlow);
 
+  const purge = schedulePurge(
+    config,
+    [c.resolve(REFRESH_TOKEN_STORE), c.resolve(SESSION_STORE)],
+    c.resolve(CLOCK),
+    c.resolve(LOGGER),
+  );
   let closed = false;
   const textlock: Textlock = {
     config,
@@ -276,6 +283,7 @@ export async function createTextlockWith(
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(purge);
       // First: it writes what is queued while the stores are still open (and owns the audit store).
       await audit.close();
       const parts: Array<{ close(): Promise<void> }> = [
@@ -285,6 +293,8 @@ export async function createTextlockWith(
         c.resolve(HOOKS),
         c.resolve(PROVIDERS),
       ];
+      const sessions = c.resolve(SESSION_STORE);
+      if (sessions.close) parts.push({ close: () => sessions.close!() });
       const keys = c.resolve(SIGNING_KEYS) as Partial<{ close(): Promise<void> }>;
       if (typeof keys.close === "function") parts.push(keys as { close(): Promise<void> });
       await Promise.allSettled(parts.map((part) => part.close()));
@@ -292,6 +302,26 @@ export async function createTextlockWith(
     },
   };
   return attachContainer(textlock, c);
+}
+
+/**
+ * Deletes expired refresh-token records and ended login sessions every `tokens.purgeIntervalSeconds`
+ * (a store failure is logged, not thrown).
+ */
+function schedulePurge(
+  config: TextlockConfig,
+  stores: Array<{ purgeExpired?(now: number): Promise<number> }>,
+  now: () => number,
+  logger: Logger,
+): NodeJS.Timeout | undefined {
+  const seconds = config.tokens.purgeIntervalSeconds;
+  if (!seconds) return undefined;
+  const timer = setInterval(() => {
+    for (const store of stores)
+      store.purgeExpired?.(now()).catch((err: unknown) => logger.warn({ err }, "purge of expired records failed"));
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 /** The client's connection when it has exactly one (so in-process callers may omit it). */

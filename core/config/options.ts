@@ -106,6 +106,8 @@ export interface TextlockOptions {
     refreshTokenLifetimeSeconds?: number;
     /** Refresh token idle lifetime, renewed by each rotation (never past the absolute one). Unset: no idle limit. */
     refreshTokenIdleSeconds?: number;
+    /** Seconds between purges of expired refresh-token records and ended login sessions in each process; `0`: never. @default 3600 */
+    purgeIntervalSeconds?: number;
     /** Signing keys kept in the JWKS after rotations. @default 3 */
     keepKeys?: number;
     /**

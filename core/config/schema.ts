@@ -518,6 +518,15 @@ export const configSchema = z
           .describe(
             "Refresh token idle lifetime: a token not used within it stops working; each rotation renews it (never past the absolute lifetime). Unset: no idle limit.",
           ),
+        purgeIntervalSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(3_600)
+          .describe(
+            "How often each process deletes refresh-token records (and revoked-family markers) whose family has expired, and login sessions that have ended, so the tables do not grow forever. `0`: never (purge with your own job).",
+          ),
         keepKeys: z.number().int().min(1).max(10).default(3).describe("Signing keys kept in the JWKS after rotations."),
         keys: z
           .array(

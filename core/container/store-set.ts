@@ -8,7 +8,7 @@ import type { Clock, RateLimitBackend } from "../di-tokens.js";
 import type { Logger } from "../logger.js";
 import { MemoryOtpStore } from "../otp/memory-otp-store.js";
 import type { OtpStore } from "../otp/otp-store.js";
-import { MemorySessionStore, RedisSessionStore, type SessionStore } from "../sessions/session-store.js";
+import { MemorySessionStore, type SessionStore, SqliteSessionStore } from "../sessions/session-store.js";
 import {
   MemoryRefreshTokenStore,
   type RefreshTokenStore,
@@ -37,8 +37,8 @@ export interface StoreSet {
 
 /**
  * Chooses and opens every store, in this one place, from `config.store` (short-lived state: codes,
- * one-time codes and tickets, login sessions, rate limits) and `config.users` (durable state: users and refresh
- * tokens). Short-lived state follows the code store and durable state follows the user store, so a
+ * one-time codes and tickets, rate limits) and `config.users` (durable state: users, refresh
+ * tokens and login sessions). Short-lived state follows the code store and durable state follows the user store, so a
  * shared setup (Redis + PostgreSQL) never keeps a part in one process's memory. Stores in `given`
  * (host overrides) are used as they are.
  */
@@ -51,7 +51,9 @@ export async function openStoreSet(
   const codes = given.codes ?? (await openCodeStore(config, logger));
   const redis = config.store.type === "redis" ? ((codes as { rawClient?: unknown }).rawClient ?? null) : null;
   const durable =
-    given.users && given.refreshTokens && given.audit ? undefined : await openDurableStores(config, logger);
+    given.users && given.refreshTokens && given.sessions && given.audit
+      ? undefined
+      : await openDurableStores(config, logger, clock);
   return {
     codes,
     users: given.users ?? durable!.users,
@@ -62,15 +64,7 @@ export async function openStoreSet(
       (redis && config.store.type === "redis"
         ? new RedisOneTimeStore(redis as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)
         : new MemoryOneTimeStore(clock)),
-    sessions:
-      given.sessions ??
-      (redis && config.store.type === "redis"
-        ? new RedisSessionStore(
-            redis as ConstructorParameters<typeof RedisSessionStore>[0],
-            config.store.namespace,
-            clock,
-          )
-        : new MemorySessionStore(clock)),
+    sessions: given.sessions ?? durable!.sessions,
     rateLimitBackend: given.rateLimitBackend ?? (redis ? { redis } : {}),
     ...(durable?.signingKeys ? { signingKeys: durable.signingKeys } : {}),
   };
@@ -90,18 +84,21 @@ async function openCodeStore(config: TextlockConfig, logger: Logger): Promise<Ot
 async function openDurableStores(
   config: TextlockConfig,
   logger: Logger,
-): Promise<Pick<StoreSet, "users" | "refreshTokens" | "signingKeys" | "audit">> {
+  clock: Clock,
+): Promise<Pick<StoreSet, "users" | "refreshTokens" | "sessions" | "signingKeys" | "audit">> {
   switch (config.users.type) {
     case "memory":
       return {
         users: new MemoryUserStore(),
         refreshTokens: new MemoryRefreshTokenStore(),
+        sessions: new MemorySessionStore(clock),
         audit: new MemoryAuditStore(),
       };
     case "sqlite":
       return {
         users: new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db")),
         refreshTokens: new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")),
+        sessions: new SqliteSessionStore(join(config.dataDir, "sessions.db"), clock),
         audit: new SqliteAuditStore(config.audit.file ?? join(config.dataDir, "audit.db")),
       };
     case "postgres": {
@@ -110,6 +107,7 @@ async function openDurableStores(
       return {
         users,
         refreshTokens: users.refreshTokenStore(),
+        sessions: users.sessionStore(clock),
         signingKeys: users.signingKeyBackend(),
         audit: await users.auditStore(),
       };

@@ -18,6 +18,7 @@ export interface StartedSession {
 }
 
 const hash = (secret: string) => createHash("sha256").update(secret).digest("base64url");
+const TOUCH_GRANULARITY_MS = 60_000;
 const COOKIE_FORMAT = /^([\w-]{22})\.([\w-]{43})$/;
 
 /**
@@ -73,12 +74,19 @@ export class LoginSessions {
     return expected.length === given.length && timingSafeEqual(expected, given) ? session : undefined;
   }
 
-  /** A use of the session by a client: the idle lifetime starts again (never beyond the absolute one). */
+  /**
+   * A use of the session by a client: the idle lifetime starts again (never beyond the absolute one).
+   * Written only when that moves the idle end by more than a minute or adds a client, so a page that
+   * polls `prompt=none` costs no durable write per poll.
+   */
   async touch(session: LoginSession, clientId: string): Promise<LoginSession> {
+    const idleExpiresAt = Math.min(session.expiresAt, this.now() + this.lifetimes.idleSeconds * 1000);
+    const known = session.clients.includes(clientId);
+    if (known && idleExpiresAt - session.idleExpiresAt < TOUCH_GRANULARITY_MS) return session;
     const touched: LoginSession = {
       ...session,
-      idleExpiresAt: Math.min(session.expiresAt, this.now() + this.lifetimes.idleSeconds * 1000),
-      clients: session.clients.includes(clientId) ? session.clients : [...session.clients, clientId],
+      idleExpiresAt,
+      clients: known ? session.clients : [...session.clients, clientId],
     };
     await this.store.save(touched);
     return touched;

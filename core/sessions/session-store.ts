@@ -1,3 +1,6 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
 
 /**
@@ -22,7 +25,10 @@ export interface LoginSession {
   clients: string[];
 }
 
-/** Where login sessions live: memory for one process, Redis when codes are in Redis (every process sees them). */
+/**
+ * Where login sessions live. They follow the durable store (memory, SQLite, or PostgreSQL, which every
+ * process shares), so a session outlives a restart like the refresh tokens do; Redis is an option.
+ */
 export interface SessionStore {
   /** Saves (or replaces) a session; it disappears by itself at `min(idleExpiresAt, expiresAt)`. */
   save(session: LoginSession): Promise<void>;
@@ -31,6 +37,9 @@ export interface SessionStore {
   delete(sid: string): Promise<boolean>;
   /** Ends every session of a user (blocked or deleted user, "log out everywhere"); the number ended. */
   deleteByUser(userId: string): Promise<number>;
+  /** Deletes sessions that ended before `now` (epoch ms); stores that expire entries themselves omit it. */
+  purgeExpired?(now: number): Promise<number>;
+  close?(): Promise<void>;
 }
 
 const endOf = (s: LoginSession) => Math.min(s.idleExpiresAt, s.expiresAt);
@@ -71,9 +80,14 @@ export class MemorySessionStore implements SessionStore {
     return ended;
   }
 
+  async purgeExpired(now: number): Promise<number> {
+    let purged = 0;
+    for (const [sid, s] of this.sessions) if (endOf(s) <= now && this.sessions.delete(sid)) purged++;
+    return purged;
+  }
+
   private sweep(): void {
-    const now = this.now();
-    for (const [sid, s] of this.sessions) if (endOf(s) <= now) this.sessions.delete(sid);
+    void this.purgeExpired(this.now());
   }
 }
 
@@ -146,5 +160,65 @@ export class RedisSessionStore implements SessionStore {
       ended += Number(await this.call(`return redis.call('DEL', KEYS[1])`, this.sessionKey(sid)));
     await this.call(`return redis.call('DEL', KEYS[1])`, this.userKey(userId));
     return ended;
+  }
+}
+
+/** Sessions in a SQLite file beside the users (the embedded default): they survive a restart. */
+export class SqliteSessionStore implements SessionStore {
+  private readonly db: Database.Database;
+  private readonly upsert;
+  private readonly select;
+  private readonly remove;
+  private readonly removeUser;
+  private readonly purge;
+
+  constructor(
+    file: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS login_sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, record TEXT NOT NULL, ends_at INTEGER NOT NULL);
+       CREATE INDEX IF NOT EXISTS login_sessions_user ON login_sessions (user_id);
+       CREATE INDEX IF NOT EXISTS login_sessions_end ON login_sessions (ends_at);`,
+    );
+    this.upsert = this.db.prepare<[string, string, string, number]>(
+      "INSERT INTO login_sessions (sid, user_id, record, ends_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET record = excluded.record, ends_at = excluded.ends_at",
+    );
+    this.select = this.db.prepare<[string, number], { record: string }>(
+      "SELECT record FROM login_sessions WHERE sid = ? AND ends_at > ?",
+    );
+    this.remove = this.db.prepare<[string]>("DELETE FROM login_sessions WHERE sid = ?");
+    this.removeUser = this.db.prepare<[string]>("DELETE FROM login_sessions WHERE user_id = ?");
+    this.purge = this.db.prepare<[number]>("DELETE FROM login_sessions WHERE ends_at <= ?");
+  }
+
+  async save(session: LoginSession): Promise<void> {
+    this.upsert.run(session.sid, session.userId, JSON.stringify(session), endOf(session));
+  }
+
+  async get(sid: string): Promise<LoginSession | undefined> {
+    const row = this.select.get(sid, this.now());
+    return row ? (JSON.parse(row.record) as LoginSession) : undefined;
+  }
+
+  async delete(sid: string): Promise<boolean> {
+    return this.remove.run(sid).changes > 0;
+  }
+
+  async deleteByUser(userId: string): Promise<number> {
+    return this.removeUser.run(userId).changes;
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    return this.purge.run(now).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
   }
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { RedisOtpStore } from "../../core/otp/redis-otp-store.js";
@@ -6,11 +9,15 @@ import {
   MemorySessionStore,
   RedisSessionStore,
   type SessionStore,
+  SqliteSessionStore,
 } from "../../core/sessions/session-store.js";
+import { PostgresUserStore } from "../../core/users/postgres-user-store.js";
 
-// The session store's contract, in memory and on a real Redis (where sessions of several processes meet).
+// The session store's contract in every store: memory, SQLite, PostgreSQL (where the sessions of several
+// processes meet) and Redis (a host's option).
 const redisUrl = inject("redisUrl");
-const opened: RedisOtpStore[] = [];
+const postgresUrl = inject("postgresUrl");
+const opened: Array<{ close(): Promise<void> }> = [];
 afterAll(async () => {
   for (const store of opened) await store.close();
 });
@@ -27,7 +34,29 @@ const session = (sid: string, userId: string, lifeMs: number, now = Date.now()):
   clients: ["spa"],
 });
 
-const makers: Array<[string, () => Promise<SessionStore>]> = [["memory", async () => new MemorySessionStore()]];
+const makers: Array<[string, () => Promise<SessionStore>]> = [
+  ["memory", async () => new MemorySessionStore()],
+  [
+    "sqlite",
+    async () => {
+      const store = new SqliteSessionStore(join(mkdtempSync(join(tmpdir(), "textlock-sess-")), "sessions.db"));
+      opened.push(store);
+      return store;
+    },
+  ],
+];
+if (postgresUrl)
+  makers.push([
+    "postgres",
+    async () => {
+      const users = await PostgresUserStore.connect({ url: postgresUrl }, pino({ level: "silent" }));
+      opened.push(users);
+      const store = users.sessionStore();
+      // Each run starts from an empty table (the shared test database outlives runs).
+      await store.deleteByUser("victim");
+      return store;
+    },
+  ]);
 if (redisUrl)
   makers.push([
     "redis",
@@ -74,5 +103,16 @@ describe.each(makers)("%s session store", (_name, make) => {
     for (const sid of ["c1", "c2", "c3"]) expect(await store.get(sid.padEnd(22, "x"))).toBeUndefined();
     expect(await store.get("c4".padEnd(22, "x"))).toBeDefined();
     expect(await store.deleteByUser("victim")).toBe(0);
+  });
+
+  it("purges ended sessions only (stores that expire entries themselves have no purge)", async () => {
+    const store = await make();
+    if (!store.purgeExpired) return expect(store).toBeInstanceOf(RedisSessionStore);
+    const now = Date.now();
+    await store.save(session("d1", "u9", 60_000, now - 120_000));
+    await store.save(session("d2", "u9", 60_000, now));
+    expect(await store.purgeExpired(now)).toBeGreaterThanOrEqual(1);
+    expect(await store.get("d2".padEnd(22, "x"))).toBeDefined();
+    expect(await store.purgeExpired(now)).toBe(0);
   });
 });
