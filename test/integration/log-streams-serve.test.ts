@@ -139,7 +139,9 @@ const backends = [
 ];
 
 describe.each(backends)("log streams through textlock serve on $name", ({ users, pending }) => {
-  it("delivers every event of a login committed before a SIGKILL after a restart, in order, none lost", async () => {
+  it("delivers every event of a login committed before a SIGKILL after a restart, in order, none lost", {
+    timeout: 90_000,
+  }, async () => {
     const port = await freePort();
     const streamName = `kill-${Date.now()}`;
     const phone = `+1415555${String(Math.floor(Math.random() * 1e4)).padStart(4, "0")}`;
@@ -174,7 +176,7 @@ describe.each(backends)("log streams through textlock serve on $name", ({ users,
 });
 
 describe.runIf(postgresUrl)("two textlock serve processes on one PostgreSQL", () => {
-  it("deliver one stream between them: every event once, in log_id order", async () => {
+  it("deliver one stream between them: every event once, in log_id order", { timeout: 90_000 }, async () => {
     const receiver = await startLogReceiver();
     receivers.push(receiver);
     receiver.delayMs = 30;
