@@ -20,6 +20,7 @@ import {
   PROTECTION,
   PROVIDERS,
   REFRESH_TOKEN_STORE,
+  SESSION_STORE,
   SIGNING_KEYS,
   TOKENS,
   USER_STORE,
@@ -191,8 +192,14 @@ export async function createTextlockWith(
   const revoke = createRevokeEndpoint(config, tokens);
   const issuerOf = (request?: InProcessRequest) =>
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
-  c.resolve(BrowserFlow);
+  const browser = c.resolve(BrowserFlow);
 
+  const purge = schedulePurge(
+    config,
+    [c.resolve(REFRESH_TOKEN_STORE), c.resolve(SESSION_STORE)],
+    c.resolve(CLOCK),
+    c.resolve(LOGGER),
+  );
   let closed = false;
   const textlock: Textlock = {
     config,
@@ -222,7 +229,11 @@ export async function createTextlockWith(
     },
     events: c.resolve(EVENTS),
     logger: c.resolve(LOGGER),
-    users: createUserAdmin(users, c.resolve(EVENTS), [(userId) => tokens.revokeUser(userId)]),
+    // Blocking and deleting a user revoke their refresh tokens and end their login sessions.
+    users: createUserAdmin(users, c.resolve(EVENTS), [
+      (userId) => tokens.revokeUser(userId),
+      (userId) => browser.sessions.endAllForUser(userId),
+    ]),
     keys: {
       rotate: () => tokens.rotateKeys(),
       retire: (kid) => tokens.retireKey(kid),
@@ -241,6 +252,7 @@ export async function createTextlockWith(
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(purge);
       const parts: Array<{ close(): Promise<void> }> = [
         c.resolve(OTP_STORE),
         c.resolve(USER_STORE),
@@ -248,6 +260,8 @@ export async function createTextlockWith(
         c.resolve(HOOKS),
         c.resolve(PROVIDERS),
       ];
+      const sessions = c.resolve(SESSION_STORE);
+      if (sessions.close) parts.push({ close: () => sessions.close!() });
       const keys = c.resolve(SIGNING_KEYS) as Partial<{ close(): Promise<void> }>;
       if (typeof keys.close === "function") parts.push(keys as { close(): Promise<void> });
       await Promise.allSettled(parts.map((part) => part.close()));
@@ -255,6 +269,26 @@ export async function createTextlockWith(
     },
   };
   return attachContainer(textlock, c);
+}
+
+/**
+ * Deletes expired refresh-token records and ended login sessions every `tokens.purgeIntervalSeconds`
+ * (a store failure is logged, not thrown).
+ */
+function schedulePurge(
+  config: TextlockConfig,
+  stores: Array<{ purgeExpired?(now: number): Promise<number> }>,
+  now: () => number,
+  logger: Logger,
+): NodeJS.Timeout | undefined {
+  const seconds = config.tokens.purgeIntervalSeconds;
+  if (!seconds) return undefined;
+  const timer = setInterval(() => {
+    for (const store of stores)
+      store.purgeExpired?.(now()).catch((err: unknown) => logger.warn({ err }, "purge of expired records failed"));
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 /** The client's connection when it has exactly one (so in-process callers may omit it). */
