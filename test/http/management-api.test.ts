@@ -1,5 +1,7 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { containerOf } from "../../core/container/internals.js";
+import { SESSION_STORE } from "../../core/di-tokens.js";
 import type { TextlockEventMap } from "../../core/events/events.js";
 import { ADAPTERS, type Served, serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
@@ -304,10 +306,27 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
     expect((await mgmt(admin, "PATCH", `/users/${id}`, { blocked: false })).status).toBe(200);
     expect((await login(p)).status).toBe(200);
 
+    // A login session of the user (as the hosted page makes one) ends with the user.
+    const sessions = containerOf(tl).resolve(SESSION_STORE);
+    const session = {
+      sid: `sid-${user!.user_id}`,
+      secretHash: "x",
+      userId: user!.user_id,
+      connection: "sms",
+      authTime: Date.now(),
+      expiresAt: Date.now() + 3_600_000,
+      idleExpiresAt: Date.now() + 3_600_000,
+      claims: { idToken: {}, accessToken: {} },
+      clients: ["spa"],
+    };
+    await sessions.save(session);
+    expect(await sessions.get(session.sid)).toBeDefined();
+
     const deleted = await mgmt(admin, "DELETE", `/users/${id}`);
     expect(deleted.status).toBe(204);
     expect(await deleted.text()).toBe("");
     expect(events).toContainEqual(["user.deleted", expect.objectContaining({ user_id: user!.user_id })]);
+    expect(await sessions.get(session.sid)).toBeUndefined();
     const gone = await mgmt(admin, "GET", `/users/${id}`);
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({
