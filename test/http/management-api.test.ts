@@ -343,6 +343,19 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
     expect(decodeJwt(id_token).sub).not.toBe(user!.user_id);
   });
 
+  it("applies 20 parallel PATCH requests to one user without losing one", async () => {
+    const admin = await tokenOf(ADMIN);
+    const p = phone();
+    const { id_token } = (await (await login(p)).json()) as { id_token: string };
+    const id = encodeURIComponent(String(decodeJwt(id_token).sub));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => mgmt(admin, "PATCH", `/users/${id}`, { user_metadata: { [`k${i}`]: i } })),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const user = (await (await mgmt(admin, "GET", `/users/${id}`)).json()) as { user_metadata: object };
+    expect(Object.keys(user.user_metadata)).toHaveLength(20);
+  });
+
   it("answers bad input with Management error bodies, never a 500", async () => {
     const admin = await tokenOf(ADMIN);
     const p = phone();
