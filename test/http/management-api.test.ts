@@ -10,6 +10,7 @@ import { createTestTextlock, type TestTextlock } from "../helpers/create-test-te
 const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
 const ADMIN = { id: "admin", secret: "admin-secret-admin-secret" };
 const READER = { id: "reader", secret: "reader-secret-reader-secret" };
+const CREATOR = { id: "creator", secret: "creator-secret-creator-secret" };
 const API = "https://orders.example.test/";
 
 describe.each(ADAPTERS)("Management API through %s", (adapter) => {
@@ -37,6 +38,12 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
           grant_types: ["client_credentials"],
         },
         { client_id: "web", client_secret: "web-secret-web-secret-0" },
+        {
+          client_id: CREATOR.id,
+          client_secret: CREATOR.secret,
+          app_type: "non_interactive",
+          grant_types: ["client_credentials"],
+        },
       ],
       connections: [{ name: "sms", enabled_clients: ["spa"] }],
       resource_servers: [{ identifier: API, scopes: [{ value: "read:orders" }, { value: "write:orders" }] }],
@@ -48,6 +55,7 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
         },
         { client_id: ADMIN.id, audience: API, scope: ["read:orders"] },
         { client_id: READER.id, audience: "https://localhost/api/v2/", scope: ["read:users"] },
+        { client_id: CREATOR.id, audience: "https://localhost/api/v2/", scope: ["create:users"] },
       ],
     });
     for (const name of [
@@ -341,6 +349,52 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
     const again = await login(p);
     const { id_token } = (await again.json()) as { id_token: string };
     expect(decodeJwt(id_token).sub).not.toBe(user!.user_id);
+  });
+
+  it("creates users (POST /api/v2/users) that log in as themselves", async () => {
+    const admin = await tokenOf(ADMIN);
+    const reader = await tokenOf(READER);
+    const p = phone();
+    expect((await mgmt(admin, "POST", "/users", { connection: "sms", phone_number: p })).status).toBe(403);
+    const creator = (
+      (await (
+        await call(
+          "POST",
+          "/oauth/token",
+          `grant_type=client_credentials&audience=${encodeURIComponent(`${issuer}api/v2/`)}`,
+          {
+            "content-type": "application/x-www-form-urlencoded",
+            authorization: `Basic ${Buffer.from(`${CREATOR.id}:${CREATOR.secret}`).toString("base64")}`,
+          },
+        )
+      ).json()) as { access_token: string }
+    ).access_token;
+    const created = await mgmt(creator, "POST", "/users", {
+      connection: "sms",
+      phone_number: p,
+      app_metadata: { imported: true },
+      name: "Ada",
+    });
+    expect(created.status).toBe(201);
+    const user = (await created.json()) as { user_id: string };
+    expect(user).toMatchObject({
+      phone_number: p,
+      phone_verified: false,
+      name: "Ada",
+      app_metadata: { imported: true },
+    });
+    const again = await mgmt(creator, "POST", "/users", { connection: "sms", phone_number: p });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ errorCode: "auth0_idp_error", message: "The user already exists." });
+    const ghost = await mgmt(creator, "POST", "/users", { connection: "nope", phone_number: phone() });
+    expect(await ghost.json()).toMatchObject({ statusCode: 400, errorCode: "inexistent_connection" });
+    const noPhone = await mgmt(creator, "POST", "/users", { connection: "sms", email: "a@b.c" });
+    expect(await noPhone.json()).toMatchObject({ statusCode: 400, errorCode: "invalid_body" });
+
+    const { id_token } = (await (await login(p)).json()) as { id_token: string };
+    expect(decodeJwt(id_token).sub).toBe(user.user_id);
+    const after = await mgmt(reader, "GET", `/users/${encodeURIComponent(user.user_id)}`);
+    expect(await after.json()).toMatchObject({ phone_verified: true, logins_count: 1 });
   });
 
   it("applies 20 parallel PATCH requests to one user without losing one", async () => {
