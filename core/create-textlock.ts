@@ -250,6 +250,7 @@ export async function createTextlockWith(
     },
     events: c.resolve(EVENTS),
     logger: c.resolve(LOGGER),
+    // Blocking and deleting a user revoke their refresh tokens and end their login sessions.
     users: createUserAdmin(users, c.resolve(EVENTS), [
       (userId) => tokens.revokeUser(userId),
       (userId) => browser.sessions.endAllForUser(userId),

@@ -257,6 +257,12 @@ export const errorCatalog = {
     error: "auth0_idp_error",
     description: "The specified new phone_number already exists",
   },
+  ERR_MGMT_USER_EXISTS: { status: 409, error: "auth0_idp_error", description: "The user already exists." },
+  ERR_MGMT_UNKNOWN_CONNECTION: {
+    status: 400,
+    error: "inexistent_connection",
+    description: "The connection does not exist.",
+  },
   ERR_MGMT_NOT_FOUND: { status: 404, error: "not_found", description: "Not Found", detail: true },
 
   // --- server side ---

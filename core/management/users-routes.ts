@@ -115,6 +115,21 @@ export function parseUserPatch(body: Record<string, unknown>, user: User): UserP
   return patch;
 }
 
+/** The body of `POST /api/v2/users` for an SMS connection: the connection and number, then optional fields. */
+export function parseNewUser(body: Record<string, unknown>): {
+  connection: string;
+  phone_number: string;
+  patch: UserPatch;
+} {
+  const { connection, phone_number, ...rest } = body;
+  if (typeof connection !== "string" || !connection) throw invalidBody("'Missing required property: connection'.");
+  if (typeof phone_number !== "string" || !/^\+[0-9]{1,15}$/.test(phone_number)) {
+    throw invalidBody("'String does not match pattern: ^\\+[0-9]{1,15}$' on property phone_number.");
+  }
+  const patch = Object.keys(rest).length ? parseUserPatch(rest, { connection } as User) : {};
+  return { connection, phone_number, patch };
+}
+
 function typeOf(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
 }
@@ -162,6 +177,27 @@ export const userRoutes = [
           : users,
         NO_STORE,
       );
+    },
+  }),
+  managementRoute({
+    method: "POST",
+    path: "/api/v2/users",
+    scopes: ["create:users"],
+    async handle(_req, { textlock, body }) {
+      const input = parseNewUser(body());
+      if (!textlock.config.connections.some((c) => c.name === input.connection)) {
+        throw new TextlockError("ERR_MGMT_UNKNOWN_CONNECTION");
+      }
+      const { user_metadata, app_metadata, ...others } = input.patch;
+      const { user, created } = await textlock.users.create(input.connection, input.phone_number, {
+        ...(user_metadata ? { user_metadata } : {}),
+        ...(app_metadata ? { app_metadata } : {}),
+      });
+      if (!created) throw new TextlockError("ERR_MGMT_USER_EXISTS");
+      textlock.events.emit("user.created", { user_id: user.user_id, connection: user.connection });
+      // An imported number is unverified until its first login (or the caller says otherwise).
+      const final = await textlock.users.update(user.user_id, { phone_verified: false, ...others });
+      return json(201, final, NO_STORE);
     },
   }),
   managementRoute({

@@ -79,6 +79,15 @@ export function runUserStoreContract(name: string, create: () => Promise<UserSto
       expect(emptied.app_metadata).toEqual({});
     });
 
+    it("merges 20 concurrent metadata changes without losing one", async () => {
+      const { user } = await store.create("sms", phone());
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.update(user.user_id, { app_metadata: { [`k${i}`]: i } })),
+      );
+      const after = await store.findById(user.user_id);
+      expect(Object.keys(after!.app_metadata)).toHaveLength(20);
+    });
+
     it("changes a number, keeping (connection, phone) unique", async () => {
       const conn = `c${Math.floor(Math.random() * 1e9)}`;
       const [a, b] = [phone(), phone()];

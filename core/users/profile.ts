@@ -53,12 +53,14 @@ export function applyPatch(user: User, patch: UserPatch, now = new Date()): User
   };
 }
 
-/** Counts a login on a profile (pure). */
+/** Counts a login on a profile (pure); the number is verified by the login's code. */
 export function applyLogin(user: User, facts: { ip?: string; at: Date }): User {
   const at = facts.at.toISOString();
   return {
     ...user,
     logins_count: user.logins_count + 1,
+    // The code just used proves the number (an imported or changed number starts unverified).
+    phone_verified: true,
     last_login: at,
     updated_at: at,
     ...(facts.ip ? { last_ip: facts.ip } : {}),

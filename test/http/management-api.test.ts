@@ -1,5 +1,7 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { containerOf } from "../../core/container/internals.js";
+import { SESSION_STORE } from "../../core/di-tokens.js";
 import type { TextlockEventMap } from "../../core/events/events.js";
 import { ADAPTERS, type Served, serve } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
@@ -8,6 +10,7 @@ import { createTestTextlock, type TestTextlock } from "../helpers/create-test-te
 const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
 const ADMIN = { id: "admin", secret: "admin-secret-admin-secret" };
 const READER = { id: "reader", secret: "reader-secret-reader-secret" };
+const CREATOR = { id: "creator", secret: "creator-secret-creator-secret" };
 const API = "https://orders.example.test/";
 
 describe.each(ADAPTERS)("Management API through %s", (adapter) => {
@@ -35,6 +38,12 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
           grant_types: ["client_credentials"],
         },
         { client_id: "web", client_secret: "web-secret-web-secret-0" },
+        {
+          client_id: CREATOR.id,
+          client_secret: CREATOR.secret,
+          app_type: "non_interactive",
+          grant_types: ["client_credentials"],
+        },
       ],
       connections: [{ name: "sms", enabled_clients: ["spa"] }],
       resource_servers: [{ identifier: API, scopes: [{ value: "read:orders" }, { value: "write:orders" }] }],
@@ -46,6 +55,7 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
         },
         { client_id: ADMIN.id, audience: API, scope: ["read:orders"] },
         { client_id: READER.id, audience: "https://localhost/api/v2/", scope: ["read:users"] },
+        { client_id: CREATOR.id, audience: "https://localhost/api/v2/", scope: ["create:users"] },
       ],
     });
     for (const name of [
@@ -304,10 +314,27 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
     expect((await mgmt(admin, "PATCH", `/users/${id}`, { blocked: false })).status).toBe(200);
     expect((await login(p)).status).toBe(200);
 
+    // A login session of the user (as the hosted page makes one) ends with the user.
+    const sessions = containerOf(tl).resolve(SESSION_STORE);
+    const session = {
+      sid: `sid-${user!.user_id}`,
+      secretHash: "x",
+      userId: user!.user_id,
+      connection: "sms",
+      authTime: Date.now(),
+      expiresAt: Date.now() + 3_600_000,
+      idleExpiresAt: Date.now() + 3_600_000,
+      claims: { idToken: {}, accessToken: {} },
+      clients: ["spa"],
+    };
+    await sessions.save(session);
+    expect(await sessions.get(session.sid)).toBeDefined();
+
     const deleted = await mgmt(admin, "DELETE", `/users/${id}`);
     expect(deleted.status).toBe(204);
     expect(await deleted.text()).toBe("");
     expect(events).toContainEqual(["user.deleted", expect.objectContaining({ user_id: user!.user_id })]);
+    expect(await sessions.get(session.sid)).toBeUndefined();
     const gone = await mgmt(admin, "GET", `/users/${id}`);
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({
@@ -322,6 +349,65 @@ describe.each(ADAPTERS)("Management API through %s", (adapter) => {
     const again = await login(p);
     const { id_token } = (await again.json()) as { id_token: string };
     expect(decodeJwt(id_token).sub).not.toBe(user!.user_id);
+  });
+
+  it("creates users (POST /api/v2/users) that log in as themselves", async () => {
+    const admin = await tokenOf(ADMIN);
+    const reader = await tokenOf(READER);
+    const p = phone();
+    expect((await mgmt(admin, "POST", "/users", { connection: "sms", phone_number: p })).status).toBe(403);
+    const creator = (
+      (await (
+        await call(
+          "POST",
+          "/oauth/token",
+          `grant_type=client_credentials&audience=${encodeURIComponent(`${issuer}api/v2/`)}`,
+          {
+            "content-type": "application/x-www-form-urlencoded",
+            authorization: `Basic ${Buffer.from(`${CREATOR.id}:${CREATOR.secret}`).toString("base64")}`,
+          },
+        )
+      ).json()) as { access_token: string }
+    ).access_token;
+    const created = await mgmt(creator, "POST", "/users", {
+      connection: "sms",
+      phone_number: p,
+      app_metadata: { imported: true },
+      name: "Ada",
+    });
+    expect(created.status).toBe(201);
+    const user = (await created.json()) as { user_id: string };
+    expect(user).toMatchObject({
+      phone_number: p,
+      phone_verified: false,
+      name: "Ada",
+      app_metadata: { imported: true },
+    });
+    const again = await mgmt(creator, "POST", "/users", { connection: "sms", phone_number: p });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ errorCode: "auth0_idp_error", message: "The user already exists." });
+    const ghost = await mgmt(creator, "POST", "/users", { connection: "nope", phone_number: phone() });
+    expect(await ghost.json()).toMatchObject({ statusCode: 400, errorCode: "inexistent_connection" });
+    const noPhone = await mgmt(creator, "POST", "/users", { connection: "sms", email: "a@b.c" });
+    expect(await noPhone.json()).toMatchObject({ statusCode: 400, errorCode: "invalid_body" });
+
+    const { id_token } = (await (await login(p)).json()) as { id_token: string };
+    expect(decodeJwt(id_token).sub).toBe(user.user_id);
+    const after = await mgmt(reader, "GET", `/users/${encodeURIComponent(user.user_id)}`);
+    expect(await after.json()).toMatchObject({ phone_verified: true, logins_count: 1 });
+  });
+
+  it("applies 20 parallel PATCH requests to one user without losing one", async () => {
+    const admin = await tokenOf(ADMIN);
+    const p = phone();
+    const { id_token } = (await (await login(p)).json()) as { id_token: string };
+    const id = encodeURIComponent(String(decodeJwt(id_token).sub));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => mgmt(admin, "PATCH", `/users/${id}`, { user_metadata: { [`k${i}`]: i } })),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const user = (await (await mgmt(admin, "GET", `/users/${id}`)).json()) as { user_metadata: object };
+    expect(Object.keys(user.user_metadata)).toHaveLength(20);
   });
 
   it("answers bad input with Management error bodies, never a 500", async () => {
