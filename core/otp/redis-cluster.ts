@@ -43,12 +43,21 @@ export async function connectCluster(
     const cluster = make();
     cluster.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis cluster error"));
     cluster.on("node-error", (err: Error) => logger.debug({ err: { message: err.message } }, "redis node error"));
+    // A node that is down makes connect() retry for ever (the reconnect strategy): give it a deadline.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await cluster.connect();
+      await Promise.race([
+        cluster.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("redis cluster did not connect in time")), commandTimeoutMs * 4);
+        }),
+      ]);
       return cluster;
     } catch (err) {
       cluster.destroy();
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   };
 
