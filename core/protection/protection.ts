@@ -237,8 +237,12 @@ export class Protection {
       args: [r.hash, r.bruteForce ? 1 : 0, r.bruteForce?.windowMs ?? 0],
     });
     const pver = this.pumpingCounts() ? this.pumpingStep("pver", r.phone) : undefined;
-    // The code store's own runner: its failures are the code store's 503, as before.
-    const reply = await redis.run(redis.cluster || !pver ? phoneSteps : [...phoneSteps, pver], now);
+    let reply: StepsReply;
+    try {
+      reply = await redis.run(redis.cluster || !pver ? phoneSteps : [...phoneSteps, pver], now);
+    } catch (err) {
+      throw this.unavailable(err, "redeem", "codes");
+    }
     if (reply.status === "locked") return { locked: { count: r.bruteForce?.max ?? 0, resetAt: reply.resetAt } };
     if (reply.status !== "ok") throw new TextlockError("ERR_STORE_UNAVAILABLE");
     const result = redeemResult(reply.redeem);
@@ -444,7 +448,7 @@ export class Protection {
         reply = await this.runIn(redis, group, now);
       } catch (err) {
         await refund();
-        throw this.unavailable(err, "start");
+        throw this.unavailable(err, "start", redis.codesHere ? "codes" : "rate_limits");
       }
       this.report(reply.events, facts, budget);
       if (reply.status === "locked") {
@@ -480,7 +484,7 @@ export class Protection {
         await this.runIn(redis, [issue], now);
       } catch (err) {
         await refund();
-        throw this.unavailable(err, "start");
+        throw this.unavailable(err, "start", "codes");
       }
     }
     if (!redis.codesHere) {
@@ -697,9 +701,9 @@ export class Protection {
   }
 
   /** A counter store that did not answer: counted, logged, and a 503 (fail closed). */
-  private unavailable(err: unknown, operation: string): TextlockError {
-    this.counters.storeErrors.labels("rate_limits", operation).inc();
-    this.logger.warn({ err: { message: (err as Error)?.message }, operation }, "rate limit store unavailable");
+  private unavailable(err: unknown, operation: string, store: "rate_limits" | "codes" = "rate_limits"): TextlockError {
+    this.counters.storeErrors.labels(store, operation).inc();
+    this.logger.warn({ err: { message: (err as Error)?.message }, store, operation }, "counter store unavailable");
     return new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
   }
 
