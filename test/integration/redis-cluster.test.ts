@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { toWireError } from "../../core/errors/to-wire-error.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { type RedisCluster, startRedisCluster } from "../helpers/redis-cluster.js";
+import { monitorRedis } from "../helpers/redis-monitor.js";
 
 // Issue 18: codes and limits on a real Redis Cluster (three primaries, one replica each, made by
 // `redis-cli --cluster create`), including the crash of a primary: while its replica is promoted,
@@ -67,6 +68,28 @@ describe.skipIf(!enabled)("Redis Cluster", () => {
     );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 429)).toHaveLength(5);
+  });
+
+  it("a start is two scripts (shared counters, then the phone's slot) and a login two (the code, then the pumping count)", async () => {
+    const tl = await make("cl3", { resendCooldownSeconds: 0 });
+    // Primaries only: a replica's MONITOR shows what its primary replicates to it.
+    const roles = await Promise.all(cluster.nodes.map(async (n) => (await cluster.cli(n.port, "role")).split("\n")[0]));
+    const primaries = cluster.nodes.filter((_, i) => roles[i] === "master");
+    expect(primaries).toHaveLength(3);
+    const monitors = await Promise.all(primaries.map((n) => monitorRedis(n.port)));
+    try {
+      await start(tl, "+14155552300"); // warm up: connections to every primary
+      for (const m of monitors) m.reset();
+      for (let i = 1; i <= 3; i++) expect(await start(tl, `+1415555230${i}`)).toMatchObject({ status: 200 });
+      const starts = (await Promise.all(monitors.map((m) => m.commands()))).flat();
+      expect(starts).toEqual(Array(6).fill("eval"));
+      for (const m of monitors) m.reset();
+      for (let i = 1; i <= 3; i++) expect((await login(tl, `+1415555230${i}`)).id_token).toEqual(expect.any(String));
+      const logins = (await Promise.all(monitors.map((m) => m.commands()))).flat();
+      expect(logins).toEqual(Array(6).fill("eval"));
+    } finally {
+      for (const m of monitors) m.stop();
+    }
   });
 
   it("fails closed while a primary fails over, sends nothing uncounted, and resumes with its counts", async () => {
