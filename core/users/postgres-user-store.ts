@@ -1,6 +1,8 @@
 import pg from "pg";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
+import { GroupCommit, type GroupCommitOptions } from "../storage/group-commit.js";
+import { postgresGroupCommitDriver } from "../storage/postgres-group-commit.js";
 import {
   familiesOf,
   familyOf,
@@ -57,6 +59,8 @@ export interface PostgresUserStoreOptions {
   url: string;
   /** A query (or getting a connection) not done within this time fails with 503. */
   timeoutMs?: number;
+  /** Batching of concurrent writes into one transaction (see GroupCommit). */
+  groupCommit?: GroupCommitOptions;
 }
 
 /**
@@ -64,12 +68,21 @@ export interface PostgresUserStoreOptions {
  * `create` is `INSERT … ON CONFLICT DO NOTHING` followed by a re-read, so concurrent first logins in
  * several processes converge on one user; a user is committed before `create` resolves (no token for a
  * record a crash could lose). Unreachable or slow database: 503 `temporarily_unavailable`.
+ *
+ * Writes of concurrent requests (new users, logins, metadata, refresh tokens) are group-committed: they
+ * share one transaction on one connection, and each resolves once that transaction has committed.
  */
 export class PostgresUserStore implements UserStore {
+  /** The write batcher (its `stats` count commits and writes). */
+  readonly writes: GroupCommit<pg.PoolClient>;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Logger,
-  ) {}
+    groupCommit: GroupCommitOptions = {},
+  ) {
+    this.writes = new GroupCommit(postgresGroupCommitDriver(pool), groupCommit);
+  }
 
   static async connect(options: PostgresUserStoreOptions, logger: Logger): Promise<PostgresUserStore> {
     const timeout = options.timeoutMs ?? 2_000;
@@ -81,7 +94,7 @@ export class PostgresUserStore implements UserStore {
       statement_timeout: timeout,
     });
     pool.on("error", (err) => logger.warn({ err: { message: err.message } }, "postgres connection error"));
-    const store = new PostgresUserStore(pool, logger);
+    const store = new PostgresUserStore(pool, logger, options.groupCommit);
     await store.migrate();
     return store;
   }
@@ -118,6 +131,15 @@ export class PostgresUserStore implements UserStore {
     }
   }
 
+  /** A write in the next group commit; errors other than textlock's own become 503. */
+  private async write<T>(op: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    try {
+      return await this.writes.run(op);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
   private unavailable(err: unknown): TextlockError {
     if (isTextlockError(err)) return err;
     this.logger.warn({ err: { message: (err as Error).message } }, "user store unavailable");
@@ -141,10 +163,12 @@ export class PostgresUserStore implements UserStore {
 
   async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
     const candidate = newUserProfile(connection, phone, fields);
-    const inserted = await this.query<{ profile: User }>(
-      `INSERT INTO textlock_users (user_id, connection, phone_number, created_at, profile) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (connection, phone_number) DO NOTHING RETURNING profile`,
-      [candidate.user_id, connection, phone, candidate.created_at, candidate],
+    const inserted = await this.write((client) =>
+      client.query<{ profile: User }>(
+        `INSERT INTO textlock_users (user_id, connection, phone_number, created_at, profile) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (connection, phone_number) DO NOTHING RETURNING profile`,
+        [candidate.user_id, connection, phone, candidate.created_at, candidate],
+      ),
     );
     if (inserted.rows[0]) return { user: inserted.rows[0].profile, created: true };
     const existing = await this.findByPhone(connection, phone);
@@ -170,6 +194,7 @@ export class PostgresUserStore implements UserStore {
   }
 
   async close(): Promise<void> {
+    await this.writes.close().catch(() => {});
     await this.pool.end().catch(() => {});
   }
 
@@ -202,20 +227,25 @@ export class PostgresUserStore implements UserStore {
     return {
       save: async (hash, record) => {
         const family = familyOf(hash, record);
-        await this.query(
-          "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
-          [hash, { ...record, family }, record.expiresAt],
+        await this.write((client) =>
+          client.query(
+            "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
+            [hash, { ...record, family }, record.expiresAt],
+          ),
         );
+        // Checked after the token is committed (see RefreshTokenStore), so never inside the batch.
         await this.query(
           "DELETE FROM textlock_refresh_tokens WHERE hash = $1 AND EXISTS (SELECT 1 FROM textlock_refresh_tokens WHERE hash = $2)",
           [hash, revokedKey(family)],
         );
       },
       use: async (hash) => {
-        const { rows } = await this.query<{ record: RefreshRecord }>(
-          `UPDATE textlock_refresh_tokens SET record = record || '{"used":true}'::jsonb
-            WHERE hash = $1 AND coalesce((record->>'used')::boolean, false) = false RETURNING record`,
-          [hash],
+        const { rows } = await this.write((client) =>
+          client.query<{ record: RefreshRecord }>(
+            `UPDATE textlock_refresh_tokens SET record = record || '{"used":true}'::jsonb
+              WHERE hash = $1 AND coalesce((record->>'used')::boolean, false) = false RETURNING record`,
+            [hash],
+          ),
         );
         if (rows[0]) return { record: { ...rows[0].record, used: false }, reused: false };
         const record = await find(hash);
@@ -307,16 +337,12 @@ export class PostgresUserStore implements UserStore {
     };
   }
 
-  /** Read-modify-write under a row lock, so concurrent logins never lose an update. */
-  private async change(userId: string, update: (u: User) => User): Promise<User> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    try {
-      await client.query("BEGIN");
+  /**
+   * Read-modify-write under a row lock (held until the batch commits), so concurrent logins, also in
+   * other processes, never lose an update.
+   */
+  private change(userId: string, update: (u: User) => User): Promise<User> {
+    return this.write(async (client) => {
       const { rows } = await client.query<{ profile: User }>(
         "SELECT profile FROM textlock_users WHERE user_id = $1 FOR UPDATE",
         [userId],
@@ -324,13 +350,7 @@ export class PostgresUserStore implements UserStore {
       if (!rows[0]) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
       const next = update(rows[0].profile);
       await client.query("UPDATE textlock_users SET profile = $2 WHERE user_id = $1", [userId, next]);
-      await client.query("COMMIT");
       return next;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw this.unavailable(err);
-    } finally {
-      client.release();
-    }
+    });
   }
 }

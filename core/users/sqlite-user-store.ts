@@ -2,6 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
+import { GroupCommit, type GroupCommitOptions } from "../storage/group-commit.js";
+import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
 
@@ -22,12 +24,17 @@ CREATE INDEX IF NOT EXISTS users_created ON users (created_at, user_id);
  * when `create` resolves, so a token is never issued for a record a crash could lose. The unique
  * (connection, phone_number) index with `INSERT … ON CONFLICT DO NOTHING` makes concurrent first logins
  * (also from several processes on the same file) converge on one user.
+ *
+ * Writes of concurrent requests are group-committed ({@link GroupCommit}): they share one transaction and
+ * one fsync, and each resolves once that transaction is on disk.
  */
 export class SqliteUserStore implements UserStore {
   private readonly db: Database.Database;
   private readonly statements;
+  /** The write batcher (its `stats` count commits and writes). */
+  readonly writes: GroupCommit<Database.Database>;
 
-  constructor(file: string) {
+  constructor(file: string, groupCommit: GroupCommitOptions = {}) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
@@ -48,6 +55,7 @@ export class SqliteUserStore implements UserStore {
         `SELECT profile FROM users WHERE (? IS NULL OR connection = ?) ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
       ),
     };
+    this.writes = new GroupCommit(sqliteGroupCommitDriver(this.db), groupCommit);
   }
 
   async findByPhone(connection: string, phone: string): Promise<User | undefined> {
@@ -60,15 +68,17 @@ export class SqliteUserStore implements UserStore {
 
   async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
     const candidate = newUserProfile(connection, phone, fields);
-    const result = this.statements.insert.run(
-      candidate.user_id,
-      connection,
-      phone,
-      candidate.created_at,
-      JSON.stringify(candidate),
-    );
-    if (result.changes === 1) return { user: candidate, created: true };
-    return { user: parse(this.statements.byPhone.get(connection, phone))!, created: false };
+    return this.writes.run(() => {
+      const result = this.statements.insert.run(
+        candidate.user_id,
+        connection,
+        phone,
+        candidate.created_at,
+        JSON.stringify(candidate),
+      );
+      if (result.changes === 1) return { user: candidate, created: true };
+      return { user: parse(this.statements.byPhone.get(connection, phone))!, created: false };
+    });
   }
 
   async recordLogin(userId: string, facts: { ip?: string; at: Date }): Promise<User> {
@@ -85,19 +95,23 @@ export class SqliteUserStore implements UserStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    await this.writes.close();
+    this.db.close();
   }
 
-  /** Read-modify-write inside one IMMEDIATE transaction, so concurrent writers never lose an update. */
-  private change(userId: string, update: (u: User) => User): User {
-    const run = this.db.transaction(() => {
+  /**
+   * Read-modify-write inside the batch's IMMEDIATE transaction (which holds SQLite's write lock), so
+   * concurrent writers, also in other processes, never lose an update.
+   */
+  private change(userId: string, update: (u: User) => User): Promise<User> {
+    return this.writes.run(() => {
       const user = parse(this.statements.byId.get(userId));
       if (!user) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
       const next = update(user);
       this.statements.save.run(JSON.stringify(next), userId);
       return next;
     });
-    return run.immediate();
   }
 }
 

@@ -1,0 +1,121 @@
+/**
+ * One operation of a batch: it may only read and write through the transaction it is given (it can be
+ * run twice: once in a batch that fails, then again alone).
+ */
+export type GroupCommitOp<Tx, T = unknown> = (tx: Tx) => T | Promise<T>;
+
+/** How one store begins, runs and durably commits a transaction. */
+export interface GroupCommitDriver<Tx> {
+  /**
+   * Runs `ops` in order inside one transaction and commits it durably (fsync done) before resolving with
+   * their results. If an op or the commit throws, the transaction is rolled back and the promise rejects.
+   */
+  commit(ops: ReadonlyArray<GroupCommitOp<Tx>>): Promise<unknown[]>;
+}
+
+export interface GroupCommitOptions {
+  /**
+   * How long the first write of a batch waits for others, in ms. 0 (the default) closes a batch at the
+   * end of the current event-loop turn (`setImmediate`): concurrent requests parsed in the same turn,
+   * and those that arrive while a commit is under way, share one commit, and a lone write waits for nothing.
+   */
+  windowMs?: number;
+  /** At most this many writes per transaction (default 256); the rest go into the next one. */
+  maxBatch?: number;
+}
+
+/** Counters for the bench and tests. */
+export interface GroupCommitStats {
+  /** Transactions committed (or attempted). */
+  commits: number;
+  /** Writes submitted. */
+  writes: number;
+  /** Largest batch so far. */
+  largestBatch: number;
+}
+
+interface Pending<Tx> {
+  op: GroupCommitOp<Tx>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit: durable writes of concurrent requests share one transaction, so N concurrent logins pay
+ * for one fsync (SQLite) or one WAL flush (PostgreSQL) instead of N. `run(op)` resolves only after the
+ * transaction holding `op` has committed, so a response sent after it never claims a write a crash can lose.
+ *
+ * One batch is committed at a time; writes submitted meanwhile form the next batch. If a batch fails (an op
+ * throws, a deadlock, a failed commit), nothing of it was committed, and each of its ops is run again alone
+ * in its own transaction: one bad write never fails its neighbours, and each caller gets its own outcome.
+ */
+export class GroupCommit<Tx> {
+  private queue: Array<Pending<Tx>> = [];
+  private scheduled = false;
+  private inFlight: Promise<void> | undefined;
+  private closed = false;
+  readonly stats: GroupCommitStats = { commits: 0, writes: 0, largestBatch: 0 };
+  private readonly windowMs: number;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly driver: GroupCommitDriver<Tx>,
+    options: GroupCommitOptions = {},
+  ) {
+    this.windowMs = options.windowMs ?? 0;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 256);
+  }
+
+  /** Queues a write; resolves with its result once it is durably committed. */
+  run<T>(op: GroupCommitOp<Tx, T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("group commit closed"));
+    this.stats.writes++;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Commits what is queued, then refuses new writes. */
+  async close(): Promise<void> {
+    while (this.queue.length || this.inFlight || this.scheduled) await (this.inFlight ?? this.drain());
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    if (this.windowMs > 0) setTimeout(() => void this.drain(), this.windowMs);
+    else setImmediate(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    this.scheduled = false;
+    if (this.inFlight || !this.queue.length) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.inFlight = this.commit(batch);
+    await this.inFlight;
+    this.inFlight = undefined;
+    if (this.queue.length) this.schedule();
+  }
+
+  private async commit(batch: Array<Pending<Tx>>): Promise<void> {
+    this.stats.commits++;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    try {
+      const results = await this.driver.commit(batch.map((p) => p.op));
+      batch.forEach((p, i) => p.resolve(results[i]));
+      return;
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+    }
+    for (const p of batch) {
+      this.stats.commits++;
+      try {
+        p.resolve((await this.driver.commit([p.op]))[0]);
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+  }
+}
