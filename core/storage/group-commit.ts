@@ -11,6 +11,11 @@ export interface GroupCommitDriver<Tx> {
    * their results. If an op or the commit throws, the transaction is rolled back and the promise rejects.
    */
   commit(ops: ReadonlyArray<GroupCommitOp<Tx>>): Promise<unknown[]>;
+  /**
+   * Whether an op's error came from the transaction rather than the op (a deadlock with another process,
+   * a serialization failure): the ops are then run again alone instead of that one being rejected.
+   */
+  isTransient?(err: unknown): boolean;
 }
 
 export interface GroupCommitOptions {
@@ -45,9 +50,10 @@ interface Pending<Tx> {
  * for one fsync (SQLite) or one WAL flush (PostgreSQL) instead of N. `run(op)` resolves only after the
  * transaction holding `op` has committed, so a response sent after it never claims a write a crash can lose.
  *
- * One batch is committed at a time; writes submitted meanwhile form the next batch. If a batch fails (an op
- * throws, a deadlock, a failed commit), nothing of it was committed, and each of its ops is run again alone
- * in its own transaction: one bad write never fails its neighbours, and each caller gets its own outcome.
+ * One batch is committed at a time; writes submitted meanwhile form the next batch. A failed batch committed
+ * nothing: if one op threw, that op is rejected and the rest are committed again together; if the
+ * transaction itself failed (a deadlock, a failed commit), each op is run again alone in its own
+ * transaction. So one bad write never fails its neighbours, and each caller gets its own outcome.
  */
 export class GroupCommit<Tx> {
   private queue: Array<Pending<Tx>> = [];
@@ -100,22 +106,58 @@ export class GroupCommit<Tx> {
   }
 
   private async commit(batch: Array<Pending<Tx>>): Promise<void> {
-    this.stats.commits++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-    try {
-      const results = await this.driver.commit(batch.map((p) => p.op));
-      batch.forEach((p, i) => p.resolve(results[i]));
-      return;
-    } catch (err) {
-      if (batch.length === 1) return batch[0]!.reject(err);
-    }
-    for (const p of batch) {
+    let left = batch;
+    while (left.length) {
       this.stats.commits++;
       try {
-        p.resolve((await this.driver.commit([p.op]))[0]);
+        const results = await this.driver.commit(left.map(tagged));
+        left.forEach((p, i) => p.resolve(results[i]));
+        return;
       } catch (err) {
-        p.reject(err);
+        if (err instanceof OpFailed && !this.driver.isTransient?.(err.cause)) {
+          left[err.index]!.reject(err.cause);
+          left = left.filter((_, i) => i !== err.index);
+          continue;
+        }
+        if (left.length === 1) return left[0]!.reject(err);
+        break;
+      }
+    }
+    for (const p of left) {
+      this.stats.commits++;
+      try {
+        p.resolve((await this.driver.commit([tagged(p, 0)]))[0]);
+      } catch (err) {
+        p.reject(err instanceof OpFailed ? err.cause : err);
       }
     }
   }
+}
+
+/** An op of a batch threw (as opposed to the transaction failing): which one, and why. */
+class OpFailed extends Error {
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super("group commit op failed");
+  }
+}
+
+/** The op of a pending write, with its failures marked by its index in the batch. */
+function tagged<Tx>(p: Pending<Tx>, index: number): GroupCommitOp<Tx> {
+  return (tx) => {
+    let result: unknown;
+    try {
+      result = p.op(tx);
+    } catch (err) {
+      throw new OpFailed(index, err);
+    }
+    return result instanceof Promise
+      ? result.catch((err) => {
+          throw new OpFailed(index, err);
+        })
+      : result;
+  };
 }

@@ -3,8 +3,8 @@ import type { GroupCommitDriver } from "./group-commit.js";
 
 /**
  * Group commit on a PostgreSQL pool: a batch is one `BEGIN … COMMIT` on one connection, so N writes
- * share one WAL flush. A failed batch (an op's error, a deadlock with another process) is rolled back
- * whole; GroupCommit then runs each op alone.
+ * share one WAL flush. A failed batch is rolled back whole; GroupCommit then commits the rest without a
+ * failed op, or (after a deadlock with another process's batch) runs each op alone.
  */
 export function postgresGroupCommitDriver(pool: pg.Pool): GroupCommitDriver<pg.PoolClient> {
   return {
@@ -23,5 +23,7 @@ export function postgresGroupCommitDriver(pool: pg.Pool): GroupCommitDriver<pg.P
         client.release();
       }
     },
+    // deadlock_detected, serialization_failure: the other transaction won; this one may simply run again.
+    isTransient: (err) => ["40P01", "40001"].includes((err as { code?: string })?.code ?? ""),
   };
 }
