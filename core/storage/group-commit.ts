@@ -112,7 +112,7 @@ export class GroupCommit<Tx> {
       this.stats.commits++;
       try {
         const results = await this.driver.commit(left.map(tagged));
-        left.forEach((p, i) => p.resolve(results[i]));
+        for (const [i, p] of left.entries()) p.resolve(results[i]);
         return;
       } catch (err) {
         if (err instanceof OpFailed && !this.driver.isTransient?.(err.cause)) {
