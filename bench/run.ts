@@ -94,7 +94,7 @@ async function load(server: Server, spec: Record<string, unknown>): Promise<Load
       seconds,
       outbox: join(server.dataDir, "outbox.jsonl"),
       serverPid: server.child.pid,
-      usersPerConnection: quick ? 5 : 50,
+      usersPerConnection: quick ? 5 : 10,
       ...spec,
     }),
   ]);
