@@ -147,7 +147,8 @@ if (spec.kind === "start") {
   let failed = 0;
   const latencies: number[] = [];
   /** One login; resolves with the server time (start + exchange, not the wait for the SMS) or undefined. */
-  const login = async (p: string): Promise<number | undefined> => {
+  const login = (p: string): Promise<number | undefined> => loginOnce(p).catch(() => undefined);
+  const loginOnce = async (p: string): Promise<number | undefined> => {
     codes.delete(p);
     const t0 = performance.now();
     const s = await post(api.start.path, api.start.body(p));

@@ -1,6 +1,6 @@
 /**
  * One operation of a batch: it may only read and write through the transaction it is given (it can be
- * run twice: once in a batch that fails, then again alone).
+ * run more than once: again in a retried batch after a neighbour failed or a deadlock).
  */
 export type GroupCommitOp<Tx, T = unknown> = (tx: Tx) => T | Promise<T>;
 
@@ -12,8 +12,8 @@ export interface GroupCommitDriver<Tx> {
    */
   commit(ops: ReadonlyArray<GroupCommitOp<Tx>>): Promise<unknown[]>;
   /**
-   * Whether an op's error came from the transaction rather than the op (a deadlock with another process,
-   * a serialization failure): the ops are then run again alone instead of that one being rejected.
+   * Whether an error came from a conflict with another transaction rather than from the op (a deadlock
+   * with another process, a serialization failure): its writes are then tried again one by one.
    */
   isTransient?(err: unknown): boolean;
 }
@@ -41,6 +41,7 @@ export interface GroupCommitStats {
 
 interface Pending<Tx> {
   op: GroupCommitOp<Tx>;
+  lockKey: string | undefined;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -51,9 +52,10 @@ interface Pending<Tx> {
  * transaction holding `op` has committed, so a response sent after it never claims a write a crash can lose.
  *
  * One batch is committed at a time; writes submitted meanwhile form the next batch. A failed batch committed
- * nothing: if one op threw, that op is rejected and the rest are committed again together; if the
- * transaction itself failed (a deadlock, a failed commit), each op is run again alone in its own
- * transaction. So one bad write never fails its neighbours, and each caller gets its own outcome.
+ * nothing: if one op threw, that op alone is rejected and the rest are committed again together (one bad
+ * write never fails its neighbours); ops run in lock-key order so batches of several processes do not
+ * deadlock, and a batch that still lost a deadlock is retried write by write; if the store itself failed
+ * (unreachable, a failed commit), every write of the batch is rejected at once.
  */
 export class GroupCommit<Tx> {
   private queue: Array<Pending<Tx>> = [];
@@ -72,12 +74,16 @@ export class GroupCommit<Tx> {
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
   }
 
-  /** Queues a write; resolves with its result once it is durably committed. */
-  run<T>(op: GroupCommitOp<Tx, T>): Promise<T> {
+  /**
+   * Queues a write; resolves with its result once it is durably committed. `lockKey` names what the op
+   * locks (e.g. `user:<id>`): ops of a batch run in key order, so concurrent batches of several
+   * processes lock rows in the same order and never deadlock one another.
+   */
+  run<T>(op: GroupCommitOp<Tx, T>, lockKey?: string): Promise<T> {
     if (this.closed) return Promise.reject(new Error("group commit closed"));
     this.stats.writes++;
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ op, lockKey, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -107,7 +113,9 @@ export class GroupCommit<Tx> {
 
   private async commit(batch: Array<Pending<Tx>>): Promise<void> {
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-    let left = batch;
+    // Rows are locked in one global order (stable: same-key writes keep their order), so two processes'
+    // batches cannot wait on each other in a cycle.
+    let left = batch.length > 1 ? [...batch].sort(byLockKey) : batch;
     while (left.length) {
       this.stats.commits++;
       try {
@@ -115,24 +123,46 @@ export class GroupCommit<Tx> {
         for (const [i, p] of left.entries()) p.resolve(results[i]);
         return;
       } catch (err) {
-        if (err instanceof OpFailed && !this.driver.isTransient?.(err.cause)) {
-          left[err.index]!.reject(err.cause);
+        const cause = err instanceof OpFailed ? err.cause : err;
+        if (this.driver.isTransient?.(cause)) break;
+        if (err instanceof OpFailed) {
+          left[err.index]!.reject(cause);
           left = left.filter((_, i) => i !== err.index);
           continue;
         }
-        if (left.length === 1) return left[0]!.reject(err);
-        break;
+        // The store is unreachable or refused the transaction: every writer hears so at once (no
+        // one-by-one retries that would make the last caller wait for N timeouts).
+        for (const p of left) p.reject(cause);
+        return;
       }
     }
+    // Lost a deadlock (a write without a lock key, or another store's order): each write alone, where
+    // holding one row lock cannot close a cycle.
     for (const p of left) {
-      this.stats.commits++;
-      try {
-        p.resolve((await this.driver.commit([tagged(p, 0)]))[0]);
-      } catch (err) {
-        p.reject(err instanceof OpFailed ? err.cause : err);
+      for (let attempt = 1; ; attempt++) {
+        this.stats.commits++;
+        try {
+          p.resolve((await this.driver.commit([tagged(p, 0)]))[0]);
+          break;
+        } catch (err) {
+          const cause = err instanceof OpFailed ? err.cause : err;
+          if (attempt < MAX_ATTEMPTS && this.driver.isTransient?.(cause)) continue;
+          p.reject(cause);
+          break;
+        }
       }
     }
   }
+}
+
+/** How often a write alone is tried after losing a deadlock. */
+const MAX_ATTEMPTS = 3;
+
+function byLockKey<Tx>(a: Pending<Tx>, b: Pending<Tx>): number {
+  if (a.lockKey === b.lockKey) return 0;
+  if (a.lockKey === undefined) return -1;
+  if (b.lockKey === undefined) return 1;
+  return a.lockKey < b.lockKey ? -1 : 1;
 }
 
 /** An op of a batch threw (as opposed to the transaction failing): which one, and why. */

@@ -4,7 +4,7 @@ import type { GroupCommitDriver } from "./group-commit.js";
 /**
  * Group commit on a PostgreSQL pool: a batch is one `BEGIN … COMMIT` on one connection, so N writes
  * share one WAL flush. A failed batch is rolled back whole; GroupCommit then commits the rest without a
- * failed op, or (after a deadlock with another process's batch) runs each op alone.
+ * failed op, or (after a deadlock with another process's batch) tries the batch again.
  */
 export function postgresGroupCommitDriver(pool: pg.Pool): GroupCommitDriver<pg.PoolClient> {
   return {

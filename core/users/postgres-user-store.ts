@@ -132,9 +132,9 @@ export class PostgresUserStore implements UserStore {
   }
 
   /** A write in the next group commit; errors other than textlock's own become 503. */
-  private async write<T>(op: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async write<T>(op: (client: pg.PoolClient) => Promise<T>, lockKey: string): Promise<T> {
     try {
-      return await this.writes.run(op);
+      return await this.writes.run(op, lockKey);
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -163,12 +163,14 @@ export class PostgresUserStore implements UserStore {
 
   async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
     const candidate = newUserProfile(connection, phone, fields);
-    const inserted = await this.write((client) =>
-      client.query<{ profile: User }>(
-        `INSERT INTO textlock_users (user_id, connection, phone_number, created_at, profile) VALUES ($1, $2, $3, $4, $5)
+    const inserted = await this.write(
+      (client) =>
+        client.query<{ profile: User }>(
+          `INSERT INTO textlock_users (user_id, connection, phone_number, created_at, profile) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (connection, phone_number) DO NOTHING RETURNING profile`,
-        [candidate.user_id, connection, phone, candidate.created_at, candidate],
-      ),
+          [candidate.user_id, connection, phone, candidate.created_at, candidate],
+        ),
+      `user-phone:${connection}:${phone}`,
     );
     if (inserted.rows[0]) return { user: inserted.rows[0].profile, created: true };
     const existing = await this.findByPhone(connection, phone);
@@ -227,11 +229,13 @@ export class PostgresUserStore implements UserStore {
     return {
       save: async (hash, record) => {
         const family = familyOf(hash, record);
-        await this.write((client) =>
-          client.query(
-            "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
-            [hash, { ...record, family }, record.expiresAt],
-          ),
+        await this.write(
+          (client) =>
+            client.query(
+              "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
+              [hash, { ...record, family }, record.expiresAt],
+            ),
+          `refresh:${hash}`,
         );
         // Checked after the token is committed (see RefreshTokenStore), so never inside the batch.
         await this.query(
@@ -240,12 +244,14 @@ export class PostgresUserStore implements UserStore {
         );
       },
       use: async (hash) => {
-        const { rows } = await this.write((client) =>
-          client.query<{ record: RefreshRecord }>(
-            `UPDATE textlock_refresh_tokens SET record = record || '{"used":true}'::jsonb
+        const { rows } = await this.write(
+          (client) =>
+            client.query<{ record: RefreshRecord }>(
+              `UPDATE textlock_refresh_tokens SET record = record || '{"used":true}'::jsonb
               WHERE hash = $1 AND coalesce((record->>'used')::boolean, false) = false RETURNING record`,
-            [hash],
-          ),
+              [hash],
+            ),
+          `refresh:${hash}`,
         );
         if (rows[0]) return { record: { ...rows[0].record, used: false }, reused: false };
         const record = await find(hash);
@@ -351,6 +357,6 @@ export class PostgresUserStore implements UserStore {
       const next = update(rows[0].profile);
       await client.query("UPDATE textlock_users SET profile = $2 WHERE user_id = $1", [userId, next]);
       return next;
-    });
+    }, `user:${userId}`);
   }
 }

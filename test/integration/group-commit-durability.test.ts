@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { pino } from "pino";
 import { Pool } from "undici";
 import { describe, expect, inject, it } from "vitest";
@@ -132,7 +133,28 @@ describe.skipIf(!postgresUrl)("PostgresUserStore group commit", () => {
     }
   });
 
-  it("two processes' batches locking the same users in opposite orders both commit (deadlock → rerun)", async () => {
+  it("with the database unreachable, every write of a batch gets its 503 at once (one attempt, not one per write)", async () => {
+    const store = await PostgresUserStore.connect({ url: postgresUrl!, timeoutMs: 500 }, logger);
+    const created = await store.create("sms", "+14155564999");
+    // Every pooled connection is cut, and new ones are refused: the next batch cannot even begin.
+    const pool = (store as unknown as { pool: { options: { connectionString: string } } }).pool;
+    pool.options.connectionString = "postgres://postgres@127.0.0.1:1/none";
+    await new pg.Client({ connectionString: postgresUrl }).connect().then(async (admin) => {
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      );
+      await admin.end();
+    });
+    const commitsBefore = store.writes.stats.commits;
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, () => store.recordLogin(created.user.user_id, { at: new Date() })),
+    );
+    expect(results.every((r) => r.status === "rejected" && r.reason.code === "ERR_STORE_UNAVAILABLE")).toBe(true);
+    expect(store.writes.stats.commits - commitsBefore).toBe(1);
+    await store.close();
+  });
+
+  it("two processes' batches locking the same users in opposite orders both commit: locks are taken in one order", async () => {
     const a = await PostgresUserStore.connect({ url: postgresUrl! }, logger);
     const b = await PostgresUserStore.connect({ url: postgresUrl! }, logger);
     try {

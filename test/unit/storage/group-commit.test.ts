@@ -69,6 +69,18 @@ describe("GroupCommit on SQLite", () => {
     db.close();
   });
 
+  it("a store that fails the transaction itself rejects every write of the batch at once, without retries", async () => {
+    const db = table(join(dir(), "t.db"));
+    const insert = db.prepare("INSERT INTO t (k, v) VALUES (?, ?)");
+    const gc = new GroupCommit(sqliteGroupCommitDriver(db));
+    db.close();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => gc.run(() => insert.run(`k${i}`, i))),
+    );
+    expect(results.every((r) => r.status === "rejected" && /not open/.test(String(r.reason)))).toBe(true);
+    expect(gc.stats.commits).toBe(1);
+  });
+
   it("splits at maxBatch, and a write submitted during a commit goes into the next batch", async () => {
     const db = table(join(dir(), "t.db"));
     const gc = new GroupCommit(sqliteGroupCommitDriver(db), { maxBatch: 10 });
