@@ -151,6 +151,7 @@ const textlockServer =
 const results: Measured = {
   date: new Date().toISOString(),
   quick,
+  core,
   seconds,
   connections,
   loginConnections,
