@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
-import { GroupCommit } from "../storage/group-commit.js";
+import { GroupCommit, type GroupCommitStats } from "../storage/group-commit.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 
 /**
@@ -171,8 +171,7 @@ export class RedisSessionStore implements SessionStore {
  */
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
-  /** The write batcher (its `stats` count commits and writes). */
-  readonly writes: GroupCommit<Database.Database>;
+  private readonly writes: GroupCommit<Database.Database>;
   private readonly upsert;
   private readonly select;
   private readonly remove;
@@ -224,6 +223,11 @@ export class SqliteSessionStore implements SessionStore {
 
   async purgeExpired(now: number): Promise<number> {
     return this.purge.run(now).changes;
+  }
+
+  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  get writeStats(): GroupCommitStats {
+    return { ...this.writes.stats };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { GroupCommit, type GroupCommitOptions } from "../storage/group-commit.js";
+import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 
 /** What a refresh token stands for. The token itself is never stored, only its SHA-256. */
@@ -132,8 +132,7 @@ export class MemoryRefreshTokenStore implements RefreshTokenStore {
  */
 export class SqliteRefreshTokenStore implements RefreshTokenStore {
   private readonly db: Database.Database;
-  /** The write batcher (its `stats` count commits and writes). */
-  readonly writes: GroupCommit<Database.Database>;
+  private readonly writes: GroupCommit<Database.Database>;
   private readonly insert;
   private readonly markUsed;
   private readonly select;
@@ -207,6 +206,11 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
 
   async purgeExpired(now: number): Promise<number> {
     return this.purge.run(now).changes;
+  }
+
+  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  get writeStats(): GroupCommitStats {
+    return { ...this.writes.stats };
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import pg from "pg";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import type { LoginSession, SessionStore } from "../sessions/session-store.js";
-import { GroupCommit, type GroupCommitOptions } from "../storage/group-commit.js";
+import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
 import { postgresGroupCommitDriver } from "../storage/postgres-group-commit.js";
 import {
   familiesOf,
@@ -85,8 +85,7 @@ export interface PostgresUserStoreOptions {
  * share one transaction on one connection, and each resolves once that transaction has committed.
  */
 export class PostgresUserStore implements UserStore {
-  /** The write batcher (its `stats` count commits and writes). */
-  readonly writes: GroupCommit<pg.PoolClient>;
+  private readonly writes: GroupCommit<pg.PoolClient>;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -205,6 +204,11 @@ export class PostgresUserStore implements UserStore {
       [connection, Math.min(limit, 1000), offset],
     );
     return rows.map((r) => r.profile);
+  }
+
+  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  get writeStats(): GroupCommitStats {
+    return { ...this.writes.stats };
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
-import { GroupCommit, type GroupCommitOptions } from "../storage/group-commit.js";
+import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
@@ -31,8 +31,7 @@ CREATE INDEX IF NOT EXISTS users_created ON users (created_at, user_id);
 export class SqliteUserStore implements UserStore {
   private readonly db: Database.Database;
   private readonly statements;
-  /** The write batcher (its `stats` count commits and writes). */
-  readonly writes: GroupCommit<Database.Database>;
+  private readonly writes: GroupCommit<Database.Database>;
 
   constructor(file: string, groupCommit: GroupCommitOptions = {}) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
@@ -92,6 +91,11 @@ export class SqliteUserStore implements UserStore {
   async list(options: ListUsersOptions = {}): Promise<User[]> {
     const { limit = 50, offset = 0, connection = null } = options;
     return this.statements.list.all(connection, connection, Math.min(limit, 1000), offset).map((row) => parse(row)!);
+  }
+
+  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  get writeStats(): GroupCommitStats {
+    return { ...this.writes.stats };
   }
 
   async close(): Promise<void> {

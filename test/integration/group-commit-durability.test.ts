@@ -123,9 +123,9 @@ describe.skipIf(!postgresUrl)("PostgresUserStore group commit", () => {
       ]);
       expect(logged.filter((r) => r.status === "fulfilled")).toHaveLength(200);
       expect((logged.at(-1) as PromiseRejectedResult).reason.code).toBe("ERR_INVALID_REQUEST");
-      expect(store.writes.stats.writes).toBe(401);
-      expect(store.writes.stats.commits).toBeLessThan(20);
-      expect(store.writes.stats.largestBatch).toBeGreaterThan(50);
+      expect(store.writeStats.writes).toBe(401);
+      expect(store.writeStats.commits).toBeLessThan(20);
+      expect(store.writeStats.largestBatch).toBeGreaterThan(50);
       for (const r of created.slice(0, 20))
         expect(await store.findById(r.user.user_id)).toMatchObject({ logins_count: 1 });
     } finally {
@@ -145,12 +145,12 @@ describe.skipIf(!postgresUrl)("PostgresUserStore group commit", () => {
       );
       await admin.end();
     });
-    const commitsBefore = store.writes.stats.commits;
+    const commitsBefore = store.writeStats.commits;
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, () => store.recordLogin(created.user.user_id, { at: new Date() })),
     );
     expect(results.every((r) => r.status === "rejected" && r.reason.code === "ERR_STORE_UNAVAILABLE")).toBe(true);
-    expect(store.writes.stats.commits - commitsBefore).toBe(1);
+    expect(store.writeStats.commits - commitsBefore).toBe(1);
     await store.close();
   });
 

@@ -129,10 +129,10 @@ describe("SQLite stores group-commit concurrent requests", () => {
     expect(logged.filter((r) => r.status === "fulfilled")).toHaveLength(200);
     expect((logged.at(-1) as PromiseRejectedResult).reason.code).toBe("ERR_INVALID_REQUEST");
     expect(created.every((r) => r.created)).toBe(true);
-    expect(store.writes.stats.writes).toBe(403);
+    expect(store.writeStats.writes).toBe(403);
     // 200 creates + 2 + 201 logins in a handful of batches (the one with the unknown user twice).
-    expect(store.writes.stats.commits).toBeLessThan(10);
-    expect(store.writes.stats.largestBatch).toBeGreaterThan(100);
+    expect(store.writeStats.commits).toBeLessThan(10);
+    expect(store.writeStats.largestBatch).toBeGreaterThan(100);
     await store.close();
     const reopened = new SqliteUserStore(file);
     for (const r of created)
@@ -155,7 +155,7 @@ describe("SQLite stores group-commit concurrent requests", () => {
       expiresAt: Date.now() + 60_000,
     });
     await Promise.all(Array.from({ length: 100 }, (_, i) => store.save(`h${i}`, record(i))));
-    expect(store.writes.stats.commits).toBe(1);
+    expect(store.writeStats.commits).toBe(1);
     const [a, b] = await Promise.all([store.use("h1"), store.use("h1")]);
     expect([a!.reused, b!.reused].sort()).toEqual([false, true]);
     // The reuse revoked the family.
