@@ -255,5 +255,9 @@ const { targets, markdown } = report(results);
 results.targets = targets;
 mkdirSync(join(outDir, "results"), { recursive: true });
 writeFileSync(join(outDir, "results", quick ? "quick.json" : "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(docFile, markdown);
+// Sections written by hand after the marker are kept.
+const MARKER = "<!-- Written by hand below this line";
+const previous = existsSync(docFile) ? readFileSync(docFile, "utf8") : "";
+const kept = previous.includes(MARKER) ? `\n${previous.slice(previous.indexOf(MARKER))}` : "";
+writeFileSync(docFile, markdown + kept);
 console.log(JSON.stringify({ targets }));
