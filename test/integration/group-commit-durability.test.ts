@@ -122,7 +122,7 @@ describe.skipIf(!postgresUrl)("PostgresUserStore group commit", () => {
         store.recordLogin("sms|000000000000000000000000", { at: new Date() }),
       ]);
       expect(logged.filter((r) => r.status === "fulfilled")).toHaveLength(200);
-      expect((logged.at(-1) as PromiseRejectedResult).reason.code).toBe("ERR_INVALID_REQUEST");
+      expect((logged.at(-1) as PromiseRejectedResult).reason.code).toBe("ERR_MGMT_USER_NOT_FOUND");
       expect(store.writeStats.writes).toBe(401);
       expect(store.writeStats.commits).toBeLessThan(20);
       expect(store.writeStats.largestBatch).toBeGreaterThan(50);

@@ -127,7 +127,7 @@ describe("SQLite stores group-commit concurrent requests", () => {
       store.recordLogin("sms|000000000000000000000000", { at: new Date() }),
     ]);
     expect(logged.filter((r) => r.status === "fulfilled")).toHaveLength(200);
-    expect((logged.at(-1) as PromiseRejectedResult).reason.code).toBe("ERR_INVALID_REQUEST");
+    expect((logged.at(-1) as PromiseRejectedResult).reason.code).toBe("ERR_MGMT_USER_NOT_FOUND");
     expect(created.every((r) => r.created)).toBe(true);
     expect(store.writeStats.writes).toBe(403);
     // 200 creates + 2 + 201 logins in a handful of batches (the one with the unknown user twice).
