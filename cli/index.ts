@@ -5,9 +5,11 @@ import { parseArgs } from "node:util";
 import { startServer } from "../adapters/standalone/index.js";
 import { readConfigFile } from "../core/config/load-config.js";
 import type { TextlockConfigInput } from "../core/config/schema.js";
+import { AUDIT_DELIVERY } from "../core/di-tokens.js";
 import { isTextlockError, TextlockConfigError, TextlockError } from "../core/errors/textlock-error.js";
-import { createTextlock, type Textlock } from "../lib/index.js";
+import { createTextlock, provide, type Textlock } from "../lib/index.js";
 import { demoRoutes, withDemoClient } from "./demo.js";
+import { runLogsCommand } from "./logs.js";
 import { parseWorkers, runPrimary, workersRefusal } from "./workers.js";
 
 const USAGE = `Usage: textlock <command> [options]
@@ -26,6 +28,9 @@ Commands:
                    Unblock a user
   users delete <user_id>
                    Delete a user with their refresh tokens (their number signs up anew)
+  logs tail        Print the newest audit records (JSON lines {log_id, data}) of the configured store, then
+                   follow it (--no-follow: print and exit)
+  logs streams     Print each log stream's outbox: pending events, dead letters, last error
 
   The users commands work in-process on the configured user store (SQLite file or PostgreSQL), the
   same code as /api/v2/users; a running server sees the change at once.
@@ -37,7 +42,8 @@ Options:
   --demo           Also serve a demo app at /demo that logs in through the hosted page (serve)
   --workers <n>    Serve with n worker processes sharing the port (node:cluster); needs shared
                    stores: store.type "redis" and users in SQLite or PostgreSQL (serve)
-  --limit <n>      How many users to list (default 50; without --q, up to 1000)
+  --limit <n>      How many users to list (default 50; without --q, up to 1000); how many records
+                   logs tail prints first (default 10)
   --q <query>      users list: Auth0 search query, e.g. 'phone_number:"+14155550100"' or 'blocked:true'
   --page <n>       users list --q: 0-based page (default 0)
   --per-page <n>   users list --q: page size, 1-100 (default 50)
@@ -57,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       page: { type: "string" },
       "per-page": { type: "string" },
       demo: { type: "boolean" },
+      "no-follow": { type: "boolean" },
       workers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -95,7 +102,12 @@ async function main(argv: string[]): Promise<number> {
     const args = argv.filter((a, i) => a !== "--port" && argv[i - 1] !== "--port" && !a.startsWith("--port="));
     return runPrimary(workers, [...args, "--port", String(port)]);
   }
-  const textlock = await createTextlock({ ...config, server });
+  // Only `serve` delivers log streams: another command's process (users block, logs tail) still queues
+  // its records for them, but never takes a stream's lease.
+  const textlock = await createTextlock(
+    { ...config, server },
+    command === "serve" ? {} : { provide: [provide(AUDIT_DELIVERY, { enabled: false })] },
+  );
 
   if (command === "serve") {
     const running = await startServer(textlock, demo ? { routes: demoRoutes } : {});
@@ -112,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", stop);
     return -1;
   }
+  let following = false;
   try {
     if (command === "keys" && sub === "rotate") {
       const { kid } = await textlock.keys.rotate();
@@ -127,10 +140,19 @@ async function main(argv: string[]): Promise<number> {
       const code = await usersCommand(textlock, sub, arg, values);
       if (code !== undefined) return code;
     }
+    if (command === "logs") {
+      const limit = values.limit ? Number(values.limit) : undefined;
+      const code = await runLogsCommand(textlock, sub, {
+        follow: values["no-follow"] !== true,
+        ...(limit ? { lines: limit } : {}),
+      });
+      if (code === -1) following = true;
+      if (code !== undefined) return code;
+    }
     process.stderr.write(`textlock: unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
     return 1;
   } finally {
-    await textlock.close();
+    if (!following) await textlock.close();
   }
 }
 

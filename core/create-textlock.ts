@@ -1,12 +1,16 @@
 import "reflect-metadata";
 import type { JSONWebKeySet } from "jose";
 import type { Registry } from "prom-client";
+import type { LogSearch, StreamStatus } from "./audit/audit-store.js";
+import type { LogEntry } from "./audit/log-entry.js";
+import { seqOf } from "./audit/log-entry.js";
 import { BrowserFlow } from "./browser/browser-flow.js";
 import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
 import { OTP_GRANT } from "./config/schema.js";
 import { composeTextlock, type Provision, provide } from "./container/compose.js";
 import { attachContainer } from "./container/internals.js";
 import {
+  AUDIT,
   CLOCK,
   type Clock,
   CONFIG,
@@ -27,6 +31,7 @@ import {
 } from "./di-tokens.js";
 import { Engine } from "./engine/engine.js";
 import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./engine/types.js";
+import { TextlockError } from "./errors/textlock-error.js";
 import type { TextlockEvents } from "./events/events.js";
 import type { Logger } from "./logger.js";
 import type { OtpStore } from "./otp/otp-store.js";
@@ -147,6 +152,20 @@ export interface TextlockMetrics {
   readonly registry: Registry;
 }
 
+/** The audit log (docs/guides/audit-log.md). */
+export interface TextlockAudit {
+  /** Records by filter, newest first unless `order: 1`, with the total number of matches. */
+  search(search?: LogSearch): Promise<{ logs: LogEntry[]; total: number }>;
+  /** Records after a log_id (exclusive; none: from the oldest), oldest first: Auth0's `from`/`take`. */
+  after(fromLogId: string | undefined, take: number): Promise<LogEntry[]>;
+  /** Waits until every record of events emitted so far is committed. */
+  flush(): Promise<void>;
+  /** Each log stream's outbox (by default every configured one): pending events, dead letters, last error. */
+  streams(names?: readonly string[]): Promise<StreamStatus[]>;
+  /** Deletes records older than `audit.retentionDays` now (also done hourly). */
+  purge(): Promise<number>;
+}
+
 export interface Textlock {
   readonly config: TextlockConfig;
   readonly api: TextlockApi;
@@ -156,6 +175,7 @@ export interface Textlock {
   readonly users: TextlockUsers;
   readonly keys: TextlockKeys;
   readonly metrics: TextlockMetrics;
+  readonly audit: TextlockAudit;
   /** Adds a grant type to `api.token` and `POST /oauth/token`. */
   registerGrant(grantType: string, handler: GrantHandler): void;
   /** Stops timers and closes stores and providers. */
@@ -188,6 +208,7 @@ export async function createTextlockWith(
   const users = c.resolve(USER_STORE);
   const grants = c.resolve(GRANTS);
   const metrics = c.resolve(METRICS);
+  const audit = c.resolve(AUDIT);
   const token = createTokenEndpoint(config, engine, tokens, grants);
   const revoke = createRevokeEndpoint(config, tokens);
   const issuerOf = (request?: InProcessRequest) =>
@@ -246,6 +267,17 @@ export async function createTextlockWith(
       contentType: metrics.registry.contentType,
       registry: metrics.registry,
     },
+    audit: {
+      search: (search = {}) => audit.search(search),
+      after: async (fromLogId, take) => {
+        const seq = fromLogId === undefined ? 0 : seqOf(fromLogId);
+        if (seq === undefined) throw new TextlockError("ERR_INVALID_REQUEST", { description: "invalid log_id" });
+        return audit.after(seq, take);
+      },
+      flush: () => audit.flush(),
+      streams: (names) => audit.streamStatus(names),
+      purge: () => audit.purge(),
+    },
     registerGrant(grantType, handler) {
       grants.set(grantType, handler);
     },
@@ -253,6 +285,8 @@ export async function createTextlockWith(
       if (closed) return;
       closed = true;
       clearInterval(purge);
+      // First: it writes what is queued while the stores are still open (and owns the audit store).
+      await audit.close();
       const parts: Array<{ close(): Promise<void> }> = [
         c.resolve(OTP_STORE),
         c.resolve(USER_STORE),

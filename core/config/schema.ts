@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditSchema } from "../audit/audit-schema.js";
 import { isManagementAudience, MANAGEMENT_SCOPES } from "../management/scopes.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { isSmsProvider, type SmsProvider } from "../providers/sms-provider.js";
@@ -988,6 +989,7 @@ export const configSchema = z
       })
       .prefault({})
       .describe("Prometheus metrics (see docs/guides/metrics.md)."),
+    audit: auditSchema,
     logging: z
       .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .prefault({})

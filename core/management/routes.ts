@@ -1,4 +1,5 @@
 import type { Route } from "../http/handler.js";
+import { logRoutes } from "./logs-routes.js";
 import { userRoutes } from "./users-routes.js";
 
 /**
@@ -6,4 +7,4 @@ import { userRoutes } from "./users-routes.js";
  * Every route is made with `managementRoute` (core/management/route.ts): token and scope check,
  * `{statusCode, error, message, errorCode}` errors, a `management.called` event.
  */
-export const managementRoutes: Route[] = [...userRoutes];
+export const managementRoutes: Route[] = [...userRoutes, ...logRoutes];

@@ -1,4 +1,6 @@
 import pg from "pg";
+import type { AuditStore } from "../audit/audit-store.js";
+import { PostgresAuditStore } from "../audit/postgres-audit-store.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import type { LoginSession, SessionStore } from "../sessions/session-store.js";
@@ -301,6 +303,11 @@ export class PostgresUserStore implements UserStore {
         (await this.query("DELETE FROM textlock_login_sessions WHERE ends_at <= to_timestamp($1 / 1000.0)", [now]))
           .rowCount ?? 0,
     };
+  }
+
+  /** The audit log and log-stream outbox in the same database (and pool); closing it is a no-op. */
+  auditStore(): Promise<AuditStore> {
+    return PostgresAuditStore.open(this.pool, this.logger);
   }
 
   /**
