@@ -250,11 +250,11 @@ export async function createTextlockWith(
     },
     events: c.resolve(EVENTS),
     logger: c.resolve(LOGGER),
-    // Blocking and deleting a user revoke their refresh tokens and end their login sessions.
-    users: createUserAdmin(users, c.resolve(EVENTS), [
-      (userId) => tokens.revokeUser(userId),
-      (userId) => browser.sessions.endAllForUser(userId),
-    ]),
+    // See UserErasers: when a user's refresh tokens and login sessions go.
+    users: createUserAdmin(users, c.resolve(EVENTS), {
+      refreshTokens: (userId) => tokens.revokeUser(userId),
+      sessions: (userId) => browser.sessions.endAllForUser(userId),
+    }),
     keys: {
       rotate: () => tokens.rotateKeys(),
       retire: (kid) => tokens.retireKey(kid),

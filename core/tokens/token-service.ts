@@ -139,7 +139,9 @@ export class TokenService {
     const user = await this.users.findById(record.user_id);
     if (!user) throw invalid();
     if (user.blocked) {
-      await this.refreshTokens.revokeUser(user.user_id);
+      // This family is done; the user's other devices each hear "user is blocked" at their next refresh
+      // (auth0-spa-js logs out on that text), and an unblock revokes whatever is left.
+      await this.refreshTokens.revokeFamily(familyOf(hash, record), record.expiresAt);
       throw new TextlockError("ERR_INVALID_GRANT", { description: "user is blocked" });
     }
     return this.issue(user, client, {

@@ -54,11 +54,20 @@ export interface TextlockUsers {
   delete(userId: string): Promise<boolean>;
 }
 
-/**
- * Revokes something a user holds (their refresh tokens, their login sessions): run when the user is
- * blocked and when they are deleted.
- */
+/** Revokes something a user holds (their refresh tokens, their login sessions). */
 export type UserEraser = (userId: string) => Promise<unknown>;
+
+/**
+ * What a user holds, and when it goes. Login sessions end when the user is blocked or deleted. Refresh
+ * tokens go when the user is deleted or unblocked, not at the block itself: while blocked, a refresh is
+ * answered `invalid_grant` "user is blocked" (and revokes that family), which is the answer Auth0 gives
+ * and the text auth0-spa-js looks for to log the person out; the unblock then revokes what is left, so
+ * no token from before the block ever works again.
+ */
+export interface UserErasers {
+  refreshTokens: UserEraser;
+  sessions: UserEraser;
+}
 
 const SORT_FIELDS = new Set<UserSortField>([
   "created_at",
@@ -109,8 +118,12 @@ function searchOptions(input: UserSearchInput): UserSearchOptions {
 export function createUserAdmin(
   store: UserStore,
   events: TextlockEvents,
-  erasers: readonly UserEraser[],
+  erasers: UserErasers,
 ): TextlockUsers {
+  const eraseAll = async (userId: string) => {
+    await erasers.refreshTokens(userId);
+    await erasers.sessions(userId);
+  };
   return {
     get: (userId) => store.findById(userId),
     findByPhone: (connection, phone) => store.findByPhone(connection, phone),
@@ -128,11 +141,12 @@ export function createUserAdmin(
       const fields = Object.keys(patch).filter((k) => patch[k as keyof UserPatch] !== undefined);
       events.emit("user.updated", { user_id: userId, connection: user.connection, fields });
       if (patch.blocked === true) {
-        // Revoked even when already blocked: a token issued in a race with the first block goes too.
-        for (const revoke of erasers) await revoke(userId);
+        // Ended even when already blocked: a session started in a race with the first block goes too.
+        await erasers.sessions(userId);
         if (!before.blocked) events.emit("user.blocked", { user_id: userId, connection: user.connection });
       }
       if (patch.blocked === false && before.blocked) {
+        await erasers.refreshTokens(userId);
         events.emit("user.unblocked", { user_id: userId, connection: user.connection });
       }
       return user;
@@ -141,9 +155,9 @@ export function createUserAdmin(
       const user = await store.findById(userId);
       if (!user) return false;
       // Tokens and sessions first: a failure leaves a user who can log in again, never a live token for a deleted user.
-      for (const erase of erasers) await erase(userId);
+      await eraseAll(userId);
       const deleted = await store.delete(userId);
-      for (const erase of erasers) await erase(userId);
+      await eraseAll(userId);
       if (deleted) {
         events.emit("user.deleted", { user_id: userId, connection: user.connection, phone_number: user.phone_number });
       }
