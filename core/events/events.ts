@@ -6,7 +6,13 @@ import { EventEmitter } from "node:events";
  */
 export interface TextlockEventMap {
   "code.sent": [
-    { connection: string; client_id: string; phone_number: string; channel: "sms" | "voice"; provider?: string },
+    {
+      connection: string;
+      client_id: string;
+      phone_number: string;
+      channel: "sms" | "voice" | "whatsapp";
+      provider?: string;
+    },
   ];
   "code.failed": [
     {
