@@ -27,6 +27,7 @@ import {
   RISK_CHECKERS,
   RISK_PLUGINS,
   SECRET,
+  SESSION_STORE,
   SIGNING_KEYS,
   TOKENS,
   USER_STORE,
@@ -120,12 +121,14 @@ export async function composeTextlock(
     ...(c.isRegistered(USER_STORE) ? { users: c.resolve(USER_STORE) } : {}),
     ...(c.isRegistered(REFRESH_TOKEN_STORE) ? { refreshTokens: c.resolve(REFRESH_TOKEN_STORE) } : {}),
     ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
+    ...(c.isRegistered(SESSION_STORE) ? { sessions: c.resolve(SESSION_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
   });
   value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
   value(USER_STORE, () => observeStore(stores.users, "users", metrics));
   value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
   value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
+  value(SESSION_STORE, () => observeStore(stores.sessions, "sessions", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
   if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
   if (missing(SIGNING_KEYS)) {

@@ -26,6 +26,10 @@ export interface IssueOptions {
   nonce?: string;
   /** Add `at_hash` (the browser's implicit `id_token token` response, which auth0-js checks). */
   atHash?: boolean;
+  /** When the person authenticated, epoch ms (the id_token's `auth_time`; default: now). */
+  authTime?: number;
+  /** The login session (the id_token's `sid`, which `/oidc/logout` accepts as `logout_hint`). */
+  sid?: string;
 }
 
 /** Claims a hook may not set (Auth0's restricted list): they are dropped, the token is still issued. */
@@ -250,7 +254,8 @@ export class TokenService {
         ...profileClaims(user, o.scope),
         ...(o.nonce ? { nonce: o.nonce } : {}),
         ...(o.atHash ? { at_hash: leftHalfHash(access_token, key.alg) } : {}),
-        auth_time: iat,
+        auth_time: o.authTime !== undefined ? Math.floor(o.authTime / 1000) : iat,
+        ...(o.sid ? { sid: o.sid } : {}),
       })
         .setProtectedHeader(header)
         .setIssuer(o.issuer)
