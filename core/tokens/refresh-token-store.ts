@@ -19,6 +19,10 @@ export interface RefreshRecord {
   expiresAt: number;
   /** Epoch ms: the idle expiry of this token (`tokens.refreshTokenIdleSeconds`), renewed by each rotation. */
   idleExpiresAt?: number;
+  /** Epoch ms: when the person logged in (the id_token's `auth_time`, kept across rotations). */
+  authTime?: number;
+  /** The login session the family was issued in (the id_token's `sid`, kept across rotations). */
+  sid?: string;
   /** The token was already redeemed (rotated); kept until the family expires so a reuse is detected. */
   used?: boolean;
 }

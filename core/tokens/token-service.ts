@@ -147,6 +147,9 @@ export class TokenService {
       scope: record.scope,
       audience: record.audience,
       connection: record.connection,
+      // A refreshed id_token still describes the login: its auth_time (max_age checks) and its session.
+      ...(record.authTime !== undefined ? { authTime: record.authTime } : {}),
+      ...(record.sid ? { sid: record.sid } : {}),
       family: { id: familyOf(hash, record), expiresAt: record.expiresAt },
     });
   }
@@ -277,6 +280,8 @@ export class TokenService {
         scope: o.scope,
         ...(o.audience ? { audience: o.audience } : {}),
         family: o.family?.id ?? randomBytes(16).toString("base64url"),
+        authTime: o.authTime ?? iat * 1000,
+        ...(o.sid ? { sid: o.sid } : {}),
         expiresAt,
         ...(idle !== undefined ? { idleExpiresAt: Math.min(expiresAt, now + idle * 1000) } : {}),
       });
