@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import cluster from "node:cluster";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import { startServer } from "../adapters/standalone/index.js";
@@ -7,6 +8,7 @@ import type { TextlockConfigInput } from "../core/config/schema.js";
 import { TextlockConfigError } from "../core/errors/textlock-error.js";
 import { createTextlock } from "../lib/index.js";
 import { demoRoutes, withDemoClient } from "./demo.js";
+import { parseWorkers, runPrimary, workersRefusal } from "./workers.js";
 
 const USAGE = `Usage: textlock <command> [options]
 
@@ -22,6 +24,8 @@ Options:
   --port <n>       Listen port (serve)
   --host <addr>    Listen address (serve)
   --demo           Also serve a demo app at /demo that logs in through the hosted page (serve)
+  --workers <n>    Serve with n worker processes sharing the port (node:cluster); needs shared
+                   stores: store.type "redis" and users in SQLite or PostgreSQL (serve)
   --limit <n>      How many users to list (default 50)
   -h, --help       Show this help
 `;
@@ -36,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: "string" },
       limit: { type: "string" },
       demo: { type: "boolean" },
+      workers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,6 +58,25 @@ async function main(argv: string[]): Promise<number> {
     // The demo client's callbacks name the port, so an "any free port" request is settled first.
     if (!server.port) server.port = await freePort(server.host ?? "127.0.0.1");
     config = withDemoClient(config, demoBaseUrls(config, server.host ?? "127.0.0.1", server.port ?? 3000));
+  }
+  if (command === "serve" && values.workers !== undefined && cluster.isPrimary) {
+    const workers = parseWorkers(values.workers);
+    if (workers === undefined) {
+      process.stderr.write(`textlock: --workers must be a whole number from 1 to 256, not "${values.workers}"\n`);
+      return 2;
+    }
+    // Checked (and the stores opened once: migrations, the first signing key) before any worker starts.
+    const probe = await createTextlock({ ...config, server });
+    const refusal = workersRefusal(probe.config);
+    await probe.close();
+    if (refusal) {
+      process.stderr.write(`textlock: --workers needs stores every worker shares: ${refusal}\n`);
+      return 2;
+    }
+    // Every worker listens on the same port, so an "any free port" request is settled here.
+    const port = probe.config.server.port || (await freePort(probe.config.server.host));
+    const args = argv.filter((a, i) => a !== "--port" && argv[i - 1] !== "--port" && !a.startsWith("--port="));
+    return runPrimary(workers, [...args, "--port", String(port)]);
   }
   const textlock = await createTextlock({ ...config, server });
 

@@ -54,9 +54,14 @@ export interface TextlockOptions {
     | { type: "memory" }
     | {
         type: "redis";
-        /** `redis://` or `rediss://` URL. */
-        url: string;
-        /** Key prefix. @default "textlock" */
+        /** `redis://` or `rediss://` URL of a single Redis. Either this or `cluster`. */
+        url?: string;
+        /**
+         * Some nodes of a Redis Cluster (`redis://` URLs; the client discovers the rest). Keys are
+         * hash-tagged so each request's script touches one slot. Either this or `url`.
+         */
+        cluster?: string[];
+        /** Key prefix (and the hash tag of the counters shared between phones); no `{` or `}`. @default "textlock" */
         namespace?: string;
         /** A command not answered in this time fails closed with 503. @default 1000 */
         commandTimeoutMs?: number;

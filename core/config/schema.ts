@@ -298,12 +298,31 @@ export const connectionSchema = z.strictObject({
 const storeSchema = z
   .discriminatedUnion("type", [
     z.strictObject({ type: z.literal("memory") }),
-    z.strictObject({
-      type: z.literal("redis"),
-      url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
-      namespace: z.string().default("textlock"),
-      commandTimeoutMs: z.number().int().min(50).max(30_000).default(1_000),
-    }),
+    z
+      .strictObject({
+        type: z.literal("redis"),
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+          .optional()
+          .describe("A single Redis (or a primary behind a proxy). Either this or `cluster`."),
+        cluster: z
+          .array(z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"))
+          .min(1)
+          .optional()
+          .describe(
+            "Some nodes of a Redis Cluster (the client discovers the rest; list several). Keys are hash-tagged so each request's script touches one slot. Either this or `url`.",
+          ),
+        namespace: z
+          .string()
+          .regex(/^[^{}]*$/, "must not contain { or }")
+          .default("textlock")
+          .describe("Key prefix (and the hash tag of the counters shared between phones)."),
+        commandTimeoutMs: z.number().int().min(50).max(30_000).default(1_000),
+      })
+      .refine((s) => (s.url === undefined) !== (s.cluster === undefined), {
+        message: "set either `url` (one Redis) or `cluster` (Redis Cluster nodes), not both",
+      }),
   ])
   .default({ type: "memory" })
   .describe("Where pending codes and counters live: `memory` (one process) or `redis` (shared).");

@@ -25,7 +25,7 @@ import { resolveRequestLanguage } from "../messages/language.js";
 import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
 import { hashCode } from "../otp/hash-code.js";
-import type { OtpStore } from "../otp/otp-store.js";
+import type { FailureWindow, OtpStore } from "../otp/otp-store.js";
 import { CodeSealer } from "../otp/seal-code.js";
 import type { BotCheck } from "../protection/bot-check.js";
 import type { Protection, Reservation } from "../protection/protection.js";
@@ -116,19 +116,6 @@ export class Engine {
     // Before anything is counted against the phone or generated: a bot never costs a real person quota.
     await this.botCheck.check(client, { ip: request.ip, phone, captcha: input.captcha });
     const key = otpKey(connection, phone);
-    await this.checkFailureCeiling(connection, key, client, phone, "ERR_PHONE_LOCKED");
-    const reservation =
-      testCode === undefined
-        ? await this.protection.reserve({
-            ip: request.ip,
-            phone,
-            connection: connection.name,
-            client: client.client_id,
-          })
-        : undefined;
-    // After the send limits, so a flood cannot run up billed lookups; a refusal keeps the quota used.
-    // A test number is never sent, so it is never looked up either.
-    if (testCode === undefined) await this.risk.check({ client, connection, request, phone, channel });
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
       request.acceptLanguage,
@@ -136,22 +123,52 @@ export class Engine {
     );
     const result = { _id: randomHexId(), phone_number: phone, phone_verified: false, request_language: language };
 
-    // A switch to a channel the live code was not sent over sends that same code again: no new code and
-    // no new guessing budget (its attempts carry over). The send limits above were charged all the same.
-    const live = reservation ? await this.claimLiveCode(client, key, channel) : undefined;
+    // A switch to a channel the live code was not sent over (asked for with `delivery_method`) sends that
+    // same code again: no new code and no new guessing budget (its attempts carry over). It is admitted
+    // like any start: failure ceiling, send limits, budgets. A start that names no channel never looks.
+    const live =
+      testCode === undefined && input.delivery_method !== undefined
+        ? await this.claimLiveCode(client, key, channel)
+        : undefined;
     const code = live?.code ?? testCode ?? generateCode(connection.options.totp.length);
     const codeId = live?.codeId ?? randomId();
-    if (!live) {
-      await this.codes.issue(key, {
-        codeId,
-        hash: hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
-        expiresAt: this.now() + connection.options.totp.time_step * 1000,
-        maxAttempts: this.config.otp.maxAttempts,
-        ...(testCode === undefined
-          ? { sealed: this.sealer.seal(key, codeId, { code, clientId: client.client_id }), channel }
+    // The failure ceiling, the send limits and storing the code are one step of the protection layer
+    // (one Redis call). The risk step runs after the send limits, so a flood cannot run up billed
+    // lookups (a refusal keeps the quota used), and before the code is stored. A test number is never
+    // sent, so the send limits do not apply to it and it is never looked up either.
+    let admitted: Awaited<ReturnType<Protection["admitStart"]>>;
+    try {
+      admitted = await this.protection.admitStart({
+        key,
+        facts: { ip: request.ip, phone, connection: connection.name, client: client.client_id },
+        ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
+        limits: testCode === undefined,
+        ...(live
+          ? {}
+          : {
+              code: {
+                codeId,
+                hash: hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
+                expiresAt: this.now() + connection.options.totp.time_step * 1000,
+                maxAttempts: this.config.otp.maxAttempts,
+                ...(testCode === undefined
+                  ? { sealed: this.sealer.seal(key, codeId, { code, clientId: client.client_id }), channel }
+                  : {}),
+              },
+            }),
+        ...(testCode === undefined && this.risk.active
+          ? { beforeIssue: () => this.risk.check({ client, connection, request, phone, channel }) }
           : {}),
       });
+    } catch (err) {
+      if (live) await this.codes.releaseChannel(key, codeId, channel);
+      throw err;
     }
+    if ("locked" in admitted) {
+      if (live) await this.codes.releaseChannel(key, codeId, channel);
+      this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED");
+    }
+    const reservation = testCode === undefined ? admitted.reservation : undefined;
     if (!reservation) {
       this.logger.info({ connection: connection.name, phone_number: phone }, "code issued to a test number (not sent)");
       this.events.emit("code.sent", {
@@ -175,12 +192,16 @@ export class Engine {
         .findByPhone(connection.name, phone)
         .then(async (user) => {
           if (user && !user.blocked) await deliver();
-          else this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+          else {
+            await reservation.unsent();
+            this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+          }
         })
         .catch((err) => this.logger.warn({ err: { code: (err as TextlockError).code } }, "background delivery failed"));
     } else {
       const user = await this.users.findByPhone(connection.name, phone);
       if (!user?.blocked) await deliver();
+      else await reservation.unsent();
     }
     return result;
   }
@@ -207,10 +228,7 @@ export class Engine {
     const connection = resolveRealm(this.config, client, input.realm);
     const phone = requireParam("username", input.username);
     const otp = requireParam("otp", input.otp);
-    const key = otpKey(connection, phone);
-    await this.checkFailureCeiling(connection, key, client, phone, "ERR_TOO_MANY_ATTEMPTS");
-
-    await this.redeemCode(connection, client, key, phone, otp);
+    await this.redeemCode(connection, client, otpKey(connection, phone), phone, otp);
 
     const hookContext: HookContext = { client, connection, request, scope: input.scope, audience: input.audience };
     const { user, created } = await this.findOrCreateUser(connection, client, phone, hookContext);
@@ -271,12 +289,15 @@ export class Engine {
     let reservation: Reservation;
     try {
       this.protection.checkPhone(phone);
-      reservation = await this.protection.reserve({
-        ip: request.ip,
-        phone,
-        connection: connection.name,
-        client: client.client_id,
+      // The send limits and budgets of a start, without a new code (the live one stays).
+      const admitted = await this.protection.admitStart({
+        key,
+        facts: { ip: request.ip, phone, connection: connection.name, client: client.client_id },
+        ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
+        limits: true,
       });
+      if ("locked" in admitted) this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED");
+      reservation = admitted.reservation;
     } catch (err) {
       await this.codes.releaseChannel(key, claim.codeId, channel);
       throw err;
@@ -313,32 +334,30 @@ export class Engine {
    * with 429 `too_many_requests`, the token endpoint with Auth0's 429 `too_many_attempts`; both say in
    * `Retry-After` when the failure window frees the phone.
    */
-  private async checkFailureCeiling(
+  private refuseLocked(
     connection: ConnectionConfig,
-    key: string,
     client: ClientConfig,
     phone: string,
+    window: FailureWindow,
     refusal: "ERR_PHONE_LOCKED" | "ERR_TOO_MANY_ATTEMPTS",
-  ): Promise<void> {
-    if (!connection.options.brute_force_protection) return;
-    const now = this.now();
-    const window = await this.codes.failureWindow(key, now);
-    if (window.count >= this.config.otp.failureCeiling.max) {
-      this.events.emit("code.failed", {
-        connection: connection.name,
-        client_id: client.client_id,
-        phone_number: phone,
-        reason: "ceiling",
-      });
-      const retryAfter = Math.max(1, Math.ceil((window.resetAt - now) / 1000));
-      throw new TextlockError(refusal, { headers: { "retry-after": String(retryAfter) } });
-    }
+  ): never {
+    this.events.emit("code.failed", {
+      connection: connection.name,
+      client_id: client.client_id,
+      phone_number: phone,
+      reason: "ceiling",
+    });
+    const retryAfter = Math.max(1, Math.ceil((window.resetAt - this.now()) / 1000));
+    throw new TextlockError(refusal, { headers: { "retry-after": String(retryAfter) } });
   }
 
   /**
-   * Count the attempt, compare in constant time, consume: one atomic store step, exactly one concurrent
-   * winner. The hash binds the code to the client it was requested through, so redeeming it as another
-   * client is a wrong code (and costs an attempt).
+   * The failure ceiling, then count the attempt, compare in constant time, consume, and clear or add
+   * to the phone's failure window: one atomic step of the protection layer (one Redis call), exactly
+   * one concurrent winner. The hash binds the code to the client it was requested through, so
+   * redeeming it as another client is a wrong code (and costs an attempt). A double submission of the
+   * right code (the loser of a race, or a replay) is answered like a wrong code but is not a guess, so
+   * it does not count towards the failure ceiling.
    */
   private async redeemCode(
     connection: ConnectionConfig,
@@ -348,21 +367,22 @@ export class Engine {
     otp: string,
   ): Promise<void> {
     const hash = hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp);
-    const result = await this.codes.redeem(key, hash, this.now());
+    const { max, windowSeconds } = this.config.otp.failureCeiling;
+    const redeemed = await this.protection.redeem({
+      key,
+      phone,
+      hash,
+      ...(connection.options.brute_force_protection ? { bruteForce: { max, windowMs: windowSeconds * 1000 } } : {}),
+    });
+    if ("locked" in redeemed) this.refuseLocked(connection, client, phone, redeemed.locked, "ERR_TOO_MANY_ATTEMPTS");
+    const { result } = redeemed;
     if (result.status === "verified") {
-      await this.codes.clearFailures(key);
-      await this.protection.recordVerified(phone);
       this.events.emit("code.verified", {
         connection: connection.name,
         client_id: client.client_id,
         phone_number: phone,
       });
       return;
-    }
-    // A double submission of the right code (the loser of a race, or a replay): answered like a wrong
-    // code, but it is not a guess, so it is not counted towards the failure ceiling.
-    if (result.status !== "used" && connection.options.brute_force_protection) {
-      await this.codes.recordFailure(key, this.config.otp.failureCeiling.windowSeconds * 1000, this.now());
     }
     this.events.emit("code.failed", {
       connection: connection.name,
@@ -448,7 +468,7 @@ export class Engine {
     const facts = { ip: request.ip, userAgent: request.userAgent, language: message.language };
     try {
       const delivery = await this.providers.deliver(connection, message, facts);
-      await this.protection.recordSent(message.to);
+      await reservation.sent();
       this.events.emit("code.sent", {
         connection: connection.name,
         client_id: message.client.client_id,

@@ -1,3 +1,6 @@
+import type { Step, StepsReply } from "../protection/redis-steps.js";
+import type { RedisKeys } from "./redis-keys.js";
+
 /**
  * Storage for pending codes and per-phone failure counters.
  *
@@ -67,6 +70,9 @@ export interface OtpStore {
 
   /** Releases connections and timers. */
   close(): Promise<void>;
+
+  /** Present on the Redis store: lets a start or an exchange run codes and limits in one script. */
+  readonly redisSteps?: RedisSteps;
 }
 
 /** A phone's consecutive-failure window. */
@@ -108,3 +114,17 @@ export type RedeemResult =
   | { status: "exhausted" }
   | { status: "wrong"; attempts: number; maxAttempts: number }
   | { status: "verified"; codeId: string };
+
+/**
+ * What a Redis code store offers the protection layer so that a start or a code exchange, limits
+ * included, is one Redis call: its key names, whether it is a cluster (one script per hash slot), and
+ * a runner for the steps script (core/protection/redis-steps.ts) with the store's command timeout (a failure is
+ * `ERR_STORE_UNAVAILABLE`).
+ */
+export interface RedisSteps {
+  /** The node-redis client (single node or cluster) the store uses. */
+  readonly client: unknown;
+  readonly keys: RedisKeys;
+  readonly cluster: boolean;
+  run(steps: Step[], now: number): Promise<StepsReply>;
+}

@@ -1,10 +1,16 @@
 import KeyvRedis from "@keyv/redis";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
-import type { ChannelClaim, FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
+import { runSteps, type Step, type StepsReply } from "../protection/redis-steps.js";
+import type { ChannelClaim, FailureWindow, OtpStore, PendingCode, RedeemResult, RedisSteps } from "./otp-store.js";
+import { connectCluster } from "./redis-cluster.js";
+import { type RedisKeys, redisKeys } from "./redis-keys.js";
 
 export interface RedisOtpStoreOptions {
-  url: string;
+  /** A single Redis (`url`) or the nodes of a Redis Cluster (`cluster`): one of them. */
+  url?: string;
+  /** Some nodes of a Redis Cluster (`redis://` URLs); the client discovers the rest. */
+  cluster?: string[];
   namespace: string;
   /** A command not answered within this time fails with 503 `temporarily_unavailable`. */
   commandTimeoutMs: number;
@@ -68,6 +74,11 @@ type RawClient = {
   del(key: string): Promise<number>;
 };
 
+/** What the store closes: the Keyv wrapper of a single Redis, or the cluster connection. */
+interface Closable {
+  disconnect(): Promise<void>;
+}
+
 /**
  * Pending codes and failure counters in Redis, shared by every textlock process. Connections come
  * from `@keyv/redis`; the atomic steps run as Lua scripts on its raw client. No offline queue and a
@@ -76,14 +87,30 @@ type RawClient = {
  * limits. The client reconnects on its own, so textlock recovers without a restart.
  */
 export class RedisOtpStore implements OtpStore {
+  private readonly keys: RedisKeys;
+  /** Codes and limits of one start or exchange in one script (core/protection/redis-steps.ts). */
+  readonly redisSteps: RedisSteps;
+
   private constructor(
-    private readonly keyv: KeyvRedis<unknown>,
+    private readonly connection: Closable,
     private readonly client: RawClient,
     private readonly options: RedisOtpStoreOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.keys = redisKeys(options.namespace);
+    this.redisSteps = {
+      client,
+      keys: this.keys,
+      cluster: !!options.cluster,
+      run: (steps: Step[], now: number): Promise<StepsReply> => this.call(() => runSteps(this.client, now, steps)),
+    };
+  }
 
   static async connect(options: RedisOtpStoreOptions, logger: Logger): Promise<RedisOtpStore> {
+    if (options.cluster) {
+      const cluster = await connectCluster(options.cluster, options.commandTimeoutMs, logger);
+      return new RedisOtpStore(cluster, cluster.client as RawClient, options, logger);
+    }
     const keyv = new KeyvRedis(
       {
         url: options.url,
@@ -115,7 +142,7 @@ export class RedisOtpStore implements OtpStore {
   }
 
   private key(kind: "code" | "fail", key: string): string {
-    return `${this.options.namespace}:${kind}:${key}`;
+    return kind === "code" ? this.keys.code(key) : this.keys.fail(key);
   }
 
   /** Runs a command with the command timeout; any failure is a 503 for the caller. */
@@ -208,6 +235,6 @@ export class RedisOtpStore implements OtpStore {
   }
 
   async close(): Promise<void> {
-    await this.keyv.disconnect().catch(() => {});
+    await this.connection.disconnect().catch(() => {});
   }
 }

@@ -1,5 +1,5 @@
 import parsePhoneNumber from "libphonenumber-js/max";
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import {
@@ -9,6 +9,7 @@ import {
   EVENTS,
   LOGGER,
   METRICS,
+  OTP_STORE,
   RATE_LIMIT_BACKEND,
   type RateLimitBackend,
 } from "../di-tokens.js";
@@ -16,17 +17,22 @@ import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { type BudgetLine, type BudgetStore, MemoryBudgetStore, MICRO, RedisBudgetStore, toMicro } from "./budgets.js";
+import type { FailureWindow, OtpStore, PendingCode, RedeemResult, RedisSteps } from "../otp/otp-store.js";
+import { type RedisKeys, redisKeys } from "../otp/redis-keys.js";
+import { type BudgetLine, type BudgetStore, MemoryBudgetStore, MICRO, toMicro } from "./budgets.js";
 import { DEFAULT_PRICES } from "./default-prices.js";
 import {
+  BUCKETS,
+  bucketMs,
   MemoryPumpingStore,
   type PumpingParams,
   type PumpingState,
   type PumpingStore,
   type PumpingSubject,
-  RedisPumpingStore,
+  ttlMs,
 } from "./pumping.js";
 import type { RedisEval } from "./redis-eval.js";
+import { runSteps, type Step, type StepEvent, type StepsReply } from "./redis-steps.js";
 
 /** Why a request was refused; each has a counter in {@link Protection.metrics} and `textlock_refusals_total`. */
 export const REFUSAL_REASONS = [
@@ -88,8 +94,47 @@ export interface StartFacts {
 
 /** What a start consumed, so a send that never left can be given back. */
 export interface Reservation {
+  /** The message left: counts it towards its prefix's and country's verified ratio (unless counted already). */
+  sent(): Promise<void>;
+  /** No message will be sent (a blocked or unknown number): the quota stays used, the pumping count is taken back. */
+  unsent(): Promise<void>;
+  /** The send failed: gives everything back. */
   refund(): Promise<void>;
 }
+
+/** What {@link Protection.admitStart} needs to admit a start and store its code. */
+export interface StartAdmission {
+  /** The engine's store key of the phone (`connection:phone`). */
+  key: string;
+  facts: StartFacts;
+  /** The phone's failure ceiling, when the connection has brute-force protection. */
+  ceiling?: number;
+  /** Count the send against the limits (false for a test number, which is never sent). */
+  limits: boolean;
+  /** The new code to store; absent for a channel switch, which sends the live code again. */
+  code?: PendingCode;
+  /** Runs after the limits and before the code is stored (the pre-send risk step); may throw. */
+  beforeIssue?: () => Promise<void>;
+}
+
+export type Admitted = { locked: FailureWindow } | { reservation: Reservation };
+
+/** What {@link Protection.redeem} needs to redeem a submitted code. */
+export interface CodeRedemption {
+  key: string;
+  phone: string;
+  /** The keyed hash of the submitted code. */
+  hash: string;
+  /** The failure ceiling and window, when the connection has brute-force protection. */
+  bruteForce?: { max: number; windowMs: number };
+}
+
+export type Redeemed = { locked: FailureWindow } | { result: RedeemResult };
+
+const NOTHING_RESERVED: Reservation = { sent: async () => {}, unsent: async () => {}, refund: async () => {} };
+
+/** Where a step's keys live on a cluster: the phone's slot or the slot of the shared counters. */
+type Placed = Step & { slot: "phone" | "shared" };
 
 /**
  * Limits on `/passwordless/start` against abuse and SMS pumping: per-IP and per-phone send limits,
@@ -104,8 +149,10 @@ export class Protection {
   private readonly limits: Limit[];
   private readonly refusals = new Map<RefusalReason, number>();
   private readonly alertCounts = new Map<ProtectionAlert, number>();
-  private readonly pumping: PumpingStore;
-  private readonly budgets: BudgetStore;
+  private readonly pumping: PumpingStore = new MemoryPumpingStore();
+  private readonly budgets: BudgetStore = new MemoryBudgetStore();
+  /** Set when limits count in Redis: every start and exchange is then one script per hash slot. */
+  private readonly redis?: RedisSteps & { codesHere: boolean };
 
   constructor(
     @inject(CONFIG) private readonly config: TextlockConfig,
@@ -114,22 +161,18 @@ export class Protection {
     @inject(CLOCK) private readonly now: Clock,
     @inject(EVENTS) private readonly events: TextlockEvents,
     @inject(METRICS) private readonly counters: Metrics,
+    @inject(OTP_STORE) private readonly codes: OtpStore,
   ) {
     const p = config.protection;
-    const redisClient = backend.redis;
-    const namespace = config.store.type === "redis" ? config.store.namespace : "textlock";
-    this.pumping = redisClient ? new RedisPumpingStore(redisClient as RedisEval, namespace) : new MemoryPumpingStore();
-    this.budgets = redisClient ? new RedisBudgetStore(redisClient as RedisEval, namespace) : new MemoryBudgetStore();
+    if (backend.redis) {
+      const steps = codes.redisSteps;
+      this.redis =
+        steps && steps.client === backend.redis
+          ? { ...stepsOf(steps), codesHere: true }
+          : { ...clientSteps(backend.redis as RedisEval, config), codesHere: false };
+    }
     const make = (name: string, points: number, duration: number): RateLimiterAbstract =>
-      redisClient
-        ? new RateLimiterRedis({
-            storeClient: redisClient,
-            useRedisPackage: true,
-            keyPrefix: `${config.store.type === "redis" ? config.store.namespace : "textlock"}:rl:${name}`,
-            points,
-            duration,
-          })
-        : new RateLimiterMemory({ keyPrefix: name, points, duration });
+      new RateLimiterMemory({ keyPrefix: name, points, duration });
     const day = () => new Date(this.now()).toISOString().slice(0, 10);
     this.limits = [
       { reason: "ip_limit", limiter: make("ip", p.perIp.points, p.perIp.seconds), key: (f) => f.ip },
@@ -150,6 +193,67 @@ export class Protection {
       },
       { reason: "daily_budget", limiter: make("budget", p.dailySmsBudget, 86_400), key: () => `day:${day()}` },
     ];
+  }
+
+  /**
+   * Admits a start and stores its code, in this order: the phone's failure ceiling (answered as
+   * `locked`), pumping quarantine, every send limit, the money budgets, the `beforeIssue` step, the
+   * code. A refusal is thrown (429 with the limit's description, 503 when the counters are
+   * unreachable) and consumes nothing. On Redis all of it is one script, so one round trip (two when
+   * `beforeIssue` is given, as the code is stored only after it; on a cluster, one script per slot:
+   * the shared counters first, then the phone's, the shared ones given back if the phone's refuse).
+   */
+  async admitStart(a: StartAdmission): Promise<Admitted> {
+    return this.redis ? this.admitInRedis(a, this.redis) : this.admitInMemory(a);
+  }
+
+  /**
+   * Redeems a submitted code (count, compare, consume) after the failure ceiling, and then clears
+   * the phone's failure window and counts a verified code for pumping, or counts a failure (not for a
+   * double submission of the right code). On Redis one script (two on a cluster with pumping on).
+   */
+  async redeem(r: CodeRedemption): Promise<Redeemed> {
+    const now = this.now();
+    const redis = this.redis?.codesHere ? this.redis : undefined;
+    if (!redis) {
+      if (r.bruteForce) {
+        const window = await this.codes.failureWindow(r.key, now);
+        if (window.count >= r.bruteForce.max) return { locked: window };
+      }
+      const result = await this.codes.redeem(r.key, r.hash, now);
+      if (result.status === "verified") {
+        await this.codes.clearFailures(r.key);
+        await this.recordVerified(r.phone);
+      } else if (result.status !== "used" && r.bruteForce) {
+        await this.codes.recordFailure(r.key, r.bruteForce.windowMs, now);
+      }
+      return { result };
+    }
+    const k = redis.keys;
+    const phoneSteps: Step[] = [];
+    if (r.bruteForce) phoneSteps.push({ name: "ceil", keys: [k.fail(r.key)], args: [r.bruteForce.max] });
+    phoneSteps.push({
+      name: "redeem",
+      keys: [k.code(r.key), k.fail(r.key)],
+      args: [r.hash, r.bruteForce ? 1 : 0, r.bruteForce?.windowMs ?? 0],
+    });
+    const pver = this.pumpingCounts() ? this.pumpingStep("pver", r.phone) : undefined;
+    let reply: StepsReply;
+    try {
+      reply = await redis.run(redis.cluster || !pver ? phoneSteps : [...phoneSteps, pver], now);
+    } catch (err) {
+      throw this.unavailable(err, "redeem", "codes");
+    }
+    if (reply.status === "locked") return { locked: { count: r.bruteForce?.max ?? 0, resetAt: reply.resetAt } };
+    if (reply.status !== "ok") throw new TextlockError("ERR_STORE_UNAVAILABLE");
+    const result = redeemResult(reply.redeem);
+    if (redis.cluster && pver && result.status === "verified") {
+      // Another slot: reported, never failing an exchange that already consumed its code.
+      await redis.run([pver], now).catch((err: unknown) => {
+        this.logger.warn({ err: { message: (err as Error)?.message } }, "pumping counters unavailable");
+      });
+    }
+    return { result };
   }
 
   /** Refusal counts by reason (the Prometheus counter is `textlock_refusals_total`, core/metrics/metrics.ts). */
@@ -187,13 +291,25 @@ export class Protection {
     }
   }
 
+  private async admitInMemory(a: StartAdmission): Promise<Admitted> {
+    if (a.ceiling !== undefined) {
+      const window = await this.codes.failureWindow(a.key, this.now());
+      if (window.count >= a.ceiling) return { locked: window };
+    }
+    const reservation = a.limits ? await this.reserveInMemory(a.facts) : NOTHING_RESERVED;
+    // A refusal of the risk step keeps the quota used (a flood cannot run up billed lookups).
+    await a.beforeIssue?.();
+    if (a.code) await this.codes.issue(a.key, a.code);
+    return { reservation };
+  }
+
   /**
-   * Before a send: refuses a quarantined prefix or country, consumes one send from every limit, then
-   * reserves the message's price from every money budget; a refused request consumes nothing. The
-   * returned refund gives everything back (for a send that never left).
+   * Before a send (memory counters): refuses a quarantined prefix or country, consumes one send from
+   * every limit, then reserves the message's price from every money budget; a refused request
+   * consumes nothing. The returned refund gives everything back (for a send that never left).
    */
-  async reserve(facts: StartFacts): Promise<Reservation> {
-    if (!this.config.protection.enabled) return { refund: async () => {} };
+  private async reserveInMemory(facts: StartFacts): Promise<Reservation> {
+    if (!this.config.protection.enabled) return NOTHING_RESERVED;
     await this.checkPumping(facts.phone);
     const taken: Array<{ limiter: RateLimiterAbstract; key: string }> = [];
     const giveBack = async () => {
@@ -223,19 +339,231 @@ export class Protection {
       throw err;
     }
     return {
+      sent: () => this.recordSent(facts.phone),
+      unsent: async () => {},
       refund: async () => {
         await Promise.allSettled([giveBack(), refundBudget()]);
       },
     };
   }
 
+  private async admitInRedis(a: StartAdmission, redis: RedisSteps & { codesHere: boolean }): Promise<Admitted> {
+    const now = this.now();
+    const k = redis.keys;
+    const p = this.config.protection;
+    const { facts } = a;
+    const phoneKey = `${facts.connection}:${facts.phone}`;
+    const steps: Placed[] = [];
+    if (a.ceiling !== undefined) {
+      if (redis.codesHere) steps.push({ slot: "phone", name: "ceil", keys: [k.fail(a.key)], args: [a.ceiling] });
+      else {
+        const window = await this.codes.failureWindow(a.key, now);
+        if (window.count >= a.ceiling) return { locked: window };
+      }
+    }
+    const limited = a.limits && p.enabled;
+    let budget: BudgetPlan | undefined;
+    if (limited) {
+      const pumping = p.pumping.mode !== "off";
+      if (pumping) {
+        const subjects = this.pumpingSubjects(facts.phone);
+        const params = this.pumpingParams();
+        steps.push({
+          slot: "shared",
+          name: "pump",
+          keys: subjects.map((s) => k.shared(`pump:${s.scope}:${s.value}`)),
+          args: [...pumpingArgs(params), p.pumping.mode === "enforce" ? 1 : 0, ...subjects.map((s) => s.minSends)],
+        });
+      }
+      const lim = (slot: Placed["slot"], reason: LimitReason, key: string, points: number, seconds: number) =>
+        steps.push({
+          slot,
+          name: "lim",
+          keys: [key],
+          // The sizes of the global budget and of the range-walk limit stay unsaid: they would tell a
+          // pumper how much is left to take.
+          args: [
+            reason,
+            points,
+            seconds * 1000,
+            reason === "daily_budget" || reason === "prefix_velocity" ? "" : points,
+          ],
+        });
+      if (facts.ip) lim("shared", "ip_limit", k.shared(`rl:ip:${facts.ip}`), p.perIp.points, p.perIp.seconds);
+      if (p.resendCooldownSeconds > 0)
+        lim("phone", "resend_cooldown", k.phoneLimit("cooldown", phoneKey), 1, p.resendCooldownSeconds);
+      lim("phone", "phone_limit", k.phoneLimit("phone", phoneKey), p.perPhone.points, p.perPhone.seconds);
+      lim(
+        "shared",
+        "prefix_velocity",
+        k.shared(`rl:prefix:${numberPrefix(facts.phone)}`),
+        p.perPrefix.points,
+        p.perPrefix.seconds,
+      );
+      const day = new Date(now).toISOString().slice(0, 10);
+      lim("shared", "daily_budget", k.shared(`rl:budget:day:${day}`), p.dailySmsBudget, 86_400);
+      budget = this.budgetPlan(facts, day);
+      if (budget) {
+        steps.push({
+          slot: "shared",
+          name: "bud",
+          keys: budget.keys,
+          args: [
+            budget.price,
+            2 * 86_400_000,
+            budget.alertAt.length,
+            ...budget.alertAt,
+            ...budget.lines.map((l) => l.limit),
+          ],
+        });
+      }
+      if (pumping) steps.push({ slot: "shared", ...this.pumpingStep("psent", facts.phone) });
+    }
+    const issue: Placed | undefined =
+      redis.codesHere && a.code
+        ? {
+            slot: "phone",
+            name: "issue",
+            keys: [k.code(a.key)],
+            args: [
+              a.code.codeId,
+              a.code.hash,
+              a.code.expiresAt,
+              a.code.maxAttempts,
+              a.code.sealed ?? "",
+              a.code.channel ?? "",
+            ],
+          }
+        : undefined;
+    const issueNow = issue && !a.beforeIssue;
+    const groups: Placed[][] = redis.cluster
+      ? [
+          steps.filter((s) => s.slot === "shared"),
+          [...steps.filter((s) => s.slot === "phone"), ...(issueNow ? [issue] : [])],
+        ]
+      : [[...steps, ...(issueNow ? [issue] : [])]];
+    // What the committed groups took, to give back if a later group refuses or the send fails.
+    const giveBack: Step[] = [];
+    const refund = async () => {
+      if (!giveBack.length) return;
+      await this.runIn(redis, giveBack.splice(0), this.now()).catch((err: unknown) => {
+        this.logger.warn({ err: { message: (err as Error)?.message } }, "send limits could not be given back");
+      });
+    };
+    for (const group of groups) {
+      if (!group.length) continue;
+      let reply: StepsReply;
+      try {
+        reply = await this.runIn(redis, group, now);
+      } catch (err) {
+        await refund();
+        throw this.unavailable(err, "start", redis.codesHere ? "codes" : "rate_limits");
+      }
+      this.report(reply.events, facts, budget);
+      if (reply.status === "locked") {
+        await refund();
+        return { locked: { count: a.ceiling ?? 0, resetAt: reply.resetAt } };
+      }
+      if (reply.status === "refused") {
+        await refund();
+        const reason = reply.reason as LimitReason;
+        const ms =
+          reason === "cost_budget" && budget
+            ? Date.parse(`${budget.day}T00:00:00Z`) + 86_400_000 - now
+            : reply.msBeforeNext;
+        throw this.refusal(reason, ms, reply.shownPoints);
+      }
+      giveBack.push(...group.flatMap((s) => undo(s, now, budget)));
+    }
+    const unsent = async () => {
+      const taken = giveBack.filter((s) => s.name === "unsent");
+      if (taken.length) await this.runIn(redis, taken, this.now()).catch(() => {});
+    };
+    if (a.beforeIssue) {
+      try {
+        await a.beforeIssue();
+      } catch (err) {
+        // A refusal of the risk step keeps the quota used; nothing is sent, so the pumping count is taken back.
+        await unsent();
+        throw err;
+      }
+    }
+    if (issue && !issueNow) {
+      try {
+        await this.runIn(redis, [issue], now);
+      } catch (err) {
+        await refund();
+        throw this.unavailable(err, "start", "codes");
+      }
+    }
+    if (!redis.codesHere && a.code) {
+      try {
+        await this.codes.issue(a.key, a.code);
+      } catch (err) {
+        await refund();
+        throw err;
+      }
+    }
+    return { reservation: { sent: async () => {}, unsent, refund } };
+  }
+
+  /** Runs steps on the code store's Redis; on a cluster the steps given must share a slot. */
+  private runIn(redis: RedisSteps, steps: Step[], now: number): Promise<StepsReply> {
+    return redis.run(
+      steps.map(({ name, keys, args }) => ({ name, keys, args })),
+      now,
+    );
+  }
+
+  /** Alerts and events for what a script reported: pumping cleared or detected, budget thresholds crossed. */
+  private report(events: StepEvent[], facts: StartFacts, budget: BudgetPlan | undefined): void {
+    if (!events.length) return;
+    const subjects = this.pumpingSubjects(facts.phone);
+    const { mode } = this.config.protection.pumping;
+    for (const e of events) {
+      if (e.kind === "cleared") this.reportCleared(subjects[e.index - 1]!, e.sent, e.verified);
+      else if (e.kind === "detected")
+        this.reportDetected(subjects[e.index - 1]!, mode as "enforce" | "monitor", e.until, e.sent, e.verified);
+      else if (budget) {
+        this.reportThreshold(budget.lines[e.line - 1]!, budget.alertAt[e.threshold - 1]!, e.spent, budget.day);
+      }
+    }
+  }
+
+  /** Pumping on and protection on: sends and verified codes are counted. */
+  private pumpingCounts(): boolean {
+    const { enabled, pumping } = this.config.protection;
+    return enabled && pumping.mode !== "off";
+  }
+
+  /** A pumping counting step (`psent`, `pver`) for a phone's prefix and country. */
+  private pumpingStep(name: "psent" | "pver", phone: string): Step {
+    const subjects = this.pumpingSubjects(phone);
+    const params = this.pumpingParams();
+    const keys = subjects.map((s) => this.redis!.keys.shared(`pump:${s.scope}:${s.value}`));
+    if (name === "pver") return { name, keys, args: [bucketMs(params), ttlMs(params)] };
+    return { name, keys, args: [...pumpingArgs(params), ...subjects.map((s) => s.minSends)] };
+  }
+
+  /** The money budgets of a send, its price and alert thresholds; undefined when none applies. */
+  private budgetPlan(facts: StartFacts, day: string): BudgetPlan | undefined {
+    const country = parsePhoneNumber(facts.phone)?.country;
+    const lines = this.budgetLines(facts, country);
+    const price = this.price(country);
+    if (!lines.length || price === 0) return undefined;
+    const keys = lines.map((l) =>
+      this.redis!.keys.shared(`budget:${day}:${l.subject === undefined ? l.scope : `${l.scope}:${l.subject}`}`),
+    );
+    return { day, lines, price, keys, alertAt: this.config.protection.budgets.alertAt };
+  }
+
   /** After a message left: counts it towards its prefix's and country's verified ratio (may flag them). */
-  async recordSent(phone: string): Promise<void> {
+  private async recordSent(phone: string): Promise<void> {
     await this.recordPumping("sent", phone);
   }
 
   /** After a code was verified: counts it towards its prefix's and country's verified ratio. */
-  async recordVerified(phone: string): Promise<void> {
+  private async recordVerified(phone: string): Promise<void> {
     await this.recordPumping("verified", phone);
   }
 
@@ -269,13 +597,8 @@ export class Protection {
     }
     let until = 0;
     states.forEach((state, i) => {
-      const subject = subjects[i]!;
-      if (state.state === "cleared") {
-        const event = { ...subjectFields(subject), ...counts(state.sent, state.verified) };
-        this.alert("pumping_cleared");
-        this.logger.warn({ event: "pumping.cleared", ...event }, "pumping quarantine cleared");
-        this.events.emit("pumping.cleared", event);
-      } else if (state.state === "quarantined") until = Math.max(until, state.until);
+      if (state.state === "cleared") this.reportCleared(subjects[i]!, state.sent, state.verified);
+      else if (state.state === "quarantined") until = Math.max(until, state.until);
     });
     if (until && mode === "enforce") throw this.refusal("pumping", until - this.now());
   }
@@ -293,17 +616,51 @@ export class Protection {
       return;
     }
     states.forEach((state, i) => {
-      if (state.state !== "detected") return;
-      const event = {
-        ...subjectFields(subjects[i]!),
-        ...counts(state.sent, state.verified),
-        mode: pumping.mode as "enforce" | "monitor",
-        until: new Date(state.until).toISOString(),
-      };
-      this.alert("pumping_detected");
-      this.logger.warn({ event: "pumping.detected", ...event }, "SMS pumping detected");
-      this.events.emit("pumping.detected", event);
+      if (state.state === "detected")
+        this.reportDetected(
+          subjects[i]!,
+          pumping.mode as "enforce" | "monitor",
+          state.until,
+          state.sent,
+          state.verified,
+        );
     });
+  }
+
+  private reportCleared(subject: PumpingSubject, sent: number, verified: number): void {
+    const event = { ...subjectFields(subject), ...counts(sent, verified) };
+    this.alert("pumping_cleared");
+    this.logger.warn({ event: "pumping.cleared", ...event }, "pumping quarantine cleared");
+    this.events.emit("pumping.cleared", event);
+  }
+
+  private reportDetected(
+    subject: PumpingSubject,
+    mode: "enforce" | "monitor",
+    until: number,
+    sent: number,
+    verified: number,
+  ): void {
+    const event = { ...subjectFields(subject), ...counts(sent, verified), mode, until: new Date(until).toISOString() };
+    this.alert("pumping_detected");
+    this.logger.warn({ event: "pumping.detected", ...event }, "SMS pumping detected");
+    this.events.emit("pumping.detected", event);
+  }
+
+  private reportThreshold(line: BudgetLine, threshold: number, spent: number, day: string): void {
+    const event = {
+      scope: line.scope,
+      ...(line.scope === "country" ? { country: line.subject } : {}),
+      ...(line.scope === "client" ? { client_id: line.subject } : {}),
+      threshold,
+      spent: spent / MICRO,
+      limit: line.limit / MICRO,
+      currency: this.config.protection.budgets.currency,
+      day,
+    };
+    this.alert("budget_threshold");
+    this.logger.warn({ event: "budget.threshold", ...event }, "money budget threshold reached");
+    this.events.emit("budget.threshold", event);
   }
 
   /** The money budgets a send to `facts` is charged to, with their caps in micro-units. */
@@ -334,7 +691,7 @@ export class Protection {
     const price = this.price(country);
     if (!lines.length || price === 0) return async () => {};
     const day = new Date(this.now()).toISOString().slice(0, 10);
-    const { currency, alertAt } = this.config.protection.budgets;
+    const { alertAt } = this.config.protection.budgets;
     let result: Awaited<ReturnType<BudgetStore["reserve"]>>;
     try {
       result = await this.budgets.reserve(day, lines, price, alertAt);
@@ -342,21 +699,7 @@ export class Protection {
       throw this.unavailable(err, "budgets");
     }
     if (!result.ok) throw this.refusal("cost_budget", Date.parse(`${day}T00:00:00Z`) + 86_400_000 - this.now());
-    for (const { line, threshold, spent } of result.crossed) {
-      const event = {
-        scope: line.scope,
-        ...(line.scope === "country" ? { country: line.subject } : {}),
-        ...(line.scope === "client" ? { client_id: line.subject } : {}),
-        threshold,
-        spent: spent / MICRO,
-        limit: line.limit / MICRO,
-        currency,
-        day,
-      };
-      this.alert("budget_threshold");
-      this.logger.warn({ event: "budget.threshold", ...event }, "money budget threshold reached");
-      this.events.emit("budget.threshold", event);
-    }
+    for (const { line, threshold, spent } of result.crossed) this.reportThreshold(line, threshold, spent, day);
     return async () => {
       try {
         await this.budgets.refund(day, lines, price);
@@ -367,9 +710,9 @@ export class Protection {
   }
 
   /** A counter store that did not answer: counted, logged, and a 503 (fail closed). */
-  private unavailable(err: unknown, operation: string): TextlockError {
-    this.counters.storeErrors.labels("rate_limits", operation).inc();
-    this.logger.warn({ err: { message: (err as Error)?.message }, operation }, "rate limit store unavailable");
+  private unavailable(err: unknown, operation: string, store: "rate_limits" | "codes" = "rate_limits"): TextlockError {
+    this.counters.storeErrors.labels(store, operation).inc();
+    this.logger.warn({ err: { message: (err as Error)?.message }, store, operation }, "counter store unavailable");
     return new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
   }
 
@@ -411,3 +754,46 @@ const counts = (sent: number, verified: number) => ({
   sent,
   verified,
 });
+
+/** A start's money budgets in Redis: its lines, their keys, the price and the alert thresholds. */
+interface BudgetPlan {
+  day: string;
+  lines: BudgetLine[];
+  keys: string[];
+  price: number;
+  alertAt: readonly number[];
+}
+
+const pumpingArgs = (p: PumpingParams) => [bucketMs(p), BUCKETS, p.minVerifiedRatio, p.quarantineMs, ttlMs(p)];
+
+/** The steps that give back what a committed step took (limits, budgets, a counted send). */
+function undo(step: Step, now: number, budget: BudgetPlan | undefined): Step[] {
+  if (step.name === "lim") return [{ name: "unlim", keys: step.keys, args: [] }];
+  if (step.name === "bud" && budget) return [{ name: "unbud", keys: step.keys, args: [budget.price] }];
+  if (step.name === "psent") {
+    return [{ name: "unsent", keys: step.keys, args: [Math.floor(now / Number(step.args[0]))] }];
+  }
+  return [];
+}
+
+/** A code store's steps runner as it is (its timeout, its key names). */
+const stepsOf = (steps: RedisSteps): RedisSteps => ({
+  client: steps.client,
+  keys: steps.keys,
+  cluster: steps.cluster,
+  run: (s, now) => steps.run(s, now),
+});
+
+/** Steps on a Redis client given without a Redis code store (a host's override): limits only. */
+function clientSteps(client: RedisEval, config: TextlockConfig): RedisSteps {
+  const namespace = config.store.type === "redis" ? config.store.namespace : "textlock";
+  const keys: RedisKeys = redisKeys(namespace);
+  return { client, keys, cluster: false, run: (steps, now) => runSteps(client, now, steps) };
+}
+
+function redeemResult([status, a, b]: string[]): RedeemResult {
+  if (status === "verified") return { status, codeId: a! };
+  if (status === "wrong") return { status, attempts: Number(a), maxAttempts: Number(b) };
+  if (status === "missing" || status === "expired" || status === "exhausted" || status === "used") return { status };
+  throw new TextlockError("ERR_STORE_UNAVAILABLE", { description: "unexpected reply from the code store" });
+}

@@ -3,7 +3,7 @@ import { inject, injectable } from "../container/di.js";
 import { CONFIG, HOOKS, LOGGER, PROTECTION, RISK_CHECKERS } from "../di-tokens.js";
 import type { RequestFacts } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
-import type { HookRunner } from "../hooks/hook-runner.js";
+import { type HookRunner, NO_HOOKS } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
 import type { Protection } from "../protection/protection.js";
 import type { RiskChecker } from "./risk-checker.js";
@@ -35,6 +35,15 @@ export class PreSendRisk {
     @inject(PROTECTION) private readonly protection: Protection,
     @inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** Whether there is anything to run (a `pre-send` hook or a checker); when not, the step is skipped. */
+  get active(): boolean {
+    const hooks = this.hooks as { has?(trigger: "pre-send"): boolean };
+    if (this.checkers.length > 0) return true;
+    if (this.hooks === NO_HOOKS) return false;
+    // A runner that cannot say which triggers it has may have this one.
+    return hooks.has ? hooks.has("pre-send") : true;
+  }
 
   async check(facts: PreSendFacts): Promise<void> {
     const refusal = (await this.hookRefusal(facts)) ?? (await this.checkerRefusal(facts.phone));

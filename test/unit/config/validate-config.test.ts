@@ -137,6 +137,30 @@ describe("validateConfig", () => {
   });
 });
 
+describe("store: one Redis or a Redis Cluster", () => {
+  it("takes `url` or `cluster`, never both or neither, and no braces in the namespace (they are hash tags)", () => {
+    const store = (s: Record<string, unknown>) => problemsOf(() => validateConfig({ store: s } as never, {}));
+    expect(
+      validateConfig({ store: { type: "redis", cluster: ["redis://a:1", "redis://b:2"] } }, {}).store,
+    ).toMatchObject({
+      type: "redis",
+      cluster: ["redis://a:1", "redis://b:2"],
+      namespace: "textlock",
+    });
+    expect(store({ type: "redis", url: "redis://a:1", cluster: ["redis://b:2"] })).toEqual([
+      expect.stringMatching(/^store: set either `url` .* or `cluster`/),
+    ]);
+    expect(store({ type: "redis" })).toEqual([expect.stringMatching(/^store: set either `url`/)]);
+    expect(store({ type: "redis", cluster: [] })).toEqual([expect.stringMatching(/^store\.cluster: /)]);
+    expect(store({ type: "redis", cluster: ["http://a:1"] })).toEqual([
+      expect.stringMatching(/^store\.cluster\.0: must be a redis:\/\//),
+    ]);
+    expect(store({ type: "redis", url: "redis://a:1", namespace: "{tl}" })).toEqual([
+      expect.stringMatching(/^store\.namespace: must not contain/),
+    ]);
+  });
+});
+
 describe("unknown options", () => {
   it("are errors at every level, each with the closest known name, reported with the other problems", () => {
     const problems = problemsOf(() =>

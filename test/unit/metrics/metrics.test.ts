@@ -153,7 +153,8 @@ describe("metrics", () => {
       t.api.start({ client_id: CLIENT, connection: "sms", phone_number: "+14155550148" }, { ip: "203.0.113.10" }),
     ).rejects.toMatchObject({ code: "ERR_STORE_UNAVAILABLE" });
     const m = await scrape(t);
-    expect(m.value("textlock_store_errors_total", { store: "rate_limits", operation: "pumping" })).toBe(1);
+    // Every limit of a start is one script, so the failed operation is the start.
+    expect(m.value("textlock_store_errors_total", { store: "rate_limits", operation: "start" })).toBe(1);
     expect(m.samples.filter((s) => s.name === "textlock_codes_sent_total")).toEqual([]);
   });
 
