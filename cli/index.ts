@@ -5,9 +5,11 @@ import { parseArgs } from "node:util";
 import { startServer } from "../adapters/standalone/index.js";
 import { readConfigFile } from "../core/config/load-config.js";
 import type { TextlockConfigInput } from "../core/config/schema.js";
-import { TextlockConfigError } from "../core/errors/textlock-error.js";
-import { createTextlock } from "../lib/index.js";
+import { AUDIT_DELIVERY } from "../core/di-tokens.js";
+import { isTextlockError, TextlockConfigError, TextlockError } from "../core/errors/textlock-error.js";
+import { createTextlock, provide, type Textlock } from "../lib/index.js";
 import { demoRoutes, withDemoClient } from "./demo.js";
+import { runLogsCommand } from "./logs.js";
 import { parseWorkers, runPrimary, workersRefusal } from "./workers.js";
 
 const USAGE = `Usage: textlock <command> [options]
@@ -17,7 +19,21 @@ Commands:
   keys rotate      Make a new signing key; earlier keys stay in the JWKS
   keys retire <kid>
                    Remove a key from the JWKS (tokens it signed stop verifying); not the signing key
-  users list       Print users as JSON lines
+  users list       Print users as JSON lines (--q to search, --page/--per-page to page)
+  users get <user_id>
+                   Print one user as JSON
+  users block <user_id>
+                   Block a user: logins and refreshes are refused, refresh tokens revoked
+  users unblock <user_id>
+                   Unblock a user
+  users delete <user_id>
+                   Delete a user with their refresh tokens (their number signs up anew)
+  logs tail        Print the newest audit records (JSON lines {log_id, data}) of the configured store, then
+                   follow it (--no-follow: print and exit)
+  logs streams     Print each log stream's outbox: pending events, dead letters, last error
+
+  The users commands work in-process on the configured user store (SQLite file or PostgreSQL), the
+  same code as /api/v2/users; a running server sees the change at once.
 
 Options:
   --config <file>  Configuration file (.json, .yaml, .yml, .js, .mjs)
@@ -26,7 +42,11 @@ Options:
   --demo           Also serve a demo app at /demo that logs in through the hosted page (serve)
   --workers <n>    Serve with n worker processes sharing the port (node:cluster); needs shared
                    stores: store.type "redis" and users in SQLite or PostgreSQL (serve)
-  --limit <n>      How many users to list (default 50)
+  --limit <n>      How many users to list (default 50; without --q, up to 1000); how many records
+                   logs tail prints first (default 10)
+  --q <query>      users list: Auth0 search query, e.g. 'phone_number:"+14155550100"' or 'blocked:true'
+  --page <n>       users list --q: 0-based page (default 0)
+  --per-page <n>   users list --q: page size, 1-100 (default 50)
   -h, --help       Show this help
 `;
 
@@ -39,7 +59,11 @@ async function main(argv: string[]): Promise<number> {
       port: { type: "string" },
       host: { type: "string" },
       limit: { type: "string" },
+      q: { type: "string" },
+      page: { type: "string" },
+      "per-page": { type: "string" },
       demo: { type: "boolean" },
+      "no-follow": { type: "boolean" },
       workers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -78,7 +102,12 @@ async function main(argv: string[]): Promise<number> {
     const args = argv.filter((a, i) => a !== "--port" && argv[i - 1] !== "--port" && !a.startsWith("--port="));
     return runPrimary(workers, [...args, "--port", String(port)]);
   }
-  const textlock = await createTextlock({ ...config, server });
+  // Only `serve` delivers log streams: another command's process (users block, logs tail) still queues
+  // its records for them, but never takes a stream's lease.
+  const textlock = await createTextlock(
+    { ...config, server },
+    command === "serve" ? {} : { provide: [provide(AUDIT_DELIVERY, { enabled: false })] },
+  );
 
   if (command === "serve") {
     const running = await startServer(textlock, demo ? { routes: demoRoutes } : {});
@@ -95,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", stop);
     return -1;
   }
+  let following = false;
   try {
     if (command === "keys" && sub === "rotate") {
       const { kid } = await textlock.keys.rotate();
@@ -106,17 +136,60 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`retired signing key ${arg}\n`);
       return 0;
     }
-    if (command === "users" && sub === "list") {
-      const users = textlock.users;
-      for (const user of await users.list({ limit: values.limit ? Number(values.limit) : 50 }))
-        process.stdout.write(`${JSON.stringify(user)}\n`);
-      return 0;
+    if (command === "users") {
+      const code = await usersCommand(textlock, sub, arg, values);
+      if (code !== undefined) return code;
+    }
+    if (command === "logs") {
+      const limit = values.limit ? Number(values.limit) : undefined;
+      const code = await runLogsCommand(textlock, sub, {
+        follow: values["no-follow"] !== true,
+        ...(limit ? { lines: limit } : {}),
+      });
+      if (code === -1) following = true;
+      if (code !== undefined) return code;
     }
     process.stderr.write(`textlock: unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
     return 1;
   } finally {
-    await textlock.close();
+    if (!following) await textlock.close();
   }
+}
+
+/** `textlock users …` on the instance's user store; undefined for an unknown subcommand. */
+async function usersCommand(
+  textlock: Textlock,
+  sub: string | undefined,
+  userId: string | undefined,
+  values: { limit?: string; q?: string; page?: string; "per-page"?: string },
+): Promise<number | undefined> {
+  const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+  const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  if (sub === "list") {
+    if (values.q !== undefined || values.page !== undefined || values["per-page"] !== undefined) {
+      const page = await textlock.users.search({
+        ...(values.q !== undefined ? { q: values.q } : {}),
+        ...(values.page !== undefined ? { page: int(values.page) } : {}),
+        per_page: int(values["per-page"] ?? values.limit) ?? 50,
+      });
+      for (const user of page.users) print(user);
+      return 0;
+    }
+    for (const user of await textlock.users.list({ limit: values.limit ? Number(values.limit) : 50 })) print(user);
+    return 0;
+  }
+  if (!userId || !["get", "block", "unblock", "delete"].includes(sub ?? "")) return undefined;
+  if (sub === "get") {
+    const user = await textlock.users.get(userId);
+    if (!user) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
+    print(user);
+  } else if (sub === "delete") {
+    if (!(await textlock.users.delete(userId))) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
+    process.stdout.write(`deleted ${userId}\n`);
+  } else {
+    print(await textlock.users.update(userId, { blocked: sub === "block" }));
+  }
+  return 0;
 }
 
 function freePort(host: string): Promise<number> {
@@ -146,7 +219,9 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     process.stderr.write(
-      err instanceof TextlockConfigError ? `${err.message}\n` : `textlock: ${(err as Error).message}\n`,
+      err instanceof TextlockConfigError
+        ? `${err.message}\n`
+        : `textlock: ${(err as Error).message}${isTextlockError(err) ? ` (${err.code})` : ""}\n`,
     );
     process.exitCode = 1;
   },

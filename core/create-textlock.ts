@@ -1,12 +1,16 @@
 import "reflect-metadata";
 import type { JSONWebKeySet } from "jose";
 import type { Registry } from "prom-client";
+import type { LogSearch, StreamStatus } from "./audit/audit-store.js";
+import type { LogEntry } from "./audit/log-entry.js";
+import { seqOf } from "./audit/log-entry.js";
 import { BrowserFlow } from "./browser/browser-flow.js";
 import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
 import { OTP_GRANT } from "./config/schema.js";
 import { composeTextlock, type Provision, provide } from "./container/compose.js";
 import { attachContainer } from "./container/internals.js";
 import {
+  AUDIT,
   CLOCK,
   type Clock,
   CONFIG,
@@ -35,6 +39,7 @@ import type {
   VerifyInput,
   VerifyResult,
 } from "./engine/types.js";
+import { TextlockError } from "./errors/textlock-error.js";
 import type { TextlockEvents } from "./events/events.js";
 import type { Logger } from "./logger.js";
 import type { OtpStore } from "./otp/otp-store.js";
@@ -43,7 +48,8 @@ import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
 import { createRevokeEndpoint, createTokenEndpoint, type GrantHandler } from "./tokens/token-endpoint.js";
 import type { TokenResponse } from "./tokens/token-service.js";
-import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./users/user-store.js";
+import { createUserAdmin, type TextlockUsers } from "./users/user-admin.js";
+import type { UserStore } from "./users/user-store.js";
 
 /** Parts a host supplies instead of the ones built from config (tests, custom stores). */
 export interface TextlockOverrides {
@@ -123,19 +129,7 @@ export interface TextlockApi {
   token(params: Record<string, unknown>, request: RequestFacts & { issuer: string }): Promise<TokenResponse>;
 }
 
-/** Users of the instance's user store. */
-export interface TextlockUsers {
-  get(userId: string): Promise<User | undefined>;
-  findByPhone(connection: string, phoneNumber: string): Promise<User | undefined>;
-  list(options?: ListUsersOptions): Promise<User[]>;
-  /** Creates a user (an import); an existing user of that number is returned with `created: false`. */
-  create(connection: string, phoneNumber: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }>;
-  /**
-   * Changes metadata or `blocked`; a blocked user can no longer log in, and blocking revokes their
-   * refresh tokens and ends their login sessions.
-   */
-  update(userId: string, patch: UserPatch): Promise<User>;
-}
+export type { TextlockUsers, UserSearchInput, UserSearchPage } from "./users/user-admin.js";
 
 /** The signing keys. */
 export interface TextlockKeys {
@@ -171,6 +165,20 @@ export interface TextlockMetrics {
   readonly registry: Registry;
 }
 
+/** The audit log (docs/guides/audit-log.md). */
+export interface TextlockAudit {
+  /** Records by filter, newest first unless `order: 1`, with the total number of matches. */
+  search(search?: LogSearch): Promise<{ logs: LogEntry[]; total: number }>;
+  /** Records after a log_id (exclusive; none: from the oldest), oldest first: Auth0's `from`/`take`. */
+  after(fromLogId: string | undefined, take: number): Promise<LogEntry[]>;
+  /** Waits until every record of events emitted so far is committed. */
+  flush(): Promise<void>;
+  /** Each log stream's outbox (by default every configured one): pending events, dead letters, last error. */
+  streams(names?: readonly string[]): Promise<StreamStatus[]>;
+  /** Deletes records older than `audit.retentionDays` now (also done hourly). */
+  purge(): Promise<number>;
+}
+
 export interface Textlock {
   readonly config: TextlockConfig;
   readonly api: TextlockApi;
@@ -180,6 +188,7 @@ export interface Textlock {
   readonly users: TextlockUsers;
   readonly keys: TextlockKeys;
   readonly metrics: TextlockMetrics;
+  readonly audit: TextlockAudit;
   /** Adds a grant type to `api.token` and `POST /oauth/token`. */
   registerGrant(grantType: string, handler: GrantHandler): void;
   /** Stops timers and closes stores and providers. */
@@ -212,6 +221,7 @@ export async function createTextlockWith(
   const users = c.resolve(USER_STORE);
   const grants = c.resolve(GRANTS);
   const metrics = c.resolve(METRICS);
+  const audit = c.resolve(AUDIT);
   const token = createTokenEndpoint(config, engine, tokens, grants);
   const revoke = createRevokeEndpoint(config, tokens);
   const issuerOf = (request?: InProcessRequest) =>
@@ -254,20 +264,11 @@ export async function createTextlockWith(
     },
     events: c.resolve(EVENTS),
     logger: c.resolve(LOGGER),
-    users: {
-      get: (userId) => users.findById(userId),
-      findByPhone: (connection, phone) => users.findByPhone(connection, phone),
-      list: (options) => users.list(options),
-      create: (connection, phone, fields) => users.create(connection, phone, fields),
-      update: async (userId, patch) => {
-        const user = await users.update(userId, patch);
-        if (patch.blocked === true) {
-          await tokens.revokeUser(userId);
-          await browser.sessions.endAllForUser(userId);
-        }
-        return user;
-      },
-    },
+    // Blocking and deleting a user revoke their refresh tokens and end their login sessions.
+    users: createUserAdmin(users, c.resolve(EVENTS), [
+      (userId) => tokens.revokeUser(userId),
+      (userId) => browser.sessions.endAllForUser(userId),
+    ]),
     keys: {
       rotate: () => tokens.rotateKeys(),
       retire: (kid) => tokens.retireKey(kid),
@@ -280,6 +281,17 @@ export async function createTextlockWith(
       contentType: metrics.registry.contentType,
       registry: metrics.registry,
     },
+    audit: {
+      search: (search = {}) => audit.search(search),
+      after: async (fromLogId, take) => {
+        const seq = fromLogId === undefined ? 0 : seqOf(fromLogId);
+        if (seq === undefined) throw new TextlockError("ERR_INVALID_REQUEST", { description: "invalid log_id" });
+        return audit.after(seq, take);
+      },
+      flush: () => audit.flush(),
+      streams: (names) => audit.streamStatus(names),
+      purge: () => audit.purge(),
+    },
     registerGrant(grantType, handler) {
       grants.set(grantType, handler);
     },
@@ -287,6 +299,8 @@ export async function createTextlockWith(
       if (closed) return;
       closed = true;
       clearInterval(purge);
+      // First: it writes what is queued while the stores are still open (and owns the audit store).
+      await audit.close();
       const parts: Array<{ close(): Promise<void> }> = [
         c.resolve(OTP_STORE),
         c.resolve(USER_STORE),

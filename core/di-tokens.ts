@@ -1,5 +1,7 @@
 import type { Registry } from "prom-client";
 import type { InjectionToken } from "tsyringe";
+import type { AuditLog } from "./audit/audit-log.js";
+import type { AuditStore } from "./audit/audit-store.js";
 import type { OneTimeStore } from "./browser/one-time-store.js";
 import type { TextlockConfig } from "./config/schema.js";
 import type { TextlockEvents } from "./events/events.js";
@@ -46,6 +48,17 @@ export const ONE_TIME_STORE: InjectionToken<OneTimeStore> = Symbol.for("textlock
 export const SESSION_STORE: InjectionToken<SessionStore> = Symbol.for("textlock.session-store");
 /** Where rate limits count: the Redis client the code store uses, or memory (`{}`). */
 export const RATE_LIMIT_BACKEND: InjectionToken<RateLimitBackend> = Symbol.for("textlock.rate-limit-backend");
+
+/** The audit log and log-stream outbox: follows the user store (memory, SQLite file, PostgreSQL). */
+export const AUDIT_STORE: InjectionToken<AuditStore> = Symbol.for("textlock.audit-store");
+/**
+ * Whether this process delivers log streams (`{ enabled: true }` by default). The command line turns
+ * it off for every command but `serve`: their records are still queued for the streams, but a
+ * short-lived process never takes a stream's lease.
+ */
+export const AUDIT_DELIVERY: InjectionToken<{ enabled: boolean }> = Symbol.for("textlock.audit-delivery");
+/** Records events in the audit log and delivers log streams. */
+export const AUDIT: InjectionToken<AuditLog> = Symbol.for("textlock.audit");
 
 export const MESSAGE_RENDERER: InjectionToken<MessageRenderer> = Symbol.for("textlock.message-renderer");
 export const HOOKS: InjectionToken<HookRunner> = Symbol.for("textlock.hooks");

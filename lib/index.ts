@@ -35,8 +35,10 @@ export { readConfigFile } from "../core/config/load-config.js";
 export type {
   CaptchaOptions,
   CaptchaPolicy,
+  ClientGrantOptions,
   ClientOptions,
   ConnectionOptions,
+  ResourceServerOptions,
   TextlockOptions,
 } from "../core/config/options.js";
 export type { TextlockConfig } from "../core/config/schema.js";
@@ -54,6 +56,8 @@ export type {
   TextlockMetrics,
   TextlockOverrides,
   TextlockUsers,
+  UserSearchInput,
+  UserSearchPage,
 } from "../core/create-textlock.js";
 export * as tokens from "../core/di-tokens.js";
 export type {

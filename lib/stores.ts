@@ -17,11 +17,16 @@ export type {
 export { MemoryRefreshTokenStore, SqliteRefreshTokenStore } from "../core/tokens/refresh-token-store.js";
 export { MemoryUserStore } from "../core/users/memory-user-store.js";
 export { SqliteUserStore } from "../core/users/sqlite-user-store.js";
+export type { UserQuery } from "../core/users/user-query.js";
+// A custom user store evaluates parsed searches with matchesUserQuery (or compiles them itself).
+export { matchesUserQuery, parseUserQuery } from "../core/users/user-query.js";
 export type {
   ListUsersOptions,
   NewUserFields,
   User,
   UserIdentity,
   UserPatch,
+  UserSearchOptions,
+  UserSortField,
   UserStore,
 } from "../core/users/user-store.js";

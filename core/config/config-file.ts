@@ -46,6 +46,8 @@ export function resolveConfigPaths(config: Record<string, unknown>, baseDir: str
   if ("dataDir" in out) out.dataDir = abs(out.dataDir);
   const users = obj(out.users);
   if (users && "file" in users) out.users = { ...users, file: abs(users.file) };
+  const audit = obj(out.audit);
+  if (audit && "file" in audit) out.audit = { ...audit, file: abs(audit.file) };
   const server = obj(out.server);
   const https = obj(server?.https);
   if (server && https) {

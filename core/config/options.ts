@@ -1,3 +1,4 @@
+import type { LogCategory } from "../audit/log-entry.js";
 import type { HookFunctions } from "../hooks/types.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import type { SmsProvider } from "../providers/sms-provider.js";
@@ -34,6 +35,18 @@ export interface TextlockOptions {
    * @default one connection `sms` on the console provider, enabled for `textlock-dev`
    */
   connections?: ConnectionOptions[];
+  /**
+   * APIs (Auth0 resource servers) clients may get access tokens for with the `client_credentials` grant.
+   * @default []
+   */
+  resource_servers?: ResourceServerOptions[];
+  /**
+   * Machine-to-machine access (Auth0 client grants): which confidential client may use
+   * `client_credentials` for which API — a resource server above or the Management API
+   * (`<issuer>api/v2/`) — and with which scopes.
+   * @default []
+   */
+  client_grants?: ClientGrantOptions[];
   /** One-time code rules. */
   otp?: {
     /** Wrong attempts before a code dies (1–10). @default 3 */
@@ -346,6 +359,23 @@ export interface TextlockOptions {
     /** Path of the metrics route. @default "/metrics" */
     path?: string;
   };
+  /** Durable audit log (Auth0 log event types) and log streams: docs/guides/audit-log.md. */
+  audit?: {
+    /** Record the audit log. @default true */
+    enabled?: boolean;
+    /**
+     * SQLite file of the audit log and stream outbox when users are in SQLite (with users in
+     * PostgreSQL the log is in that database; with users in memory, in memory).
+     * @default "<dataDir>/audit.db"
+     */
+    file?: string;
+    /** Records older than this many days are purged (hourly). @default 30 */
+    retentionDays?: number;
+    /** Also write each committed record to stdout as one JSON line `{log_id, data}`. @default false */
+    stdout?: boolean;
+    /** Log streams (Auth0 custom webhooks), delivered at least once, in order per stream. @default [] */
+    streams?: LogStreamOptions[];
+  };
   /** Logging. */
   logging?: {
     /** @default "info" */
@@ -354,6 +384,31 @@ export interface TextlockOptions {
 }
 
 /** An application (Auth0 client). */
+/** An API clients may get access tokens for (Auth0 resource server). */
+export interface ResourceServerOptions {
+  /** The API's audience, e.g. `https://api.example.com/`; must not end with `/api/v2/`. */
+  identifier: string;
+  /** Display name. @default the identifier */
+  name?: string;
+  /** Scopes a client grant may give for this API. @default [] */
+  scopes?: Array<{ value: string; description?: string }>;
+  /** Lifetime of its access tokens, seconds (60–2592000). @default 86400 */
+  token_lifetime?: number;
+}
+
+/** Which client may use `client_credentials` for which API, with which scopes (Auth0 client grant). */
+export interface ClientGrantOptions {
+  /** A confidential client with `client_credentials` in its `grant_types`. */
+  client_id: string;
+  /**
+   * A resource server's `identifier`, or the Management API `<issuer>api/v2/` (without a configured
+   * `issuer`, any `https://<host>/api/v2/` names this server's Management API).
+   */
+  audience: string;
+  /** The scopes the client may ask for (Management API: `read:users`, `update:users`, `delete:users`, `read:logs`, …). @default [] */
+  scope?: string[];
+}
+
 export interface ClientOptions {
   /** The application's id (letters, digits, `_ . -`). */
   client_id: string;
@@ -540,4 +595,36 @@ export interface CaptchaOptions {
     /** Starts per phone country. @default 200 */
     perCountry?: number;
   };
+}
+
+/** One log stream: batches of audit events `POST`ed to an HTTP endpoint (Auth0's custom webhook). */
+export interface LogStreamOptions {
+  /** Its identity in the outbox: letters, digits, `_`, `.`, `-` (renaming starts a new, empty stream). */
+  name: string;
+  /** Endpoint receiving `POST`s of batches. */
+  url: string;
+  /** Sent verbatim as the `Authorization` header (no `Bearer ` is added). */
+  authorization?: string;
+  /** 32+ characters: each body is signed, `X-Textlock-Signature: sha256=<hex HMAC-SHA256(secret, body)>`. */
+  secret?: string;
+  /** `JSONARRAY` (`[{log_id, data}, …]`), `JSONLINES` (one per line) or `JSONOBJECT` (`{"logs": […]}`). @default "JSONARRAY" */
+  format?: "JSONARRAY" | "JSONLINES" | "JSONOBJECT";
+  /** Extra headers on every request. @default {} */
+  headers?: Record<string, string>;
+  /** Auth0 event categories to send (`auth.login.success`, `user.notification`, …); empty: all. @default [] */
+  filters?: LogCategory[];
+  /** Most events per request (1–100). @default 50 */
+  batchSize?: number;
+  /** Attempts of a batch before its events become dead letters. @default 10 */
+  maxAttempts?: number;
+  /** Wait after the first failure, doubled after each further one. @default 1000 */
+  initialBackoffMs?: number;
+  /** Longest wait between attempts. @default 300000 */
+  maxBackoffMs?: number;
+  /** Request timeout. @default 10000 */
+  timeoutMs?: number;
+  /** How long the delivering process holds the stream before another may take over. @default 30 */
+  leaseSeconds?: number;
+  /** How often an idle process looks for events written by other processes. @default 1000 */
+  pollMs?: number;
 }

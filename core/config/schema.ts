@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { auditSchema } from "../audit/audit-schema.js";
+import { isManagementAudience, MANAGEMENT_SCOPES } from "../management/scopes.js";
 import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { isSmsProvider, type SmsProvider } from "../providers/sms-provider.js";
 
@@ -106,7 +108,7 @@ export const clientSchema = z
       .array(z.string())
       .default([OTP_GRANT, "refresh_token", "authorization_code", "implicit"])
       .describe(
-        "Grants the client may use; must include the passwordless OTP grant to log in. `/authorize` needs `authorization_code` (response_type `code`) or `implicit` (`token`, `id_token`).",
+        "Grants the client may use; must include the passwordless OTP grant to log in. `/authorize` needs `authorization_code` (response_type `code`) or `implicit` (`token`, `id_token`). `client_credentials` (machine-to-machine, confidential clients, with `client_grants`) is never a default.",
       ),
     callbacks: z.array(url).default([]).describe("Allowed redirect URIs."),
     allowed_logout_urls: z
@@ -186,6 +188,49 @@ export const clientSchema = z
     name: c.name ?? c.client_id,
     token_endpoint_auth_method: c.token_endpoint_auth_method ?? (c.client_secret ? "client_secret_post" : "none"),
   }));
+
+/** An API that clients may get access tokens for (Auth0 resource server). */
+export const resourceServerSchema = z.strictObject({
+  identifier: z
+    .string()
+    .min(1)
+    .max(600)
+    .describe("The API's audience (Auth0 `identifier`), e.g. `https://api.example.com/`."),
+  name: z.string().min(1).optional().describe("Display name. Defaults to the identifier."),
+  scopes: z
+    .array(
+      z.strictObject({
+        value: z
+          .string()
+          .min(1)
+          .max(280)
+          .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+          .describe("The scope, e.g. `read:orders`."),
+        description: z.string().optional().describe("What the scope allows."),
+      }),
+    )
+    .default([])
+    .describe("Scopes a client grant may give for this API."),
+  token_lifetime: z
+    .number()
+    .int()
+    .min(60)
+    .max(2_592_000)
+    .default(86_400)
+    .describe("Lifetime of its access tokens (client_credentials)."),
+});
+
+/** Which client may get tokens for which API, with which scopes (Auth0 client grant). */
+export const clientGrantSchema = z.strictObject({
+  client_id: z.string().min(1).describe("A confidential client with `client_credentials` in its `grant_types`."),
+  audience: z
+    .string()
+    .min(1)
+    .describe(
+      "A `resource_servers[].identifier`, or the Management API `<issuer>api/v2/` (without a configured `issuer`, any `https://<host>/api/v2/` names this server's Management API).",
+    ),
+  scope: z.array(z.string().min(1)).default([]).describe("The scopes the client may ask for."),
+});
 
 export const connectionOptionsSchema = z
   .object({
@@ -444,6 +489,16 @@ export const configSchema = z
       ),
     clients: z.array(clientSchema).prefault(DEFAULT_CLIENTS).describe("Applications (Auth0 clients)."),
     connections: z.array(connectionSchema).prefault(DEFAULT_CONNECTIONS).describe("Passwordless SMS connections."),
+    resource_servers: z
+      .array(resourceServerSchema)
+      .default([])
+      .describe("APIs (Auth0 resource servers) clients may get access tokens for with `client_credentials`."),
+    client_grants: z
+      .array(clientGrantSchema)
+      .default([])
+      .describe(
+        "Machine-to-machine access (Auth0 client grants): which confidential client may use `client_credentials` for which API (a resource server or the Management API) and scopes.",
+      ),
     otp: z
       .strictObject({
         maxAttempts: z
@@ -970,6 +1025,7 @@ export const configSchema = z
       })
       .prefault({})
       .describe("Prometheus metrics (see docs/guides/metrics.md)."),
+    audit: auditSchema,
     logging: z
       .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .prefault({})
@@ -994,6 +1050,7 @@ export const configSchema = z
         });
       }
     });
+    checkClientGrants(config, ctx);
     const budgets = config.protection.budgets;
     for (const id of Object.keys(budgets.perClientDaily)) {
       if (id !== "*" && !clientIds.has(id)) {
@@ -1091,6 +1148,74 @@ export const configSchema = z
       }
     });
   });
+
+/** Client grants name known confidential clients and audiences, and only scopes their API defines. */
+function checkClientGrants(
+  config: {
+    issuer?: string | undefined;
+    clients: Array<{ client_id: string; client_secret?: string | undefined; grant_types: string[] }>;
+    resource_servers: Array<{ identifier: string; scopes: Array<{ value: string }> }>;
+    client_grants: Array<{ client_id: string; audience: string; scope: string[] }>;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const servers = new Map<string, Set<string>>();
+  config.resource_servers.forEach((server, i) => {
+    if (servers.has(server.identifier) || isManagementAudience(server.identifier)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["resource_servers", i, "identifier"],
+        message: servers.has(server.identifier)
+          ? `duplicate identifier "${server.identifier}"`
+          : "ends with /api/v2/, the Management API's audience: choose another identifier",
+      });
+    }
+    servers.set(server.identifier, new Set(server.scopes.map((s) => s.value)));
+  });
+  const seen = new Set<string>();
+  config.client_grants.forEach((grant, i) => {
+    const at = (...path: (string | number)[]) => ["client_grants", i, ...path];
+    const client = config.clients.find((c) => c.client_id === grant.client_id);
+    if (!client)
+      ctx.addIssue({ code: "custom", path: at("client_id"), message: `unknown client "${grant.client_id}"` });
+    else if (!client.client_secret || !client.grant_types.includes("client_credentials")) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("client_id"),
+        message: `client "${grant.client_id}" must have a client_secret and "client_credentials" in its grant_types`,
+      });
+    }
+    const key = `${grant.client_id}\0${grant.audience}`;
+    if (seen.has(key)) {
+      ctx.addIssue({ code: "custom", path: at("audience"), message: `duplicate grant for this client and audience` });
+    }
+    seen.add(key);
+    const management = isManagementAudience(grant.audience);
+    if (management && config.issuer && grant.audience !== `${config.issuer}api/v2/`) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("audience"),
+        message: `the Management API is "${config.issuer}api/v2/"`,
+      });
+    }
+    const allowed: ReadonlySet<string> | undefined = management
+      ? new Set<string>(MANAGEMENT_SCOPES)
+      : servers.get(grant.audience);
+    if (!allowed) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("audience"),
+        message: `unknown audience "${grant.audience}": not a resource_servers identifier nor the Management API`,
+      });
+      return;
+    }
+    grant.scope.forEach((scope, j) => {
+      if (!allowed.has(scope)) {
+        ctx.addIssue({ code: "custom", path: at("scope", j), message: `"${scope}" is not a scope of this API` });
+      }
+    });
+  });
+}
 
 /** Configuration as written by the user (before defaults). */
 export type TextlockConfigInput = z.input<typeof configSchema>;

@@ -1,10 +1,14 @@
 import "reflect-metadata";
 import { Registry } from "prom-client";
+import { AuditLog } from "../audit/audit-log.js";
 import { BrowserFlow } from "../browser/browser-flow.js";
 import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";
 import { resolveSecret } from "../config/secret.js";
 import {
+  AUDIT,
+  AUDIT_DELIVERY,
+  AUDIT_STORE,
   BOT_CHECK,
   CLOCK,
   CONFIG,
@@ -45,7 +49,9 @@ import type { ProviderDescriptor } from "../providers/provider-descriptor.js";
 import { ProviderRegistry } from "../providers/provider-registry.js";
 import { PreSendRisk } from "../risk/pre-send-risk.js";
 import { createRiskCheckers } from "../risk/risk-checker.js";
+import { createClientCredentialsGrant } from "../tokens/client-credentials.js";
 import { SigningKeys } from "../tokens/signing-keys.js";
+import type { GrantHandler } from "../tokens/token-endpoint.js";
 import { TokenService } from "../tokens/token-service.js";
 import {
   type DependencyContainer,
@@ -123,6 +129,7 @@ export async function composeTextlock(
     ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
     ...(c.isRegistered(SESSION_STORE) ? { sessions: c.resolve(SESSION_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
+    ...(c.isRegistered(AUDIT_STORE) ? { audit: c.resolve(AUDIT_STORE) } : {}),
   });
   value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
   value(USER_STORE, () => observeStore(stores.users, "users", metrics));
@@ -130,6 +137,12 @@ export async function composeTextlock(
   value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
   value(SESSION_STORE, () => observeStore(stores.sessions, "sessions", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
+  value(AUDIT_STORE, () => observeStore(stores.audit, "audit", metrics));
+  value(AUDIT_DELIVERY, () => ({ enabled: true }));
+  lazy(AUDIT, (r) => r.resolve(AuditLog));
+  c.registerSingleton(AuditLog);
+  // Resolved now: it records events from the first one on.
+  c.resolve(AUDIT);
   if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
   if (missing(SIGNING_KEYS)) {
     const { algorithm, keepKeys, keys: configured, keyReloadSeconds } = config.tokens;
@@ -163,6 +176,11 @@ export async function composeTextlock(
   c.resolve(GRANTS).set("authorization_code", (params, request) =>
     c.resolve(BrowserFlow).exchangeCode(params, request),
   );
+  let clientCredentials: GrantHandler | undefined;
+  c.resolve(GRANTS).set("client_credentials", (params, request) => {
+    clientCredentials ??= createClientCredentialsGrant(config, c.resolve(TOKENS), c.resolve(EVENTS));
+    return clientCredentials(params, request);
+  });
   return c;
 }
 

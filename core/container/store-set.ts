@@ -1,4 +1,7 @@
 import { join } from "node:path";
+import type { AuditStore } from "../audit/audit-store.js";
+import { MemoryAuditStore } from "../audit/memory-audit-store.js";
+import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
 import { MemoryOneTimeStore, type OneTimeStore, RedisOneTimeStore } from "../browser/one-time-store.js";
 import type { TextlockConfig } from "../config/schema.js";
 import type { Clock, RateLimitBackend } from "../di-tokens.js";
@@ -26,6 +29,8 @@ export interface StoreSet {
   sessions: SessionStore;
   /** Where rate limits count. */
   rateLimitBackend: RateLimitBackend;
+  /** The audit log and stream outbox: in the durable store's database (memory with memory users). */
+  audit: AuditStore;
   /** Where signing keys are shared (the PostgreSQL user database); absent: `<dataDir>/keys.json`. */
   signingKeys?: KeyBackend;
 }
@@ -46,11 +51,14 @@ export async function openStoreSet(
   const codes = given.codes ?? (await openCodeStore(config, logger));
   const redis = config.store.type === "redis" ? ((codes as { rawClient?: unknown }).rawClient ?? null) : null;
   const durable =
-    given.users && given.refreshTokens && given.sessions ? undefined : await openDurableStores(config, logger, clock);
+    given.users && given.refreshTokens && given.sessions && given.audit
+      ? undefined
+      : await openDurableStores(config, logger, clock);
   return {
     codes,
     users: given.users ?? durable!.users,
     refreshTokens: given.refreshTokens ?? durable!.refreshTokens,
+    audit: given.audit ?? durable!.audit,
     oneTime:
       given.oneTime ??
       (redis && config.store.type === "redis"
@@ -77,19 +85,21 @@ async function openDurableStores(
   config: TextlockConfig,
   logger: Logger,
   clock: Clock,
-): Promise<Pick<StoreSet, "users" | "refreshTokens" | "sessions" | "signingKeys">> {
+): Promise<Pick<StoreSet, "users" | "refreshTokens" | "sessions" | "signingKeys" | "audit">> {
   switch (config.users.type) {
     case "memory":
       return {
         users: new MemoryUserStore(),
         refreshTokens: new MemoryRefreshTokenStore(),
         sessions: new MemorySessionStore(clock),
+        audit: new MemoryAuditStore(),
       };
     case "sqlite":
       return {
         users: new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db")),
         refreshTokens: new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")),
         sessions: new SqliteSessionStore(join(config.dataDir, "sessions.db"), clock),
+        audit: new SqliteAuditStore(config.audit.file ?? join(config.dataDir, "audit.db")),
       };
     case "postgres": {
       const { PostgresUserStore } = await import("../users/postgres-user-store.js");
@@ -99,6 +109,7 @@ async function openDurableStores(
         refreshTokens: users.refreshTokenStore(),
         sessions: users.sessionStore(clock),
         signingKeys: users.signingKeyBackend(),
+        audit: await users.auditStore(),
       };
     }
   }

@@ -58,6 +58,13 @@ import type {
   VerifyResult,
 } from "./types.js";
 
+/** The request facts an event carries (for the audit log): IP, user agent, host. */
+const origin = (request: RequestFacts) => ({
+  ...(request.ip ? { ip: request.ip } : {}),
+  ...(request.userAgent ? { user_agent: request.userAgent } : {}),
+  ...(request.host ? { hostname: request.host } : {}),
+});
+
 /** The `provider` of a `code.sent` event for a test number: nothing was sent. */
 export const TEST_NUMBER_PROVIDER = "test_number";
 
@@ -166,7 +173,7 @@ export class Engine {
     }
     if ("locked" in admitted) {
       if (live) await this.codes.releaseChannel(key, codeId, channel);
-      this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED");
+      this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED", request);
     }
     const reservation = testCode === undefined ? admitted.reservation : undefined;
     if (!reservation) {
@@ -177,6 +184,7 @@ export class Engine {
         phone_number: phone,
         channel,
         provider: TEST_NUMBER_PROVIDER,
+        ...origin(request),
       });
       return result;
     }
@@ -194,7 +202,12 @@ export class Engine {
           if (user && !user.blocked) await deliver();
           else {
             await reservation.unsent();
-            this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+            this.events.emit("signup.refused", {
+              connection: connection.name,
+              client_id: client.client_id,
+              phone_number: phone,
+              ...origin(request),
+            });
           }
         })
         .catch((err) => this.logger.warn({ err: { code: (err as TextlockError).code } }, "background delivery failed"));
@@ -228,14 +241,29 @@ export class Engine {
     const connection = resolveRealm(this.config, client, input.realm);
     const phone = requireParam("username", input.username);
     const otp = requireParam("otp", input.otp);
-    await this.redeemCode(connection, client, otpKey(connection, phone), phone, otp);
+    await this.redeemCode(connection, client, otpKey(connection, phone), phone, otp, request);
 
     const hookContext: HookContext = { client, connection, request, scope: input.scope, audience: input.audience };
-    const { user, created } = await this.findOrCreateUser(connection, client, phone, hookContext);
-    if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
+    const failed = (reason: string, user_id?: string) =>
+      this.events.emit("login.failed", {
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        reason,
+        ...(user_id ? { user_id } : {}),
+        ...origin(request),
+      });
+    const { user, created } = await this.findOrCreateUser(connection, client, phone, hookContext, request);
+    if (user.blocked) {
+      failed("user is blocked", user.user_id);
+      throw new TextlockError("ERR_USER_BLOCKED");
+    }
     const loggedIn = await this.users.recordLogin(user.user_id, { ip: request.ip, at: new Date(this.now()) });
     const postLogin = await this.hooks.postLogin({ ...hookContext, user: loggedIn });
-    if (postLogin.denied) throw new TextlockError("ERR_ACCESS_DENIED", { description: postLogin.denied.reason });
+    if (postLogin.denied) {
+      failed(postLogin.denied.reason, user.user_id);
+      throw new TextlockError("ERR_ACCESS_DENIED", { description: postLogin.denied.reason });
+    }
     const finalUser =
       postLogin.user_metadata || postLogin.app_metadata
         ? await this.users.update(user.user_id, {
@@ -247,6 +275,9 @@ export class Engine {
       user_id: user.user_id,
       connection: connection.name,
       client_id: client.client_id,
+      phone_number: phone,
+      ...(typeof finalUser.logins_count === "number" ? { logins_count: finalUser.logins_count } : {}),
+      ...origin(request),
     });
     return {
       user: finalUser,
@@ -296,7 +327,8 @@ export class Engine {
         ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
         limits: true,
       });
-      if ("locked" in admitted) this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED");
+      if ("locked" in admitted)
+        this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED", request);
       reservation = admitted.reservation;
     } catch (err) {
       await this.codes.releaseChannel(key, claim.codeId, channel);
@@ -340,12 +372,14 @@ export class Engine {
     phone: string,
     window: FailureWindow,
     refusal: "ERR_PHONE_LOCKED" | "ERR_TOO_MANY_ATTEMPTS",
+    request: RequestFacts,
   ): never {
     this.events.emit("code.failed", {
       connection: connection.name,
       client_id: client.client_id,
       phone_number: phone,
       reason: "ceiling",
+      ...origin(request),
     });
     const retryAfter = Math.max(1, Math.ceil((window.resetAt - this.now()) / 1000));
     throw new TextlockError(refusal, { headers: { "retry-after": String(retryAfter) } });
@@ -365,6 +399,7 @@ export class Engine {
     key: string,
     phone: string,
     otp: string,
+    request: RequestFacts,
   ): Promise<void> {
     const hash = hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp);
     const { max, windowSeconds } = this.config.otp.failureCeiling;
@@ -374,13 +409,15 @@ export class Engine {
       hash,
       ...(connection.options.brute_force_protection ? { bruteForce: { max, windowMs: windowSeconds * 1000 } } : {}),
     });
-    if ("locked" in redeemed) this.refuseLocked(connection, client, phone, redeemed.locked, "ERR_TOO_MANY_ATTEMPTS");
+    if ("locked" in redeemed)
+      this.refuseLocked(connection, client, phone, redeemed.locked, "ERR_TOO_MANY_ATTEMPTS", request);
     const { result } = redeemed;
     if (result.status === "verified") {
       this.events.emit("code.verified", {
         connection: connection.name,
         client_id: client.client_id,
         phone_number: phone,
+        ...origin(request),
       });
       return;
     }
@@ -389,6 +426,7 @@ export class Engine {
       client_id: client.client_id,
       phone_number: phone,
       reason: result.status,
+      ...origin(request),
     });
     throw new TextlockError(result.status === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
   }
@@ -399,22 +437,39 @@ export class Engine {
     client: ClientConfig,
     phone: string,
     hookContext: HookContext,
+    request: RequestFacts,
   ): Promise<{ user: User; created: boolean }> {
     const existing = await this.users.findByPhone(connection.name, phone);
     if (existing) return { user: existing, created: false };
+    const refused = (reason?: string) =>
+      this.events.emit("signup.refused", {
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        ...(reason ? { reason } : {}),
+        ...origin(request),
+      });
     if (connection.options.disable_signup) {
-      this.events.emit("signup.refused", { connection: connection.name, client_id: client.client_id });
+      refused();
       throw new TextlockError("ERR_WRONG_CODE");
     }
     const pre = await this.hooks.preUserRegistration({ ...hookContext, phone_number: phone });
-    if (pre.denied)
+    if (pre.denied) {
+      refused(pre.denied.userMessage ?? pre.denied.reason);
       throw new TextlockError("ERR_ACCESS_DENIED", { description: pre.denied.userMessage ?? pre.denied.reason });
+    }
     const result = await this.users.create(connection.name, phone, {
       user_metadata: pre.user_metadata,
       app_metadata: pre.app_metadata,
     });
     if (result.created) {
-      this.events.emit("user.created", { user_id: result.user.user_id, connection: connection.name });
+      this.events.emit("user.created", {
+        user_id: result.user.user_id,
+        connection: connection.name,
+        client_id: client.client_id,
+        phone_number: phone,
+        ...origin(request),
+      });
       await this.hooks.postUserRegistration({ ...hookContext, user: result.user });
     }
     return result;
@@ -475,6 +530,7 @@ export class Engine {
         phone_number: message.to,
         channel: message.channel,
         provider: delivery.provider,
+        ...origin(request),
       });
       return delivery;
     } catch (err) {
@@ -487,6 +543,7 @@ export class Engine {
         client_id: message.client.client_id,
         phone_number: message.to,
         reason: isTextlockError(err) ? err.code : "ERR_PROVIDER_FAILED",
+        ...origin(request),
       });
       throw err;
     }

@@ -235,6 +235,47 @@ export const errorCatalog = {
     detail: true,
   },
 
+  // --- Management API (/api/v2/*): written as {statusCode, error, message, errorCode}, errorCode = `error` ---
+  ERR_MGMT_MISSING_TOKEN: {
+    status: 401,
+    error: "unauthorized",
+    description: "Missing authentication",
+    headers: { "www-authenticate": "Bearer" },
+  },
+  ERR_MGMT_INVALID_TOKEN: {
+    status: 401,
+    error: "invalid_token",
+    description: "Invalid token",
+    detail: true,
+    headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+  },
+  ERR_MGMT_INSUFFICIENT_SCOPE: {
+    status: 403,
+    error: "insufficient_scope",
+    description: "Insufficient scope",
+    detail: true,
+  },
+  ERR_MGMT_INVALID_QUERY: {
+    status: 400,
+    error: "invalid_query_string",
+    description: "Query validation error",
+    detail: true,
+  },
+  ERR_MGMT_INVALID_BODY: { status: 400, error: "invalid_body", description: "Payload validation error", detail: true },
+  ERR_MGMT_USER_NOT_FOUND: { status: 404, error: "inexistent_user", description: "The user does not exist." },
+  ERR_MGMT_PHONE_CONFLICT: {
+    status: 409,
+    error: "auth0_idp_error",
+    description: "The specified new phone_number already exists",
+  },
+  ERR_MGMT_USER_EXISTS: { status: 409, error: "auth0_idp_error", description: "The user already exists." },
+  ERR_MGMT_UNKNOWN_CONNECTION: {
+    status: 400,
+    error: "inexistent_connection",
+    description: "The connection does not exist.",
+  },
+  ERR_MGMT_NOT_FOUND: { status: 404, error: "not_found", description: "Not Found", detail: true },
+
   // --- server side ---
   ERR_STORE_UNAVAILABLE: {
     status: 503,

@@ -12,7 +12,7 @@ export interface TextlockEventMap {
       phone_number: string;
       channel: "sms" | "voice" | "whatsapp";
       provider?: string;
-    },
+    } & RequestOrigin,
   ];
   "code.failed": [
     {
@@ -20,15 +20,31 @@ export interface TextlockEventMap {
       client_id: string;
       phone_number: string;
       reason: "wrong" | "expired" | "missing" | "used" | "exhausted" | "ceiling";
-    },
+    } & RequestOrigin,
   ];
-  "code.verified": [{ connection: string; client_id: string; phone_number: string }];
-  "delivery.failed": [{ connection: string; client_id: string; phone_number: string; reason: string }];
-  "user.created": [{ user_id: string; connection: string }];
-  "user.logged_in": [{ user_id: string; connection: string; client_id: string }];
-  "signup.refused": [{ connection: string; client_id: string }];
+  "code.verified": [{ connection: string; client_id: string; phone_number: string } & RequestOrigin];
+  "delivery.failed": [{ connection: string; client_id: string; phone_number: string; reason: string } & RequestOrigin];
+  "user.created": [{ user_id: string; connection: string; client_id?: string; phone_number?: string } & RequestOrigin];
+  "user.logged_in": [
+    {
+      user_id: string;
+      connection: string;
+      client_id: string;
+      phone_number?: string;
+      logins_count?: number;
+    } & RequestOrigin,
+  ];
+  /**
+   * A verified code did not end in a login: the user is blocked, or a post-login or pre-registration
+   * hook denied it (Auth0's `f`). `reason` is the description sent to the client.
+   */
+  "login.failed": [
+    { connection: string; client_id: string; phone_number: string; user_id?: string; reason: string } & RequestOrigin,
+  ];
+  /** A sign-up was refused: sign-ups disabled, or a pre-registration hook denied it (`reason`). */
+  "signup.refused": [{ connection: string; client_id: string; phone_number?: string; reason?: string } & RequestOrigin];
   /** An already rotated refresh token was used again: its whole family was revoked (Auth0's `ferrt`). */
-  "refresh_token.reused": [{ user_id: string; client_id: string }];
+  "refresh_token.reused": [{ user_id: string; client_id: string } & RequestOrigin];
   /** A hosted-page or login-ticket login started a login session (SSO cookie). */
   "session.started": [{ user_id: string; client_id: string; connection: string; sid: string }];
   /** `/authorize` answered from a live session without showing the page (`prompt=none` included: Auth0's `ssa`). */
@@ -37,7 +53,50 @@ export interface TextlockEventMap {
   "session.missing": [{ client_id: string }];
   /** Logout ended sessions (Auth0's `slo`). */
   "session.ended": [{ sids: number; client_id?: string; user_id?: string }];
-  "request.refused": [{ reason: string; endpoint?: string }];
+  "request.refused": [{ reason: string; endpoint?: string } & RequestOrigin];
+  /** A `client_credentials` grant issued an access token (Auth0's `seccft`). */
+  "client_credentials.granted": [
+    { client_id: string; audience: string; scope: string; ip?: string; user_agent?: string; hostname?: string },
+  ];
+  /** A `client_credentials` grant was refused (Auth0's `feccft`); `error`/`description` are what the caller got. */
+  "client_credentials.failed": [
+    {
+      client_id?: string;
+      audience?: string;
+      scope?: string;
+      error: string;
+      description: string;
+      ip?: string;
+      user_agent?: string;
+      hostname?: string;
+    },
+  ];
+  /**
+   * A Management API request was answered (`/api/v2/*`; Auth0 logs writes as `sapi`). `client_id` is
+   * the caller's when its token was valid; `body` is the request body of a write (never a secret).
+   */
+  "management.called": [
+    {
+      method: string;
+      path: string;
+      query: Record<string, string>;
+      status: number;
+      client_id?: string;
+      scope?: string;
+      body?: Record<string, unknown>;
+      ip?: string;
+      user_agent?: string;
+      hostname?: string;
+    },
+  ];
+  /** A user's profile was changed through the Management API or `textlock.users.update`. */
+  "user.updated": [{ user_id: string; connection: string; fields: string[] }];
+  /** A user was blocked (`blocked: true`); their refresh tokens were revoked. */
+  "user.blocked": [{ user_id: string; connection: string }];
+  /** A user was unblocked. */
+  "user.unblocked": [{ user_id: string; connection: string }];
+  /** A user was deleted (Auth0's `sdu`), with their refresh tokens and sessions. */
+  "user.deleted": [{ user_id: string; connection: string; phone_number: string }];
   /**
    * A number prefix or country's codes are rarely verified: quarantined (`enforce`) or only reported
    * (`monitor`) until `until` (ISO time) at least. `ratio` is verified / sent over the window.
@@ -71,6 +130,14 @@ export interface TextlockEventMap {
       day: string;
     },
   ];
+}
+
+/** Where the request behind an event came from (absent for in-process calls without request facts). */
+export interface RequestOrigin {
+  ip?: string;
+  user_agent?: string;
+  /** The public host the request was sent to. */
+  hostname?: string;
 }
 
 export class TextlockEvents extends EventEmitter<TextlockEventMap> {}

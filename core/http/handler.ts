@@ -5,6 +5,7 @@ import type { Textlock } from "../create-textlock.js";
 import { METRICS, TOKENS } from "../di-tokens.js";
 import type { RequestFacts } from "../engine/types.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import { managementRoutes } from "../management/routes.js";
 import { stopwatch } from "../metrics/metrics.js";
 import type { TokenService } from "../tokens/token-service.js";
 import { basicCredentials, parseBody } from "./body.js";
@@ -32,9 +33,12 @@ export interface RouteContext {
   credentials(body: Record<string, unknown>): { client_id?: unknown; client_secret?: unknown };
 }
 
+/** The methods a route may answer (`PATCH` and `DELETE` for the Management API). */
+export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
 /** One route. `cors` makes it callable from browsers on the client's allowed origins. */
 export interface Route {
-  method: "GET" | "POST" | ("GET" | "POST")[];
+  method: HttpMethod | HttpMethod[];
   path: string | RegExp;
   /**
    * The path in `:param` syntax (`/client/:file`), for routers that register concrete routes
@@ -115,6 +119,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
     ...(options.routes ?? []),
     ...builtinRoutes,
     ...browserRoutes,
+    ...managementRoutes,
     ...(config.metrics.bearerToken ? [metricsRoute(config.metrics.path, config.metrics.bearerToken)] : []),
   ];
   const parts = containerOf(textlock);
@@ -167,7 +172,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
           ? preflight(origin, corsMode === "credentials")
           : originRefused(origin);
       }
-      const route = candidates.find((r) => [r.method].flat().includes(method as "GET" | "POST"));
+      const route = candidates.find((r) => [r.method].flat().includes(method as HttpMethod));
       if (!route) throw new TextlockError("ERR_METHOD_NOT_ALLOWED");
 
       let parsed: Record<string, unknown> | undefined;

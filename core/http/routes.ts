@@ -120,7 +120,7 @@ export const builtinRoutes: Route[] = [
           scopes_supported: ["openid", "profile", "phone", "offline_access"],
           response_types_supported: ["code", "token", "id_token", "id_token token"],
           response_modes_supported: ["query", "fragment", "form_post", "web_message"],
-          grant_types_supported: [OTP_GRANT, "refresh_token", "authorization_code"],
+          grant_types_supported: [OTP_GRANT, "refresh_token", "authorization_code", "client_credentials"],
           code_challenge_methods_supported: ["S256"],
           subject_types_supported: ["public"],
           id_token_signing_alg_values_supported: [textlock.config.tokens.algorithm],

@@ -8,7 +8,7 @@ export interface Matchers {
   toBeTruthy(): void;
   toContain(item: unknown): void;
   not: Omit<Matchers, "not" | "rejects">;
-  rejects: { toThrow(expected?: unknown): Promise<void> };
+  rejects: { toThrow(expected?: unknown): Promise<void>; toMatchObject(expected: object): Promise<void> };
 }
 
 /**

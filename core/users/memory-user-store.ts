@@ -1,6 +1,7 @@
 import { TextlockError } from "../errors/textlock-error.js";
-import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
-import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
+import { applyLogin, applyPatch, newUserProfile, sortKey } from "./profile.js";
+import { matchesUserQuery } from "./user-query.js";
+import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
 
 /** Users in memory (tests, throwaway demos). Not durable. */
 export class MemoryUserStore implements UserStore {
@@ -32,7 +33,45 @@ export class MemoryUserStore implements UserStore {
   }
 
   async update(userId: string, patch: UserPatch): Promise<User> {
-    return this.replace(userId, (u) => applyPatch(u, patch));
+    const user = this.byId.get(userId);
+    if (!user) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
+    const next = applyPatch(user, patch);
+    if (next.phone_number !== user.phone_number) {
+      const key = `${user.connection}\0${next.phone_number}`;
+      if (this.byPhone.has(key)) throw new TextlockError("ERR_MGMT_PHONE_CONFLICT");
+      this.byPhone.delete(`${user.connection}\0${user.phone_number}`);
+      this.byPhone.set(key, userId);
+    }
+    this.byId.set(userId, next);
+    return structuredClone(next);
+  }
+
+  async search(options: UserSearchOptions): Promise<{ users: User[]; total: number }> {
+    const field = options.sort?.field ?? "created_at";
+    const dir = options.sort?.descending ? -1 : 1;
+    const matched = [...this.byId.values()]
+      .filter(
+        (u) =>
+          (options.connection === undefined || u.connection === options.connection) &&
+          matchesUserQuery(u, options.query),
+      )
+      .sort((a, b) => {
+        const x = sortKey(a, field);
+        const y = sortKey(b, field);
+        return dir * (x < y ? -1 : x > y ? 1 : a.user_id.localeCompare(b.user_id));
+      });
+    return {
+      users: matched.slice(options.offset, options.offset + options.limit).map((u) => structuredClone(u)),
+      total: matched.length,
+    };
+  }
+
+  async delete(userId: string): Promise<boolean> {
+    const user = this.byId.get(userId);
+    if (!user) return false;
+    this.byId.delete(userId);
+    this.byPhone.delete(`${user.connection}\0${user.phone_number}`);
+    return true;
   }
 
   async list(options: ListUsersOptions = {}): Promise<User[]> {
@@ -48,7 +87,7 @@ export class MemoryUserStore implements UserStore {
 
   private replace(userId: string, change: (u: User) => User): User {
     const user = this.byId.get(userId);
-    if (!user) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
+    if (!user) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
     const next = change(user);
     this.byId.set(userId, next);
     return structuredClone(next);

@@ -1,4 +1,6 @@
 import pg from "pg";
+import type { AuditStore } from "../audit/audit-store.js";
+import { PostgresAuditStore } from "../audit/postgres-audit-store.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import type { LoginSession, SessionStore } from "../sessions/session-store.js";
@@ -11,7 +13,8 @@ import {
 } from "../tokens/refresh-token-store.js";
 import type { KeyBackend, SealedKey } from "../tokens/signing-keys.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
-import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
+import { userSearchOrder, userSearchWhere } from "./sql-query.js";
+import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
 
 /** Ordered schema migrations; each runs once, recorded in `textlock_migrations`. */
 const MIGRATIONS: Array<[id: string, sql: string]> = [
@@ -181,6 +184,25 @@ export class PostgresUserStore implements UserStore {
     return rows.map((r) => r.profile);
   }
 
+  async search(options: UserSearchOptions): Promise<{ users: User[]; total: number }> {
+    const where = userSearchWhere("postgres", options);
+    const order = userSearchOrder("postgres", options.sort);
+    const n = where.params.length;
+    const [page, count] = await Promise.all([
+      this.query<{ profile: User }>(
+        `SELECT profile FROM textlock_users WHERE ${where.sql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...where.params, options.limit, options.offset],
+      ),
+      this.query<{ n: string }>(`SELECT count(*) AS n FROM textlock_users WHERE ${where.sql}`, where.params),
+    ]);
+    return { users: page.rows.map((r) => r.profile), total: Number(count.rows[0]?.n ?? 0) };
+  }
+
+  async delete(userId: string): Promise<boolean> {
+    const { rowCount } = await this.query("DELETE FROM textlock_users WHERE user_id = $1", [userId]);
+    return (rowCount ?? 0) > 0;
+  }
+
   async close(): Promise<void> {
     await this.pool.end().catch(() => {});
   }
@@ -283,6 +305,11 @@ export class PostgresUserStore implements UserStore {
     };
   }
 
+  /** The audit log and log-stream outbox in the same database (and pool); closing it is a no-op. */
+  auditStore(): Promise<AuditStore> {
+    return PostgresAuditStore.open(this.pool, this.logger);
+  }
+
   /**
    * Signing keys in the same database, so every process signs with, and publishes, one key set.
    * Private keys arrive sealed with the server secret; newest first (by insertion order).
@@ -368,9 +395,18 @@ export class PostgresUserStore implements UserStore {
         "SELECT profile FROM textlock_users WHERE user_id = $1 FOR UPDATE",
         [userId],
       );
-      if (!rows[0]) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
+      if (!rows[0]) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
       const next = update(rows[0].profile);
-      await client.query("UPDATE textlock_users SET profile = $2 WHERE user_id = $1", [userId, next]);
+      try {
+        await client.query("UPDATE textlock_users SET profile = $2, phone_number = $3 WHERE user_id = $1", [
+          userId,
+          next,
+          next.phone_number,
+        ]);
+      } catch (err) {
+        if ((err as { code?: string }).code === "23505") throw new TextlockError("ERR_MGMT_PHONE_CONFLICT");
+        throw err;
+      }
       await client.query("COMMIT");
       return next;
     } catch (err) {

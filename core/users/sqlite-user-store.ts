@@ -3,7 +3,8 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
-import type { ListUsersOptions, NewUserFields, User, UserPatch, UserStore } from "./user-store.js";
+import { namedParams, userSearchOrder, userSearchWhere } from "./sql-query.js";
+import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -43,7 +44,8 @@ export class SqliteUserStore implements UserStore {
         `INSERT INTO users (user_id, connection, phone_number, created_at, profile) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (connection, phone_number) DO NOTHING`,
       ),
-      save: this.db.prepare("UPDATE users SET profile = ? WHERE user_id = ?"),
+      save: this.db.prepare("UPDATE users SET profile = ?, phone_number = ? WHERE user_id = ?"),
+      remove: this.db.prepare("DELETE FROM users WHERE user_id = ?"),
       list: this.db.prepare<[string | null, string | null, number, number], { profile: string }>(
         `SELECT profile FROM users WHERE (? IS NULL OR connection = ?) ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
       ),
@@ -84,6 +86,28 @@ export class SqliteUserStore implements UserStore {
     return this.statements.list.all(connection, connection, Math.min(limit, 1000), offset).map((row) => parse(row)!);
   }
 
+  async search(options: UserSearchOptions): Promise<{ users: User[]; total: number }> {
+    const where = userSearchWhere("sqlite", options);
+    const order = userSearchOrder("sqlite", options.sort);
+    const read = this.db.transaction(() => {
+      const params = namedParams(where);
+      const rows = this.db
+        .prepare<[Record<string, unknown>], { profile: string }>(
+          `SELECT profile FROM users WHERE ${where.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+        )
+        .all({ ...params, limit: options.limit, offset: options.offset });
+      const { n } = this.db
+        .prepare<[Record<string, unknown>], { n: number }>(`SELECT count(*) AS n FROM users WHERE ${where.sql}`)
+        .get(params)!;
+      return { users: rows.map((r) => parse(r)!), total: n };
+    });
+    return read();
+  }
+
+  async delete(userId: string): Promise<boolean> {
+    return this.statements.remove.run(userId).changes > 0;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -92,9 +116,15 @@ export class SqliteUserStore implements UserStore {
   private change(userId: string, update: (u: User) => User): User {
     const run = this.db.transaction(() => {
       const user = parse(this.statements.byId.get(userId));
-      if (!user) throw new TextlockError("ERR_INVALID_REQUEST", { description: `Unknown user ${userId}` });
+      if (!user) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
       const next = update(user);
-      this.statements.save.run(JSON.stringify(next), userId);
+      try {
+        this.statements.save.run(JSON.stringify(next), next.phone_number, userId);
+      } catch (err) {
+        if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
+          throw new TextlockError("ERR_MGMT_PHONE_CONFLICT");
+        throw err;
+      }
       return next;
     });
     return run.immediate();

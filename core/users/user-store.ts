@@ -1,3 +1,5 @@
+import type { UserQuery } from "./user-query.js";
+
 /** An identity of a user, Auth0 shape. */
 export interface UserIdentity {
   provider: "sms";
@@ -34,10 +36,41 @@ export interface NewUserFields {
   app_metadata?: Record<string, unknown>;
 }
 
+/**
+ * A change to a user (Auth0's `PATCH /api/v2/users/{id}` semantics). Metadata merges one level deep:
+ * a key set to `null` is deleted, `{}` empties the object; other fields are replaced.
+ */
 export interface UserPatch {
   user_metadata?: Record<string, unknown>;
   app_metadata?: Record<string, unknown>;
   blocked?: boolean;
+  /** A new number; unique per connection (a taken number is a 409 `ERR_MGMT_PHONE_CONFLICT`). */
+  phone_number?: string;
+  phone_verified?: boolean;
+  name?: string;
+  nickname?: string;
+  picture?: string;
+}
+
+/** Fields a search may sort on. */
+export type UserSortField =
+  | "created_at"
+  | "updated_at"
+  | "last_login"
+  | "logins_count"
+  | "user_id"
+  | "phone_number"
+  | "name";
+
+/** A page of a user search (`GET /api/v2/users`). */
+export interface UserSearchOptions {
+  /** The parsed `q` (core/users/user-query.ts); absent = every user. */
+  query?: UserQuery;
+  connection?: string;
+  /** Default `created_at` ascending (then `user_id`). */
+  sort?: { field: UserSortField; descending?: boolean };
+  offset: number;
+  limit: number;
 }
 
 export interface ListUsersOptions {
@@ -59,8 +92,16 @@ export interface UserStore {
   create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }>;
   /** Counts a login: `logins_count + 1`, `last_login`, `last_ip`, `updated_at`. */
   recordLogin(userId: string, facts: { ip?: string; at: Date }): Promise<User>;
-  /** Shallow-merges metadata (a `null` value deletes the key) and sets `blocked`. */
+  /**
+   * Applies a {@link UserPatch} atomically (metadata merged one level, `null` deletes a key, `{}`
+   * empties it). An unknown user is `ERR_MGMT_USER_NOT_FOUND`; a number another user of the
+   * connection has is `ERR_MGMT_PHONE_CONFLICT`.
+   */
   update(userId: string, patch: UserPatch): Promise<User>;
   list(options?: ListUsersOptions): Promise<User[]>;
+  /** One page of the users matching a query, and how many match in all. */
+  search(options: UserSearchOptions): Promise<{ users: User[]; total: number }>;
+  /** Removes a user; false when there was none. Their number may sign up again as a new user. */
+  delete(userId: string): Promise<boolean>;
   close(): Promise<void>;
 }

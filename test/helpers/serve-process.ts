@@ -35,7 +35,7 @@ export async function spawnServe(
     let out = "";
     child.stdout!.on("data", (d) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
+      const m = out.match(/listening on (https?:\/\/\S+)/);
       if (m) resolve(m[1]!);
     });
     child.once("exit", (code) => reject(new Error(`textlock serve exited with ${code}`)));

@@ -37,6 +37,10 @@ export type Messages = Check<Same<KnownKeys<Of<Options, "messages">>, KnownKeys<
 export type Server = Check<Same<KnownKeys<Of<Options, "server">>, KnownKeys<Of<Schema, "server">>>>;
 export type Login = Check<Same<KnownKeys<Of<Options, "login">>, KnownKeys<Of<Schema, "login">>>>;
 export type Logging = Check<Same<KnownKeys<Of<Options, "logging">>, KnownKeys<Of<Schema, "logging">>>>;
+export type Audit = Check<Same<KnownKeys<Of<Options, "audit">>, KnownKeys<Of<Schema, "audit">>>>;
+export type LogStream = Check<
+  Same<KnownKeys<Item<Of<Of<Options, "audit">, "streams">>>, KnownKeys<Item<Of<Of<Schema, "audit">, "streams">>>>
+>;
 export type Metrics = Check<Same<KnownKeys<Of<Options, "metrics">>, KnownKeys<Of<Schema, "metrics">>>>;
 export type Client = Check<Same<KnownKeys<Item<Of<Options, "clients">>>, KnownKeys<Item<Of<Schema, "clients">>>>>;
 export type Connection = Check<

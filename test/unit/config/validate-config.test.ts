@@ -344,3 +344,64 @@ describe("readConfigFile", () => {
     await expect(readConfigFile(join(dir, "missing.json"))).rejects.toThrow(/missing\.json: cannot be read/);
   });
 });
+
+describe("client grants and resource servers", () => {
+  const m2m = { client_id: "ops", client_secret: "ops-secret-ops-secret", grant_types: ["client_credentials"] };
+  it("accepts grants for the Management API and for a resource server", () => {
+    const config = validateConfig(
+      {
+        issuer: "https://login.example.com/",
+        clients: [m2m],
+        connections: [{ name: "sms", enabled_clients: [] }],
+        resource_servers: [{ identifier: "https://api.example.com/", scopes: [{ value: "read:x" }] }],
+        client_grants: [
+          { client_id: "ops", audience: "https://login.example.com/api/v2/", scope: ["read:users", "delete:users"] },
+          { client_id: "ops", audience: "https://api.example.com/", scope: ["read:x"] },
+        ],
+      },
+      {},
+    );
+    expect(config.resource_servers[0]).toMatchObject({ token_lifetime: 86400 });
+    expect(config.client_grants).toHaveLength(2);
+  });
+
+  it("refuses grants for unknown, public or grant-less clients, unknown audiences and scopes, all at once", () => {
+    const problems = problemsOf(() =>
+      validateConfig(
+        {
+          issuer: "https://login.example.com/",
+          clients: [m2m, { client_id: "spa" }, { client_id: "web", client_secret: "web-secret-web-secret" }],
+          resource_servers: [
+            { identifier: "https://api.example.com/", scopes: [{ value: "read:x" }] },
+            { identifier: "https://api.example.com/" },
+            { identifier: "https://other.example.com/api/v2/" },
+          ],
+          client_grants: [
+            { client_id: "ghost", audience: "https://api.example.com/" },
+            { client_id: "spa", audience: "https://api.example.com/" },
+            { client_id: "web", audience: "https://api.example.com/" },
+            { client_id: "ops", audience: "https://nowhere.example.com/" },
+            { client_id: "ops", audience: "https://api.example.com/", scope: ["write:x"] },
+            { client_id: "ops", audience: "https://api.example.com/" },
+            { client_id: "ops", audience: "https://elsewhere.example.com/api/v2/", scope: ["read:users"] },
+            { client_id: "ops", audience: "https://login.example.com/api/v2/", scope: ["launch:rockets"] },
+          ],
+        },
+        {},
+      ),
+    );
+    const text = problems.join("\n");
+    expect(text).toMatch(/client_grants\.0\.client_id: unknown client "ghost"/);
+    expect(text).toMatch(/client_grants\.1\.client_id: .*client_secret.*client_credentials/);
+    expect(text).toMatch(/client_grants\.2\.client_id: .*client_secret.*client_credentials/);
+    expect(text).toMatch(/client_grants\.3\.audience: unknown audience/);
+    expect(text).toMatch(/client_grants\.4\.scope\.0: "write:x" is not a scope of this API/);
+    expect(text).toMatch(/client_grants\.5\.audience: duplicate grant/);
+    expect(text).toMatch(
+      /client_grants\.6\.audience: the Management API is "https:\/\/login\.example\.com\/api\/v2\/"/,
+    );
+    expect(text).toMatch(/client_grants\.7\.scope\.0: "launch:rockets"/);
+    expect(text).toMatch(/resource_servers\.1\.identifier: duplicate identifier/);
+    expect(text).toMatch(/resource_servers\.2\.identifier: ends with \/api\/v2\//);
+  });
+});
