@@ -1,19 +1,83 @@
 // The load generator, in its own process: `tsx bench/load.ts '<json spec>'`; prints one JSON result line.
-import { readFileSync } from "node:fs";
+// Targets: textlock (Auth0's /passwordless/start and /oauth/token) or better-auth's phone-number plugin.
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import { Pool } from "undici";
 
 interface Spec {
   kind: "start" | "wrong" | "login";
+  target?: "textlock" | "better-auth";
   url: string;
   seconds: number;
   connections: number;
+  /** HTTP pipelining depth for autocannon (start, wrong): a light driver that is not itself the limit. */
+  pipelining?: number;
+  /** Logins: `new` users (a fresh phone each time) or `returning` ones (registered first, untimed). */
+  users?: "new" | "returning";
   outbox?: string;
+  /** Logins: returning users per connection (default 50). */
+  usersPerConnection?: number;
+  /** The server's pid: its CPU time over the timed phase is read from /proc (Linux). */
+  serverPid?: number;
 }
 const spec = JSON.parse(process.argv[2]!) as Spec;
 const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
 const offset = Math.floor(Math.random() * 1e6);
+const phone = (i: number) => `+1${String(2_000_000_000 + ((offset + i) % 7_000_000_000)).padStart(10, "0")}`;
+
+/** The two calls of a login on each target: send a code, exchange it. */
+const api =
+  spec.target === "better-auth"
+    ? {
+        start: { path: "/api/auth/phone-number/send-otp", body: (p: string) => ({ phoneNumber: p }) },
+        verify: {
+          path: "/api/auth/phone-number/verify",
+          body: (p: string, code: string) => ({ phoneNumber: p, code }),
+        },
+      }
+    : {
+        start: {
+          path: "/passwordless/start",
+          body: (p: string) => ({ client_id: "textlock-dev", connection: "sms", phone_number: p }),
+        },
+        verify: {
+          path: "/oauth/token",
+          body: (p: string, code: string) => ({
+            grant_type: OTP,
+            client_id: "textlock-dev",
+            username: p,
+            otp: code,
+            realm: "sms",
+            scope: "openid",
+          }),
+        },
+      };
+
+/** The server's CPU seconds so far (user + system), or NaN where /proc is missing. */
+function serverCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/${spec.serverPid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** Linux's USER_HZ: /proc reports CPU time in 1/100 s on every mainstream architecture. */
+const CLOCK_TICKS = 100;
+
+/** Runs the timed phase and adds the server's CPU per completed operation and how busy its core was. */
+async function timed<R extends { total: number }>(
+  phase: () => Promise<R>,
+): Promise<R & { cpuMs: number; busy: number }> {
+  const cpu0 = serverCpu();
+  const t0 = performance.now();
+  const result = await phase();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = serverCpu() - cpu0;
+  return { ...result, cpuMs: (cpu * 1000) / Math.max(1, result.total), busy: cpu / seconds };
+}
 
 async function cannon(body: (i: number) => string, path: string) {
   let i = 0;
@@ -21,6 +85,7 @@ async function cannon(body: (i: number) => string, path: string) {
     url: `${spec.url}${path}`,
     method: "POST",
     connections: spec.connections,
+    pipelining: spec.pipelining ?? 1,
     duration: spec.seconds,
     headers: { "content-type": "application/json" },
     requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(i++) }) }],
@@ -35,118 +100,111 @@ async function cannon(body: (i: number) => string, path: string) {
   };
 }
 
-const phone = (i: number) => `+1${String(2_000_000_000 + ((offset + i) % 7_000_000_000)).padStart(10, "0")}`;
+const pool = new Pool(spec.url, { connections: spec.connections });
+const post = (path: string, body: object) =>
+  pool
+    .request({ method: "POST", path, headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+    .then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
 
 if (spec.kind === "start") {
+  await pool.close();
   console.log(
-    JSON.stringify(
-      await cannon(
-        (i) => JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone(i) }),
-        "/passwordless/start",
-      ),
-    ),
+    JSON.stringify(await timed(() => cannon((i) => JSON.stringify(api.start.body(phone(i))), api.start.path))),
   );
 } else if (spec.kind === "wrong") {
   // 1,000 phones with pending codes, then wrong codes spread over them.
-  const pool = new Pool(spec.url, { connections: 10 });
-  for (let i = 0; i < 1000; i += 50) {
-    await Promise.all(
-      Array.from({ length: 50 }, (_, j) =>
-        pool
-          .request({
-            method: "POST",
-            path: "/passwordless/start",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: phone(i + j) }),
-          })
-          .then((r) => r.body.dump()),
-      ),
-    );
-  }
+  for (let i = 0; i < 1000; i += 50)
+    await Promise.all(Array.from({ length: 50 }, (_, j) => post(api.start.path, api.start.body(phone(i + j)))));
   await pool.close();
   console.log(
     JSON.stringify(
-      await cannon(
-        (i) =>
-          JSON.stringify({
-            grant_type: OTP,
-            client_id: "textlock-dev",
-            username: phone(i % 1000),
-            otp: "0000000",
-            realm: "sms",
-          }),
-        "/oauth/token",
-      ),
+      await timed(() => cannon((i) => JSON.stringify(api.verify.body(phone(i % 1000), "000000")), api.verify.path)),
     ),
   );
 } else {
-  // Full logins: start, read the code from the console provider's outbox (as a person reads the SMS), token.
-  const pool = new Pool(spec.url, { connections: spec.connections });
+  // Full logins: start, read the code from the outbox (as a person reads the SMS), exchange it. The
+  // outbox is read incrementally, from its end when the scenario began.
   const codes = new Map<string, string>();
-  let read = 0;
+  const fd = openSync(spec.outbox!, "a+");
+  let read = fstatSync(fd).size;
+  let partial = "";
+  const chunk = Buffer.alloc(1 << 20);
   const tail = () => {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(spec.outbox!);
-    } catch {
-      return;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, read);
+      if (n <= 0) return;
+      read += n;
+      const lines = (partial + chunk.toString("utf8", 0, n)).split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (!line) continue;
+        const m = JSON.parse(line) as { to: string; body: string };
+        codes.set(m.to, m.body.match(/\d{6}/)![0]);
+      }
     }
-    const end = buf.lastIndexOf(10);
-    if (end < read) return;
-    for (const line of buf.subarray(read, end).toString("utf8").split("\n")) {
-      if (!line) continue;
-      const m = JSON.parse(line) as { to: string; body: string };
-      codes.set(m.to, m.body.match(/\d{6}/)![0]);
-    }
-    read = end + 1;
   };
-  const post = (path: string, body: object, type = "application/json") =>
-    pool
-      .request({ method: "POST", path, headers: { "content-type": type }, body: JSON.stringify(body) })
-      .then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
-  const deadline = Date.now() + spec.seconds * 1000;
   let done = 0;
   let failed = 0;
-  let n = 0;
   const latencies: number[] = [];
+  /** One login; resolves with the server time (start + exchange, not the wait for the SMS) or undefined. */
+  const login = (p: string): Promise<number | undefined> => loginOnce(p).catch(() => undefined);
+  const loginOnce = async (p: string): Promise<number | undefined> => {
+    codes.delete(p);
+    const t0 = performance.now();
+    const s = await post(api.start.path, api.start.body(p));
+    const t1 = performance.now();
+    let code: string | undefined;
+    for (let k = 0; k < 2000 && !(code = codes.get(p)); k++) {
+      tail();
+      if (!codes.get(p)) await sleep(1);
+    }
+    if (!code || s.status !== 200) return undefined;
+    const t2 = performance.now();
+    const t = await post(api.verify.path, api.verify.body(p, code));
+    const t3 = performance.now();
+    return t.status === 200 ? t1 - t0 + (t3 - t2) : undefined;
+  };
+  const perConnection = spec.usersPerConnection ?? 50;
+  const phonesOf = (c: number) => Array.from({ length: perConnection }, (_, k) => phone(1_000_000 + c * 1000 + k));
+  if (spec.users === "returning")
+    // Registered first, untimed.
+    await Promise.all(
+      Array.from({ length: spec.connections }, async (_, c) => {
+        for (const p of phonesOf(c)) await login(p);
+      }),
+    );
+  let n = 0;
+  const cpu0 = serverCpu();
+  const began = performance.now();
+  const deadline = Date.now() + spec.seconds * 1000;
   await Promise.all(
-    Array.from({ length: spec.connections }, async () => {
-      while (Date.now() < deadline) {
-        const p = phone(1_000_000 + n++);
-        const began = performance.now();
-        const s = await post("/passwordless/start", { client_id: "textlock-dev", connection: "sms", phone_number: p });
-        let code: string | undefined;
-        for (let k = 0; k < 200 && !(code = codes.get(p)); k++) {
-          tail();
-          if (!codes.get(p)) await sleep(1);
-        }
-        const t = code
-          ? await post("/oauth/token", {
-              grant_type: OTP,
-              client_id: "textlock-dev",
-              username: p,
-              otp: code,
-              realm: "sms",
-              scope: "openid",
-            })
-          : { status: 0 };
-        if (s.status === 200 && t.status === 200) {
+    Array.from({ length: spec.connections }, async (_, c) => {
+      const mine = phonesOf(c);
+      for (let k = 0; Date.now() < deadline; k++) {
+        const p = spec.users === "returning" ? mine[k % mine.length]! : phone(2_000_000 + n++);
+        const ms = await login(p);
+        if (ms === undefined) failed++;
+        else {
           done++;
-          latencies.push(performance.now() - began);
-        } else failed++;
-        codes.delete(p);
+          latencies.push(ms);
+        }
       }
     }),
   );
+  const elapsed = (performance.now() - began) / 1000;
+  const cpu = serverCpu() - cpu0;
+  closeSync(fd);
   await pool.close();
   latencies.sort((a, b) => a - b);
   console.log(
     JSON.stringify({
-      rps: done / spec.seconds,
+      rps: done / elapsed,
       p50: latencies[Math.floor(latencies.length / 2)] ?? 0,
       p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
       failed,
       total: done,
+      cpuMs: (cpu * 1000) / Math.max(1, done),
+      busy: cpu / elapsed,
     }),
   );
 }

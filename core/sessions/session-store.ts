@@ -2,6 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
+import { GroupCommit, type GroupCommitStats } from "../storage/group-commit.js";
+import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 
 /**
  * A browser's login session (Auth0's SSO session): who logged in, how and when. Kept server-side under
@@ -163,9 +165,13 @@ export class RedisSessionStore implements SessionStore {
   }
 }
 
-/** Sessions in a SQLite file beside the users (the embedded default): they survive a restart. */
+/**
+ * Sessions in a SQLite file beside the users (the embedded default): they survive a restart. Saves of
+ * concurrent logins are group-committed (one transaction, one fsync), each resolving once on disk.
+ */
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
+  private readonly writes: GroupCommit<Database.Database>;
   private readonly upsert;
   private readonly select;
   private readonly remove;
@@ -195,10 +201,11 @@ export class SqliteSessionStore implements SessionStore {
     this.remove = this.db.prepare<[string]>("DELETE FROM login_sessions WHERE sid = ?");
     this.removeUser = this.db.prepare<[string]>("DELETE FROM login_sessions WHERE user_id = ?");
     this.purge = this.db.prepare<[number]>("DELETE FROM login_sessions WHERE ends_at <= ?");
+    this.writes = new GroupCommit(sqliteGroupCommitDriver(this.db));
   }
 
   async save(session: LoginSession): Promise<void> {
-    this.upsert.run(session.sid, session.userId, JSON.stringify(session), endOf(session));
+    await this.writes.run(() => this.upsert.run(session.sid, session.userId, JSON.stringify(session), endOf(session)));
   }
 
   async get(sid: string): Promise<LoginSession | undefined> {
@@ -218,7 +225,14 @@ export class SqliteSessionStore implements SessionStore {
     return this.purge.run(now).changes;
   }
 
+  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  get writeStats(): GroupCommitStats {
+    return { ...this.writes.stats };
+  }
+
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    await this.writes.close();
+    this.db.close();
   }
 }

@@ -4,6 +4,8 @@ import { PostgresAuditStore } from "../audit/postgres-audit-store.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import type { LoginSession, SessionStore } from "../sessions/session-store.js";
+import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
+import { postgresGroupCommitDriver } from "../storage/postgres-group-commit.js";
 import {
   familiesOf,
   familyOf,
@@ -72,6 +74,8 @@ export interface PostgresUserStoreOptions {
   url: string;
   /** A query (or getting a connection) not done within this time fails with 503. */
   timeoutMs?: number;
+  /** Batching of concurrent writes into one transaction (see GroupCommit). */
+  groupCommit?: GroupCommitOptions;
 }
 
 /**
@@ -79,12 +83,20 @@ export interface PostgresUserStoreOptions {
  * `create` is `INSERT … ON CONFLICT DO NOTHING` followed by a re-read, so concurrent first logins in
  * several processes converge on one user; a user is committed before `create` resolves (no token for a
  * record a crash could lose). Unreachable or slow database: 503 `temporarily_unavailable`.
+ *
+ * Writes of concurrent requests (new users, logins, metadata, refresh tokens) are group-committed: they
+ * share one transaction on one connection, and each resolves once that transaction has committed.
  */
 export class PostgresUserStore implements UserStore {
+  private readonly writes: GroupCommit<pg.PoolClient>;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Logger,
-  ) {}
+    groupCommit: GroupCommitOptions = {},
+  ) {
+    this.writes = new GroupCommit(postgresGroupCommitDriver(pool), groupCommit);
+  }
 
   static async connect(options: PostgresUserStoreOptions, logger: Logger): Promise<PostgresUserStore> {
     const timeout = options.timeoutMs ?? 2_000;
@@ -96,7 +108,7 @@ export class PostgresUserStore implements UserStore {
       statement_timeout: timeout,
     });
     pool.on("error", (err) => logger.warn({ err: { message: err.message } }, "postgres connection error"));
-    const store = new PostgresUserStore(pool, logger);
+    const store = new PostgresUserStore(pool, logger, options.groupCommit);
     await store.migrate();
     return store;
   }
@@ -133,6 +145,15 @@ export class PostgresUserStore implements UserStore {
     }
   }
 
+  /** A write in the next group commit; errors other than textlock's own become 503. */
+  private async write<T>(op: (client: pg.PoolClient) => Promise<T>, lockKey: string): Promise<T> {
+    try {
+      return await this.writes.run(op, lockKey);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
   private unavailable(err: unknown): TextlockError {
     if (isTextlockError(err)) return err;
     this.logger.warn({ err: { message: (err as Error).message } }, "user store unavailable");
@@ -156,10 +177,14 @@ export class PostgresUserStore implements UserStore {
 
   async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
     const candidate = newUserProfile(connection, phone, fields);
-    const inserted = await this.query<{ profile: User }>(
-      `INSERT INTO textlock_users (user_id, connection, phone_number, created_at, profile) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (connection, phone_number) DO NOTHING RETURNING profile`,
-      [candidate.user_id, connection, phone, candidate.created_at, candidate],
+    const inserted = await this.write(
+      (client) =>
+        client.query<{ profile: User }>(
+          `INSERT INTO textlock_users (user_id, connection, phone_number, created_at, profile) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (connection, phone_number) DO NOTHING RETURNING profile`,
+          [candidate.user_id, connection, phone, candidate.created_at, candidate],
+        ),
+      `user-phone:${connection}:${phone}`,
     );
     if (inserted.rows[0]) return { user: inserted.rows[0].profile, created: true };
     const existing = await this.findByPhone(connection, phone);
@@ -203,7 +228,13 @@ export class PostgresUserStore implements UserStore {
     return (rowCount ?? 0) > 0;
   }
 
+  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  get writeStats(): GroupCommitStats {
+    return { ...this.writes.stats };
+  }
+
   async close(): Promise<void> {
+    await this.writes.close().catch(() => {});
     await this.pool.end().catch(() => {});
   }
 
@@ -236,20 +267,29 @@ export class PostgresUserStore implements UserStore {
     return {
       save: async (hash, record) => {
         const family = familyOf(hash, record);
-        await this.query(
-          "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
-          [hash, { ...record, family }, record.expiresAt],
+        await this.write(
+          (client) =>
+            client.query(
+              "INSERT INTO textlock_refresh_tokens (hash, record, expires_at) VALUES ($1, $2, to_timestamp($3 / 1000.0)) ON CONFLICT (hash) DO UPDATE SET record = $2, expires_at = to_timestamp($3 / 1000.0)",
+              [hash, { ...record, family }, record.expiresAt],
+            ),
+          `refresh:${hash}`,
         );
+        // Checked after the token is committed (see RefreshTokenStore), so never inside the batch.
         await this.query(
           "DELETE FROM textlock_refresh_tokens WHERE hash = $1 AND EXISTS (SELECT 1 FROM textlock_refresh_tokens WHERE hash = $2)",
           [hash, revokedKey(family)],
         );
       },
       use: async (hash) => {
-        const { rows } = await this.query<{ record: RefreshRecord }>(
-          `UPDATE textlock_refresh_tokens SET record = record || '{"used":true}'::jsonb
-            WHERE hash = $1 AND coalesce((record->>'used')::boolean, false) = false RETURNING record`,
-          [hash],
+        const { rows } = await this.write(
+          (client) =>
+            client.query<{ record: RefreshRecord }>(
+              `UPDATE textlock_refresh_tokens SET record = record || '{"used":true}'::jsonb
+              WHERE hash = $1 AND coalesce((record->>'used')::boolean, false) = false RETURNING record`,
+              [hash],
+            ),
+          `refresh:${hash}`,
         );
         if (rows[0]) return { record: { ...rows[0].record, used: false }, reused: false };
         const record = await find(hash);
@@ -277,15 +317,22 @@ export class PostgresUserStore implements UserStore {
     };
   }
 
-  /** Login sessions in the same database (and pool), so a session started on one process is seen by all. */
+  /**
+   * Login sessions in the same database (and pool), so a session started on one process is seen by all.
+   * Saves are group-committed with the other writes of concurrent logins.
+   */
   sessionStore(now: () => number = Date.now): SessionStore {
     const endOf = (s: LoginSession) => Math.min(s.idleExpiresAt, s.expiresAt);
     return {
       save: async (session) => {
-        await this.query(
-          `INSERT INTO textlock_login_sessions (sid, user_id, record, ends_at) VALUES ($1, $2, $3, to_timestamp($4 / 1000.0))
-           ON CONFLICT (sid) DO UPDATE SET record = $3, ends_at = to_timestamp($4 / 1000.0)`,
-          [session.sid, session.userId, session, endOf(session)],
+        await this.write(
+          (client) =>
+            client.query(
+              `INSERT INTO textlock_login_sessions (sid, user_id, record, ends_at) VALUES ($1, $2, $3, to_timestamp($4 / 1000.0))
+               ON CONFLICT (sid) DO UPDATE SET record = $3, ends_at = to_timestamp($4 / 1000.0)`,
+              [session.sid, session.userId, session, endOf(session)],
+            ),
+          `session:${session.sid}`,
         );
       },
       get: async (sid) => {
@@ -381,16 +428,12 @@ export class PostgresUserStore implements UserStore {
     };
   }
 
-  /** Read-modify-write under a row lock, so concurrent logins never lose an update. */
-  private async change(userId: string, update: (u: User) => User): Promise<User> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    try {
-      await client.query("BEGIN");
+  /**
+   * Read-modify-write under a row lock (held until the batch commits), so concurrent logins, also in
+   * other processes, never lose an update.
+   */
+  private change(userId: string, update: (u: User) => User): Promise<User> {
+    return this.write(async (client) => {
       const { rows } = await client.query<{ profile: User }>(
         "SELECT profile FROM textlock_users WHERE user_id = $1 FOR UPDATE",
         [userId],
@@ -407,13 +450,7 @@ export class PostgresUserStore implements UserStore {
         if ((err as { code?: string }).code === "23505") throw new TextlockError("ERR_MGMT_PHONE_CONFLICT");
         throw err;
       }
-      await client.query("COMMIT");
       return next;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw this.unavailable(err);
-    } finally {
-      client.release();
-    }
+    }, `user:${userId}`);
   }
 }

@@ -2,6 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
+import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
+import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import { namedParams, userSearchOrder, userSearchWhere } from "./sql-query.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
@@ -23,12 +25,16 @@ CREATE INDEX IF NOT EXISTS users_created ON users (created_at, user_id);
  * when `create` resolves, so a token is never issued for a record a crash could lose. The unique
  * (connection, phone_number) index with `INSERT … ON CONFLICT DO NOTHING` makes concurrent first logins
  * (also from several processes on the same file) converge on one user.
+ *
+ * Writes of concurrent requests are group-committed ({@link GroupCommit}): they share one transaction and
+ * one fsync, and each resolves once that transaction is on disk.
  */
 export class SqliteUserStore implements UserStore {
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly writes: GroupCommit<Database.Database>;
 
-  constructor(file: string) {
+  constructor(file: string, groupCommit: GroupCommitOptions = {}) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
@@ -50,6 +56,7 @@ export class SqliteUserStore implements UserStore {
         `SELECT profile FROM users WHERE (? IS NULL OR connection = ?) ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
       ),
     };
+    this.writes = new GroupCommit(sqliteGroupCommitDriver(this.db), groupCommit);
   }
 
   async findByPhone(connection: string, phone: string): Promise<User | undefined> {
@@ -62,15 +69,17 @@ export class SqliteUserStore implements UserStore {
 
   async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
     const candidate = newUserProfile(connection, phone, fields);
-    const result = this.statements.insert.run(
-      candidate.user_id,
-      connection,
-      phone,
-      candidate.created_at,
-      JSON.stringify(candidate),
-    );
-    if (result.changes === 1) return { user: candidate, created: true };
-    return { user: parse(this.statements.byPhone.get(connection, phone))!, created: false };
+    return this.writes.run(() => {
+      const result = this.statements.insert.run(
+        candidate.user_id,
+        connection,
+        phone,
+        candidate.created_at,
+        JSON.stringify(candidate),
+      );
+      if (result.changes === 1) return { user: candidate, created: true };
+      return { user: parse(this.statements.byPhone.get(connection, phone))!, created: false };
+    });
   }
 
   async recordLogin(userId: string, facts: { ip?: string; at: Date }): Promise<User> {
@@ -105,16 +114,26 @@ export class SqliteUserStore implements UserStore {
   }
 
   async delete(userId: string): Promise<boolean> {
-    return this.statements.remove.run(userId).changes > 0;
+    return this.writes.run(() => this.statements.remove.run(userId).changes > 0);
+  }
+
+  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  get writeStats(): GroupCommitStats {
+    return { ...this.writes.stats };
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    await this.writes.close();
+    this.db.close();
   }
 
-  /** Read-modify-write inside one IMMEDIATE transaction, so concurrent writers never lose an update. */
-  private change(userId: string, update: (u: User) => User): User {
-    const run = this.db.transaction(() => {
+  /**
+   * Read-modify-write inside the batch's IMMEDIATE transaction (which holds SQLite's write lock), so
+   * concurrent writers, also in other processes, never lose an update.
+   */
+  private change(userId: string, update: (u: User) => User): Promise<User> {
+    return this.writes.run(() => {
       const user = parse(this.statements.byId.get(userId));
       if (!user) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
       const next = update(user);
@@ -127,7 +146,6 @@ export class SqliteUserStore implements UserStore {
       }
       return next;
     });
-    return run.immediate();
   }
 }
 

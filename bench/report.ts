@@ -1,0 +1,264 @@
+// Turns one run's measurements into the targets of issue 18 and docs/performance.md.
+import type { LoadResult, TargetResult } from "./run.js";
+
+interface Trips {
+  roundTrips: number;
+  commands: number;
+  byCommand: Record<string, number>;
+}
+interface PgPerLogin {
+  xact_commit: number;
+  tup_inserted: number;
+  tup_updated: number;
+  tup_deleted: number;
+  wal_records: number;
+  wal_sync: number;
+}
+
+/** Everything one run measured (bench/results/*.json). */
+export interface Measured {
+  date: string;
+  quick: boolean;
+  /** `--core`: only the targets' rows were measured. */
+  core?: boolean;
+  seconds: number;
+  connections: number;
+  loginConnections: number;
+  pipelining: number;
+  pinned: boolean;
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  bare: LoadResult;
+  barePipelined: LoadResult;
+  sign: Record<string, number>;
+  loginCeiling: number;
+  textlock: TargetResult;
+  betterAuth: TargetResult;
+  betterAuthMemory?: TargetResult;
+  adapters: Record<string, TargetResult>;
+  algorithms: Record<string, LoadResult>;
+  redis?: Partial<TargetResult> & { bytesPerCode: number; trips: { count: number; start: Trips; login: Trips } };
+  postgres?: { count: number; newUsers: PgPerLogin; returning: PgPerLogin; returningOneAtATime: PgPerLogin };
+  memCount: number;
+  memory: { count: number; bytesPerCode: number };
+  targets?: Record<string, Target>;
+}
+
+export interface Target {
+  label: string;
+  value: number;
+  goal: string;
+  met: boolean;
+  unit: "ratio" | "ms" | "bytes" | "count";
+}
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n)
+    ? "—"
+    : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (r: number) => `${fmt(r * 100, 0)}%`;
+const times = (r: number) => `${fmt(r, 1)}×`;
+
+function show(t: Target): string {
+  if (t.unit === "ratio") return t.value >= 3 ? times(t.value) : pct(t.value);
+  if (t.unit === "ms") return `${fmt(t.value, 1)} ms`;
+  if (t.unit === "bytes") return `${fmt(t.value)} B`;
+  return fmt(t.value, 1);
+}
+
+export function report(m: Measured): { targets: Record<string, Target>; markdown: string } {
+  const tl = m.textlock;
+  const ba = m.betterAuth;
+  const targets: Record<string, Target> = {};
+  const add = (key: string, t: Omit<Target, "met">, met: boolean) => {
+    targets[key] = { ...t, met };
+  };
+  const loginVsPeer = tl.login.rps / ba.login.rps;
+  add(
+    "loginVsBetterAuth",
+    { label: "returning-user logins vs better-auth (SQLite)", value: loginVsPeer, goal: "≥ 10×", unit: "ratio" },
+    loginVsPeer >= 10,
+  );
+  const loginVsCeiling = tl.login.rps / m.loginCeiling;
+  add(
+    "loginVsSignatures",
+    {
+      label: "returning-user logins vs the two-signature RS256 ceiling",
+      value: loginVsCeiling,
+      goal: "≥ 75%",
+      unit: "ratio",
+    },
+    loginVsCeiling >= 0.75,
+  );
+  if (tl.loginNew && ba.loginNew) {
+    const v = tl.loginNew.rps / ba.loginNew.rps;
+    add(
+      "newLoginVsBetterAuth",
+      { label: "new-user logins vs better-auth (SQLite)", value: v, goal: "≥ 5×", unit: "ratio" },
+      v >= 5,
+    );
+  }
+  const startVsBare = tl.start.rps / m.bare.rps;
+  add(
+    "startVsBare",
+    { label: "start-only vs bare node:http", value: startVsBare, goal: "≥ 50%", unit: "ratio" },
+    startVsBare >= 0.5,
+  );
+  const wrongVsBare = tl.wrong.rps / m.barePipelined.rps;
+  add(
+    "wrongVsBare",
+    {
+      label: `wrong codes vs bare node:http (both pipelined ×${m.pipelining})`,
+      value: wrongVsBare,
+      goal: "≥ 60%",
+      unit: "ratio",
+    },
+    wrongVsBare >= 0.6,
+  );
+  if (tl.login10)
+    add(
+      "loginP99",
+      {
+        label: "p99 login server time at 10 connections (start + exchange)",
+        value: tl.login10.p99,
+        goal: "< 10 ms",
+        unit: "ms",
+      },
+      tl.login10.p99 < 10,
+    );
+  add(
+    "bytesPerPendingCode",
+    {
+      label: `memory per pending code (memory store, ${fmt(m.memCount)} codes)`,
+      value: m.memory.bytesPerCode,
+      goal: "< 300 B",
+      unit: "bytes",
+    },
+    m.memory.bytesPerCode < 300,
+  );
+  if (m.redis) {
+    add(
+      "redisBytesPerCode",
+      { label: "memory per pending code in Redis", value: m.redis.bytesPerCode, goal: "< 300 B", unit: "bytes" },
+      m.redis.bytesPerCode < 300,
+    );
+    add(
+      "redisTripsPerStart",
+      {
+        label: "Redis round trips per start (default protection)",
+        value: m.redis.trips.start.roundTrips,
+        goal: "1",
+        unit: "count",
+      },
+      m.redis.trips.start.roundTrips <= 1,
+    );
+    add(
+      "redisTripsPerLogin",
+      { label: "Redis round trips per code exchange", value: m.redis.trips.login.roundTrips, goal: "1", unit: "count" },
+      m.redis.trips.login.roundTrips <= 1,
+    );
+  }
+
+  const met = (t: Target) => (t.met ? "met" : "**missed**");
+  const row = (name: string, r: TargetResult) =>
+    `| ${name} | ${fmt(r.start.rps)} | ${fmt(r.start.cpuMs, 2)} | ${fmt(r.wrong.rps)} | ${r.loginNew ? fmt(r.loginNew.rps) : "—"} | ${fmt(r.login.rps)} | ${fmt(r.login.cpuMs, 2)} | ${pct(r.login.busy)} | ${r.login10 ? `${fmt(r.login10.p50, 1)} / ${fmt(r.login10.p99, 1)}` : "—"} |`;
+  const peerRatio = (r: TargetResult, peer: TargetResult) =>
+    `| ${times(r.start.rps / peer.start.rps)} | ${times(r.wrong.rps / peer.wrong.rps)} | ${r.loginNew && peer.loginNew ? times(r.loginNew.rps / peer.loginNew.rps) : "—"} | ${times(r.login.rps / peer.login.rps)} |`;
+  const pg = m.postgres;
+  const trips = m.redis?.trips;
+  const lines = [
+    "# Performance",
+    "",
+    `Measured ${m.date} by \`npm run bench${m.quick ? " -- --quick" : m.core ? " -- --core" : ""}\` on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, on a machine shared with other work: absolute numbers drift between runs, so every figure that matters is a ratio to baselines measured in the same run.`,
+    `${m.pinned ? "Each server runs pinned to core 0 and the load generator to core 1 (`taskset`)" : "Servers and the load generator were not pinned (fewer than 2 cores or no `taskset`)"}; each scenario runs ${m.seconds} s with ${m.connections} connections (logins: ${m.loginConnections}; the latency row: 10). Start-only uses autocannon; wrong codes use autocannon with HTTP pipelining ×${m.pipelining}, so the driver is not the limit; logins use an undici pool that reads each code from the outbox file as a person reads an SMS.`,
+    `Baselines: bare node:http answering a fixed JSON body (**${fmt(m.bare.rps)} req/s**; pipelined ×${m.pipelining}: **${fmt(m.barePipelined.rps)} req/s**), RS256 signatures (**${fmt(m.sign.RS256)}/s** on one core; a login needs 2, so at most **${fmt(m.loginCeiling)} logins/s** per core), and the peer: better-auth ${"1.7"}'s phone-number plugin on SQLite (better-sqlite3), same machine, same driver.`,
+    "",
+    "## Targets (issue 18)",
+    "",
+    "| target | measured | goal | |",
+    "|---|---|---|---|",
+    ...Object.values(targets).map((t) => `| ${t.label} | ${show(t)} | ${t.goal} | ${met(t)} |`),
+    "",
+    "## textlock and the peer, side by side (memory code store; users in SQLite)",
+    "",
+    "CPU figures are the server process's own CPU time (from `/proc`) per completed request or login during the timed phase; *core busy* is that CPU time over the phase's wall time. Latency is server time (the start and the exchange), not the wait for the SMS.",
+    "",
+    "| server | start-only req/s | CPU ms per start | wrong codes req/s | new-user logins/s | returning logins/s | CPU ms per login | core busy (logins) | login p50 / p99 ms (10 conns) |",
+    "|---|---|---|---|---|---|---|---|---|",
+    `| bare node:http | ${fmt(m.bare.rps)} | ${fmt(m.bare.cpuMs, 3)} | ${fmt(m.barePipelined.rps)} (pipelined) | — | — | — | — | — |`,
+    row("textlock (standalone)", tl),
+    row("better-auth, SQLite", ba),
+    ...(m.betterAuthMemory ? [row("better-auth, memory", m.betterAuthMemory)] : []),
+    ...Object.entries(m.adapters).map(([name, r]) => row(`textlock (${name})`, r)),
+    ...(m.redis?.start ? [row("textlock (standalone), codes in Redis", m.redis as TargetResult)] : []),
+    "",
+    "| textlock vs | start-only | wrong codes | new-user logins | returning logins |",
+    "|---|---|---|---|---|",
+    `| better-auth, SQLite ${peerRatio(tl, ba)}`,
+    ...(m.betterAuthMemory ? [`| better-auth, memory ${peerRatio(tl, m.betterAuthMemory)}`] : []),
+    `| bare node:http | ${pct(tl.start.rps / m.bare.rps)} | ${pct(tl.wrong.rps / m.barePipelined.rps)} | — | — |`,
+    `| RS256 ceiling (${fmt(m.loginCeiling)} logins/s) | — | — | ${tl.loginNew ? pct(tl.loginNew.rps / m.loginCeiling) : "—"} | ${pct(tl.login.rps / m.loginCeiling)} |`,
+    "",
+    "## Storage work per request",
+    "",
+    ...(trips
+      ? [
+          `Redis (default protection on, one request at a time through a counting proxy, ${fmt(trips.count)} each; commands from \`INFO commandstats\`, including those run inside scripts):`,
+          "",
+          "| request | round trips | commands | by command |",
+          "|---|---|---|---|",
+          ...(["start", "login"] as const).map(
+            (k) =>
+              `| ${k === "start" ? "start" : "code exchange (login)"} | ${fmt(trips[k].roundTrips, 1)} | ${fmt(trips[k].commands, 1)} | ${Object.entries(
+                trips[k].byCommand,
+              )
+                .map(([c, n]) => `${c} ${fmt(n, 1)}`)
+                .join(", ")} |`,
+          ),
+          "",
+          `Memory per pending code: ${fmt(m.memory.bytesPerCode)} B in the memory store, ${fmt(m.redis!.bytesPerCode)} B in Redis.`,
+        ]
+      : ["redis-server was not installed on this machine; run again where it is."]),
+    "",
+    ...(pg
+      ? [
+          `PostgreSQL (users there; ${fmt(pg.count)} logins per row; statistics deltas of \`pg_stat_database\` and \`pg_stat_wal\`, per login). Group commit batches concurrent writes: compare the WAL fsyncs of 20 concurrent logins with one at a time.`,
+          "",
+          "| logins | transactions | rows inserted | rows updated | WAL records | WAL fsyncs |",
+          "|---|---|---|---|---|---|",
+          ...(
+            [
+              ["new users, 20 concurrent", pg.newUsers],
+              ["returning users, 20 concurrent", pg.returning],
+              ["returning users, one at a time", pg.returningOneAtATime],
+            ] as const
+          ).map(
+            ([name, r]) =>
+              `| ${name} | ${fmt(r.xact_commit, 2)} | ${fmt(r.tup_inserted, 2)} | ${fmt(r.tup_updated, 2)} | ${fmt(r.wal_records, 1)} | ${fmt(r.wal_sync, 2)} |`,
+          ),
+        ]
+      : ["PostgreSQL was not installed on this machine; run again where it is."]),
+    "",
+    "## Signing algorithms",
+    "",
+    "| algorithm | signatures/s | vs RS256 | returning logins/s (standalone) | vs RS256 logins |",
+    "|---|---|---|---|---|",
+    `| RS256 | ${fmt(m.sign.RS256)} | 100% | ${fmt(tl.login.rps)} | 100% |`,
+    ...Object.entries(m.algorithms).map(
+      ([alg, r]) =>
+        `| ${alg} | ${fmt(m.sign[alg])} | ${pct(m.sign[alg]! / m.sign.RS256!)} | ${fmt(r.rps)} | ${pct(r.rps / tl.login.rps)} |`,
+    ),
+    "",
+    "## Notes",
+    "",
+    "- One server process per target serves all its scenarios in order (start-only, wrong codes, new-user logins, returning logins, the latency row), so pending codes and users accumulate as in real use.",
+    "- Start-only sends through the console provider (textlock) or a `sendOTP` callback writing the same outbox line (better-auth). Wrong codes spread over 1,000 pending codes; textlock's per-phone failure ceiling and both servers' rate limits are off, so after 3 tries per code requests take the dead-code path.",
+    "- Returning-user logins first register every phone they use (untimed), then log them in again and again (scope `openid`): textlock issues an RS256 id_token and access token; better-auth creates a session row.",
+    "- Durable writes (users, last login, refresh tokens) are group-committed: concurrent logins share one SQLite transaction (one fsync, `synchronous=FULL`) or one PostgreSQL transaction, and each is answered only after that commit.",
+    "- See docs/capacity.md for these costs turned into sizing.",
+    "",
+  ];
+  return { targets, markdown: lines.join("\n") };
+}
