@@ -30,7 +30,15 @@ import {
   USER_STORE,
 } from "./di-tokens.js";
 import { Engine } from "./engine/engine.js";
-import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./engine/types.js";
+import type {
+  RequestFacts,
+  ResendInput,
+  ResendResult,
+  StartInput,
+  StartResult,
+  VerifyInput,
+  VerifyResult,
+} from "./engine/types.js";
 import { TextlockError } from "./errors/textlock-error.js";
 import type { TextlockEvents } from "./events/events.js";
 import type { Logger } from "./logger.js";
@@ -109,6 +117,11 @@ export interface TextlockApi {
   userinfo(accessToken: string, request?: InProcessRequest): Promise<Record<string, unknown>>;
   /** Checks a code and returns the logged-in user, without issuing tokens. */
   verify(input: VerifyInput, request?: RequestFacts): Promise<VerifyResult>;
+  /**
+   * Sends the live code of a phone again over another channel (the same code; attempts shared; each
+   * channel once per code; the same send limits and budgets as `start`). See docs/guides/channels.md.
+   */
+  resendLiveCode(input: ResendInput, request?: RequestFacts): Promise<ResendResult>;
   /**
    * `POST /oauth/token` as the wire sends it: dispatches on `grant_type` (passwordless OTP URL,
    * `refresh_token`, and grants registered with {@link Textlock.registerGrant}).
@@ -227,6 +240,7 @@ export async function createTextlockWith(
     api: {
       start: (input, request) => engine.start(input, request),
       verify: (input, request) => engine.verify(input, request),
+      resendLiveCode: (input, request) => engine.resendLiveCode(input, request),
       token,
       login: (input, request) =>
         token(

@@ -20,17 +20,20 @@ import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { HookContext, HookRunner } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
+import { withAutofill } from "../messages/autofill.js";
 import { resolveRequestLanguage } from "../messages/language.js";
 import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
 import { hashCode } from "../otp/hash-code.js";
 import type { FailureWindow, OtpStore } from "../otp/otp-store.js";
+import { CodeSealer } from "../otp/seal-code.js";
 import type { BotCheck } from "../protection/bot-check.js";
 import type { Protection, Reservation } from "../protection/protection.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
-import type { SmsMessage } from "../providers/sms-provider.js";
+import type { DeliveryChannel, SmsMessage } from "../providers/sms-provider.js";
 import type { PreSendRisk } from "../risk/pre-send-risk.js";
 import type { User, UserStore } from "../users/user-store.js";
+import { requestedChannel, requireAllowedChannel } from "./channels.js";
 import {
   authenticateClient,
   checkOtpGrant,
@@ -47,6 +50,8 @@ import type {
   ClientStartInput,
   ClientVerifyInput,
   RequestFacts,
+  ResendInput,
+  ResendResult,
   StartInput,
   StartResult,
   VerifyInput,
@@ -69,6 +74,8 @@ export const TEST_NUMBER_PROVIDER = "test_number";
  */
 @injectable()
 export class Engine {
+  private readonly sealer: CodeSealer;
+
   constructor(
     @inject(CONFIG) private readonly config: TextlockConfig,
     @inject(SECRET) private readonly secret: Buffer,
@@ -83,7 +90,9 @@ export class Engine {
     @inject(PROTECTION) private readonly protection: Protection,
     @inject(BOT_CHECK) private readonly botCheck: BotCheck,
     @inject(RISK) private readonly risk: PreSendRisk,
-  ) {}
+  ) {
+    this.sealer = new CodeSealer(secret);
+  }
 
   /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
   async start(input: StartInput, request: RequestFacts = {}): Promise<StartResult> {
@@ -106,6 +115,7 @@ export class Engine {
     checkOtpGrant(client);
     const connection = resolveStartConnection(this.config, client, input.connection);
     const phone = requirePhone(input.phone_number);
+    const channel = requestedChannel(connection, input.delivery_method);
     // A test number's code is never sent, so the phone policy and send limits (which guard what sending
     // costs) do not apply to it; the bot check, failure ceiling, expiry, single use and attempts do.
     const testCode = testNumberCode(connection, phone);
@@ -119,30 +129,52 @@ export class Engine {
       connection.options.default_language,
     );
     const result = { _id: randomHexId(), phone_number: phone, phone_verified: false, request_language: language };
-    const code = testCode ?? generateCode(connection.options.totp.length);
-    const codeId = randomId();
+
+    // A switch to a channel the live code was not sent over (asked for with `delivery_method`) sends that
+    // same code again: no new code and no new guessing budget (its attempts carry over). It is admitted
+    // like any start: failure ceiling, send limits, budgets. A start that names no channel never looks.
+    const live =
+      testCode === undefined && input.delivery_method !== undefined
+        ? await this.claimLiveCode(client, key, channel)
+        : undefined;
+    const code = live?.code ?? testCode ?? generateCode(connection.options.totp.length);
+    const codeId = live?.codeId ?? randomId();
     // The failure ceiling, the send limits and storing the code are one step of the protection layer
     // (one Redis call). The risk step runs after the send limits, so a flood cannot run up billed
     // lookups (a refusal keeps the quota used), and before the code is stored. A test number is never
     // sent, so the send limits do not apply to it and it is never looked up either.
-    const channel = connection.options.delivery === "voice" ? "voice" : "sms";
-    const admitted = await this.protection.admitStart({
-      key,
-      facts: { ip: request.ip, phone, connection: connection.name, client: client.client_id },
-      ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
-      limits: testCode === undefined,
-      code: {
-        codeId,
-        hash: hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
-        expiresAt: this.now() + connection.options.totp.time_step * 1000,
-        maxAttempts: this.config.otp.maxAttempts,
-      },
-      ...(testCode === undefined && this.risk.active
-        ? { beforeIssue: () => this.risk.check({ client, connection, request, phone, channel }) }
-        : {}),
-    });
-    if ("locked" in admitted)
+    let admitted: Awaited<ReturnType<Protection["admitStart"]>>;
+    try {
+      admitted = await this.protection.admitStart({
+        key,
+        facts: { ip: request.ip, phone, connection: connection.name, client: client.client_id },
+        ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
+        limits: testCode === undefined,
+        ...(live
+          ? {}
+          : {
+              code: {
+                codeId,
+                hash: hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
+                expiresAt: this.now() + connection.options.totp.time_step * 1000,
+                maxAttempts: this.config.otp.maxAttempts,
+                ...(testCode === undefined
+                  ? { sealed: this.sealer.seal(key, codeId, { code, clientId: client.client_id }), channel }
+                  : {}),
+              },
+            }),
+        ...(testCode === undefined && this.risk.active
+          ? { beforeIssue: () => this.risk.check({ client, connection, request, phone, channel }) }
+          : {}),
+      });
+    } catch (err) {
+      if (live) await this.codes.releaseChannel(key, codeId, channel);
+      throw err;
+    }
+    if ("locked" in admitted) {
+      if (live) await this.codes.releaseChannel(key, codeId, channel);
       this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED", request);
+    }
     const reservation = testCode === undefined ? admitted.reservation : undefined;
     if (!reservation) {
       this.logger.info({ connection: connection.name, phone_number: phone }, "code issued to a test number (not sent)");
@@ -150,15 +182,16 @@ export class Engine {
         connection: connection.name,
         client_id: client.client_id,
         phone_number: phone,
-        channel: connection.options.delivery === "voice" ? "voice" : "sms",
+        channel,
         provider: TEST_NUMBER_PROVIDER,
         ...origin(request),
       });
       return result;
     }
 
-    const message = this.composeMessage(client, connection, phone, code, language);
-    const deliver = () => this.deliver(connection, key, codeId, message, request, reservation);
+    const message = this.composeMessage(client, connection, phone, code, language, channel, request);
+    const deliver = () =>
+      this.deliver(connection, key, codeId, message, request, reservation, live ? "release" : "discard");
     if (connection.options.disable_signup) {
       // Sign-ups disabled: unknown and blocked numbers keep the (never sent) code above, so attempts,
       // answers and lockouts look the same as for real users; delivery runs after the response for
@@ -255,6 +288,77 @@ export class Engine {
       scope: input.scope,
       audience: input.audience,
     };
+  }
+
+  /**
+   * Sends the live code of (connection, phone) again over `channel`, the same code: no new code, no new
+   * guessing budget (attempts are shared with every other send of it), each channel at most once per
+   * code (of concurrent calls for one channel exactly one sends), and it counts against the same
+   * per-phone send limits, pumping and money budgets as a `/passwordless/start` (a refusal there is
+   * thrown, as on `/start`). This is what a channel switch on `/passwordless/start` runs, and what
+   * escalation (SMS → WhatsApp → voice) builds on. Nothing is sent, and the answer says why, when
+   * there is no live code (none issued, expired, used or out of attempts), when it was already sent
+   * over `channel`, or when the user is blocked (or unknown with sign-ups disabled).
+   */
+  async resendLiveCode(input: ResendInput, request: RequestFacts = {}): Promise<ResendResult> {
+    const connection = this.config.connections.find((c) => c.name === input.connection);
+    if (!connection) throw new TextlockError("ERR_UNKNOWN_CONNECTION");
+    const channel = requireAllowedChannel(connection, input.channel);
+    const phone = requirePhone(input.phone_number);
+    const key = otpKey(connection, phone);
+    const claim = await this.codes.claimChannel(key, channel, this.now());
+    if (claim.status === "already_sent") return { status: "already_sent", channel };
+    if (claim.status !== "claimed") return { status: "no_live_code", channel };
+    const opened = this.sealer.open(key, claim.codeId, claim.sealed);
+    const client = opened && this.config.clients.find((c) => c.client_id === opened.clientId);
+    if (!opened || !client) {
+      await this.codes.releaseChannel(key, claim.codeId, channel);
+      return { status: "no_live_code", channel };
+    }
+    const user = await this.users.findByPhone(connection.name, phone);
+    if (user?.blocked || (connection.options.disable_signup && !user)) return { status: "suppressed", channel };
+    let reservation: Reservation;
+    try {
+      this.protection.checkPhone(phone);
+      // The send limits and budgets of a start, without a new code (the live one stays).
+      const admitted = await this.protection.admitStart({
+        key,
+        facts: { ip: request.ip, phone, connection: connection.name, client: client.client_id },
+        ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
+        limits: true,
+      });
+      if ("locked" in admitted)
+        this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED", request);
+      reservation = admitted.reservation;
+    } catch (err) {
+      await this.codes.releaseChannel(key, claim.codeId, channel);
+      throw err;
+    }
+    const language = resolveRequestLanguage(
+      request.xRequestLanguage,
+      request.acceptLanguage,
+      connection.options.default_language,
+    );
+    const message = this.composeMessage(client, connection, phone, opened.code, language, channel, request);
+    const delivery = await this.deliver(connection, key, claim.codeId, message, request, reservation, "release");
+    return { status: "sent", channel, provider: delivery.provider, message_id: delivery.id };
+  }
+
+  /**
+   * Claims `channel` for the live code of `key` when it was issued through `client`: the code to send
+   * again, or undefined (no live code, already sent over `channel`, or another client's code).
+   */
+  private async claimLiveCode(
+    client: ClientConfig,
+    key: string,
+    channel: DeliveryChannel,
+  ): Promise<{ code: string; codeId: string } | undefined> {
+    const claim = await this.codes.claimChannel(key, channel, this.now());
+    if (claim.status !== "claimed") return undefined;
+    const opened = this.sealer.open(key, claim.codeId, claim.sealed);
+    if (opened?.clientId === client.client_id) return { code: opened.code, codeId: claim.codeId };
+    await this.codes.releaseChannel(key, claim.codeId, channel);
+    return undefined;
   }
 
   /**
@@ -377,14 +481,19 @@ export class Engine {
     phone: string,
     code: string,
     language: string,
+    channel: DeliveryChannel,
+    request: RequestFacts,
   ): SmsMessage {
-    const channel = connection.options.delivery === "voice" ? "voice" : "sms";
-    const body = this.messages.render(connection, channel, {
+    const rendered = this.messages.render(connection, channel, {
       code,
       phone_number: phone,
       application: { name: client.name },
       request_language: language,
     });
+    const body =
+      channel === "sms"
+        ? withAutofill(rendered, code, client.sms_autofill, this.config.issuer ?? request.host, this.logger)
+        : rendered;
     return {
       to: phone,
       body,
@@ -397,7 +506,11 @@ export class Engine {
     };
   }
 
-  /** Delivers; on failure the code is discarded, so a failed send never leaves a valid code, and the quota is given back. */
+  /**
+   * Delivers; on failure a new code is discarded, so a failed send never leaves a valid code (a code
+   * sent again over another channel stays valid, as it was delivered before, and only the channel is
+   * given back), and the quota is given back.
+   */
   private async deliver(
     connection: ConnectionConfig,
     key: string,
@@ -405,7 +518,8 @@ export class Engine {
     message: SmsMessage,
     request: RequestFacts,
     reservation: Reservation,
-  ): Promise<void> {
+    onFailure: "discard" | "release",
+  ): Promise<{ id: string; provider: string }> {
     const facts = { ip: request.ip, userAgent: request.userAgent, language: message.language };
     try {
       const delivery = await this.providers.deliver(connection, message, facts);
@@ -418,8 +532,10 @@ export class Engine {
         provider: delivery.provider,
         ...origin(request),
       });
+      return delivery;
     } catch (err) {
-      await this.codes.discard(key, codeId);
+      if (onFailure === "discard") await this.codes.discard(key, codeId);
+      else await this.codes.releaseChannel(key, codeId, message.channel);
       // A message that never left does not use up the person's quota; a refused number does.
       if (!isTextlockError(err) || err.code !== "ERR_PROVIDER_BAD_PHONE") await reservation.refund();
       this.events.emit("delivery.failed", {

@@ -10,7 +10,7 @@ export interface TextlockEventMap {
       connection: string;
       client_id: string;
       phone_number: string;
-      channel: "sms" | "voice";
+      channel: "sms" | "voice" | "whatsapp";
       provider?: string;
     } & RequestOrigin,
   ];

@@ -111,7 +111,8 @@ export interface StartAdmission {
   ceiling?: number;
   /** Count the send against the limits (false for a test number, which is never sent). */
   limits: boolean;
-  code: PendingCode;
+  /** The new code to store; absent for a channel switch, which sends the live code again. */
+  code?: PendingCode;
   /** Runs after the limits and before the code is stored (the pre-send risk step); may throw. */
   beforeIssue?: () => Promise<void>;
 }
@@ -298,7 +299,7 @@ export class Protection {
     const reservation = a.limits ? await this.reserveInMemory(a.facts) : NOTHING_RESERVED;
     // A refusal of the risk step keeps the quota used (a flood cannot run up billed lookups).
     await a.beforeIssue?.();
-    await this.codes.issue(a.key, a.code);
+    if (a.code) await this.codes.issue(a.key, a.code);
     return { reservation };
   }
 
@@ -418,14 +419,22 @@ export class Protection {
       }
       if (pumping) steps.push({ slot: "shared", ...this.pumpingStep("psent", facts.phone) });
     }
-    const issue: Placed | undefined = redis.codesHere
-      ? {
-          slot: "phone",
-          name: "issue",
-          keys: [k.code(a.key)],
-          args: [a.code.codeId, a.code.hash, a.code.expiresAt, a.code.maxAttempts],
-        }
-      : undefined;
+    const issue: Placed | undefined =
+      redis.codesHere && a.code
+        ? {
+            slot: "phone",
+            name: "issue",
+            keys: [k.code(a.key)],
+            args: [
+              a.code.codeId,
+              a.code.hash,
+              a.code.expiresAt,
+              a.code.maxAttempts,
+              a.code.sealed ?? "",
+              a.code.channel ?? "",
+            ],
+          }
+        : undefined;
     const issueNow = issue && !a.beforeIssue;
     const groups: Placed[][] = redis.cluster
       ? [
@@ -487,7 +496,7 @@ export class Protection {
         throw this.unavailable(err, "start", "codes");
       }
     }
-    if (!redis.codesHere) {
+    if (!redis.codesHere && a.code) {
       try {
         await this.codes.issue(a.key, a.code);
       } catch (err) {

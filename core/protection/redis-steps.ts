@@ -150,10 +150,12 @@ commit.pver = function(K, A)
   end
 end
 
--- issue {code} {codeId, hash, expiresAt, maxAttempts}: the new code replaces any earlier one.
+-- issue {code} {codeId, hash, expiresAt, maxAttempts, sealed, channel}: the new code replaces any
+-- earlier one; its sealed copy and first channel let a channel switch send it again.
 commit.issue = function(K, A)
   redis.call('DEL', K[1])
   redis.call('HSET', K[1], 'codeId', A[1], 'hash', A[2], 'expiresAt', A[3], 'attempts', 0, 'maxAttempts', A[4])
+  if A[5] ~= nil and A[5] ~= '' then redis.call('HSET', K[1], 'sealed', A[5], 'ch', ',' .. A[6] .. ',') end
   redis.call('PEXPIREAT', K[1], A[3])
 end
 
