@@ -115,11 +115,7 @@ function searchOptions(input: UserSearchInput): UserSearchOptions {
 }
 
 /** The `textlock.users` facade over a user store (the Management API and the CLI use it too). */
-export function createUserAdmin(
-  store: UserStore,
-  events: TextlockEvents,
-  erasers: UserErasers,
-): TextlockUsers {
+export function createUserAdmin(store: UserStore, events: TextlockEvents, erasers: UserErasers): TextlockUsers {
   const eraseAll = async (userId: string) => {
     await erasers.refreshTokens(userId);
     await erasers.sessions(userId);
