@@ -1,6 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../storage/open-sqlite.js";
 import type { AuditStore, LogSearch, OutboxBatch, StreamStatus } from "./audit-store.js";
 import { type LogEntry, logIdOf, type NewLogEntry } from "./log-entry.js";
 import { whereOf } from "./log-filter-sql.js";
@@ -55,11 +54,7 @@ export class SqliteAuditStore implements AuditStore {
   private readonly q;
 
   constructor(file: string) {
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
-    this.db.pragma("busy_timeout = 5000");
+    this.db = openSqlite(file);
     this.db.exec(SCHEMA);
     this.q = {
       insert: this.db.prepare<[string, string, string | null, string | null, string | null, string | null, string]>(

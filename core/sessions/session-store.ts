@@ -1,8 +1,7 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
 import { GroupCommit, type GroupCommitStats } from "../storage/group-commit.js";
+import { openSqlite } from "../storage/open-sqlite.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 
 /**
@@ -182,11 +181,7 @@ export class SqliteSessionStore implements SessionStore {
     file: string,
     private readonly now: () => number = Date.now,
   ) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
-    this.db.pragma("busy_timeout = 5000");
+    this.db = openSqlite(file);
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS login_sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, record TEXT NOT NULL, ends_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS login_sessions_user ON login_sessions (user_id);

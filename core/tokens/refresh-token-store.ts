@@ -1,7 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
+import { openSqlite } from "../storage/open-sqlite.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 
 /** What a refresh token stands for. The token itself is never stored, only its SHA-256. */
@@ -143,11 +142,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   private readonly purge;
 
   constructor(file: string, groupCommit: GroupCommitOptions = {}) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
-    this.db.pragma("busy_timeout = 5000");
+    this.db = openSqlite(file);
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, record TEXT NOT NULL, expires_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (json_extract(record, '$.family'));

@@ -1,8 +1,7 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
 import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
+import { openSqlite } from "../storage/open-sqlite.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import { namedParams, userSearchOrder, userSearchWhere } from "./sql-query.js";
@@ -35,11 +34,7 @@ export class SqliteUserStore implements UserStore {
   private readonly writes: GroupCommit<Database.Database>;
 
   constructor(file: string, groupCommit: GroupCommitOptions = {}) {
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
-    this.db.pragma("busy_timeout = 5000");
+    this.db = openSqlite(file);
     this.db.exec(SCHEMA);
     this.statements = {
       byPhone: this.db.prepare<[string, string], { profile: string }>(
