@@ -6,10 +6,12 @@ import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
 import { OTP_GRANT } from "./config/schema.js";
 import { composeTextlock, type Provision, provide } from "./container/compose.js";
 import { attachContainer } from "./container/internals.js";
+import { DeliveryTracker } from "./delivery/delivery-tracker.js";
 import {
   CLOCK,
   type Clock,
   CONFIG,
+  DELIVERY_STORE,
   ENV,
   EVENTS,
   GRANTS,
@@ -259,7 +261,9 @@ export async function createTextlockWith(
     async close() {
       if (closed) return;
       closed = true;
+      c.resolve(DeliveryTracker).close();
       const parts: Array<{ close(): Promise<void> }> = [
+        c.resolve(DELIVERY_STORE),
         c.resolve(OTP_STORE),
         c.resolve(USER_STORE),
         c.resolve(REFRESH_TOKEN_STORE),

@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import type { InjectionToken } from "tsyringe";
 import type { OneTimeStore } from "./browser/one-time-store.js";
 import type { TextlockConfig } from "./config/schema.js";
+import type { DeliveryStore } from "./delivery/delivery-store.js";
 import type { TextlockEvents } from "./events/events.js";
 import type { HookRunner } from "./hooks/hook-runner.js";
 import type { Logger } from "./logger.js";
@@ -41,6 +42,8 @@ export const USER_STORE: InjectionToken<UserStore> = Symbol.for("textlock.user-s
 export const REFRESH_TOKEN_STORE: InjectionToken<RefreshTokenStore> = Symbol.for("textlock.refresh-token-store");
 /** Authorization codes and login tickets of the browser flow. */
 export const ONE_TIME_STORE: InjectionToken<OneTimeStore> = Symbol.for("textlock.one-time-store");
+/** Delivery state of codes (receipts) and due escalations, kept with the code store. */
+export const DELIVERY_STORE: InjectionToken<DeliveryStore> = Symbol.for("textlock.delivery-store");
 /** Where rate limits count: the Redis client the code store uses, or memory (`{}`). */
 export const RATE_LIMIT_BACKEND: InjectionToken<RateLimitBackend> = Symbol.for("textlock.rate-limit-backend");
 

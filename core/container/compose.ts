@@ -4,10 +4,12 @@ import { BrowserFlow } from "../browser/browser-flow.js";
 import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";
 import { resolveSecret } from "../config/secret.js";
+import { DeliveryTracker } from "../delivery/delivery-tracker.js";
 import {
   BOT_CHECK,
   CLOCK,
   CONFIG,
+  DELIVERY_STORE,
   ENV,
   EVENTS,
   GRANTS,
@@ -120,12 +122,14 @@ export async function composeTextlock(
     ...(c.isRegistered(USER_STORE) ? { users: c.resolve(USER_STORE) } : {}),
     ...(c.isRegistered(REFRESH_TOKEN_STORE) ? { refreshTokens: c.resolve(REFRESH_TOKEN_STORE) } : {}),
     ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
+    ...(c.isRegistered(DELIVERY_STORE) ? { deliveries: c.resolve(DELIVERY_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
   });
   value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
   value(USER_STORE, () => observeStore(stores.users, "users", metrics));
   value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
   value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
+  value(DELIVERY_STORE, () => observeStore(stores.deliveries, "deliveries", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
   if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
   if (missing(SIGNING_KEYS)) {
@@ -149,6 +153,7 @@ export async function composeTextlock(
   lazy(TOKENS, (r) => r.resolve(TokenService));
   lazy(RISK, (r) => r.resolve(PreSendRisk));
   lazy(GRANTS, () => new Map());
+  c.registerSingleton(DeliveryTracker);
   c.registerSingleton(Engine);
   c.registerSingleton(ProviderRegistry);
   c.registerSingleton(Protection);

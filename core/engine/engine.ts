@@ -1,10 +1,14 @@
+import { randomBytes } from "node:crypto";
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
+import type { DeliveryStore } from "../delivery/delivery-store.js";
+import { DeliveryTracker } from "../delivery/delivery-tracker.js";
 import {
   BOT_CHECK,
   CLOCK,
   type Clock,
   CONFIG,
+  DELIVERY_STORE,
   EVENTS,
   HOOKS,
   LOGGER,
@@ -24,10 +28,10 @@ import { resolveRequestLanguage } from "../messages/language.js";
 import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
 import { hashCode } from "../otp/hash-code.js";
-import type { OtpStore } from "../otp/otp-store.js";
+import type { OtpStore, RedeemResult } from "../otp/otp-store.js";
 import type { BotCheck } from "../protection/bot-check.js";
 import type { Protection, Reservation } from "../protection/protection.js";
-import type { ProviderRegistry } from "../providers/provider-registry.js";
+import type { Delivery, ProviderRegistry } from "../providers/provider-registry.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
 import type { PreSendRisk } from "../risk/pre-send-risk.js";
 import type { User, UserStore } from "../users/user-store.js";
@@ -76,6 +80,8 @@ export class Engine {
     @inject(PROTECTION) private readonly protection: Protection,
     @inject(BOT_CHECK) private readonly botCheck: BotCheck,
     @inject(RISK) private readonly risk: PreSendRisk,
+    @inject(DELIVERY_STORE) private readonly deliveries: DeliveryStore,
+    @inject(DeliveryTracker) private readonly tracker: DeliveryTracker,
   ) {}
 
   /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
@@ -118,7 +124,7 @@ export class Engine {
         : undefined;
     // After the send limits, so a flood cannot run up billed lookups; a refusal keeps the quota used.
     // A test number is never sent, so it is never looked up either.
-    const channel = connection.options.delivery === "voice" ? "voice" : "sms";
+    const channel: "sms" | "voice" = connection.options.delivery === "voice" ? "voice" : "sms";
     if (testCode === undefined) await this.risk.check({ client, connection, request, phone, channel });
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
@@ -127,12 +133,18 @@ export class Engine {
     );
     const result = { _id: randomHexId(), phone_number: phone, phone_verified: false, request_language: language };
 
-    const code = testCode ?? generateCode(connection.options.totp.length);
+    // A provider that owns the code (Twilio Verify) makes and checks it; textlock keeps a record with
+    // no hash (it never sees the code) for its own attempt cap, expiry and single use.
+    const owner = testCode === undefined ? await this.providers.codeOwner(connection) : undefined;
+    const code = owner ? "" : (testCode ?? generateCode(connection.options.totp.length));
     const codeId = randomId();
+    const expiresAt = this.now() + connection.options.totp.time_step * 1000;
     await this.codes.issue(key, {
       codeId,
-      hash: hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
-      expiresAt: this.now() + connection.options.totp.time_step * 1000,
+      hash: owner
+        ? randomBytes(32).toString("base64url")
+        : hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
+      expiresAt,
       maxAttempts: this.config.otp.maxAttempts,
     });
     if (!reservation) {
@@ -147,8 +159,24 @@ export class Engine {
       return result;
     }
 
-    const message = this.composeMessage(client, connection, phone, code, language);
-    const deliver = () => this.deliver(connection, key, codeId, message, request, reservation);
+    const facts = { ip: request.ip, userAgent: request.userAgent, language };
+    const send: () => Promise<Delivery> = owner
+      ? () =>
+          this.providers.startVerification(
+            connection,
+            {
+              to: phone,
+              channel: channel,
+              language,
+              codeLength: connection.options.totp.length,
+              connection: connection.name,
+              client: { client_id: client.client_id, name: client.name },
+            },
+            facts,
+          )
+      : () => this.providers.deliver(connection, this.composeMessage(client, connection, phone, code, language), facts);
+    const sent = { to: phone, channel: channel, language, client };
+    const deliver = () => this.deliver(connection, key, { codeId, expiresAt }, sent, send, reservation);
     if (connection.options.disable_signup) {
       // Sign-ups disabled: unknown and blocked numbers keep the (never sent) code above, so attempts,
       // answers and lockouts look the same as for real users; delivery runs after the response for
@@ -262,8 +290,15 @@ export class Engine {
     phone: string,
     otp: string,
   ): Promise<void> {
-    const hash = hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp);
-    const result = await this.codes.redeem(key, hash, this.now());
+    const owner =
+      testNumberCode(connection, phone) === undefined ? await this.providers.codeOwner(connection) : undefined;
+    const result = owner
+      ? await this.redeemVendorCode(connection, key, phone, otp)
+      : await this.codes.redeem(
+          key,
+          hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp),
+          this.now(),
+        );
     if (result.status === "verified") {
       await this.codes.clearFailures(key);
       await this.protection.recordVerified(phone);
@@ -286,6 +321,31 @@ export class Engine {
       reason: result.status,
     });
     throw new TextlockError(result.status === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
+  }
+
+  /**
+   * A code the vendor checks (Twilio Verify): textlock charges the attempt first (its own cap, expiry
+   * and single use apply before the vendor is asked), then asks the vendor, then consumes its record;
+   * exactly one of concurrent right submissions wins. A code of the wrong form is a wrong code without
+   * a vendor call. The vendor's own verdicts map to textlock's: its attempt cap kills the code, a
+   * verification it no longer has is a wrong code.
+   */
+  private async redeemVendorCode(
+    connection: ConnectionConfig,
+    key: string,
+    phone: string,
+    otp: string,
+  ): Promise<RedeemResult> {
+    const charged = await this.codes.charge(key, this.now());
+    if (charged.status !== "charged") return charged.status === "used" ? { status: "missing" } : charged;
+    const wrong = { status: "wrong" as const, attempts: charged.attempts, maxAttempts: charged.maxAttempts };
+    if (!/^[0-9]{4,10}$/.test(otp)) return wrong;
+    const outcome = await this.providers.checkVerification(connection, { to: phone, code: otp });
+    if (outcome === "exhausted") return { status: "exhausted" };
+    if (outcome !== "approved") return wrong;
+    return (await this.codes.consume(key, charged.codeId))
+      ? { status: "verified", codeId: charged.codeId }
+      : { status: "used" };
   }
 
   /** The user for a verified phone; sign-up runs the registration hooks unless sign-ups are disabled. */
@@ -341,25 +401,38 @@ export class Engine {
     };
   }
 
-  /** Delivers; on failure the code is discarded, so a failed send never leaves a valid code, and the quota is given back. */
+  /**
+   * Delivers; on failure the code is discarded, so a failed send never leaves a valid code, and the
+   * quota is given back. With delivery receipts on, the message is recorded with the code (and the
+   * connection's escalation plan, if any) so its receipts can find it.
+   */
   private async deliver(
     connection: ConnectionConfig,
     key: string,
-    codeId: string,
-    message: SmsMessage,
-    request: RequestFacts,
+    code: { codeId: string; expiresAt: number },
+    message: { to: string; channel: "sms" | "voice"; language: string | null; client: ClientConfig },
+    send: () => Promise<Delivery>,
     reservation: Reservation,
   ): Promise<void> {
-    const facts = { ip: request.ip, userAgent: request.userAgent, language: message.language };
+    const { codeId } = code;
     try {
-      const delivery = await this.providers.deliver(connection, message, facts);
+      const delivery = await send();
       await this.protection.recordSent(message.to);
+      if (this.config.delivery.receipts.enabled && delivery.id) {
+        await this.deliveries.recordSend(
+          key,
+          code,
+          { provider: delivery.provider, messageId: delivery.id, channel: message.channel, sentAt: this.now() },
+          this.tracker.planFor(connection, message.channel, message.client.client_id, message.language),
+        );
+      }
       this.events.emit("code.sent", {
         connection: connection.name,
         client_id: message.client.client_id,
         phone_number: message.to,
         channel: message.channel,
         provider: delivery.provider,
+        ...(delivery.id ? { message_id: delivery.id } : {}),
       });
     } catch (err) {
       await this.codes.discard(key, codeId);

@@ -33,6 +33,19 @@ export interface OtpStore {
    */
   redeem(key: string, hash: string, now: number): Promise<RedeemResult>;
 
+  /**
+   * For codes the vendor checks (Twilio Verify), step one of two: charges an attempt against the
+   * current code, with the same outcomes as {@link redeem} short of the comparison (`missing`,
+   * `expired`, `used` for a used code, `exhausted` past `maxAttempts`), or `charged` with its id.
+   */
+  charge(key: string, now: number): Promise<ChargeResult>;
+
+  /**
+   * Step two, after the vendor approved the code: marks the code `codeId` used. True for exactly one
+   * caller; false when it is already used, gone or replaced.
+   */
+  consume(key: string, codeId: string): Promise<boolean>;
+
   /** Removes the code if it is still the one with `codeId` (a failed send must leave no valid code). */
   discard(key: string, codeId: string): Promise<void>;
 
@@ -73,6 +86,14 @@ export interface PendingCode {
   /** Wrong attempts allowed before the code dies. */
   maxAttempts: number;
 }
+
+/** Outcome of {@link OtpStore.charge}. */
+export type ChargeResult =
+  | { status: "missing" }
+  | { status: "expired" }
+  | { status: "used" }
+  | { status: "exhausted" }
+  | { status: "charged"; codeId: string; attempts: number; maxAttempts: number };
 
 export type RedeemResult =
   | { status: "missing" }

@@ -8,6 +8,7 @@ import {
   parseRetryAfter,
   type SmsProvider,
 } from "../../core/plugin/index.js";
+import { parseVonageReceipt, type VonageSignatureMethod } from "./receipts.js";
 
 export interface VonageProviderOptions {
   apiKey: string;
@@ -17,6 +18,10 @@ export interface VonageProviderOptions {
   /** Another REST host (a test double); default `https://rest.nexmo.com`. */
   restHost?: string;
   timeoutMs?: number;
+  /** The account's signature secret: status callbacks are accepted only when signed with it. */
+  signatureSecret?: string;
+  /** How the account signs SMS API receipts (dashboard setting). @default "md5hash" */
+  signatureMethod?: VonageSignatureMethod;
 }
 
 /** Vonage statuses that are about the number: 3 invalid to, 6 unroutable, 7 barred, 29 non-whitelisted. */
@@ -48,6 +53,12 @@ export function createVonageProvider(options: VonageProviderOptions): SmsProvide
         throw mapVonageError(err);
       }
     },
+    ...(options.signatureSecret
+      ? {
+          parseReceipt: (request: Parameters<typeof parseVonageReceipt>[3]) =>
+            parseVonageReceipt(sms, options.signatureSecret!, options.signatureMethod ?? "md5hash", request),
+        }
+      : {}),
   });
 }
 

@@ -1,0 +1,173 @@
+import { TextlockError } from "../errors/textlock-error.js";
+import {
+  DELIVERY_GRACE_MS,
+  type DeliveryState,
+  type DeliveryStatus,
+  type DeliveryStore,
+  type EscalationPlan,
+  type MessageState,
+  type ReceiptInput,
+  type ReceiptUpdate,
+  type SentMessage,
+} from "./delivery-store.js";
+
+type RedisClient = {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  hGetAll(key: string): Promise<Record<string, string>>;
+  zRangeByScore(key: string, min: number | string, max: number | string, options?: unknown): Promise<string[]>;
+};
+
+// Messages are fields `m:<provider>:<id>` of the code's own hash (a new code deletes the hash, and
+// with it the old code's delivery record); the plan is its field `esc`. The hash outlives the code by
+// a grace period for late receipts: the code store checks `expiresAt` itself, never the TTL.
+const RECORD_SEND = `
+if redis.call('HGET', KEYS[1], 'codeId') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+local exp = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
+redis.call('PEXPIREAT', KEYS[1], exp + tonumber(ARGV[5]))
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'esc', ARGV[6])
+  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
+end
+return 1`;
+// A status moves forward only: ranks queued 0, sent 1, final 2.
+const RECORD_RECEIPT = `
+if redis.call('HGET', KEYS[1], 'codeId') ~= ARGV[1] then return false end
+local raw = redis.call('HGET', KEYS[1], ARGV[2])
+if not raw then return false end
+local m = cjson.decode(raw)
+local rank = { queued = 0, sent = 1, delivered = 2, failed = 2, undelivered = 2 }
+local previous = m.status
+if rank[ARGV[3]] > rank[previous] then
+  m.status = ARGV[3]
+  m.updatedAt = tonumber(ARGV[4])
+  redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(m))
+end
+return { previous, cjson.encode(m) }`;
+const ADVANCE = `
+if redis.call('HGET', KEYS[1], 'codeId') ~= ARGV[1] then redis.call('ZREM', KEYS[2], ARGV[5]) return 0 end
+local raw = redis.call('HGET', KEYS[1], 'esc')
+if not raw then redis.call('ZREM', KEYS[2], ARGV[5]) return 0 end
+local p = cjson.decode(raw)
+if p.step ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[3] == '' then
+  p.step = #p.channels
+  redis.call('ZREM', KEYS[2], ARGV[5])
+else
+  p.step = tonumber(ARGV[3])
+  p.dueAt = tonumber(ARGV[4])
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+end
+redis.call('HSET', KEYS[1], 'esc', cjson.encode(p))
+return 1`;
+
+/**
+ * Delivery state in Redis, in the code's own hash (the Redis code store's `<ns>:code:<key>`), shared by
+ * every textlock process: a receipt answered by one process updates the state another reads, and
+ * escalations due in the sorted set `<ns>:escalations` are carried out by whichever process claims
+ * the step first (one Lua step, one winner). Shares the code store's node-redis client.
+ */
+export class RedisDeliveryStore implements DeliveryStore {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly namespace: string,
+  ) {}
+
+  private codeKey(key: string): string {
+    return `${this.namespace}:code:${key}`;
+  }
+
+  private messageKey(provider: string, messageId: string): string {
+    return `${this.namespace}:dmsg:${provider}:${messageId}`;
+  }
+
+  private get dueKey(): string {
+    return `${this.namespace}:escalations`;
+  }
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
+    }
+  }
+
+  async recordSend(
+    key: string,
+    code: { codeId: string; expiresAt: number },
+    message: SentMessage,
+    plan?: EscalationPlan,
+  ): Promise<boolean> {
+    const state: MessageState = { ...message, status: "queued", updatedAt: message.sentAt };
+    const reply = await this.call(() =>
+      this.client.eval(RECORD_SEND, {
+        keys: [this.codeKey(key), this.messageKey(message.provider, message.messageId), this.dueKey],
+        arguments: [
+          code.codeId,
+          `m:${message.provider}:${message.messageId}`,
+          JSON.stringify(state),
+          `${code.codeId}\n${key}`,
+          String(Math.max(1, code.expiresAt - Date.now()) + DELIVERY_GRACE_MS),
+          plan ? JSON.stringify(plan) : "",
+          plan ? String(plan.dueAt) : "0",
+          key,
+        ],
+      }),
+    );
+    return Number(reply) === 1;
+  }
+
+  async recordReceipt(receipt: ReceiptInput): Promise<ReceiptUpdate | undefined> {
+    const index = await this.call(() => this.client.get(this.messageKey(receipt.provider, receipt.messageId)));
+    if (!index) return undefined;
+    const cut = index.indexOf("\n");
+    const codeId = index.slice(0, cut);
+    const key = index.slice(cut + 1);
+    const reply = (await this.call(() =>
+      this.client.eval(RECORD_RECEIPT, {
+        keys: [this.codeKey(key)],
+        arguments: [codeId, `m:${receipt.provider}:${receipt.messageId}`, receipt.status, String(receipt.at)],
+      }),
+    )) as [string, string] | null;
+    if (!reply) return undefined;
+    return { key, codeId, previous: reply[0] as DeliveryStatus, message: JSON.parse(reply[1]) as MessageState };
+  }
+
+  async state(key: string): Promise<DeliveryState | undefined> {
+    const hash = await this.call(() => this.client.hGetAll(this.codeKey(key)));
+    if (!hash?.codeId) return undefined;
+    const messages = Object.entries(hash)
+      .filter(([field]) => field.startsWith("m:"))
+      .map(([, value]) => JSON.parse(value) as MessageState)
+      .sort((a, b) => a.sentAt - b.sentAt);
+    return {
+      codeId: hash.codeId,
+      messages,
+      ...(hash.esc ? { escalation: JSON.parse(hash.esc) as EscalationPlan } : {}),
+    };
+  }
+
+  async dueEscalations(now: number, limit: number): Promise<string[]> {
+    return this.call(() => this.client.zRangeByScore(this.dueKey, "-inf", now, { LIMIT: { offset: 0, count: limit } }));
+  }
+
+  async advanceEscalation(
+    key: string,
+    codeId: string,
+    fromStep: number,
+    next: { step: number; dueAt: number } | null,
+  ): Promise<boolean> {
+    const reply = await this.call(() =>
+      this.client.eval(ADVANCE, {
+        keys: [this.codeKey(key), this.dueKey],
+        arguments: [codeId, String(fromStep), next ? String(next.step) : "", next ? String(next.dueAt) : "", key],
+      }),
+    );
+    return Number(reply) === 1;
+  }
+
+  async close(): Promise<void> {}
+}
