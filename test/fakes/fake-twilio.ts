@@ -11,6 +11,10 @@ export interface TwilioRecord {
   body?: string;
   twiml?: string;
   authorization?: string;
+  /** The SID the fake answered with. */
+  sid: string;
+  /** The `StatusCallback` URL textlock asked for, if any. */
+  statusCallback?: string;
 }
 
 /**
@@ -50,7 +54,10 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
       };
     }
     const kind = m[2] === "Calls" ? "voice" : "sms";
+    const sid = `${kind === "sms" ? "SM" : "CA"}${randomBytes(16).toString("hex")}`;
     accepted.push({
+      sid,
+      ...(f.StatusCallback ? { statusCallback: f.StatusCallback } : {}),
       kind,
       accountSid: m[1]!,
       to: f.To,
@@ -60,7 +67,6 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
       twiml: f.Twiml,
       authorization: req.headers.authorization,
     });
-    const sid = `${kind === "sms" ? "SM" : "CA"}${randomBytes(16).toString("hex")}`;
     return {
       status: 201,
       body: {
