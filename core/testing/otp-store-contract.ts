@@ -120,6 +120,29 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
       expect(results.filter((r) => r.status === "used")).toHaveLength(199);
     });
 
+    it("charges vendor-checked codes up to maxAttempts, then consumes one exactly once", async () => {
+      const c = code();
+      await store.issue(key, c);
+      const charges = await Promise.all(Array.from({ length: 20 }, () => store.charge(key, now)));
+      expect(charges.filter((r) => r.status === "charged")).toHaveLength(3);
+      expect(charges.filter((r) => r.status === "exhausted")).toHaveLength(17);
+      const other = `${key}:b`;
+      await store.issue(other, c);
+      expect(await store.charge(other, now)).toEqual({
+        status: "charged",
+        codeId: c.codeId,
+        attempts: 1,
+        maxAttempts: 3,
+      });
+      const consumed = await Promise.all(Array.from({ length: 20 }, () => store.consume(other, c.codeId)));
+      expect(consumed.filter(Boolean)).toHaveLength(1);
+      expect(await store.charge(other, now)).toEqual({ status: "used" });
+      expect(await store.consume(other, "another-code")).toBe(false);
+      expect(await store.charge(`${key}:none`, now)).toEqual({ status: "missing" });
+      await store.issue(`${key}:old`, code({ expiresAt: now - 1 }));
+      expect(await store.charge(`${key}:old`, now)).toEqual({ status: "expired" });
+    });
+
     it("counts 100 concurrent failures exactly", async () => {
       const counts = await Promise.all(Array.from({ length: 100 }, () => store.recordFailure(key, 60_000, now)));
       expect(new Set(counts).size).toBe(100);
