@@ -27,7 +27,15 @@ import {
   USER_STORE,
 } from "./di-tokens.js";
 import { Engine } from "./engine/engine.js";
-import type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "./engine/types.js";
+import type {
+  RequestFacts,
+  ResendInput,
+  ResendResult,
+  StartInput,
+  StartResult,
+  VerifyInput,
+  VerifyResult,
+} from "./engine/types.js";
 import type { TextlockEvents } from "./events/events.js";
 import type { Logger } from "./logger.js";
 import type { OtpStore } from "./otp/otp-store.js";
@@ -104,6 +112,11 @@ export interface TextlockApi {
   userinfo(accessToken: string, request?: InProcessRequest): Promise<Record<string, unknown>>;
   /** Checks a code and returns the logged-in user, without issuing tokens. */
   verify(input: VerifyInput, request?: RequestFacts): Promise<VerifyResult>;
+  /**
+   * Sends the live code of a phone again over another channel (the same code; attempts shared; each
+   * channel once per code; the same send limits and budgets as `start`). See docs/guides/channels.md.
+   */
+  resendLiveCode(input: ResendInput, request?: RequestFacts): Promise<ResendResult>;
   /**
    * `POST /oauth/token` as the wire sends it: dispatches on `grant_type` (passwordless OTP URL,
    * `refresh_token`, and grants registered with {@link Textlock.registerGrant}).
@@ -202,6 +215,11 @@ export async function createTextlockWith(
   const issuerOf = (request?: InProcessRequest) =>
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
   c.resolve(BrowserFlow);
+  // Escalation re-sends through the engine's channel switch: the same live code, the same limits.
+  c.resolve(DeliveryTracker).start({
+    resend: ({ connection, phone, channel }) =>
+      engine.resendLiveCode({ connection: connection.name, phone_number: phone, channel }),
+  });
 
   let closed = false;
   const textlock: Textlock = {
@@ -209,6 +227,7 @@ export async function createTextlockWith(
     api: {
       start: (input, request) => engine.start(input, request),
       verify: (input, request) => engine.verify(input, request),
+      resendLiveCode: (input, request) => engine.resendLiveCode(input, request),
       token,
       login: (input, request) =>
         token(

@@ -56,7 +56,15 @@ export type {
   TextlockUsers,
 } from "../core/create-textlock.js";
 export * as tokens from "../core/di-tokens.js";
-export type { RequestFacts, StartInput, StartResult, VerifyInput, VerifyResult } from "../core/engine/types.js";
+export type {
+  RequestFacts,
+  ResendInput,
+  ResendResult,
+  StartInput,
+  StartResult,
+  VerifyInput,
+  VerifyResult,
+} from "../core/engine/types.js";
 export type { ErrorCode } from "../core/errors/catalog.js";
 export { errorCatalog } from "../core/errors/catalog.js";
 export {

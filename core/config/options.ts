@@ -396,6 +396,18 @@ export interface ClientOptions {
   branding?: { logo_url?: string; primary_color?: string; page_background?: string; text_color?: string };
   /** Bot check on `/passwordless/start` for this client. @default protection.captcha.policy */
   captcha?: CaptchaPolicy;
+  /** One-tap code autofill in text messages sent for this client. */
+  sms_autofill?: {
+    /**
+     * Append the origin-bound line `@<host> #<code>` (WebOTP and iOS/Android one-time-code autofill).
+     * @default true
+     */
+    origin_bound?: boolean;
+    /** Host of the page the code is typed into. @default the issuer's (hosted login page's) host */
+    host?: string;
+    /** Android SMS Retriever app hash (11 characters) of this native client, on its own last line. */
+    android_app_hash?: string;
+  };
 }
 
 /** A passwordless SMS connection. */
@@ -467,8 +479,14 @@ export interface SmsConnectionOptions extends ProviderOptions {
   brute_force_protection?: boolean;
   /** Provider id, or an ordered list for failover. @default "console" */
   provider?: string | string[];
-  /** Deliver the code by text message or voice call. @default "text" */
-  delivery?: "text" | "voice";
+  /** The default channel: text message, voice call or WhatsApp. @default "text" */
+  delivery?: "text" | "voice" | "whatsapp";
+  /**
+   * Channels a code may be sent over: `delivery_method` on `/passwordless/start` and the hosted page's
+   * "Call me instead" / "Send via WhatsApp" pick one; a switch re-sends the same live code. Must include
+   * the `delivery` channel. @default the `delivery` channel only
+   */
+  channels?: Array<"sms" | "voice" | "whatsapp">;
   /**
    * Re-send the same code over other channels when it is not delivered: after `after_seconds` without a
    * `delivered` receipt, or at once on a `failed`/`undelivered` one, along `channels` (each once).
@@ -477,8 +495,8 @@ export interface SmsConnectionOptions extends ProviderOptions {
   escalation?: {
     /** Seconds to wait for a `delivered` receipt (5–600). */
     after_seconds: number;
-    /** Channels to escalate to, in order. */
-    channels: Array<"sms" | "voice" | "whatsapp">;
+    /** Channels to escalate to, in order (the one a code went over is skipped). @default the connection's `channels` */
+    channels?: Array<"sms" | "voice" | "whatsapp">;
   };
   /**
    * Numbers with a fixed code, for app-store review and end-to-end tests: nothing is sent (no provider

@@ -154,6 +154,32 @@ export const clientSchema = z
     captcha: captchaPolicySchema
       .optional()
       .describe("Bot check on `/passwordless/start` for this client; defaults to `protection.captcha.policy`."),
+    sms_autofill: z
+      .strictObject({
+        origin_bound: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Append the origin-bound line `@<host> #<code>` (WebOTP, iOS/Android one-time-code autofill) to text messages.",
+          ),
+        host: z
+          .string()
+          .regex(
+            /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+            "a host name such as login.example.com",
+          )
+          .optional()
+          .describe(
+            "Host of the page the code is typed into; defaults to the issuer's (the hosted login page's) host.",
+          ),
+        android_app_hash: z
+          .string()
+          .regex(/^[A-Za-z0-9+/]{11}$/, "the 11-character app hash of the Android SMS Retriever API")
+          .optional()
+          .describe("Android SMS Retriever app hash of this native client, added on its own last line."),
+      })
+      .prefault({})
+      .describe("One-tap code autofill in text messages sent for this client."),
   })
   .transform((c) => ({
     ...c,
@@ -217,7 +243,17 @@ export const connectionOptionsSchema = z
       .describe(
         "Provider name, or an ordered list for failover (`twilio`, `vonage`, `sms_gateway`, `console`, a plugin name).",
       ),
-    delivery: z.enum(["text", "voice"]).default("text").describe("Deliver the code by text message or voice call."),
+    delivery: z
+      .enum(["text", "voice", "whatsapp"])
+      .default("text")
+      .describe("The default channel: text message, voice call or WhatsApp."),
+    channels: z
+      .array(z.enum(["sms", "voice", "whatsapp"]))
+      .min(1)
+      .optional()
+      .describe(
+        'Channels a code may be sent over (`delivery_method` on `/passwordless/start`, the hosted page\'s "Call me instead"); defaults to the `delivery` channel only. Must include it.',
+      ),
     escalation: z
       .strictObject({
         after_seconds: z
@@ -232,8 +268,9 @@ export const connectionOptionsSchema = z
           .array(z.enum(["sms", "voice", "whatsapp"]))
           .min(1)
           .max(3)
+          .optional()
           .describe(
-            "Channels to escalate to, in order, after the one the code was first sent over (each at most once).",
+            "Channels to escalate to, in order, each at most once (the one a code was sent over is skipped); defaults to the connection's `channels`.",
           ),
       })
       .optional()
@@ -1044,13 +1081,40 @@ export const configSchema = z
         }
         testNumbers.add(t.phone_number);
       });
-      if (connection.options.escalation && !config.delivery.receipts.enabled) {
+      const { delivery, channels } = connection.options;
+      const preferred = delivery === "text" ? "sms" : delivery;
+      if (channels && !channels.includes(preferred)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["connections", i, "options", "channels"],
+          message: `must include "${preferred}", the delivery channel`,
+        });
+      }
+      if (channels && new Set(channels).size !== channels.length) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["connections", i, "options", "channels"],
+          message: "lists a channel twice",
+        });
+      }
+      const escalation = connection.options.escalation;
+      if (escalation && !config.delivery.receipts.enabled) {
         ctx.addIssue({
           code: "custom",
           path: ["connections", i, "options", "escalation"],
           message: "needs delivery.receipts.enabled (escalation waits for delivery receipts)",
         });
       }
+      const allowed = channels ?? [preferred];
+      escalation?.channels?.forEach((c, j) => {
+        if (!allowed.includes(c)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["connections", i, "options", "escalation", "channels", j],
+            message: `"${c}" is not one of the connection's channels`,
+          });
+        }
+      });
       if (length < 6 && time_step > 180) {
         ctx.addIssue({
           code: "custom",

@@ -1,20 +1,24 @@
 import type { ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import { CLOCK, type Clock, CONFIG, DELIVERY_STORE, EVENTS, LOGGER } from "../di-tokens.js";
+import { allowedChannels } from "../engine/channels.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
 import type { VendorReceipt } from "../providers/receipts.js";
+import type { DeliveryChannel } from "../providers/sms-provider.js";
 import type { DeliveryStore, EscalationPlan } from "./delivery-store.js";
 
-/** Re-sends the live code of a (connection, phone) over another channel: the engine's job. */
+/**
+ * Re-sends the live code of a (connection, phone) over another channel: the engine's
+ * `resendLiveCode`. `sent`; `already_sent` (the code already went over that channel, e.g. the person
+ * switched by hand); `no_live_code` or `suppressed` (used, expired, replaced; a blocked user).
+ */
 export interface LiveCodeResender {
   resend(input: {
     connection: ConnectionConfig;
-    clientId: string;
     phone: string;
-    channel: string;
-    language: string | null;
-  }): Promise<{ messageId?: string; provider?: string } | undefined>;
+    channel: DeliveryChannel;
+  }): Promise<{ status: "sent" | "already_sent" | "no_live_code" | "suppressed" }>;
 }
 
 /** Why an escalation step runs. */
@@ -53,7 +57,7 @@ export class DeliveryTracker {
     this.timer.unref();
   }
 
-  /** The escalation plan for a code first sent over `channel`, if its connection escalates. */
+  /** The escalation plan for a code first sent over `channel`, if its connection escalates and has channels left. */
   planFor(
     connection: ConnectionConfig,
     channel: string,
@@ -62,7 +66,9 @@ export class DeliveryTracker {
   ): EscalationPlan | undefined {
     const escalation = connection.options.escalation;
     if (!escalation) return undefined;
-    const channels = escalation.channels.filter((c) => c !== channel);
+    // Along the escalation list, or the connection's channel list (default first); never the channel
+    // the code just went over.
+    const channels = (escalation.channels ?? allowedChannels(connection)).filter((c) => c !== channel);
     if (!channels.length) return undefined;
     return { clientId, language, channels, step: 0, dueAt: this.now() + escalation.after_seconds * 1000 };
   }
@@ -140,14 +146,9 @@ export class DeliveryTracker {
     const next = plan.step + 1 < plan.channels.length ? { step: plan.step + 1, dueAt: this.now() + after } : null;
     if (!connection || !(await this.store.advanceEscalation(key, state.codeId, plan.step, next))) return;
     try {
-      const sent = await this.resender.resend({
-        connection,
-        clientId: plan.clientId,
-        phone,
-        channel,
-        language: plan.language,
-      });
-      if (!sent) {
+      const sent = await this.resender.resend({ connection, phone, channel: channel as DeliveryChannel });
+      if (sent.status === "already_sent") return;
+      if (sent.status !== "sent") {
         // No live code any more (used, expired, replaced): nothing left to escalate.
         await this.store.advanceEscalation(key, state.codeId, next?.step ?? plan.channels.length, null);
         return;

@@ -24,17 +24,20 @@ import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { HookContext, HookRunner } from "../hooks/hook-runner.js";
 import type { Logger } from "../logger.js";
+import { withAutofill } from "../messages/autofill.js";
 import { resolveRequestLanguage } from "../messages/language.js";
 import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
 import { hashCode } from "../otp/hash-code.js";
 import type { OtpStore, RedeemResult } from "../otp/otp-store.js";
+import { CodeSealer } from "../otp/seal-code.js";
 import type { BotCheck } from "../protection/bot-check.js";
 import type { Protection, Reservation } from "../protection/protection.js";
 import type { Delivery, ProviderRegistry } from "../providers/provider-registry.js";
-import type { SmsMessage } from "../providers/sms-provider.js";
+import type { DeliveryChannel, SmsMessage } from "../providers/sms-provider.js";
 import type { PreSendRisk } from "../risk/pre-send-risk.js";
 import type { User, UserStore } from "../users/user-store.js";
+import { requestedChannel, requireAllowedChannel } from "./channels.js";
 import {
   authenticateClient,
   checkOtpGrant,
@@ -51,6 +54,8 @@ import type {
   ClientStartInput,
   ClientVerifyInput,
   RequestFacts,
+  ResendInput,
+  ResendResult,
   StartInput,
   StartResult,
   VerifyInput,
@@ -66,6 +71,8 @@ export const TEST_NUMBER_PROVIDER = "test_number";
  */
 @injectable()
 export class Engine {
+  private readonly sealer: CodeSealer;
+
   constructor(
     @inject(CONFIG) private readonly config: TextlockConfig,
     @inject(SECRET) private readonly secret: Buffer,
@@ -82,7 +89,9 @@ export class Engine {
     @inject(RISK) private readonly risk: PreSendRisk,
     @inject(DELIVERY_STORE) private readonly deliveries: DeliveryStore,
     @inject(DeliveryTracker) private readonly tracker: DeliveryTracker,
-  ) {}
+  ) {
+    this.sealer = new CodeSealer(secret);
+  }
 
   /** `POST /passwordless/start`: issue a code for a phone and deliver it. */
   async start(input: StartInput, request: RequestFacts = {}): Promise<StartResult> {
@@ -105,6 +114,7 @@ export class Engine {
     checkOtpGrant(client);
     const connection = resolveStartConnection(this.config, client, input.connection);
     const phone = requirePhone(input.phone_number);
+    const channel = requestedChannel(connection, input.delivery_method);
     // A test number's code is never sent, so the phone policy and send limits (which guard what sending
     // costs) do not apply to it; the bot check, failure ceiling, expiry, single use and attempts do.
     const testCode = testNumberCode(connection, phone);
@@ -124,7 +134,6 @@ export class Engine {
         : undefined;
     // After the send limits, so a flood cannot run up billed lookups; a refusal keeps the quota used.
     // A test number is never sent, so it is never looked up either.
-    const channel: "sms" | "voice" = connection.options.delivery === "voice" ? "voice" : "sms";
     if (testCode === undefined) await this.risk.check({ client, connection, request, phone, channel });
     const language = resolveRequestLanguage(
       request.xRequestLanguage,
@@ -136,24 +145,32 @@ export class Engine {
     // A provider that owns the code (Twilio Verify) makes and checks it; textlock keeps a record with
     // no hash (it never sees the code) for its own attempt cap, expiry and single use.
     const owner = testCode === undefined ? await this.providers.codeOwner(connection) : undefined;
-    const code = owner ? "" : (testCode ?? generateCode(connection.options.totp.length));
-    const codeId = randomId();
-    const expiresAt = this.now() + connection.options.totp.time_step * 1000;
-    await this.codes.issue(key, {
-      codeId,
-      hash: owner
-        ? randomBytes(32).toString("base64url")
-        : hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
-      expiresAt,
-      maxAttempts: this.config.otp.maxAttempts,
-    });
+    // A switch to a channel the live code was not sent over sends that same code again: no new code and
+    // no new guessing budget (its attempts carry over). The send limits above were charged all the same.
+    const live = reservation && !owner ? await this.claimLiveCode(client, key, channel) : undefined;
+    const code = owner ? "" : (live?.code ?? testCode ?? generateCode(connection.options.totp.length));
+    const codeId = live?.codeId ?? randomId();
+    const expiresAt = live?.expiresAt ?? this.now() + connection.options.totp.time_step * 1000;
+    if (!live) {
+      await this.codes.issue(key, {
+        codeId,
+        hash: owner
+          ? randomBytes(32).toString("base64url")
+          : hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
+        expiresAt,
+        maxAttempts: this.config.otp.maxAttempts,
+        ...(testCode === undefined && !owner
+          ? { sealed: this.sealer.seal(key, codeId, { code, clientId: client.client_id }), channel }
+          : {}),
+      });
+    }
     if (!reservation) {
       this.logger.info({ connection: connection.name, phone_number: phone }, "code issued to a test number (not sent)");
       this.events.emit("code.sent", {
         connection: connection.name,
         client_id: client.client_id,
         phone_number: phone,
-        channel: connection.options.delivery === "voice" ? "voice" : "sms",
+        channel,
         provider: TEST_NUMBER_PROVIDER,
       });
       return result;
@@ -166,7 +183,7 @@ export class Engine {
             connection,
             {
               to: phone,
-              channel: channel,
+              channel,
               language,
               codeLength: connection.options.totp.length,
               connection: connection.name,
@@ -174,9 +191,15 @@ export class Engine {
             },
             facts,
           )
-      : () => this.providers.deliver(connection, this.composeMessage(client, connection, phone, code, language), facts);
-    const sent = { to: phone, channel: channel, language, client };
-    const deliver = () => this.deliver(connection, key, { codeId, expiresAt }, sent, send, reservation);
+      : () =>
+          this.providers.deliver(
+            connection,
+            this.composeMessage(client, connection, phone, code, language, channel, request),
+            facts,
+          );
+    const sent = { to: phone, channel, language, client };
+    const deliver = () =>
+      this.deliver(connection, key, { codeId, expiresAt }, sent, send, reservation, live ? "release" : "discard");
     if (connection.options.disable_signup) {
       // Sign-ups disabled: unknown and blocked numbers keep the (never sent) code above, so attempts,
       // answers and lockouts look the same as for real users; delivery runs after the response for
@@ -249,6 +272,83 @@ export class Engine {
       scope: input.scope,
       audience: input.audience,
     };
+  }
+
+  /**
+   * Sends the live code of (connection, phone) again over `channel`, the same code: no new code, no new
+   * guessing budget (attempts are shared with every other send of it), each channel at most once per
+   * code (of concurrent calls for one channel exactly one sends), and it counts against the same
+   * per-phone send limits, pumping and money budgets as a `/passwordless/start` (a refusal there is
+   * thrown, as on `/start`). This is what a channel switch on `/passwordless/start` runs, and what
+   * escalation (SMS → WhatsApp → voice) builds on. Nothing is sent, and the answer says why, when
+   * there is no live code (none issued, expired, used or out of attempts), when it was already sent
+   * over `channel`, or when the user is blocked (or unknown with sign-ups disabled).
+   */
+  async resendLiveCode(input: ResendInput, request: RequestFacts = {}): Promise<ResendResult> {
+    const connection = this.config.connections.find((c) => c.name === input.connection);
+    if (!connection) throw new TextlockError("ERR_UNKNOWN_CONNECTION");
+    const channel = requireAllowedChannel(connection, input.channel);
+    const phone = requirePhone(input.phone_number);
+    const key = otpKey(connection, phone);
+    const claim = await this.codes.claimChannel(key, channel, this.now());
+    if (claim.status === "already_sent") return { status: "already_sent", channel };
+    if (claim.status !== "claimed") return { status: "no_live_code", channel };
+    const opened = this.sealer.open(key, claim.codeId, claim.sealed);
+    const client = opened && this.config.clients.find((c) => c.client_id === opened.clientId);
+    if (!opened || !client) {
+      await this.codes.releaseChannel(key, claim.codeId, channel);
+      return { status: "no_live_code", channel };
+    }
+    const user = await this.users.findByPhone(connection.name, phone);
+    if (user?.blocked || (connection.options.disable_signup && !user)) return { status: "suppressed", channel };
+    let reservation: Reservation;
+    try {
+      this.protection.checkPhone(phone);
+      reservation = await this.protection.reserve({
+        ip: request.ip,
+        phone,
+        connection: connection.name,
+        client: client.client_id,
+      });
+    } catch (err) {
+      await this.codes.releaseChannel(key, claim.codeId, channel);
+      throw err;
+    }
+    const language = resolveRequestLanguage(
+      request.xRequestLanguage,
+      request.acceptLanguage,
+      connection.options.default_language,
+    );
+    const message = this.composeMessage(client, connection, phone, opened.code, language, channel, request);
+    const facts = { ip: request.ip, userAgent: request.userAgent, language };
+    const delivery = await this.deliver(
+      connection,
+      key,
+      { codeId: claim.codeId, expiresAt: claim.expiresAt },
+      message,
+      () => this.providers.deliver(connection, message, facts),
+      reservation,
+      "release",
+    );
+    return { status: "sent", channel, provider: delivery.provider, message_id: delivery.id };
+  }
+
+  /**
+   * Claims `channel` for the live code of `key` when it was issued through `client`: the code to send
+   * again, or undefined (no live code, already sent over `channel`, or another client's code).
+   */
+  private async claimLiveCode(
+    client: ClientConfig,
+    key: string,
+    channel: DeliveryChannel,
+  ): Promise<{ code: string; codeId: string; expiresAt: number } | undefined> {
+    const claim = await this.codes.claimChannel(key, channel, this.now());
+    if (claim.status !== "claimed") return undefined;
+    const opened = this.sealer.open(key, claim.codeId, claim.sealed);
+    if (opened?.clientId === client.client_id)
+      return { code: opened.code, codeId: claim.codeId, expiresAt: claim.expiresAt };
+    await this.codes.releaseChannel(key, claim.codeId, channel);
+    return undefined;
   }
 
   /**
@@ -381,14 +481,19 @@ export class Engine {
     phone: string,
     code: string,
     language: string,
+    channel: DeliveryChannel,
+    request: RequestFacts,
   ): SmsMessage {
-    const channel = connection.options.delivery === "voice" ? "voice" : "sms";
-    const body = this.messages.render(connection, channel, {
+    const rendered = this.messages.render(connection, channel, {
       code,
       phone_number: phone,
       application: { name: client.name },
       request_language: language,
     });
+    const body =
+      channel === "sms"
+        ? withAutofill(rendered, code, client.sms_autofill, this.config.issuer ?? request.host, this.logger)
+        : rendered;
     return {
       to: phone,
       body,
@@ -402,18 +507,21 @@ export class Engine {
   }
 
   /**
-   * Delivers; on failure the code is discarded, so a failed send never leaves a valid code, and the
-   * quota is given back. With delivery receipts on, the message is recorded with the code (and the
-   * connection's escalation plan, if any) so its receipts can find it.
+   * Delivers; on failure a new code is discarded, so a failed send never leaves a valid code (a code
+   * sent again over another channel stays valid, as it was delivered before, and only the channel is
+   * given back), and the quota is given back. With delivery receipts on, the message is recorded with
+   * the code (with the connection's escalation plan when it is the code's first send) so its receipts
+   * can find it.
    */
   private async deliver(
     connection: ConnectionConfig,
     key: string,
     code: { codeId: string; expiresAt: number },
-    message: { to: string; channel: "sms" | "voice"; language: string | null; client: ClientConfig },
+    message: { to: string; channel: DeliveryChannel; language: string | null; client: { client_id: string } },
     send: () => Promise<Delivery>,
     reservation: Reservation,
-  ): Promise<void> {
+    onFailure: "discard" | "release",
+  ): Promise<Delivery> {
     const { codeId } = code;
     try {
       const delivery = await send();
@@ -423,7 +531,10 @@ export class Engine {
           key,
           code,
           { provider: delivery.provider, messageId: delivery.id, channel: message.channel, sentAt: this.now() },
-          this.tracker.planFor(connection, message.channel, message.client.client_id, message.language),
+          // A re-send of a live code (a channel switch, an escalation) keeps the plan the first send made.
+          onFailure === "discard"
+            ? this.tracker.planFor(connection, message.channel, message.client.client_id, message.language)
+            : undefined,
         );
       }
       this.events.emit("code.sent", {
@@ -434,8 +545,10 @@ export class Engine {
         provider: delivery.provider,
         ...(delivery.id ? { message_id: delivery.id } : {}),
       });
+      return delivery;
     } catch (err) {
-      await this.codes.discard(key, codeId);
+      if (onFailure === "discard") await this.codes.discard(key, codeId);
+      else await this.codes.releaseChannel(key, codeId, message.channel);
       // A message that never left does not use up the person's quota; a refused number does.
       if (!isTextlockError(err) || err.code !== "ERR_PROVIDER_BAD_PHONE") await reservation.refund();
       this.events.emit("delivery.failed", {

@@ -14,6 +14,7 @@ export const START_FIELDS = new Set([
   "connection",
   "phone_number",
   "send",
+  "delivery_method",
   "authParams",
   "captcha",
 ]);

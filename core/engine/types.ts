@@ -1,4 +1,5 @@
 import type { ClientConfig, ConnectionConfig } from "../config/schema.js";
+import type { DeliveryChannel } from "../providers/sms-provider.js";
 import type { User } from "../users/user-store.js";
 
 /** Facts about the HTTP request (or in-process caller) behind an engine call. */
@@ -22,6 +23,12 @@ export interface StartInput {
   connection?: string;
   phone_number?: string;
   send?: string;
+  /**
+   * The channel: Auth0's `text` or `voice`, or `whatsapp`; the connection's `delivery` when absent. It
+   * must be in the connection's `channels`. A channel the live code was not sent over sends the same
+   * code again (no new code, attempts shared).
+   */
+  delivery_method?: string;
   authParams?: unknown;
   /** Token of a solved CAPTCHA (Auth0 Bot Detection's field), checked when the client's policy asks for one. */
   captcha?: unknown;
@@ -30,7 +37,24 @@ export interface StartInput {
 }
 
 /** Input of `Engine.startForClient()`: a code request whose client is already established. */
-export type ClientStartInput = Pick<StartInput, "connection" | "phone_number" | "captcha">;
+export type ClientStartInput = Pick<StartInput, "connection" | "phone_number" | "captcha" | "delivery_method">;
+
+/** Input of `Engine.resendLiveCode()`. */
+export interface ResendInput {
+  /** Connection name. */
+  connection: string;
+  phone_number: string;
+  channel: DeliveryChannel;
+}
+
+/**
+ * What `Engine.resendLiveCode()` did: `sent` (with the provider and the vendor's message id),
+ * `already_sent` (the live code already went over this channel), `no_live_code`, or `suppressed`
+ * (a blocked user, or an unknown number with sign-ups disabled: nothing is sent to them).
+ */
+export type ResendResult =
+  | { status: "sent"; channel: DeliveryChannel; provider: string; message_id: string }
+  | { status: "already_sent" | "no_live_code" | "suppressed"; channel: DeliveryChannel };
 
 /** Auth0's 200 body of `/passwordless/start`. */
 export interface StartResult {

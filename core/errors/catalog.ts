@@ -53,6 +53,17 @@ export const errorCatalog = {
     error: "bad.request",
     description: "SMS connections only support send: 'code'",
   },
+  ERR_BAD_DELIVERY_METHOD: {
+    status: 400,
+    error: "bad.request",
+    description: "delivery_method must be one of: text, voice, whatsapp",
+  },
+  ERR_CHANNEL_NOT_ALLOWED: {
+    status: 400,
+    error: "bad.request",
+    description: "The connection does not deliver codes by this delivery_method",
+    detail: true,
+  },
   ERR_MISSING_PHONE: { status: 400, error: "bad.phone_number", description: "Missing required property: phone_number" },
   ERR_BAD_PHONE: {
     status: 400,

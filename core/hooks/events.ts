@@ -112,7 +112,7 @@ export function phoneEvent(phone: string): HookPhone {
 }
 
 export function preSendEvent(
-  ctx: HookContext & { phone: string; channel: "sms" | "voice" },
+  ctx: HookContext & { phone: string; channel: "sms" | "voice" | "whatsapp" },
 ): WithoutSecrets<PreSendEvent> {
   return {
     phone: phoneEvent(ctx.phone),
@@ -143,7 +143,7 @@ export function messageOptionsEvent(message: SmsMessage): HookMessageOptions {
   return {
     action: "second-factor-authentication",
     code: message.code,
-    message_type: message.channel,
+    message_type: message.channel === "voice" ? "voice" : "sms",
     recipient: message.to,
     text: message.body,
   };

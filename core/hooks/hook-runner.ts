@@ -45,7 +45,7 @@ export interface HookRunner {
    * The pre-send risk trigger; `{}` when none is configured. A failed run (throw, timeout, killed
    * script) rejects with the runner's error: the caller decides between failing closed and open.
    */
-  preSend(ctx: HookContext & { phone: string; channel: "sms" | "voice" }): Promise<PreSendResult>;
+  preSend(ctx: HookContext & { phone: string; channel: "sms" | "voice" | "whatsapp" }): Promise<PreSendResult>;
   close(): Promise<void>;
 }
 

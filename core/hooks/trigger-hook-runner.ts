@@ -51,7 +51,7 @@ export abstract class TriggerHookRunner implements HookRunner {
   }
 
   /** No guard: a failure reaches the risk step as is, which fails closed unless configured open. */
-  async preSend(ctx: HookContext & { phone: string; channel: "sms" | "voice" }): Promise<PreSendResult> {
+  async preSend(ctx: HookContext & { phone: string; channel: "sms" | "voice" | "whatsapp" }): Promise<PreSendResult> {
     if (!this.has("pre-send")) return {};
     return preSendResult(await this.run("pre-send", preSendEvent(ctx)));
   }

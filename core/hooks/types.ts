@@ -389,8 +389,8 @@ export interface HookPhone {
  */
 export interface PreSendEvent {
   readonly phone: HookPhone;
-  /** `"sms"` or `"voice"`: how the code would be delivered. */
-  readonly channel: "sms" | "voice";
+  /** `"sms"`, `"voice"` or `"whatsapp"`: how the code would be delivered. */
+  readonly channel: "sms" | "voice" | "whatsapp";
   readonly connection: HookConnection;
   readonly client: HookClient;
   readonly request: HookRequest;

@@ -1,5 +1,5 @@
 import { hashesMatch } from "./hash-code.js";
-import type { ChargeResult, FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
+import type { ChannelClaim, ChargeResult, FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
 
 interface Entry {
   codeId: string;
@@ -9,6 +9,9 @@ interface Entry {
   maxAttempts: number;
   /** Redeemed: kept as a tombstone so a double submission is told apart from a guess. */
   used: boolean;
+  sealed: string | undefined;
+  /** Channels the code was sent (or claimed) over. */
+  channels: Set<string>;
 }
 
 export interface MemoryOtpStoreOptions {
@@ -44,7 +47,23 @@ export class MemoryOtpStore implements OtpStore {
       attempts: 0,
       maxAttempts: code.maxAttempts,
       used: false,
+      sealed: code.sealed,
+      channels: new Set(code.channel ? [code.channel] : []),
     });
+  }
+
+  async claimChannel(key: string, channel: string, now: number): Promise<ChannelClaim> {
+    const entry = this.codes.get(key);
+    if (!entry || entry.expiresAt <= now || entry.used || entry.attempts >= entry.maxAttempts || !entry.sealed)
+      return { status: "none" };
+    if (entry.channels.has(channel)) return { status: "already_sent", codeId: entry.codeId };
+    entry.channels.add(channel);
+    return { status: "claimed", codeId: entry.codeId, sealed: entry.sealed, expiresAt: entry.expiresAt };
+  }
+
+  async releaseChannel(key: string, codeId: string, channel: string): Promise<void> {
+    const entry = this.codes.get(key);
+    if (entry?.codeId === codeId) entry.channels.delete(channel);
   }
 
   async redeem(key: string, hash: string, now: number): Promise<RedeemResult> {

@@ -46,6 +46,20 @@ export interface OtpStore {
    */
   consume(key: string, codeId: string): Promise<boolean>;
 
+  /**
+   * Claims `channel` for the live code of `key`, in one atomic step, so the same code can be sent
+   * again over it (a channel switch or an escalation) without a new code or a new guessing budget:
+   * - `claimed`: the code is live (not expired, used or out of attempts), was issued with a sealed copy
+   *   and was never sent over `channel`; `channel` is now recorded as sent, so of N concurrent claims of
+   *   one channel exactly one wins;
+   * - `already_sent`: the live code was already sent (or claimed) over `channel`;
+   * - `none`: there is no live code that can be sent again.
+   */
+  claimChannel(key: string, channel: string, now: number): Promise<ChannelClaim>;
+
+  /** Undoes {@link claimChannel} for the code `codeId` (the send over `channel` failed). */
+  releaseChannel(key: string, codeId: string, channel: string): Promise<void>;
+
   /** Removes the code if it is still the one with `codeId` (a failed send must leave no valid code). */
   discard(key: string, codeId: string): Promise<void>;
 
@@ -85,6 +99,13 @@ export interface PendingCode {
   expiresAt: number;
   /** Wrong attempts allowed before the code dies. */
   maxAttempts: number;
+  /**
+   * The code sealed by the engine (opaque to stores; never the code in the clear), kept so the same
+   * code can be sent again over another channel. Without it the code cannot be re-sent.
+   */
+  sealed?: string;
+  /** The channel the code is first sent over (recorded as claimed, see {@link OtpStore.claimChannel}). */
+  channel?: string;
 }
 
 /** Outcome of {@link OtpStore.charge}. */
@@ -94,6 +115,12 @@ export type ChargeResult =
   | { status: "used" }
   | { status: "exhausted" }
   | { status: "charged"; codeId: string; attempts: number; maxAttempts: number };
+
+/** The answer of {@link OtpStore.claimChannel}. */
+export type ChannelClaim =
+  | { status: "claimed"; codeId: string; sealed: string; expiresAt: number }
+  | { status: "already_sent"; codeId: string }
+  | { status: "none" };
 
 export type RedeemResult =
   | { status: "missing" }

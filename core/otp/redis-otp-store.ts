@@ -1,7 +1,7 @@
 import KeyvRedis from "@keyv/redis";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
-import type { ChargeResult, FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
+import type { ChannelClaim, ChargeResult, FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
 
 export interface RedisOtpStoreOptions {
   url: string;
@@ -14,7 +14,24 @@ export interface RedisOtpStoreOptions {
 const ISSUE = `
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'codeId', ARGV[1], 'hash', ARGV[2], 'expiresAt', ARGV[3], 'attempts', 0, 'maxAttempts', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'sealed', ARGV[5], 'ch', ',' .. ARGV[6] .. ',') end
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1`;
+// A live code (not expired, used or out of attempts) with a sealed copy: record the channel once.
+const CLAIM_CHANNEL = `
+local h = redis.call('HMGET', KEYS[1], 'codeId', 'expiresAt', 'attempts', 'maxAttempts', 'used', 'sealed', 'ch')
+if not h[1] or not h[6] then return {'none'} end
+if tonumber(h[2]) <= tonumber(ARGV[1]) or h[5] == '1' or tonumber(h[3]) >= tonumber(h[4]) then return {'none'} end
+local ch = h[7] or ','
+if string.find(ch, ',' .. ARGV[2] .. ',', 1, true) then return {'already_sent', h[1]} end
+redis.call('HSET', KEYS[1], 'ch', ch .. ARGV[2] .. ',')
+return {'claimed', h[1], h[6], h[2]}`;
+const RELEASE_CHANNEL = `
+local h = redis.call('HMGET', KEYS[1], 'codeId', 'ch')
+if h[1] ~= ARGV[1] or not h[2] then return 0 end
+local s, e = string.find(h[2], ',' .. ARGV[2] .. ',', 1, true)
+if not s then return 0 end
+redis.call('HSET', KEYS[1], 'ch', string.sub(h[2], 1, s) .. string.sub(h[2], e + 1))
 return 1`;
 // Count, then compare, then consume, in one step. Lua 5.1 interns every string, so == between the
 // stored and the submitted hash is a pointer comparison: its time does not depend on the contents.
@@ -137,8 +154,31 @@ export class RedisOtpStore implements OtpStore {
     await this.call(() =>
       this.client.eval(ISSUE, {
         keys: [this.key("code", key)],
-        arguments: [code.codeId, code.hash, String(code.expiresAt), String(code.maxAttempts)],
+        arguments: [
+          code.codeId,
+          code.hash,
+          String(code.expiresAt),
+          String(code.maxAttempts),
+          code.sealed ?? "",
+          code.channel ?? "",
+        ],
       }),
+    );
+  }
+
+  async claimChannel(key: string, channel: string, now: number): Promise<ChannelClaim> {
+    const reply = (await this.call(() =>
+      this.client.eval(CLAIM_CHANNEL, { keys: [this.key("code", key)], arguments: [String(now), channel] }),
+    )) as string[];
+    const [status, codeId, sealed, expiresAt] = reply;
+    if (status === "claimed") return { status, codeId: codeId!, sealed: sealed!, expiresAt: Number(expiresAt) };
+    if (status === "already_sent") return { status, codeId: codeId! };
+    return { status: "none" };
+  }
+
+  async releaseChannel(key: string, codeId: string, channel: string): Promise<void> {
+    await this.call(() =>
+      this.client.eval(RELEASE_CHANNEL, { keys: [this.key("code", key)], arguments: [codeId, channel] }),
     );
   }
 

@@ -1,6 +1,12 @@
 import semver from "semver";
 import { TEXTLOCK_VERSION } from "../version.js";
-import type { DeliveryChannel, SendContext, SmsMessage, SmsProvider } from "./sms-provider.js";
+import {
+  type DeliveryChannel,
+  isDeliveryChannel,
+  type SendContext,
+  type SmsMessage,
+  type SmsProvider,
+} from "./sms-provider.js";
 import type { InferOutput, StandardSchemaV1 } from "./standard-schema.js";
 
 /** What a provider's `create()` is given besides its own options. */
@@ -98,11 +104,8 @@ export function checkProviderDescriptor(d: ProviderDescriptor): void {
     );
   }
   if (typeof d.create !== "function") throw new TypeError(`${who}: \`create\` must be a function`);
-  if (
-    d.channels !== undefined &&
-    !(Array.isArray(d.channels) && d.channels.every((c) => c === "sms" || c === "voice"))
-  ) {
-    throw new TypeError(`${who}: \`channels\` must list "sms" and/or "voice"`);
+  if (d.channels !== undefined && !(Array.isArray(d.channels) && d.channels.every(isDeliveryChannel))) {
+    throw new TypeError(`${who}: \`channels\` must list "sms", "voice" and/or "whatsapp"`);
   }
   if (d.options !== undefined && typeof d.options?.["~standard"]?.validate !== "function") {
     throw new TypeError(`${who}: \`options\` must be a Standard Schema (zod 4, valibot, arktype...)`);

@@ -2,14 +2,22 @@ import { brand, hasBrand } from "../errors/brand.js";
 import type { ReceiptRequest, ReceiptVerdict } from "./receipts.js";
 import type { CodeVerification } from "./verification.js";
 
-/** How a message reaches the phone. */
-export type DeliveryChannel = "sms" | "voice";
+/** How a message reaches the phone: a text message, a voice call, or a WhatsApp message. */
+export type DeliveryChannel = "sms" | "voice" | "whatsapp";
+
+/** Every delivery channel textlock knows, in its default escalation order. */
+export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["sms", "whatsapp", "voice"];
+
+/** True for a known {@link DeliveryChannel}. */
+export function isDeliveryChannel(value: unknown): value is DeliveryChannel {
+  return value === "sms" || value === "voice" || value === "whatsapp";
+}
 
 /** The message a provider must deliver. Plain data: providers never see textlock internals. */
 export interface SmsMessage {
   /** Recipient in E.164 form, e.g. `+14155550100`. */
   to: string;
-  /** The rendered text (for voice, the text to speak). */
+  /** The rendered text (for voice, the text to speak; for WhatsApp, the text a template-less send would carry). */
   body: string;
   channel: DeliveryChannel;
   /** Sender number or alphanumeric id from the connection (`options.from`), if any. */
@@ -158,8 +166,11 @@ export function defineSmsProvider<P extends SmsProvider>(provider: P): P {
   if (typeof provider.send !== "function")
     throw new TypeError(`defineSmsProvider(${provider.name}): \`send\` must be a function`);
   if (provider.channels !== undefined) {
-    const ok = Array.isArray(provider.channels) && provider.channels.every((c) => c === "sms" || c === "voice");
-    if (!ok) throw new TypeError(`defineSmsProvider(${provider.name}): \`channels\` must list "sms" and/or "voice"`);
+    const ok = Array.isArray(provider.channels) && provider.channels.every(isDeliveryChannel);
+    if (!ok)
+      throw new TypeError(
+        `defineSmsProvider(${provider.name}): \`channels\` must list "sms", "voice" and/or "whatsapp"`,
+      );
   }
   return provider;
 }

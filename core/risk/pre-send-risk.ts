@@ -16,7 +16,7 @@ export interface PreSendFacts {
   connection: ConnectionConfig;
   request: RequestFacts;
   phone: string;
-  channel: "sms" | "voice";
+  channel: "sms" | "voice" | "whatsapp";
 }
 
 /**

@@ -143,6 +143,44 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
       expect(await store.charge(`${key}:old`, now + 60_000)).toEqual({ status: "expired" });
     });
 
+    it("claims each channel of a live code once; attempts carry over; a dead, used or replaced code is `none`", async () => {
+      const c = code({ sealed: "c2VhbGVk", channel: "sms" });
+      await store.issue(key, c);
+      expect(await store.claimChannel(key, "sms", now)).toEqual({ status: "already_sent", codeId: c.codeId });
+      expect(await store.redeem(key, WRONG, now)).toMatchObject({ status: "wrong", attempts: 1 });
+      expect(await store.claimChannel(key, "voice", now)).toEqual({
+        status: "claimed",
+        codeId: c.codeId,
+        sealed: "c2VhbGVk",
+        expiresAt: c.expiresAt,
+      });
+      expect(await store.claimChannel(key, "voice", now)).toEqual({ status: "already_sent", codeId: c.codeId });
+      // The same code: its attempts are not reset by the switch.
+      expect(await store.redeem(key, WRONG, now)).toMatchObject({ status: "wrong", attempts: 2 });
+      await store.releaseChannel(key, c.codeId, "voice");
+      await store.releaseChannel(key, "another-code", "sms");
+      expect(await store.claimChannel(key, "voice", now)).toMatchObject({ status: "claimed" });
+      expect(await store.claimChannel(key, "sms", now)).toMatchObject({ status: "already_sent" });
+      expect(await store.claimChannel(key, "whatsapp", now + 60_000)).toEqual({ status: "none" });
+      expect(await store.redeem(key, WRONG, now)).toMatchObject({ status: "wrong", attempts: 3 });
+      expect(await store.claimChannel(key, "whatsapp", now)).toEqual({ status: "none" });
+      // A code issued without a sealed copy cannot be sent again; nor can a used one.
+      const plain = code();
+      await store.issue(key, plain);
+      expect(await store.claimChannel(key, "voice", now)).toEqual({ status: "none" });
+      await store.issue(key, code({ sealed: "eA", channel: "sms" }));
+      expect(await store.redeem(key, RIGHT, now)).toMatchObject({ status: "verified" });
+      expect(await store.claimChannel(key, "voice", now)).toEqual({ status: "none" });
+      expect(await store.claimChannel(`${key}:other`, "voice", now)).toEqual({ status: "none" });
+    });
+
+    it("lets exactly one of 50 concurrent claims of a channel win", async () => {
+      await store.issue(key, code({ sealed: "c2VhbGVk", channel: "sms" }));
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.claimChannel(key, "whatsapp", now)));
+      expect(results.filter((r) => r.status === "claimed")).toHaveLength(1);
+      expect(results.filter((r) => r.status === "already_sent")).toHaveLength(49);
+    });
+
     it("counts 100 concurrent failures exactly", async () => {
       const counts = await Promise.all(Array.from({ length: 100 }, () => store.recordFailure(key, 60_000, now)));
       expect(new Set(counts).size).toBe(100);

@@ -16,7 +16,7 @@ export interface OutboxEntry {
   at: string;
   to: string;
   from?: string;
-  channel: "sms" | "voice";
+  channel: "sms" | "voice" | "whatsapp";
   body: string;
   connection: string;
   client_id: string;
@@ -40,7 +40,7 @@ export function createConsoleProvider(options: ConsoleProviderOptions = {}): Sms
   };
   return defineSmsProvider({
     name: "console",
-    channels: ["sms", "voice"],
+    channels: ["sms", "voice", "whatsapp"],
     async send(message) {
       const entry: OutboxEntry = {
         id: `console_${randomUUID()}`,

@@ -6,7 +6,7 @@ export const consoleProvider = defineProvider({
   id: "console",
   version: TEXTLOCK_VERSION,
   textlock: TEXTLOCK_VERSION,
-  channels: ["sms", "voice"],
+  channels: ["sms", "voice", "whatsapp"],
   async create(_options, context) {
     const { createConsoleProvider } = await import("./console-provider.js");
     return createConsoleProvider({ outboxFile: join(context.dataDir, "outbox.jsonl") });

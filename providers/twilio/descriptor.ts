@@ -8,6 +8,18 @@ export const twilioOptions = z
     twilio_token: z.string().min(1).describe("Twilio Auth Token."),
     from: z.string().optional().describe("Sender number (E.164) or alphanumeric sender id."),
     messaging_service_sid: z.string().optional().describe("Twilio Messaging Service SID, used instead of `from`."),
+    twilio_whatsapp_from: z
+      .string()
+      .regex(/^(whatsapp:)?\+[0-9]{1,15}$/, "a WhatsApp sender number in E.164 form (+14155550100)")
+      .optional()
+      .describe("WhatsApp sender (E.164, `whatsapp:` optional); defaults to `from`, or the Messaging Service."),
+    twilio_whatsapp_content_sid: z
+      .string()
+      .regex(/^HX[0-9a-fA-F]{32}$/, "a Content SID (HX + 32 hex)")
+      .optional()
+      .describe(
+        "Content SID of the approved WhatsApp authentication template; the code is its variable `1`. Needed for the `whatsapp` channel.",
+      ),
     twilio_api_base_url: z
       .string()
       .url()
@@ -19,12 +31,15 @@ export const twilioOptions = z
     path: ["from"],
   });
 
-/** `twilio`: SMS and voice on the real `twilio` SDK, loaded when a connection first sends through it. */
+/**
+ * `twilio`: SMS, voice and WhatsApp (an approved content template) on the real `twilio` SDK, loaded when
+ * a connection first sends through it.
+ */
 export const twilioProvider = defineProvider({
   id: "twilio",
   version: TEXTLOCK_VERSION,
   textlock: TEXTLOCK_VERSION,
-  channels: ["sms", "voice"],
+  channels: ["sms", "voice", "whatsapp"],
   options: twilioOptions,
   secretOptions: ["twilio_sid", "twilio_token"],
   async create(o, context) {
@@ -35,6 +50,8 @@ export const twilioProvider = defineProvider({
       ...(o.from ? { from: o.from } : {}),
       ...(o.messaging_service_sid ? { messagingServiceSid: o.messaging_service_sid } : {}),
       ...(o.twilio_api_base_url ? { apiBaseUrl: o.twilio_api_base_url } : {}),
+      ...(o.twilio_whatsapp_from ? { whatsappFrom: o.twilio_whatsapp_from } : {}),
+      ...(o.twilio_whatsapp_content_sid ? { whatsappContentSid: o.twilio_whatsapp_content_sid } : {}),
       timeoutMs: context.attemptTimeoutMs,
     });
   },

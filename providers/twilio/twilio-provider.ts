@@ -22,6 +22,10 @@ export interface TwilioProviderOptions {
   apiBaseUrl?: string;
   /** Per-request timeout of the SDK's HTTP client, ms. */
   timeoutMs?: number;
+  /** WhatsApp sender (E.164, with or without `whatsapp:`); defaults to `from`, else the Messaging Service. */
+  whatsappFrom?: string;
+  /** Content SID (HX…) of the approved authentication template that carries the code as variable `1`. */
+  whatsappContentSid?: string;
 }
 
 /** Twilio error codes about the number itself: refused for good, never retried (Lock reads 21211 as a bad number). */
@@ -29,7 +33,9 @@ const BAD_NUMBER_CODES = new Set([21211, 21214, 21217, 21401, 21407, 21408, 2142
 
 /**
  * Twilio on the real `twilio` SDK: SMS from a number or a Messaging Service, voice through a TwiML
- * `<Say>` in the request language that reads the code digit by digit.
+ * `<Say>` in the request language that reads the code digit by digit, and WhatsApp (when a content
+ * template is configured) from `whatsapp:` addresses with the code as the template's variable `1`
+ * (WhatsApp only delivers business-initiated messages as approved templates).
  */
 export function createTwilioProvider(options: TwilioProviderOptions): SmsProvider {
   if (!options.from && !options.messagingServiceSid)
@@ -38,9 +44,13 @@ export function createTwilioProvider(options: TwilioProviderOptions): SmsProvide
   const client = twilio(options.accountSid, options.authToken, { httpClient, timeout: options.timeoutMs ?? 10_000 });
   return defineSmsProvider({
     name: "twilio",
-    channels: ["sms", "voice"],
+    channels: options.whatsappContentSid ? ["sms", "voice", "whatsapp"] : ["sms", "voice"],
     async send(message, ctx) {
       try {
+        if (message.channel === "whatsapp") {
+          const wa = await abortable(client.messages.create(whatsappRequest(message, options)), ctx.signal);
+          return { id: wa.sid };
+        }
         const sender =
           options.messagingServiceSid && message.channel === "sms"
             ? { messagingServiceSid: options.messagingServiceSid }
@@ -117,6 +127,29 @@ export function parseTwilioReceipt(authToken: string, request: ReceiptRequest): 
   return {
     ok: true,
     receipts: [{ messageId: id, status, vendorStatus, ...(params.ErrorCode ? { errorCode: params.ErrorCode } : {}) }],
+  };
+}
+
+/**
+ * The Messages API request of a WhatsApp code: `whatsapp:` addresses, the content template and its
+ * variables as a JSON string (`{"1":"<code>"}`), no `Body` (a template sent as a body is refused).
+ */
+export function whatsappRequest(
+  message: SmsMessage,
+  options: TwilioProviderOptions,
+): { to: string; contentSid: string; contentVariables: string; from?: string; messagingServiceSid?: string } {
+  if (!options.whatsappContentSid) throw new ProviderError("rejected", "twilio: no WhatsApp content template is set");
+  const address = (n: string) => (n.startsWith("whatsapp:") ? n : `whatsapp:${n}`);
+  const from = options.whatsappFrom ?? (message.from?.startsWith("+") ? message.from : undefined) ?? options.from;
+  const sender =
+    from || !options.messagingServiceSid
+      ? { from: address(from ?? "") }
+      : { messagingServiceSid: options.messagingServiceSid };
+  return {
+    to: address(message.to),
+    ...sender,
+    contentSid: options.whatsappContentSid,
+    contentVariables: JSON.stringify({ 1: message.code }),
   };
 }
 

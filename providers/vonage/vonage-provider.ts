@@ -1,4 +1,5 @@
 import { Auth } from "@vonage/auth";
+import { Messages, WhatsAppCustom } from "@vonage/messages";
 import { SMS, SMSFailure } from "@vonage/sms";
 import {
   abortable,
@@ -6,6 +7,7 @@ import {
   isProviderError,
   ProviderError,
   parseRetryAfter,
+  type SmsMessage,
   type SmsProvider,
 } from "../../core/plugin/index.js";
 import { parseVonageReceipt, type VonageSignatureMethod } from "./receipts.js";
@@ -22,6 +24,22 @@ export interface VonageProviderOptions {
   signatureSecret?: string;
   /** How the account signs SMS API receipts (dashboard setting). @default "md5hash" */
   signatureMethod?: VonageSignatureMethod;
+  /** WhatsApp over the Messages API; without it the provider sends SMS only. */
+  whatsapp?: VonageWhatsAppOptions;
+}
+
+export interface VonageWhatsAppOptions {
+  /** WhatsApp Business number (digits; a leading `+` is dropped). */
+  from: string;
+  /** Approved authentication template: the code fills its body and its copy-code button. */
+  template: string;
+  /** Template language, e.g. `en`. */
+  locale: string;
+  /** With `privateKey`: the Messages API call carries an RS256 JWT instead of Basic `key:secret`. */
+  applicationId?: string;
+  privateKey?: string;
+  /** Another API host (a test double); default `https://api.nexmo.com`. */
+  apiHost?: string;
 }
 
 /** Vonage statuses that are about the number: 3 invalid to, 6 unroutable, 7 barred, 29 non-whitelisted. */
@@ -38,11 +56,27 @@ export function createVonageProvider(options: VonageProviderOptions): SmsProvide
     ...(options.restHost ? { restHost: options.restHost } : {}),
     timeout: options.timeoutMs ?? 10_000,
   });
+  const wa = options.whatsapp;
+  const messages = wa
+    ? new Messages(
+        new Auth({
+          apiKey: options.apiKey,
+          apiSecret: options.apiSecret,
+          ...(wa.applicationId && wa.privateKey ? { applicationId: wa.applicationId, privateKey: wa.privateKey } : {}),
+        }),
+        { ...(wa.apiHost ? { apiHost: wa.apiHost } : {}), timeout: options.timeoutMs ?? 10_000 },
+      )
+    : undefined;
   return defineSmsProvider({
     name: "vonage",
-    channels: ["sms"],
+    channels: messages ? ["sms", "whatsapp"] : ["sms"],
     async send(message, ctx) {
       try {
+        if (message.channel === "whatsapp") {
+          if (!messages || !wa) throw new ProviderError("rejected", "vonage: WhatsApp is not configured");
+          const sent = await abortable(messages.send(whatsappTemplate(message, wa)), ctx.signal);
+          return { id: sent.messageUUID };
+        }
         const result = await abortable(
           sms.send({ to: message.to.replace(/^\+/, ""), from: message.from ?? options.from, text: message.body }),
           ctx.signal,
@@ -59,6 +93,30 @@ export function createVonageProvider(options: VonageProviderOptions): SmsProvide
             parseVonageReceipt(sms, options.signatureSecret!, options.signatureMethod ?? "md5hash", request),
         }
       : {}),
+  });
+}
+
+/**
+ * A WhatsApp authentication template as the Messages API takes it: `message_type: "custom"` (copy-code
+ * and one-tap buttons cannot be sent as `template`), the code in the body and in the button's URL
+ * parameter, numbers as digits only.
+ */
+export function whatsappTemplate(message: SmsMessage, wa: VonageWhatsAppOptions): WhatsAppCustom {
+  const code = { type: "text", text: message.code };
+  return new WhatsAppCustom({
+    to: message.to.replace(/^\+/, ""),
+    from: wa.from.replace(/^\+/, ""),
+    custom: {
+      type: "template",
+      template: {
+        name: wa.template,
+        language: { policy: "deterministic", code: wa.locale },
+        components: [
+          { type: "body", parameters: [code] },
+          { type: "button", sub_type: "url", index: "0", parameters: [code] },
+        ],
+      },
+    },
   });
 }
 

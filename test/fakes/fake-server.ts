@@ -45,7 +45,11 @@ export interface FakeServer {
  * fault knobs override it. Used by the Twilio, Vonage and SMS-gateway fakes.
  */
 export async function startFakeServer(
-  respond: (req: RecordedRequest) => { status: number; body: unknown; headers?: Record<string, string> },
+  respond: (
+    req: RecordedRequest,
+  ) =>
+    | { status: number; body: unknown; headers?: Record<string, string> }
+    | Promise<{ status: number; body: unknown; headers?: Record<string, string> }>,
 ): Promise<FakeServer> {
   const hanging = new Set<ServerResponse>();
   const state: Omit<FakeServer, "url" | "close"> = { requests: [], script: [], always: undefined };
@@ -77,7 +81,7 @@ export async function startFakeServer(
     // A faulted request is answered by the fault alone: the vendor never accepted it.
     const normal = fault?.status
       ? { status: fault.status, body: fault.body ?? { message: "fault", status: fault.status }, headers: {} }
-      : respond(recorded);
+      : await respond(recorded);
     const status = normal.status;
     const body = normal.body;
     res.writeHead(status, { "content-type": "application/json", ...normal.headers, ...fault?.headers });
