@@ -162,7 +162,7 @@ export class DeliveryTracker {
       });
     } catch (err) {
       this.logger.warn(
-        { connection: connection.name, channel, err: { code: (err as { code?: string }).code } },
+        { connection: connection.name, channel, reason: (err as { code?: string }).code ?? (err as Error)?.name },
         "escalation send failed",
       );
     }
