@@ -1,11 +1,13 @@
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import { BOT_CHECK, CLOCK, type Clock, CONFIG, ONE_TIME_STORE, SECRET, TOKENS, USER_STORE } from "../di-tokens.js";
+import { deliveryMethodOf } from "../engine/channels.js";
 import { Engine } from "../engine/engine.js";
 import { requireParam, resolveClient } from "../engine/steps.js";
 import type { RequestFacts, StartResult, VerifyResult } from "../engine/types.js";
 import { isTextlockError } from "../errors/textlock-error.js";
 import type { BotCheck, CaptchaWidget } from "../protection/bot-check.js";
+import type { DeliveryChannel } from "../providers/sms-provider.js";
 import type { TokenResponse, TokenService } from "../tokens/token-service.js";
 import type { UserStore } from "../users/user-store.js";
 import { AuthorizationCodes } from "./authorization-codes.js";
@@ -38,7 +40,7 @@ import {
 } from "./login-tickets.js";
 import type { OneTimeStore } from "./one-time-store.js";
 import { checkResponseModeSupported, responseModeOf } from "./response-modes.js";
-import { type Transaction, TransactionSealer } from "./transaction.js";
+import { type CodeSent, type Transaction, TransactionSealer } from "./transaction.js";
 
 export type { AuthorizeRequest, AuthorizeTarget, ResponseMode } from "./authorize-request.js";
 
@@ -114,24 +116,29 @@ export class BrowserFlow {
     return this.transactions.open(sealed, bindingCookie);
   }
 
-  newTransaction(
-    params: Record<string, string>,
-    bindingCookie: string,
-    codeSent?: { phone: string; at: number },
-  ): string {
+  newTransaction(params: Record<string, string>, bindingCookie: string, codeSent?: CodeSent): string {
     return this.transactions.create(params, bindingCookie, codeSent);
   }
 
-  /** The phone step of the hosted page (and its resend), which acts for the client in the person's browser. */
+  /**
+   * The phone step of the hosted page (and its resend and channel switch), which acts for the client in
+   * the person's browser. A `channel` the live code was not sent over gets the same code.
+   */
   sendCodeFromHostedPage(
     request: AuthorizeRequest,
     phone: string,
     facts: RequestFacts,
     captcha?: string,
+    channel?: DeliveryChannel,
   ): Promise<StartResult> {
     return this.engine.startForClient(
       request.client,
-      { connection: request.connection.name, phone_number: phone, ...(captcha ? { captcha } : {}) },
+      {
+        connection: request.connection.name,
+        phone_number: phone,
+        ...(captcha ? { captcha } : {}),
+        ...(channel ? { delivery_method: deliveryMethodOf(channel) } : {}),
+      },
       facts,
     );
   }

@@ -1,7 +1,9 @@
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/max";
+import { allowedChannels } from "../engine/channels.js";
 import type { RequestFacts } from "../engine/types.js";
 import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
+import { isDeliveryChannel } from "../providers/sms-provider.js";
 import { authorizeFailure } from "./authorize-failure.js";
 import type { AuthorizeRequest } from "./authorize-request.js";
 import { CAPTCHA_FIELDS } from "./captcha-widget.js";
@@ -17,8 +19,7 @@ import {
 } from "./hosted-page-steps.js";
 import { pageLanguage, translator } from "./i18n.js";
 import { errorPage } from "./login-page.js";
-
-type CodeSent = { phone: string; at: number };
+import type { CodeSent } from "./transaction.js";
 
 /**
  * `POST /sms-login`: a form of the hosted page. The sealed transaction carries the `/authorize`
@@ -52,6 +53,7 @@ export async function hostedPageAction(req: HttpRequest, ctx: RouteContext): Pro
   if (form.action === "send") return sendCode(p, facts, form.country ?? "", form.phone ?? "", captcha);
   if (!tx.codeSent) return renderPhoneStep(p);
   if (form.action === "resend") return resendCode(p, facts, tx.codeSent, captcha);
+  if (form.action === "channel") return switchChannel(p, facts, tx.codeSent, form.channel, captcha);
   if (form.action === "verify") return verifyCode(p, facts, tx.codeSent, form.code ?? "");
   // "change" (another number), or anything unknown: back to the phone step.
   return renderPhoneStep(p);
@@ -80,7 +82,7 @@ async function sendCode(
   return renderCodeStep(p, parsed.number, Date.now());
 }
 
-/** Code step: a new code to the same number; the countdown restarts only when it went out. */
+/** Code step: a new code to the same number, over the same channel; the countdown restarts only when it went out. */
 async function resendCode(
   p: PageContext,
   facts: RequestFacts,
@@ -88,11 +90,39 @@ async function resendCode(
   captcha: string | undefined,
 ): Promise<HttpResponse> {
   try {
-    await p.ctx.browser.sendCodeFromHostedPage(p.request, sent.phone, facts, captcha);
+    await p.ctx.browser.sendCodeFromHostedPage(p.request, sent.phone, facts, captcha, sent.channel);
   } catch (err) {
-    return renderCodeStep(p, sent.phone, sent.at, { error: pageError(err, p.t) });
+    return renderCodeStep(p, sent.phone, sent.at, { error: pageError(err, p.t), channel: sent.channel });
   }
-  return renderCodeStep(p, sent.phone, Date.now(), { notice: p.t("resent", { phone: displayPhone(sent.phone) }) });
+  return renderCodeStep(p, sent.phone, Date.now(), {
+    notice: p.t("resent", { phone: displayPhone(sent.phone) }),
+    channel: sent.channel,
+  });
+}
+
+/**
+ * Code step: "Call me instead" / "Send via WhatsApp". The live code goes out again over the chosen
+ * channel (the same code: attempts already used still count); a channel the connection does not allow
+ * is ignored (the page never offers it).
+ */
+async function switchChannel(
+  p: PageContext,
+  facts: RequestFacts,
+  sent: CodeSent,
+  channel: string | undefined,
+  captcha: string | undefined,
+): Promise<HttpResponse> {
+  if (!isDeliveryChannel(channel) || !allowedChannels(p.request.connection).includes(channel))
+    return renderCodeStep(p, sent.phone, sent.at, { channel: sent.channel });
+  try {
+    await p.ctx.browser.sendCodeFromHostedPage(p.request, sent.phone, facts, captcha, channel);
+  } catch (err) {
+    return renderCodeStep(p, sent.phone, sent.at, { error: pageError(err, p.t), channel: sent.channel });
+  }
+  return renderCodeStep(p, sent.phone, Date.now(), {
+    notice: p.t(`sentOver.${channel}`, { phone: displayPhone(sent.phone) }),
+    channel,
+  });
 }
 
 /** Code step: the code as typed (spaces allowed), then the answer to the application. */
@@ -101,6 +131,6 @@ async function verifyCode(p: PageContext, facts: RequestFacts, sent: CodeSent, t
     const login = await p.ctx.browser.verifyCodeFromHostedPage(p.request, sent.phone, typed.replace(/\s+/g, ""), facts);
     return await finish(p, login);
   } catch (err) {
-    return renderCodeStep(p, sent.phone, sent.at, { error: pageError(err, p.t) });
+    return renderCodeStep(p, sent.phone, sent.at, { error: pageError(err, p.t), channel: sent.channel });
   }
 }

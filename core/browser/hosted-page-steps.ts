@@ -1,9 +1,11 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { TextlockConfig } from "../config/schema.js";
+import { allowedChannels, defaultChannel } from "../engine/channels.js";
 import { isTextlockError } from "../errors/textlock-error.js";
 import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import type { CaptchaWidget } from "../protection/bot-check.js";
+import type { DeliveryChannel } from "../providers/sms-provider.js";
 import type { AuthorizeRequest } from "./authorize-request.js";
 import type { MessageKey, PageLanguage, Translate } from "./i18n.js";
 import { loginPage } from "./login-page.js";
@@ -107,19 +109,28 @@ export function renderPhoneStep(
   });
 }
 
+/**
+ * The code step. `channel` is the one the code last went over (absent: the connection's default); the
+ * page offers the connection's other channels ("Call me instead", "Send via WhatsApp").
+ */
 export function renderCodeStep(
   p: PageContext,
   phone: string,
   sentAt: number,
-  extra: { error?: PageError; notice?: string } = {},
+  extra: { error?: PageError; notice?: string; channel?: DeliveryChannel | undefined } = {},
 ): HttpResponse {
   const { request, ctx } = p;
   const waited = (Date.now() - sentAt) / 1000;
+  const current = extra.channel ?? defaultChannel(request.connection);
   return loginPage({
     language: p.language,
     t: p.t,
     client: request.client,
-    tx: ctx.browser.newTransaction(request.params, p.binding, { phone, at: sentAt }),
+    tx: ctx.browser.newTransaction(request.params, p.binding, {
+      phone,
+      at: sentAt,
+      ...(extra.channel ? { channel: extra.channel } : {}),
+    }),
     action: LOGIN_PATH.slice(1),
     callbackOrigin: webOrigin(request.redirect_uri),
     step: "code",
@@ -127,6 +138,7 @@ export function renderCodeStep(
     phone,
     phoneDisplay: displayPhone(phone),
     resendWait: ctx.textlock.config.login.resendAfterSeconds - waited,
+    otherChannels: allowedChannels(request.connection).filter((c) => c !== current),
     ...(extra.error ? { error: extra.error.text, status: extra.error.status } : {}),
     ...(extra.notice ? { notice: extra.notice } : {}),
     ...captchaOf(p, extra.error),

@@ -2,8 +2,17 @@ import { getCountries, getCountryCallingCode } from "libphonenumber-js/max";
 import type { ClientConfig } from "../config/schema.js";
 import type { HttpResponse } from "../http/types.js";
 import type { CaptchaWidget } from "../protection/bot-check.js";
+import type { DeliveryChannel } from "../providers/sms-provider.js";
 import { captchaMarkup } from "./captcha-widget.js";
-import type { PageLanguage, Translate } from "./i18n.js";
+import type { MessageKey, PageLanguage, Translate } from "./i18n.js";
+
+/** The button that asks for the code over a channel. */
+const CHANNEL_BUTTON: Record<DeliveryChannel, MessageKey> = {
+  voice: "callInstead",
+  whatsapp: "whatsappInstead",
+  sms: "smsInstead",
+};
+
 import { esc, page } from "./page-shell.js";
 
 const countryCache = new Map<string, Array<{ code: string; label: string }>>();
@@ -41,6 +50,8 @@ export interface LoginPageModel {
   notice?: string;
   /** Seconds until resend is offered (code step). */
   resendWait?: number;
+  /** Channels offered instead of the one the code went over, once the resend countdown is over (code step). */
+  otherChannels?: DeliveryChannel[];
   status?: number;
   headers?: Record<string, string | string[]>;
   /**
@@ -95,13 +106,27 @@ ${hidden("verify")}
 ${hidden("resend")}${captchaHtml}
 <button type="submit" class="link" id="resend" data-wait="${wait}" data-template="${esc(t("resendIn"))}" aria-live="polite">${esc(t("resend"))}</button>
 </form>
-<form method="post" action="${esc(m.action)}" class="inline">
+${(m.otherChannels ?? [])
+  .map(
+    (c) => `<form method="post" action="${esc(m.action)}" class="inline channel">
+${hidden("channel")}<input type="hidden" name="channel" value="${c}">${captchaHtml}
+<button type="submit" class="link" id="channel-${c}" data-wait="${wait}">${esc(t(CHANNEL_BUTTON[c]))}</button>
+</form>
+`,
+  )
+  .join("")}<form method="post" action="${esc(m.action)}" class="inline">
 ${hidden("change")}
 <button type="submit" class="link" id="change">${esc(t("changeNumber"))}</button>
 </form>`;
-    // Progressive enhancement: a countdown on the resend button (the server enforces its own cooldown).
-    script = `(function(){var b=document.getElementById("resend");var s=+b.dataset.wait;if(!(s>0))return;var label=b.textContent;var tpl=b.dataset.template;
-b.disabled=true;function tick(){if(s<=0){b.disabled=false;b.textContent=label;return;}b.textContent=tpl.replace("{seconds}",s);s--;setTimeout(tick,1000);}tick();})();`;
+    // Progressive enhancement: a countdown on the resend button (the server enforces its own cooldown);
+    // the other channels appear when it ends; WebOTP fills in and submits the code from the SMS's
+    // origin-bound line where the browser supports it. Without JavaScript every button shows at once
+    // and the code is typed.
+    script = `(function(){var b=document.getElementById("resend");var s=+b.dataset.wait;var alt=document.querySelectorAll("form.channel");
+if(s>0){var label=b.textContent;var tpl=b.dataset.template;b.disabled=true;alt.forEach(function(f){f.hidden=true;});
+(function tick(){if(s<=0){b.disabled=false;b.textContent=label;alt.forEach(function(f){f.hidden=false;});return;}b.textContent=tpl.replace("{seconds}",s);s--;setTimeout(tick,1000);})();}
+if("OTPCredential" in window&&navigator.credentials){var i=document.getElementById("code");var f=i.form;var ac=new AbortController();f.addEventListener("submit",function(){ac.abort();});
+navigator.credentials.get({otp:{transport:["sms"]},signal:ac.signal}).then(function(o){if(o&&o.code&&!i.value){i.value=o.code;if(f.requestSubmit)f.requestSubmit();else f.submit();}}).catch(function(){});}})();`;
   }
   return page({
     language: m.language,

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { secretsEqual } from "../engine/steps.js";
+import type { DeliveryChannel } from "../providers/sms-provider.js";
 import { sha256 } from "./hashing.js";
 
 /** The state of one hosted-page login, sealed into the page's forms instead of kept on the server. */
@@ -10,8 +11,16 @@ export interface Transaction {
   bindingHash: string;
   /** Epoch ms. */
   expiresAt: number;
-  /** The code step's number (E.164) and when its code was sent, epoch ms (for the resend countdown). */
-  codeSent?: { phone: string; at: number };
+  /** The code step's number (E.164), when its code was sent, epoch ms (for the resend countdown), and over which channel. */
+  codeSent?: CodeSent;
+}
+
+/** The code step's state: the number, when its code was last sent (epoch ms), and the channel it went over. */
+export interface CodeSent {
+  phone: string;
+  at: number;
+  /** Absent: the connection's default channel. */
+  channel?: DeliveryChannel;
 }
 
 /**
@@ -31,7 +40,7 @@ export class TransactionSealer {
   }
 
   /** A transaction for these parameters, bound to this browser's cookie, optionally at the code step. */
-  create(params: Record<string, string>, bindingCookie: string, codeSent?: { phone: string; at: number }): string {
+  create(params: Record<string, string>, bindingCookie: string, codeSent?: CodeSent): string {
     return this.seal({
       params,
       bindingHash: sha256(bindingCookie),

@@ -4,7 +4,7 @@
  */
 
 export { runOtpStoreContract } from "./otp-store-contract.js";
-export type { ProviderHarness, TestRunner } from "./provider-contract.js";
+export type { DeliveredMessage, ProviderHarness, TestRunner } from "./provider-contract.js";
 export { runProviderContract } from "./provider-contract.js";
 export type { ContractRunner, Matchers } from "./runner.js";
 export { runUserStoreContract } from "./user-store-contract.js";

@@ -4,8 +4,12 @@ import type { ContractRunner } from "./runner.js";
 /** What a provider's test harness gives the conformance suite. */
 export interface ProviderHarness {
   provider: SmsProvider;
-  /** Messages (and calls) the (fake) vendor accepted, oldest first: the recipient and the text it will show or say. */
-  delivered(): Promise<Array<{ to: string; text: string }>> | Array<{ to: string; text: string }>;
+  /**
+   * Messages (and calls) the (fake) vendor accepted, oldest first: the recipient, the text it will show
+   * or say (for a WhatsApp template, the template's variables joined, so the code is in it), and, when
+   * the vendor tells them apart, the channel it went over (`sms`, `voice`, `whatsapp`).
+   */
+  delivered(): Promise<DeliveredMessage[]> | DeliveredMessage[];
   /** Secrets the provider was configured with; they must never appear in an error. */
   secrets?: string[];
   /** A number the (fake) vendor refuses as invalid: the provider must report it as `bad_phone`. */
@@ -18,6 +22,14 @@ export interface ProviderHarness {
     hangNext(): void;
   };
   close(): Promise<void>;
+}
+
+/** One message or call the (fake) vendor accepted. */
+export interface DeliveredMessage {
+  /** Recipient as the vendor got it (a `whatsapp:` prefix and a leading `+` are ignored). */
+  to: string;
+  text: string;
+  channel?: "sms" | "voice" | "whatsapp";
 }
 
 /** @deprecated The older name of {@link ContractRunner}. */
@@ -104,6 +116,33 @@ export function runProviderContract(name: string, setup: () => Promise<ProviderH
         const after = (await h.delivered()).slice(before);
         t.expect(after.length).toBe(1);
         t.expect(after[0]!.to.replace(/^\+/, "")).toBe("14155550101");
+      }),
+    );
+
+    t.it(
+      "delivers over WhatsApp, with the code, when it declares the whatsapp channel; never as an SMS",
+      withHarness(async (h) => {
+        if (!(h.provider.channels ?? []).includes("whatsapp")) return;
+        const before = (await h.delivered()).length;
+        const result = await h.provider.send(message("+14155550102", "590317", "whatsapp"), context());
+        t.expect(typeof result.id === "string" && result.id.length > 0).toBe(true);
+        const after = (await h.delivered()).slice(before);
+        t.expect(after.length).toBe(1);
+        t.expect(after[0]!.to.replace(/^whatsapp:/, "").replace(/^\+/, "")).toBe("14155550102");
+        t.expect(after[0]!.text).toContain("590317");
+        if (after[0]!.channel !== undefined) t.expect(after[0]!.channel).toBe("whatsapp");
+      }),
+    );
+
+    t.it(
+      "reports a WhatsApp vendor failure as a transient ProviderError without secrets or the code",
+      withHarness(async (h) => {
+        if (!h.faults || !(h.provider.channels ?? []).includes("whatsapp")) return;
+        h.faults.failNext();
+        const err = await failure(h, message("+14155550102", "333333", "whatsapp"));
+        t.expect(isProviderError(err)).toBe(true);
+        t.expect((err as ProviderError).kind).toBe("transient");
+        for (const secret of [...(h.secrets ?? []), "333333"]) t.expect(visible(err).includes(secret)).toBe(false);
       }),
     );
 

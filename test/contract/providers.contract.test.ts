@@ -10,6 +10,7 @@ import { createVonageProvider } from "../../providers/vonage/index.js";
 import { startFakeSmsGateway } from "../fakes/fake-sms-gateway.js";
 import { startFakeTwilio } from "../fakes/fake-twilio.js";
 import { startFakeVonage } from "../fakes/fake-vonage.js";
+import { startFakeVonageMessages } from "../fakes/fake-vonage-messages.js";
 
 const runner = { describe, it, expect: expect as never };
 const BAD = "+15005550001";
@@ -42,8 +43,19 @@ runProviderContract(
   async () => {
     const fake = await startFakeTwilio({ accountSid: SID, authToken: TOKEN, invalidNumbers: [BAD] });
     return {
-      provider: createTwilioProvider({ accountSid: SID, authToken: TOKEN, from: "+15005550006", apiBaseUrl: fake.url }),
-      delivered: () => fake.accepted.map((m) => ({ to: m.to, text: m.body ?? "" })),
+      provider: createTwilioProvider({
+        accountSid: SID,
+        authToken: TOKEN,
+        from: "+15005550006",
+        apiBaseUrl: fake.url,
+        whatsappContentSid: "HX0123456789abcdef0123456789abcdef",
+      }),
+      delivered: () =>
+        fake.accepted.map((m) => ({
+          to: m.to,
+          channel: m.kind,
+          text: m.body ?? Object.values(JSON.parse(m.contentVariables ?? "{}")).join(" "),
+        })),
       secrets: [TOKEN],
       badNumber: BAD,
       faults: { failNext: () => fake.script.push({ status: 503 }), hangNext: () => fake.script.push({ hang: true }) },
@@ -61,18 +73,36 @@ runProviderContract(
       apiSecret: "vonage-secret-987",
       statusFor: { [BAD.slice(1)]: "3" },
     });
+    const messages = await startFakeVonageMessages({ apiKey: "vkey", apiSecret: "vonage-secret-987" });
     return {
       provider: createVonageProvider({
         apiKey: "vkey",
         apiSecret: "vonage-secret-987",
         from: "Textlock",
         restHost: fake.url,
+        whatsapp: { from: "447700900001", template: "login_code", locale: "en", apiHost: messages.url },
       }),
-      delivered: () => fake.accepted.map((m) => ({ to: m.to, text: m.text })),
+      // Each case sends one message, so the SMS records followed by the WhatsApp ones keep "the newest" last.
+      delivered: () => [
+        ...fake.accepted.map((m) => ({ to: m.to, text: m.text, channel: "sms" as const })),
+        ...messages.accepted.map((m) => ({ to: m.to, text: m.parameters.join(" "), channel: "whatsapp" as const })),
+      ],
       secrets: ["vonage-secret-987"],
       badNumber: BAD,
-      faults: { failNext: () => fake.script.push({ status: 503 }), hangNext: () => fake.script.push({ hang: true }) },
-      close: fake.close,
+      faults: {
+        failNext: () => {
+          fake.script.push({ status: 503 });
+          messages.script.push({ status: 503 });
+        },
+        hangNext: () => {
+          fake.script.push({ hang: true });
+          messages.script.push({ hang: true });
+        },
+      },
+      close: async () => {
+        await fake.close();
+        await messages.close();
+      },
     };
   },
   runner,

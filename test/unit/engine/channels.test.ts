@@ -153,4 +153,40 @@ describe("channel per request", () => {
       /channels: must include "voice"/,
     );
   });
+
+  it("text messages carry the client's autofill lines; voice and WhatsApp messages do not", async () => {
+    tl = await createTestTextlock({
+      issuer: "https://login.example.com/",
+      protection: { enabled: false },
+      clients: [
+        { client_id: CLIENT },
+        { client_id: "android", sms_autofill: { android_app_hash: "FA+9qCX9VSu" } },
+        { client_id: "quiet", sms_autofill: { origin_bound: false } },
+      ],
+      connections: [
+        {
+          name: "sms",
+          enabled_clients: [CLIENT, "android", "quiet"],
+          options: { channels: ["sms", "voice", "whatsapp"] },
+        },
+      ],
+    });
+    await start();
+    const sms = tl.messages(PHONE).at(-1)!;
+    const code = codeIn(sms.body);
+    expect(sms.body).toBe(`Your verification code is: ${code}\n\n@login.example.com #${code}`);
+    await start("voice");
+    await start("whatsapp");
+    const [, voice, whatsapp] = tl.messages(PHONE);
+    expect(voice!.body).toBe(`Your verification code is: ${code}`);
+    expect(whatsapp!.body).toBe(`Your verification code is: ${code}`);
+    const other = "+14155550178";
+    await tl.api.start({ client_id: "android", connection: "sms", phone_number: other });
+    expect(tl.messages(other).at(-1)!.body).toMatch(
+      /^Your verification code is: (\d{6})\nFA\+9qCX9VSu\n@login\.example\.com #\1$/,
+    );
+    const third = "+14155550179";
+    await tl.api.start({ client_id: "quiet", connection: "sms", phone_number: third });
+    expect(tl.messages(third).at(-1)!.body).toMatch(/^Your verification code is: \d{6}$/);
+  });
 });
