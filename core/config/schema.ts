@@ -1105,6 +1105,14 @@ export const configSchema = z
           message: "needs delivery.receipts.enabled (escalation waits for delivery receipts)",
         });
       }
+      const cooldown = config.protection.enabled ? config.protection.resendCooldownSeconds : 0;
+      if (escalation && escalation.after_seconds < cooldown) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["connections", i, "options", "escalation", "after_seconds"],
+          message: `must be at least protection.resendCooldownSeconds (${cooldown}): an escalation is a send to the same phone`,
+        });
+      }
       const allowed = channels ?? [preferred];
       escalation?.channels?.forEach((c, j) => {
         if (!allowed.includes(c)) {
