@@ -22,6 +22,7 @@ import {
   PROTECTION,
   PROVIDERS,
   REFRESH_TOKEN_STORE,
+  SESSION_STORE,
   SIGNING_KEYS,
   TOKENS,
   USER_STORE,
@@ -131,7 +132,10 @@ export interface TextlockUsers {
   list(options?: ListUsersOptions): Promise<User[]>;
   /** Creates a user (an import); an existing user of that number is returned with `created: false`. */
   create(connection: string, phoneNumber: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }>;
-  /** Changes metadata or `blocked`; a blocked user can no longer log in, and blocking revokes their refresh tokens. */
+  /**
+   * Changes metadata or `blocked`; a blocked user can no longer log in, and blocking revokes their
+   * refresh tokens and ends their login sessions.
+   */
   update(userId: string, patch: UserPatch): Promise<User>;
 }
 
@@ -214,13 +218,19 @@ export async function createTextlockWith(
   const revoke = createRevokeEndpoint(config, tokens);
   const issuerOf = (request?: InProcessRequest) =>
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
-  c.resolve(BrowserFlow);
+  const browser = c.resolve(BrowserFlow);
   // Escalation re-sends through the engine's channel switch: the same live code, the same limits.
   c.resolve(DeliveryTracker).start({
     resend: ({ connection, phone, channel }) =>
       engine.resendLiveCode({ connection: connection.name, phone_number: phone, channel }),
   });
 
+  const purge = schedulePurge(
+    config,
+    [c.resolve(REFRESH_TOKEN_STORE), c.resolve(SESSION_STORE)],
+    c.resolve(CLOCK),
+    c.resolve(LOGGER),
+  );
   let closed = false;
   const textlock: Textlock = {
     config,
@@ -258,7 +268,10 @@ export async function createTextlockWith(
       create: (connection, phone, fields) => users.create(connection, phone, fields),
       update: async (userId, patch) => {
         const user = await users.update(userId, patch);
-        if (patch.blocked === true) await tokens.revokeUser(userId);
+        if (patch.blocked === true) {
+          await tokens.revokeUser(userId);
+          await browser.sessions.endAllForUser(userId);
+        }
         return user;
       },
     },
@@ -281,6 +294,7 @@ export async function createTextlockWith(
       if (closed) return;
       closed = true;
       c.resolve(DeliveryTracker).close();
+      clearInterval(purge);
       const parts: Array<{ close(): Promise<void> }> = [
         c.resolve(DELIVERY_STORE),
         c.resolve(OTP_STORE),
@@ -289,6 +303,8 @@ export async function createTextlockWith(
         c.resolve(HOOKS),
         c.resolve(PROVIDERS),
       ];
+      const sessions = c.resolve(SESSION_STORE);
+      if (sessions.close) parts.push({ close: () => sessions.close!() });
       const keys = c.resolve(SIGNING_KEYS) as Partial<{ close(): Promise<void> }>;
       if (typeof keys.close === "function") parts.push(keys as { close(): Promise<void> });
       await Promise.allSettled(parts.map((part) => part.close()));
@@ -296,6 +312,26 @@ export async function createTextlockWith(
     },
   };
   return attachContainer(textlock, c);
+}
+
+/**
+ * Deletes expired refresh-token records and ended login sessions every `tokens.purgeIntervalSeconds`
+ * (a store failure is logged, not thrown).
+ */
+function schedulePurge(
+  config: TextlockConfig,
+  stores: Array<{ purgeExpired?(now: number): Promise<number> }>,
+  now: () => number,
+  logger: Logger,
+): NodeJS.Timeout | undefined {
+  const seconds = config.tokens.purgeIntervalSeconds;
+  if (!seconds) return undefined;
+  const timer = setInterval(() => {
+    for (const store of stores)
+      store.purgeExpired?.(now()).catch((err: unknown) => logger.warn({ err }, "purge of expired records failed"));
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 /** The client's connection when it has exactly one (so in-process callers may omit it). */

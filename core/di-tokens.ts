@@ -15,6 +15,7 @@ import type { ProviderDescriptor } from "./providers/provider-descriptor.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
 import type { PreSendRisk } from "./risk/pre-send-risk.js";
 import type { RiskChecker, RiskPlugins } from "./risk/risk-checker.js";
+import type { SessionStore } from "./sessions/session-store.js";
 import type { RefreshTokenStore } from "./tokens/refresh-token-store.js";
 import type { SigningKeys } from "./tokens/signing-keys.js";
 import type { GrantHandler } from "./tokens/token-endpoint.js";
@@ -44,6 +45,8 @@ export const REFRESH_TOKEN_STORE: InjectionToken<RefreshTokenStore> = Symbol.for
 export const ONE_TIME_STORE: InjectionToken<OneTimeStore> = Symbol.for("textlock.one-time-store");
 /** Delivery state of codes (receipts) and due escalations, kept with the code store. */
 export const DELIVERY_STORE: InjectionToken<DeliveryStore> = Symbol.for("textlock.delivery-store");
+/** Login sessions (SSO): Redis when codes are in Redis, else memory. */
+export const SESSION_STORE: InjectionToken<SessionStore> = Symbol.for("textlock.session-store");
 /** Where rate limits count: the Redis client the code store uses, or memory (`{}`). */
 export const RATE_LIMIT_BACKEND: InjectionToken<RateLimitBackend> = Symbol.for("textlock.rate-limit-backend");
 

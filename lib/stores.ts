@@ -7,6 +7,8 @@
 export type { OneTimeStore } from "../core/browser/one-time-store.js";
 export { MemoryOtpStore } from "../core/otp/memory-otp-store.js";
 export type { OtpStore, PendingCode, RedeemResult } from "../core/otp/otp-store.js";
+export type { LoginSession, SessionStore } from "../core/sessions/session-store.js";
+export { MemorySessionStore, RedisSessionStore, SqliteSessionStore } from "../core/sessions/session-store.js";
 export type {
   RedeemResult as RefreshRedeemResult,
   RefreshRecord,

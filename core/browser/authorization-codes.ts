@@ -101,7 +101,12 @@ export class AuthorizationCodes {
         scope: record.scope,
         ...(record.audience ? { audience: record.audience } : {}),
       },
-      { issuer: request.issuer, ...(record.nonce ? { nonce: record.nonce } : {}) },
+      {
+        issuer: request.issuer,
+        ...(record.nonce ? { nonce: record.nonce } : {}),
+        ...(login.authTime !== undefined ? { authTime: login.authTime } : {}),
+        ...(login.sid ? { sid: login.sid } : {}),
+      },
     );
   }
 

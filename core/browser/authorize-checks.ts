@@ -136,7 +136,21 @@ export function optionalParamsOf(params: Record<string, string>): OptionalParams
   return found;
 }
 
-/** `prompt=none` can only be answered by a login that already happened: a login ticket. */
-export function checkPromptNone(prompt: string | undefined, loginTicket: string | undefined): void {
-  if (prompt?.split(" ").includes("none") && !loginTicket) throw new TextlockError("ERR_LOGIN_REQUIRED");
+const PROMPTS = new Set(["none", "login", "consent", "select_account"]);
+
+/** The values of `prompt` (space-separated). */
+export const promptsOf = (prompt: string | undefined) => new Set((prompt ?? "").split(" ").filter(Boolean));
+
+/** `prompt` holds known values, and `none` alone (OIDC Core 3.1.2.1). */
+export function checkPrompt(prompt: string | undefined): void {
+  const prompts = promptsOf(prompt);
+  for (const p of prompts) if (!PROMPTS.has(p)) throw invalid(`Unsupported prompt: ${p}`);
+  if (prompts.has("none") && prompts.size > 1) throw invalid("prompt=none cannot be combined with other values.");
+}
+
+/** `max_age` in seconds (a non-negative integer): a login older than this must be done again. */
+export function maxAgeOf(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,10}$/.test(raw)) throw invalid("max_age must be a non-negative integer number of seconds.");
+  return Number(raw);
 }

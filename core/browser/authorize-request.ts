@@ -22,6 +22,8 @@ export interface AuthorizeRequest extends AuthorizeTarget {
   audience?: string;
   code_challenge?: string;
   prompt?: string;
+  /** Seconds: a session whose login is older than this is not enough (`0`: always log in again). */
+  max_age?: number;
   ui_locales?: string;
   login_hint?: string;
   login_ticket?: string;

@@ -1,13 +1,27 @@
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { BOT_CHECK, CLOCK, type Clock, CONFIG, ONE_TIME_STORE, SECRET, TOKENS, USER_STORE } from "../di-tokens.js";
+import {
+  BOT_CHECK,
+  CLOCK,
+  type Clock,
+  CONFIG,
+  EVENTS,
+  ONE_TIME_STORE,
+  SECRET,
+  SESSION_STORE,
+  TOKENS,
+  USER_STORE,
+} from "../di-tokens.js";
 import { deliveryMethodOf } from "../engine/channels.js";
 import { Engine } from "../engine/engine.js";
 import { requireParam, resolveClient } from "../engine/steps.js";
 import type { RequestFacts, StartResult, VerifyResult } from "../engine/types.js";
-import { isTextlockError } from "../errors/textlock-error.js";
+import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import type { TextlockEvents } from "../events/events.js";
 import type { BotCheck, CaptchaWidget } from "../protection/bot-check.js";
 import type { DeliveryChannel } from "../providers/sms-provider.js";
+import { LoginSessions } from "../sessions/login-sessions.js";
+import type { SessionStore } from "../sessions/session-store.js";
 import type { TokenResponse, TokenService } from "../tokens/token-service.js";
 import type { UserStore } from "../users/user-store.js";
 import { AuthorizationCodes } from "./authorization-codes.js";
@@ -16,11 +30,13 @@ import {
   checkGrantAllowed,
   checkModeFitsResponseType,
   checkNonce,
-  checkPromptNone,
+  checkPrompt,
   checkPublicClientUsesPkce,
   checkRedirectUri,
+  maxAgeOf,
   nonEmpty,
   optionalParamsOf,
+  promptsOf,
   redirectUriOf,
   resolveAuthorizeConnection,
   responseTypeOf,
@@ -55,6 +71,8 @@ export class BrowserFlow {
   private readonly transactions: TransactionSealer;
   private readonly tickets: LoginTickets;
   private readonly codes: AuthorizationCodes;
+  /** Login sessions (SSO): started by a login on the hosted page or with a ticket, ended by logout. */
+  readonly sessions: LoginSessions;
 
   constructor(
     @inject(CONFIG) readonly config: TextlockConfig,
@@ -63,9 +81,17 @@ export class BrowserFlow {
     @inject(TOKENS) private readonly tokens: TokenService,
     @inject(USER_STORE) private readonly users: UserStore,
     @inject(ONE_TIME_STORE) store: OneTimeStore,
-    @inject(CLOCK) now: Clock,
+    @inject(CLOCK) private readonly now: Clock,
     @inject(BOT_CHECK) private readonly botCheck: BotCheck,
+    @inject(SESSION_STORE) sessionStore: SessionStore,
+    @inject(EVENTS) private readonly events: TextlockEvents,
   ) {
+    const { sessionSeconds, sessionIdleSeconds } = config.login;
+    this.sessions = new LoginSessions(
+      sessionStore,
+      { absoluteSeconds: sessionSeconds, idleSeconds: Math.min(sessionIdleSeconds, sessionSeconds) },
+      now,
+    );
     this.transactions = new TransactionSealer(secret, config.login.transactionSeconds * 1000, now);
     this.tickets = new LoginTickets(store, config.login.grantSeconds * 1000);
     this.codes = new AuthorizationCodes(config, store, users, tokens);
@@ -94,6 +120,8 @@ export class BrowserFlow {
       checkPublicClientUsesPkce(client, response_type, params);
       const connection = resolveAuthorizeConnection(this.config, client, params.connection);
       const scope = scopeOf(response_type, params.scope);
+      checkPrompt(params.prompt);
+      const maxAge = maxAgeOf(params.max_age);
       const request: AuthorizeRequest = {
         ...target,
         response_type,
@@ -101,8 +129,8 @@ export class BrowserFlow {
         connection,
         params,
         ...optionalParamsOf(params),
+        ...(maxAge !== undefined ? { max_age: maxAge } : {}),
       };
-      checkPromptNone(request.prompt, request.login_ticket);
       return request;
     } catch (err) {
       throw isTextlockError(err) ? new AuthorizeRedirectError(target, err) : err;
@@ -194,6 +222,74 @@ export class BrowserFlow {
   async redeemTicket(request: AuthorizeRequest, verifier: string): Promise<Login> {
     const record = await this.tickets.redeem(request.login_ticket ?? "", request.client.client_id, verifier);
     return restoreLogin(record, this.config, this.users);
+  }
+
+  // --- login sessions ---
+
+  /**
+   * Starts the login session of a login that just happened (the code was typed now); the login then
+   * carries the session's `sid` and its `auth_time`. The browser's previous session, if any, ends.
+   */
+  async startSession(
+    login: Login,
+    clientId: string,
+    previousCookie?: string,
+  ): Promise<{ login: Login; cookie: string }> {
+    const authTime = this.now();
+    const { session, cookie } = await this.sessions.start(
+      { userId: login.user.user_id, connection: login.connection.name, authTime, claims: login.claims },
+      clientId,
+      previousCookie,
+    );
+    this.events.emit("session.started", {
+      user_id: login.user.user_id,
+      client_id: clientId,
+      connection: login.connection.name,
+      sid: session.sid,
+    });
+    return { login: { ...login, authTime, sid: session.sid }, cookie };
+  }
+
+  /**
+   * The login a live session answers for this `/authorize`, or undefined when the page must be shown:
+   * no session (or an expired, forged or ended one), `prompt=login`, a login older than `max_age`, a
+   * connection the session did not log in with, or a user since blocked or deleted.
+   */
+  async loginFromSession(request: AuthorizeRequest, cookie: string | undefined): Promise<Login | undefined> {
+    if (promptsOf(request.prompt).has("login") || request.max_age === 0) return undefined;
+    const session = await this.sessions.find(cookie);
+    if (!session) return undefined;
+    if (request.max_age !== undefined && session.authTime + request.max_age * 1000 < this.now()) return undefined;
+    const connection = this.config.connections.find((c) => c.name === session.connection);
+    if (!connection?.enabled_clients.includes(request.client.client_id)) return undefined;
+    if (request.params.connection && request.params.connection !== session.connection) return undefined;
+    const user = await this.users.findById(session.userId);
+    if (!user) {
+      await this.sessions.end(undefined, session.sid);
+      return undefined;
+    }
+    if (user.blocked) return undefined;
+    const touched = await this.sessions.touch(session, request.client.client_id);
+    this.events.emit("session.used", {
+      user_id: user.user_id,
+      client_id: request.client.client_id,
+      sid: session.sid,
+      silent: promptsOf(request.prompt).has("none"),
+    });
+    return { user, connection, claims: touched.claims, authTime: touched.authTime, sid: touched.sid };
+  }
+
+  /** `prompt=none` without a usable session: Auth0's `login_required`, sent back to the callback. */
+  loginRequired(request: AuthorizeRequest): TextlockError {
+    this.events.emit("session.missing", { client_id: request.client.client_id });
+    return new TextlockError("ERR_LOGIN_REQUIRED");
+  }
+
+  /** Logout: ends the session of the browser's cookie and/or a named `sid`. */
+  async endSession(cookie: string | undefined, sid?: string, who: { client_id?: string; user_id?: string } = {}) {
+    const ended = await this.sessions.end(cookie, sid);
+    if (ended) this.events.emit("session.ended", { sids: ended, ...who });
+    return ended;
   }
 
   // --- the answer to the application ---

@@ -1,5 +1,6 @@
 import type { TextlockConfig } from "../config/schema.js";
 import type { HttpRequest } from "../http/types.js";
+import { SESSION_COOKIE } from "../sessions/login-sessions.js";
 
 /** Ties a hosted-page transaction to the browser that started it. */
 export const BINDING_COOKIE = "tl_tx";
@@ -34,5 +35,17 @@ export function cookie(
 ): string {
   return `${name}=${value}; Path=/; Max-Age=${o.maxAge}; HttpOnly; SameSite=${o.sameSite}${o.secure || o.sameSite === "None" ? "; Secure" : ""}`;
 }
+
+/**
+ * The login-session cookie. Over HTTPS it is `SameSite=None; Secure`, so the hidden iframe of silent
+ * authentication (auth0-spa-js, auth0-js `checkSession`) sends it from the application's site; over
+ * plain HTTP (development) browsers refuse `None` without `Secure`, so it is `Lax` (same-site apps only).
+ */
+export function sessionCookie(value: string, secure: boolean, maxAge: number): string {
+  return cookie(SESSION_COOKIE, value, { maxAge, sameSite: secure ? "None" : "Lax", secure });
+}
+
+/** Removes the login-session cookie (with the attributes it was set with, or the browser ignores it). */
+export const expiredSessionCookie = (secure: boolean) => sessionCookie("", secure, 0);
 
 export const expiredCookie = (name: string) => `${name}=; Path=/; Max-Age=0; HttpOnly; SameSite=None; Secure`;

@@ -9,7 +9,9 @@ import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import type { CaptchaWidget } from "../protection/bot-check.js";
 import type { DeliveryChannel } from "../providers/sms-provider.js";
+import { SESSION_COOKIE } from "../sessions/login-sessions.js";
 import type { AuthorizeRequest } from "./authorize-request.js";
+import { isSecure, parseCookies, sessionCookie } from "./cookies.js";
 import type { MessageKey, PageLanguage, Translate } from "./i18n.js";
 import { loginPage } from "./login-page.js";
 import type { Login } from "./login-record.js";
@@ -161,8 +163,18 @@ export async function finish(
   login: Login,
   headers: Record<string, string | string[]> = {},
 ): Promise<HttpResponse> {
-  const values = await p.ctx.browser.complete(p.request, login, p.ctx.issuer);
-  return answerCallback(p.request, values, p.language, p.t, headers);
+  let answered = login;
+  const setCookie = [headers["set-cookie"] ?? []].flat();
+  // A login that just happened starts the browser's login session; one answered from it continues it.
+  if (!login.sid) {
+    const { browser, textlock } = p.ctx;
+    const previous = parseCookies(p.req.headers.cookie)[SESSION_COOKIE];
+    const started = await browser.startSession(login, p.request.client.client_id, previous);
+    answered = started.login;
+    setCookie.push(sessionCookie(started.cookie, isSecure(p.req, textlock.config), browser.sessions.cookieMaxAge));
+  }
+  const values = await p.ctx.browser.complete(p.request, answered, p.ctx.issuer);
+  return answerCallback(p.request, values, p.language, p.t, { ...headers, "set-cookie": setCookie });
 }
 
 /** The hosted page polls here for what delivery did on its own (escalations). */

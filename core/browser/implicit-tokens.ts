@@ -18,7 +18,13 @@ export async function implicitTokenValues(
       scope: request.scope,
       ...(request.audience ? { audience: request.audience } : {}),
     },
-    { issuer, ...(request.nonce ? { nonce: request.nonce } : {}), atHash: types.has("token") },
+    {
+      issuer,
+      ...(request.nonce ? { nonce: request.nonce } : {}),
+      atHash: types.has("token"),
+      ...(login.authTime !== undefined ? { authTime: login.authTime } : {}),
+      ...(login.sid ? { sid: login.sid } : {}),
+    },
   );
   const values: Record<string, string> = {};
   if (types.has("token")) {

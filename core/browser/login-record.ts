@@ -8,6 +8,10 @@ export interface Login {
   user: User;
   connection: ConnectionConfig;
   claims: VerifyResult["claims"];
+  /** When the person typed the code, epoch ms (an answer from a login session: that login's). */
+  authTime?: number;
+  /** The login session the login belongs to (the id_token's `sid`). */
+  sid?: string;
 }
 
 /**
@@ -19,10 +23,19 @@ export interface LoginRecord {
   clientId: string;
   connectionName: string;
   claims: VerifyResult["claims"];
+  authTime?: number;
+  sid?: string;
 }
 
 export function loginRecordOf(login: Login, clientId: string): LoginRecord {
-  return { userId: login.user.user_id, clientId, connectionName: login.connection.name, claims: login.claims };
+  return {
+    userId: login.user.user_id,
+    clientId,
+    connectionName: login.connection.name,
+    claims: login.claims,
+    ...(login.authTime !== undefined ? { authTime: login.authTime } : {}),
+    ...(login.sid ? { sid: login.sid } : {}),
+  };
 }
 
 /** The login a record stands for, as it is now. */
@@ -32,5 +45,11 @@ export async function restoreLogin(record: LoginRecord, config: TextlockConfig, 
   if (!user || !connection)
     throw new TextlockError("ERR_LOGIN_TICKET", { description: "The user of this login no longer exists." });
   if (user.blocked) throw new TextlockError("ERR_USER_BLOCKED");
-  return { user, connection, claims: record.claims };
+  return {
+    user,
+    connection,
+    claims: record.claims,
+    ...(record.authTime !== undefined ? { authTime: record.authTime } : {}),
+    ...(record.sid ? { sid: record.sid } : {}),
+  };
 }

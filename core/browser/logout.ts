@@ -2,7 +2,9 @@ import type { ClientConfig } from "../config/schema.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Route, RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
+import { SESSION_COOKIE } from "../sessions/login-sessions.js";
 import { authorizeFailure } from "./authorize-failure.js";
+import { expiredSessionCookie, isSecure, parseCookies } from "./cookies.js";
 import { stringFields } from "./form-fields.js";
 import { pageLanguage, translator } from "./i18n.js";
 import { esc, page } from "./page-shell.js";
@@ -16,15 +18,24 @@ export interface EndSessionInput {
   client?: ClientConfig;
   /** The user of a verified `id_token_hint`. */
   sub?: string;
-  /** `logout_hint` (a session id). */
+  /** The session of a verified `id_token_hint` (its `sid`). */
   sid?: string;
 }
 
 /**
- * Ends the browser's login session. textlock keeps no login session yet, so this does nothing; both
- * `/v2/logout` and `/oidc/logout` call it, and the session work will live here.
+ * Ends the browser's login session (the cookie's, and the one a verified `id_token_hint` names, so a
+ * logout from a browser that lost the cookie still ends it) and answers the header that removes the
+ * cookie. Both `/v2/logout` and `/oidc/logout` call it before they redirect.
  */
-export async function endSession(_input: EndSessionInput): Promise<void> {}
+export async function endSession(input: EndSessionInput): Promise<Record<string, string[]>> {
+  const { req, ctx } = input;
+  const cookie = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+  await ctx.browser.endSession(cookie, input.sid, {
+    ...(input.client ? { client_id: input.client.client_id } : {}),
+    ...(input.sub ? { user_id: input.sub } : {}),
+  });
+  return cookie === undefined ? {} : { "set-cookie": [expiredSessionCookie(isSecure(req, ctx.textlock.config))] };
+}
 
 /**
  * Whether `candidate` is one of `allowed`. Scheme and host compare case-insensitively (the URL parser
@@ -67,7 +78,16 @@ function findClient(ctx: RouteContext, clientId: string): ClientConfig {
   return client;
 }
 
-const redirect = (location: string): HttpResponse => ({ status: 302, headers: { location, ...NO_STORE }, body: "" });
+const redirect = (location: string, headers: Record<string, string[]>): HttpResponse => ({
+  status: 302,
+  headers: { location, ...NO_STORE, ...headers },
+  body: "",
+});
+
+const withHeaders = (response: HttpResponse, headers: Record<string, string[]>): HttpResponse => ({
+  ...response,
+  headers: { ...response.headers, ...headers },
+});
 
 function loggedOutPage(req: HttpRequest, uiLocales: string | undefined, client?: ClientConfig): HttpResponse {
   const language = pageLanguage(uiLocales, req.headers["accept-language"]);
@@ -102,9 +122,9 @@ async function v2Logout(req: HttpRequest, ctx: RouteContext): Promise<HttpRespon
     const allowed = client ? client.allowed_logout_urls : ctx.textlock.config.login.allowedLogoutUrls;
     const returnTo = nonEmpty(q.returnTo);
     if (returnTo !== undefined && !isAllowedLogoutUrl(returnTo, allowed)) throw notAllowed("returnTo", returnTo);
-    await endSession({ req, ctx, client });
+    const cleared = await endSession({ req, ctx, client });
     const target = returnTo ?? (client ? client.allowed_logout_urls[0] : undefined);
-    return target ? redirect(target) : loggedOutPage(req, undefined, client);
+    return target ? redirect(target, cleared) : withHeaders(loggedOutPage(req, undefined, client), cleared);
   } catch (err) {
     return failure(err, req, undefined);
   }
@@ -123,6 +143,7 @@ async function oidcLogout(req: HttpRequest, ctx: RouteContext): Promise<HttpResp
     const clientId = nonEmpty(params.client_id);
     const logoutHint = nonEmpty(params.logout_hint);
     let sub: string | undefined;
+    let sid: string | undefined;
     let hinted: string | undefined;
     if (hint) {
       const payload = await ctx.tokens.verifyIdTokenHint(hint, ctx.issuer);
@@ -132,6 +153,7 @@ async function oidcLogout(req: HttpRequest, ctx: RouteContext): Promise<HttpResp
       if (logoutHint && typeof payload.sid === "string" && payload.sid !== logoutHint)
         throw invalid("The logout_hint does not match the id_token_hint session.");
       sub = typeof payload.sub === "string" ? payload.sub : undefined;
+      sid = typeof payload.sid === "string" ? payload.sid : undefined;
       hinted = aud;
     }
     const id = hinted ?? clientId;
@@ -139,12 +161,12 @@ async function oidcLogout(req: HttpRequest, ctx: RouteContext): Promise<HttpResp
     const allowed = client ? client.allowed_logout_urls : ctx.textlock.config.login.allowedLogoutUrls;
     const uri = nonEmpty(params.post_logout_redirect_uri);
     if (uri !== undefined && !isAllowedLogoutUrl(uri, allowed, true)) throw notAllowed("post_logout_redirect_uri", uri);
-    await endSession({ req, ctx, client, sub, sid: logoutHint });
+    const cleared = await endSession({ req, ctx, client, ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) });
     const target = uri ?? (client ? client.allowed_logout_urls[0] : undefined);
-    if (!target) return loggedOutPage(req, uiLocales, client);
+    if (!target) return withHeaders(loggedOutPage(req, uiLocales, client), cleared);
     const url = new URL(target);
     if (params.state) url.searchParams.set("state", params.state);
-    return redirect(url.toString());
+    return redirect(url.toString(), cleared);
   } catch (err) {
     return failure(err, req, uiLocales);
   }

@@ -4,13 +4,15 @@ import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Route, RouteContext } from "../http/handler.js";
 import { json } from "../http/response.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
+import { SESSION_COOKIE } from "../sessions/login-sessions.js";
+import { promptsOf } from "./authorize-checks.js";
 import { authorizeFailure } from "./authorize-failure.js";
 import { AuthorizeRedirectError, type AuthorizeRequest } from "./authorize-request.js";
 import { BINDING_COOKIE, cookie, isSecure, parseCookies, verifierCookie } from "./cookies.js";
 import { deliveryStatus } from "./delivery-status.js";
 import { stringFields } from "./form-fields.js";
 import { hostedPageAction } from "./hosted-page-actions.js";
-import { DELIVERY_PATH, LOGIN_PATH, type PageContext, renderPhoneStep } from "./hosted-page-steps.js";
+import { DELIVERY_PATH, finish, LOGIN_PATH, type PageContext, renderPhoneStep } from "./hosted-page-steps.js";
 import { pageLanguage, translator } from "./i18n.js";
 import { lockRoutes } from "./lock-routes.js";
 import { logoutRoutes } from "./logout.js";
@@ -18,7 +20,8 @@ import { redeemLoginTicket } from "./redeem-login-ticket.js";
 import { NO_STORE } from "./response-modes.js";
 
 /**
- * `GET|POST /authorize`: a login ticket is redeemed; otherwise the hosted page starts at the phone
+ * `GET|POST /authorize`: a login ticket is redeemed; a live login session answers at once (also
+ * `prompt=none`, which is `login_required` without one); otherwise the hosted page starts at the phone
  * step (prefilled from `login_hint`), in a transaction bound to this browser by a cookie.
  */
 async function authorize(req: HttpRequest, ctx: RouteContext): Promise<HttpResponse> {
@@ -37,6 +40,9 @@ async function authorize(req: HttpRequest, ctx: RouteContext): Promise<HttpRespo
   const p: PageContext = { request, language, t, binding, setCookie, ctx, req };
   try {
     if (request.login_ticket) return await redeemLoginTicket(p, params);
+    const fromSession = await ctx.browser.loginFromSession(request, parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+    if (fromSession) return await finish(p, fromSession);
+    if (promptsOf(request.prompt).has("none")) throw ctx.browser.loginRequired(request);
     const hint = request.login_hint ? parsePhoneNumberFromString(request.login_hint) : undefined;
     return renderPhoneStep(p, hint?.isValid() ? { country: hint.country ?? "", phone: hint.formatNational() } : {});
   } catch (err) {

@@ -93,6 +93,8 @@ export interface TextlockOptions {
     refreshTokenLifetimeSeconds?: number;
     /** Refresh token idle lifetime, renewed by each rotation (never past the absolute one). Unset: no idle limit. */
     refreshTokenIdleSeconds?: number;
+    /** Seconds between purges of expired refresh-token records and ended login sessions in each process; `0`: never. @default 3600 */
+    purgeIntervalSeconds?: number;
     /** Signing keys kept in the JWKS after rotations. @default 3 */
     keepKeys?: number;
     /**
@@ -336,6 +338,10 @@ export interface TextlockOptions {
     transactionSeconds?: number;
     /** Lifetime of an authorization code or a login ticket, seconds. @default 60 */
     grantSeconds?: number;
+    /** Absolute lifetime of a login session (SSO cookie), seconds since the login. @default 604800 */
+    sessionSeconds?: number;
+    /** A login session unused for this long ends, seconds (each use restarts it, up to `sessionSeconds`). @default 259200 */
+    sessionIdleSeconds?: number;
     /** Tenant-wide Allowed Logout URLs, used by `/v2/logout` and `/oidc/logout` when no client is named. @default [] */
     allowedLogoutUrls?: string[];
   };

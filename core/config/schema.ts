@@ -522,6 +522,15 @@ export const configSchema = z
           .describe(
             "Refresh token idle lifetime: a token not used within it stops working; each rotation renews it (never past the absolute lifetime). Unset: no idle limit.",
           ),
+        purgeIntervalSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(3_600)
+          .describe(
+            "How often each process deletes refresh-token records (and revoked-family markers) whose family has expired, and login sessions that have ended, so the tables do not grow forever. `0`: never (purge with your own job).",
+          ),
         keepKeys: z.number().int().min(1).max(10).default(3).describe("Signing keys kept in the JWKS after rotations."),
         keys: z
           .array(
@@ -950,6 +959,24 @@ export const configSchema = z
           .default(60)
           .describe(
             "Lifetime of an authorization code and of a login ticket (`/co/authenticate`); each is single use.",
+          ),
+        sessionSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(31_536_000)
+          .default(604_800)
+          .describe(
+            'Absolute lifetime of a login session (SSO): after this long since the code was typed, `/authorize` shows the page again and `prompt=none` answers `login_required`. Auth0\'s "Require log in after" (7 days).',
+          ),
+        sessionIdleSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(31_536_000)
+          .default(259_200)
+          .describe(
+            "A login session nobody used for this long ends (each use by `/authorize` restarts the count, never beyond `sessionSeconds`). Auth0's idle session lifetime (3 days).",
           ),
         allowedLogoutUrls: z
           .array(url)

@@ -29,6 +29,7 @@ import {
   RISK_CHECKERS,
   RISK_PLUGINS,
   SECRET,
+  SESSION_STORE,
   SIGNING_KEYS,
   TOKENS,
   USER_STORE,
@@ -123,6 +124,7 @@ export async function composeTextlock(
     ...(c.isRegistered(REFRESH_TOKEN_STORE) ? { refreshTokens: c.resolve(REFRESH_TOKEN_STORE) } : {}),
     ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
     ...(c.isRegistered(DELIVERY_STORE) ? { deliveries: c.resolve(DELIVERY_STORE) } : {}),
+    ...(c.isRegistered(SESSION_STORE) ? { sessions: c.resolve(SESSION_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
   });
   value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
@@ -130,6 +132,7 @@ export async function composeTextlock(
   value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
   value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
   value(DELIVERY_STORE, () => observeStore(stores.deliveries, "deliveries", metrics));
+  value(SESSION_STORE, () => observeStore(stores.sessions, "sessions", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
   if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
   if (missing(SIGNING_KEYS)) {

@@ -8,6 +8,7 @@ import type { Clock, RateLimitBackend } from "../di-tokens.js";
 import type { Logger } from "../logger.js";
 import { MemoryOtpStore } from "../otp/memory-otp-store.js";
 import type { OtpStore } from "../otp/otp-store.js";
+import { MemorySessionStore, type SessionStore, SqliteSessionStore } from "../sessions/session-store.js";
 import {
   MemoryRefreshTokenStore,
   type RefreshTokenStore,
@@ -26,6 +27,8 @@ export interface StoreSet {
   oneTime: OneTimeStore;
   /** Delivery state of codes and due escalations: beside the codes (memory, or the same Redis). */
   deliveries: DeliveryStore;
+  /** Login sessions (SSO). */
+  sessions: SessionStore;
   /** Where rate limits count. */
   rateLimitBackend: RateLimitBackend;
   /** Where signing keys are shared (the PostgreSQL user database); absent: `<dataDir>/keys.json`. */
@@ -34,8 +37,8 @@ export interface StoreSet {
 
 /**
  * Chooses and opens every store, in this one place, from `config.store` (short-lived state: codes,
- * one-time codes and tickets, rate limits) and `config.users` (durable state: users and refresh
- * tokens). Short-lived state follows the code store and durable state follows the user store, so a
+ * one-time codes and tickets, rate limits) and `config.users` (durable state: users, refresh
+ * tokens and login sessions). Short-lived state follows the code store and durable state follows the user store, so a
  * shared setup (Redis + PostgreSQL) never keeps a part in one process's memory. Stores in `given`
  * (host overrides) are used as they are.
  */
@@ -47,7 +50,8 @@ export async function openStoreSet(
 ): Promise<StoreSet> {
   const codes = given.codes ?? (await openCodeStore(config, logger));
   const redis = config.store.type === "redis" ? ((codes as { rawClient?: unknown }).rawClient ?? null) : null;
-  const durable = given.users && given.refreshTokens ? undefined : await openDurableStores(config, logger);
+  const durable =
+    given.users && given.refreshTokens && given.sessions ? undefined : await openDurableStores(config, logger, clock);
   return {
     codes,
     users: given.users ?? durable!.users,
@@ -62,6 +66,7 @@ export async function openStoreSet(
       (redis && config.store.type === "redis"
         ? new RedisDeliveryStore(redis as ConstructorParameters<typeof RedisDeliveryStore>[0], config.store.namespace)
         : new MemoryDeliveryStore(clock)),
+    sessions: given.sessions ?? durable!.sessions,
     rateLimitBackend: given.rateLimitBackend ?? (redis ? { redis } : {}),
     ...(durable?.signingKeys ? { signingKeys: durable.signingKeys } : {}),
   };
@@ -81,19 +86,30 @@ async function openCodeStore(config: TextlockConfig, logger: Logger): Promise<Ot
 async function openDurableStores(
   config: TextlockConfig,
   logger: Logger,
-): Promise<Pick<StoreSet, "users" | "refreshTokens" | "signingKeys">> {
+  clock: Clock,
+): Promise<Pick<StoreSet, "users" | "refreshTokens" | "sessions" | "signingKeys">> {
   switch (config.users.type) {
     case "memory":
-      return { users: new MemoryUserStore(), refreshTokens: new MemoryRefreshTokenStore() };
+      return {
+        users: new MemoryUserStore(),
+        refreshTokens: new MemoryRefreshTokenStore(),
+        sessions: new MemorySessionStore(clock),
+      };
     case "sqlite":
       return {
         users: new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db")),
         refreshTokens: new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")),
+        sessions: new SqliteSessionStore(join(config.dataDir, "sessions.db"), clock),
       };
     case "postgres": {
       const { PostgresUserStore } = await import("../users/postgres-user-store.js");
       const users = await PostgresUserStore.connect({ url: config.users.url }, logger);
-      return { users, refreshTokens: users.refreshTokenStore(), signingKeys: users.signingKeyBackend() };
+      return {
+        users,
+        refreshTokens: users.refreshTokenStore(),
+        sessions: users.sessionStore(clock),
+        signingKeys: users.signingKeyBackend(),
+      };
     }
   }
 }

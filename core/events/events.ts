@@ -59,6 +59,14 @@ export interface TextlockEventMap {
   "signup.refused": [{ connection: string; client_id: string }];
   /** An already rotated refresh token was used again: its whole family was revoked (Auth0's `ferrt`). */
   "refresh_token.reused": [{ user_id: string; client_id: string }];
+  /** A hosted-page or login-ticket login started a login session (SSO cookie). */
+  "session.started": [{ user_id: string; client_id: string; connection: string; sid: string }];
+  /** `/authorize` answered from a live session without showing the page (`prompt=none` included: Auth0's `ssa`). */
+  "session.used": [{ user_id: string; client_id: string; sid: string; silent: boolean }];
+  /** `prompt=none` found no usable session and answered `login_required` (Auth0's `fsa`). */
+  "session.missing": [{ client_id: string }];
+  /** Logout ended sessions (Auth0's `slo`). */
+  "session.ended": [{ sids: number; client_id?: string; user_id?: string }];
   "request.refused": [{ reason: string; endpoint?: string }];
   /**
    * A number prefix or country's codes are rarely verified: quarantined (`enforce`) or only reported

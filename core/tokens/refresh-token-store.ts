@@ -19,6 +19,10 @@ export interface RefreshRecord {
   expiresAt: number;
   /** Epoch ms: the idle expiry of this token (`tokens.refreshTokenIdleSeconds`), renewed by each rotation. */
   idleExpiresAt?: number;
+  /** Epoch ms: when the person logged in (the id_token's `auth_time`, kept across rotations). */
+  authTime?: number;
+  /** The login session the family was issued in (the id_token's `sid`, kept across rotations). */
+  sid?: string;
   /** The token was already redeemed (rotated); kept until the family expires so a reuse is detected. */
   used?: boolean;
 }
@@ -49,6 +53,12 @@ export interface RefreshTokenStore {
   revokeFamily(family: string, expiresAt: number): Promise<void>;
   /** Deletes every token of a user (blocked users). */
   revokeUser(userId: string): Promise<void>;
+  /**
+   * Deletes records (tokens, used or not, and revoked-family markers) whose family expired before
+   * `now` (epoch ms); the number deleted. textlock calls it every `tokens.purgeIntervalSeconds`.
+   * Optional for stores written before it existed.
+   */
+  purgeExpired?(now: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -104,6 +114,13 @@ export class MemoryRefreshTokenStore implements RefreshTokenStore {
     for (const [family, expiresAt] of familiesOf(rows)) await this.revokeFamily(family, expiresAt);
   }
 
+  async purgeExpired(now: number): Promise<number> {
+    let purged = 0;
+    for (const [hash, r] of this.records) if (r.expiresAt < now && this.records.delete(hash)) purged++;
+    for (const [family, expiresAt] of this.revoked) if (expiresAt < now && this.revoked.delete(family)) purged++;
+    return purged;
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -117,6 +134,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   private readonly selectUser;
   private readonly revokedMarker;
   private readonly remove;
+  private readonly purge;
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -142,6 +160,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
     );
     this.revokedMarker = this.db.prepare<[string], { hash: string }>("SELECT hash FROM refresh_tokens WHERE hash = ?");
     this.remove = this.db.prepare<[string]>("DELETE FROM refresh_tokens WHERE hash = ?");
+    this.purge = this.db.prepare<[number]>("DELETE FROM refresh_tokens WHERE expires_at < ?");
   }
 
   async save(hash: string, record: RefreshRecord): Promise<void> {
@@ -175,6 +194,10 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
       .all(userId)
       .map((r) => ({ hash: r.hash, record: JSON.parse(r.record) as RefreshRecord }));
     for (const [family, expiresAt] of familiesOf(rows)) await this.revokeFamily(family, expiresAt);
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    return this.purge.run(now).changes;
   }
 
   async close(): Promise<void> {

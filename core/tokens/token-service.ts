@@ -26,6 +26,10 @@ export interface IssueOptions {
   nonce?: string;
   /** Add `at_hash` (the browser's implicit `id_token token` response, which auth0-js checks). */
   atHash?: boolean;
+  /** When the person authenticated, epoch ms (the id_token's `auth_time`; default: now). */
+  authTime?: number;
+  /** The login session (the id_token's `sid`, which `/oidc/logout` accepts as `logout_hint`). */
+  sid?: string;
 }
 
 /** Claims a hook may not set (Auth0's restricted list): they are dropped, the token is still issued. */
@@ -143,6 +147,9 @@ export class TokenService {
       scope: record.scope,
       audience: record.audience,
       connection: record.connection,
+      // A refreshed id_token still describes the login: its auth_time (max_age checks) and its session.
+      ...(record.authTime !== undefined ? { authTime: record.authTime } : {}),
+      ...(record.sid ? { sid: record.sid } : {}),
       family: { id: familyOf(hash, record), expiresAt: record.expiresAt },
     });
   }
@@ -250,7 +257,8 @@ export class TokenService {
         ...profileClaims(user, o.scope),
         ...(o.nonce ? { nonce: o.nonce } : {}),
         ...(o.atHash ? { at_hash: leftHalfHash(access_token, key.alg) } : {}),
-        auth_time: iat,
+        auth_time: o.authTime !== undefined ? Math.floor(o.authTime / 1000) : iat,
+        ...(o.sid ? { sid: o.sid } : {}),
       })
         .setProtectedHeader(header)
         .setIssuer(o.issuer)
@@ -272,6 +280,8 @@ export class TokenService {
         scope: o.scope,
         ...(o.audience ? { audience: o.audience } : {}),
         family: o.family?.id ?? randomBytes(16).toString("base64url"),
+        authTime: o.authTime ?? iat * 1000,
+        ...(o.sid ? { sid: o.sid } : {}),
         expiresAt,
         ...(idle !== undefined ? { idleExpiresAt: Math.min(expiresAt, now + idle * 1000) } : {}),
       });

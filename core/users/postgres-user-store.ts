@@ -1,6 +1,7 @@
 import pg from "pg";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
+import type { LoginSession, SessionStore } from "../sessions/session-store.js";
 import {
   familiesOf,
   familyOf,
@@ -50,6 +51,17 @@ const MIGRATIONS: Array<[id: string, sql: string]> = [
     "004_refresh_token_families",
     `CREATE INDEX IF NOT EXISTS textlock_refresh_tokens_family ON textlock_refresh_tokens ((record->>'family'));
      CREATE INDEX IF NOT EXISTS textlock_refresh_tokens_user ON textlock_refresh_tokens ((record->>'user_id'));`,
+  ],
+  [
+    "005_login_sessions",
+    `CREATE TABLE IF NOT EXISTS textlock_login_sessions (
+       sid     TEXT PRIMARY KEY,
+       user_id TEXT NOT NULL,
+       record  JSONB NOT NULL,
+       ends_at TIMESTAMPTZ NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS textlock_login_sessions_user ON textlock_login_sessions (user_id);
+     CREATE INDEX IF NOT EXISTS textlock_login_sessions_end ON textlock_login_sessions (ends_at);`,
   ],
 ];
 
@@ -232,7 +244,42 @@ export class PostgresUserStore implements UserStore {
         );
         for (const [family, expiresAt] of familiesOf(rows)) await revokeFamily(family, expiresAt);
       },
+      purgeExpired: async (now) => {
+        const { rowCount } = await this.query(
+          "DELETE FROM textlock_refresh_tokens WHERE expires_at < to_timestamp($1 / 1000.0)",
+          [now],
+        );
+        return rowCount ?? 0;
+      },
       close: async () => {},
+    };
+  }
+
+  /** Login sessions in the same database (and pool), so a session started on one process is seen by all. */
+  sessionStore(now: () => number = Date.now): SessionStore {
+    const endOf = (s: LoginSession) => Math.min(s.idleExpiresAt, s.expiresAt);
+    return {
+      save: async (session) => {
+        await this.query(
+          `INSERT INTO textlock_login_sessions (sid, user_id, record, ends_at) VALUES ($1, $2, $3, to_timestamp($4 / 1000.0))
+           ON CONFLICT (sid) DO UPDATE SET record = $3, ends_at = to_timestamp($4 / 1000.0)`,
+          [session.sid, session.userId, session, endOf(session)],
+        );
+      },
+      get: async (sid) => {
+        const { rows } = await this.query<{ record: LoginSession }>(
+          "SELECT record FROM textlock_login_sessions WHERE sid = $1 AND ends_at > to_timestamp($2 / 1000.0)",
+          [sid, now()],
+        );
+        return rows[0]?.record;
+      },
+      delete: async (sid) =>
+        ((await this.query("DELETE FROM textlock_login_sessions WHERE sid = $1", [sid])).rowCount ?? 0) > 0,
+      deleteByUser: async (userId) =>
+        (await this.query("DELETE FROM textlock_login_sessions WHERE user_id = $1", [userId])).rowCount ?? 0,
+      purgeExpired: async (now) =>
+        (await this.query("DELETE FROM textlock_login_sessions WHERE ends_at <= to_timestamp($1 / 1000.0)", [now]))
+          .rowCount ?? 0,
     };
   }
 

@@ -94,7 +94,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
     expect(profile).toMatchObject({ phone_number: phone, sub: claims.sub });
   }
 
-  it("cross-site, third-party cookies allowed: wrong code, resend, newest code, tokens via the verifier cookie", async () => {
+  it("cross-site, third-party cookies allowed: wrong code, resend, newest code, tokens via the verifier cookie, then checkSession from the session", async () => {
     const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
     const context = await launchAllowingThirdPartyCookies(profileDir, {
       ignoreHTTPSErrors: true,
@@ -122,11 +122,23 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
       await expectLoggedIn(page, crossSite, phone);
       expect(crossSite.requests.filter((p) => p === "/co-verify").length).toBe(verifyPages);
       await shot(page, "auth0js-03-logged-in");
+
+      // The login started textlock's session: checkSession (a hidden iframe, web_message, prompt=none)
+      // gets tokens for the same person without a code.
+      const loggedIn = JSON.parse((await page.locator("#claims").textContent())!);
+      await page.goto(`${crossSite.origin}/check-session`);
+      await expect.poll(() => status(page)).toBe("session");
+      expect(JSON.parse((await page.locator("#claims").textContent())!)).toMatchObject({
+        sub: loggedIn.sub,
+        phone_number: phone,
+        sid: loggedIn.sid,
+        auth_time: loggedIn.auth_time,
+      });
     } finally {
       await context.close();
       rmSync(profileDir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it("popup mode (passwordlessLogin with popup: true): /authorize answers by web_message in a hidden iframe", async () => {
     const profileDir = mkdtempSync(join(tmpdir(), "textlock-e2e-profile-"));
@@ -192,7 +204,7 @@ describe.runIf(browserAvailable())("auth0-js passwordless from another origin (C
     await context.close();
   });
 
-  it("checkSession (web_message, prompt=none) answers login_required: textlock keeps no session", async () => {
+  it("checkSession (web_message, prompt=none) without a textlock session answers login_required", async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(`${crossSite.origin}/check-session`);

@@ -82,4 +82,21 @@ describe.skipIf(!postgresUrl)("PostgreSQL UserStore", () => {
     );
     await Promise.all(stores.map((s) => s.close()));
   });
+
+  it("purges refresh-token records of expired families only", async () => {
+    const users = await PostgresUserStore.connect({ url: postgresUrl! }, logger);
+    try {
+      const s = users.refreshTokenStore();
+      const tag = `purge-${process.pid}-${Date.now()}`;
+      const base = { user_id: `sms|${tag}`, client_id: "c", connection: "sms", scope: "offline_access" };
+      await s.save(`${tag}-old`, { ...base, family: `${tag}-old`, expiresAt: 1_000 });
+      await s.revokeFamily(`${tag}-gone`, 1_500);
+      await s.save(`${tag}-live`, { ...base, family: `${tag}-live`, expiresAt: 4_000_000_000_000 });
+      expect(await s.purgeExpired!(2_000)).toBeGreaterThanOrEqual(2);
+      expect(await s.find(`${tag}-old`)).toBeUndefined();
+      expect(await s.find(`${tag}-live`)).toBeDefined();
+    } finally {
+      await users.close();
+    }
+  });
 });

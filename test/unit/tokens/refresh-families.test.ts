@@ -213,3 +213,34 @@ describe.each(["memory", "sqlite"] as const)("the %s refresh token store", (kind
     expect(await s.find("b1")).toBeDefined();
   });
 });
+
+describe.each(["memory", "sqlite"] as const)("purging the %s refresh token store", (kind) => {
+  it("deletes tokens and revoked markers of expired families only; live families keep working", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { MemoryRefreshTokenStore, SqliteRefreshTokenStore } = await import(
+      "../../../core/tokens/refresh-token-store.js"
+    );
+    const s =
+      kind === "memory"
+        ? new MemoryRefreshTokenStore()
+        : new SqliteRefreshTokenStore(join(mkdtempSync(join(tmpdir(), "textlock-rt-")), "rt.db"));
+    open.push(s);
+    const base = { user_id: "sms|1", client_id: "c", connection: "sms", scope: "offline_access" };
+    await s.save("old-used", { ...base, family: "old", expiresAt: 1_000 });
+    await s.use("old-used");
+    await s.save("old-2", { ...base, family: "old", expiresAt: 1_000 });
+    await s.revokeFamily("gone", 1_500);
+    await s.save("live", { ...base, family: "live", expiresAt: 5_000 });
+    await s.revokeFamily("revoked-live", 5_000);
+    expect(await s.purgeExpired!(2_000)).toBe(3);
+    expect(await s.find("old-used")).toBeUndefined();
+    expect(await s.find("old-2")).toBeUndefined();
+    expect(await s.use("live")).toMatchObject({ reused: false });
+    // The marker of a family that could still be alive stays: a late save into it is still refused.
+    await s.save("late", { ...base, family: "revoked-live", expiresAt: 5_000 });
+    expect(await s.find("late")).toBeUndefined();
+    expect(await s.purgeExpired!(2_000)).toBe(0);
+  });
+});

@@ -1,7 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalJWKSet, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from "jose";
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  jwtVerify,
+} from "jose";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { containerOf } from "../../../core/container/internals.js";
@@ -111,6 +119,28 @@ describe("tokens", () => {
     ]);
     expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(1);
   });
+
+  it.each(["memory", "sqlite"] as const)(
+    "a refreshed id_token keeps the login's auth_time, however late the refresh (%s)",
+    async (users) => {
+      let now = Date.UTC(2026, 0, 1, 12);
+      const tl = await createTestTextlock({ users: { type: users } }, { clock: () => now });
+      open.push(tl);
+      const first = await login(tl, { scope: "openid offline_access" });
+      const loggedIn = decodeJwt(first.id_token!);
+      expect(loggedIn.auth_time).toBe(now / 1000);
+      now += 3_600_000;
+      const params = { grant_type: "refresh_token", client_id: "textlock-dev" };
+      const second = await tl.api.token({ ...params, refresh_token: first.refresh_token }, { issuer: ISSUER });
+      now += 3_600_000;
+      const third = await tl.api.token({ ...params, refresh_token: second.refresh_token }, { issuer: ISSUER });
+      for (const res of [second, third]) {
+        const claims = decodeJwt(res.id_token!);
+        expect(claims.iat).toBeGreaterThan(loggedIn.iat!);
+        expect(claims.auth_time).toBe(loggedIn.auth_time);
+      }
+    },
+  );
 
   it("adds hook claims to the tokens but drops the restricted ones", async () => {
     const tl = await createTestTextlock();
