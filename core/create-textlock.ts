@@ -9,11 +9,13 @@ import type { TextlockConfig, TextlockConfigInput } from "./config/schema.js";
 import { OTP_GRANT } from "./config/schema.js";
 import { composeTextlock, type Provision, provide } from "./container/compose.js";
 import { attachContainer } from "./container/internals.js";
+import { DeliveryTracker } from "./delivery/delivery-tracker.js";
 import {
   AUDIT,
   CLOCK,
   type Clock,
   CONFIG,
+  DELIVERY_STORE,
   ENV,
   EVENTS,
   GRANTS,
@@ -227,6 +229,11 @@ export async function createTextlockWith(
   const issuerOf = (request?: InProcessRequest) =>
     request?.issuer ?? config.issuer ?? `http://${config.server.host}:${config.server.port}/`;
   const browser = c.resolve(BrowserFlow);
+  // Escalation re-sends through the engine's channel switch: the same live code, the same limits.
+  c.resolve(DeliveryTracker).start({
+    resend: ({ connection, phone, channel }) =>
+      engine.resendLiveCode({ connection: connection.name, phone_number: phone, channel }),
+  });
 
   const purge = schedulePurge(
     config,
@@ -298,10 +305,12 @@ export async function createTextlockWith(
     async close() {
       if (closed) return;
       closed = true;
+      c.resolve(DeliveryTracker).close();
       clearInterval(purge);
       // First: it writes what is queued while the stores are still open (and owns the audit store).
       await audit.close();
       const parts: Array<{ close(): Promise<void> }> = [
+        c.resolve(DELIVERY_STORE),
         c.resolve(OTP_STORE),
         c.resolve(USER_STORE),
         c.resolve(REFRESH_TOKEN_STORE),

@@ -4,6 +4,7 @@ import type { AuditLog } from "./audit/audit-log.js";
 import type { AuditStore } from "./audit/audit-store.js";
 import type { OneTimeStore } from "./browser/one-time-store.js";
 import type { TextlockConfig } from "./config/schema.js";
+import type { DeliveryStore } from "./delivery/delivery-store.js";
 import type { TextlockEvents } from "./events/events.js";
 import type { HookRunner } from "./hooks/hook-runner.js";
 import type { Logger } from "./logger.js";
@@ -44,6 +45,8 @@ export const USER_STORE: InjectionToken<UserStore> = Symbol.for("textlock.user-s
 export const REFRESH_TOKEN_STORE: InjectionToken<RefreshTokenStore> = Symbol.for("textlock.refresh-token-store");
 /** Authorization codes and login tickets of the browser flow. */
 export const ONE_TIME_STORE: InjectionToken<OneTimeStore> = Symbol.for("textlock.one-time-store");
+/** Delivery state of codes (receipts) and due escalations, kept with the code store. */
+export const DELIVERY_STORE: InjectionToken<DeliveryStore> = Symbol.for("textlock.delivery-store");
 /** Login sessions (SSO): Redis when codes are in Redis, else memory. */
 export const SESSION_STORE: InjectionToken<SessionStore> = Symbol.for("textlock.session-store");
 /** Where rate limits count: the Redis client the code store uses, or memory (`{}`). */

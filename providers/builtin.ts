@@ -2,7 +2,7 @@ import type { ProviderDescriptor } from "../core/plugin/index.js";
 import { actionProvider } from "./action/descriptor.js";
 import { consoleProvider } from "./console/descriptor.js";
 import { smsGatewayProvider } from "./sms-gateway/descriptor.js";
-import { twilioProvider } from "./twilio/descriptor.js";
+import { twilioProvider, twilioVerifyProvider } from "./twilio/descriptor.js";
 import { vonageProvider } from "./vonage/descriptor.js";
 
 /**
@@ -12,6 +12,7 @@ import { vonageProvider } from "./vonage/descriptor.js";
 export const builtinProviders: readonly ProviderDescriptor[] = [
   consoleProvider,
   twilioProvider,
+  twilioVerifyProvider,
   vonageProvider,
   smsGatewayProvider,
   actionProvider,

@@ -1,6 +1,9 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { TextlockConfig } from "../config/schema.js";
+import { containerOf } from "../container/internals.js";
+import { DELIVERY_STORE } from "../di-tokens.js";
 import { allowedChannels, defaultChannel } from "../engine/channels.js";
+import { otpKey } from "../engine/steps.js";
 import { isTextlockError } from "../errors/textlock-error.js";
 import type { RouteContext } from "../http/handler.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
@@ -115,27 +118,33 @@ export function renderPhoneStep(
  * The code step. `channel` is the one the code last went over (absent: the connection's default); the
  * page offers the connection's other channels ("Call me instead", "Send via WhatsApp").
  */
-export function renderCodeStep(
+export async function renderCodeStep(
   p: PageContext,
   phone: string,
   sentAt: number,
   extra: { error?: PageError; notice?: string; channel?: DeliveryChannel | undefined } = {},
-): HttpResponse {
+): Promise<HttpResponse> {
   const { request, ctx } = p;
   const waited = (Date.now() - sentAt) / 1000;
   const current = extra.channel ?? defaultChannel(request.connection);
+  const tx = ctx.browser.newTransaction(request.params, p.binding, {
+    phone,
+    at: sentAt,
+    ...(extra.channel ? { channel: extra.channel } : {}),
+  });
+  const notes = await deliveryNotes(p, phone, current);
   return loginPage({
     language: p.language,
     t: p.t,
     client: request.client,
-    tx: ctx.browser.newTransaction(request.params, p.binding, {
-      phone,
-      at: sentAt,
-      ...(extra.channel ? { channel: extra.channel } : {}),
-    }),
+    tx,
     action: LOGIN_PATH.slice(1),
     callbackOrigin: webOrigin(request.redirect_uri),
     step: "code",
+    ...(notes.length ? { deliveryNotes: notes } : {}),
+    ...(request.connection.options.escalation && ctx.textlock.config.delivery.receipts.enabled
+      ? { deliveryPoll: `${DELIVERY_PATH.slice(1)}?tx=${encodeURIComponent(tx)}` }
+      : {}),
     country: "",
     phone,
     phoneDisplay: displayPhone(phone),
@@ -166,4 +175,25 @@ export async function finish(
   }
   const values = await p.ctx.browser.complete(p.request, answered, p.ctx.issuer);
   return answerCallback(p.request, values, p.language, p.t, { ...headers, "set-cookie": setCookie });
+}
+
+/** The hosted page polls here for what delivery did on its own (escalations). */
+export const DELIVERY_PATH = "/sms-login/delivery";
+
+/**
+ * "We also sent it by WhatsApp": one line per channel other than `current` the live code of `phone`
+ * went over (an escalation, or an earlier switch), from the code's delivery record. Nothing when
+ * delivery receipts are off (no record is kept) or the store cannot be read.
+ */
+export async function deliveryNotes(p: PageContext, phone: string, current: DeliveryChannel): Promise<string[]> {
+  if (!p.ctx.textlock.config.delivery.receipts.enabled) return [];
+  try {
+    const state = await containerOf(p.ctx.textlock).resolve(DELIVERY_STORE).state(otpKey(p.request.connection, phone));
+    const channels = [...new Set((state?.messages ?? []).map((m) => m.channel))].filter(
+      (c): c is DeliveryChannel => c !== current && (c === "sms" || c === "voice" || c === "whatsapp"),
+    );
+    return channels.map((c) => p.t(`alsoSent.${c}`));
+  } catch {
+    return [];
+  }
 }

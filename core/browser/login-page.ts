@@ -50,6 +50,13 @@ export interface LoginPageModel {
   notice?: string;
   /** Seconds until resend is offered (code step). */
   resendWait?: number;
+  /**
+   * What delivery did on its own (code step): "We also sent it by WhatsApp" for each channel an
+   * escalation (or an earlier switch) sent the code over. `deliveryPoll` is the URL the page polls
+   * for updates (JSON `{notes}`), when the connection escalates.
+   */
+  deliveryNotes?: string[];
+  deliveryPoll?: string;
   /** Channels offered instead of the one the code went over, once the resend countdown is over (code step). */
   otherChannels?: DeliveryChannel[];
   status?: number;
@@ -94,7 +101,7 @@ ${hidden("send")}
     const wait = Math.max(0, Math.ceil(m.resendWait ?? 0));
     body = `<h1>${esc(title)}</h1>
 <p id="intro">${esc(t("codeIntro", { phone: m.phoneDisplay ?? m.phone ?? "" }))}</p>
-${alert}${notice}
+${alert}${notice}${deliveryBox(m)}
 <form method="post" action="${esc(m.action)}" novalidate>
 ${hidden("verify")}
 <label for="code">${esc(t("code"))}</label>
@@ -126,7 +133,8 @@ ${hidden("change")}
 if(s>0){var label=b.textContent;var tpl=b.dataset.template;b.disabled=true;alt.forEach(function(f){f.hidden=true;});
 (function tick(){if(s<=0){b.disabled=false;b.textContent=label;alt.forEach(function(f){f.hidden=false;});return;}b.textContent=tpl.replace("{seconds}",s);s--;setTimeout(tick,1000);})();}
 if("OTPCredential" in window&&navigator.credentials){var i=document.getElementById("code");var f=i.form;var ac=new AbortController();f.addEventListener("submit",function(){ac.abort();});
-navigator.credentials.get({otp:{transport:["sms"]},signal:ac.signal}).then(function(o){if(o&&o.code&&!i.value){i.value=o.code;if(f.requestSubmit)f.requestSubmit();else f.submit();}}).catch(function(){});}})();`;
+navigator.credentials.get({otp:{transport:["sms"]},signal:ac.signal}).then(function(o){if(o&&o.code&&!i.value){i.value=o.code;if(f.requestSubmit)f.requestSubmit();else f.submit();}}).catch(function(){});}
+var d=document.getElementById("delivery");if(d&&d.dataset.poll&&window.fetch){var n=0;(function poll(){if(++n>60)return;fetch(d.dataset.poll,{credentials:"same-origin"}).then(function(r){return r.ok?r.json():null;}).then(function(j){if(j&&j.notes&&j.notes.length){d.replaceChildren.apply(d,j.notes.map(function(t){var p=document.createElement("p");p.textContent=t;return p;}));d.hidden=false;}}).catch(function(){}).then(function(){setTimeout(poll,3000);});})();}})();`;
   }
   return page({
     language: m.language,
@@ -136,9 +144,21 @@ navigator.credentials.get({otp:{transport:["sms"]},signal:ac.signal}).then(funct
     script: widget?.inline ? `${script}\n${widget.inline}` : script,
     ...(widget ? { scripts: widget.scripts, cspSources: widget.csp } : {}),
     status: m.status ?? 200,
-    csp: { "form-action": `'self'${m.callbackOrigin ? ` ${m.callbackOrigin}` : ""}` },
+    csp: {
+      "form-action": `'self'${m.callbackOrigin ? ` ${m.callbackOrigin}` : ""}`,
+      // The delivery box polls textlock itself, and only when the connection escalates.
+      ...(m.deliveryPoll ? { "connect-src": "'self'" } : {}),
+    },
     ...(m.headers ? { headers: m.headers } : {}),
   });
+}
+
+/** The box that says what delivery did on its own ("We also sent it by WhatsApp"), when there is or may be something to say. */
+function deliveryBox(m: LoginPageModel): string {
+  if (!m.deliveryNotes?.length && !m.deliveryPoll) return "";
+  const poll = m.deliveryPoll ? ` data-poll="${esc(m.deliveryPoll)}"` : "";
+  const notes = (m.deliveryNotes ?? []).map((n) => `<p>${esc(n)}</p>`).join("");
+  return `<div id="delivery" class="notice" role="status" aria-live="polite"${notes ? "" : " hidden"}${poll}>${notes}</div>`;
 }
 
 /** textlock's own error page, for requests whose callback cannot be trusted (unknown client, bad redirect_uri). */

@@ -9,9 +9,10 @@ import { promptsOf } from "./authorize-checks.js";
 import { authorizeFailure } from "./authorize-failure.js";
 import { AuthorizeRedirectError, type AuthorizeRequest } from "./authorize-request.js";
 import { BINDING_COOKIE, cookie, isSecure, parseCookies, verifierCookie } from "./cookies.js";
+import { deliveryStatus } from "./delivery-status.js";
 import { stringFields } from "./form-fields.js";
 import { hostedPageAction } from "./hosted-page-actions.js";
-import { finish, LOGIN_PATH, type PageContext, renderPhoneStep } from "./hosted-page-steps.js";
+import { DELIVERY_PATH, finish, LOGIN_PATH, type PageContext, renderPhoneStep } from "./hosted-page-steps.js";
 import { pageLanguage, translator } from "./i18n.js";
 import { lockRoutes } from "./lock-routes.js";
 import { logoutRoutes } from "./logout.js";
@@ -66,6 +67,7 @@ function browserBinding(req: HttpRequest, ctx: RouteContext): { binding: string;
 export const browserRoutes: Route[] = [
   { method: ["GET", "POST"], path: "/authorize", handle: authorize },
   { method: "POST", path: LOGIN_PATH, handle: hostedPageAction },
+  { method: "GET", path: DELIVERY_PATH, handle: deliveryStatus },
   {
     method: "POST",
     path: "/co/authenticate",

@@ -311,6 +311,20 @@ export interface TextlockOptions {
       /** How long an open circuit skips the provider, ms. @default 30000 */
       coolDownMs?: number;
     };
+    /** Delivery receipts: vendor status callbacks (docs/guides/delivery-receipts.md). */
+    receipts?: {
+      /**
+       * Ask providers that read receipts for status callbacks and serve
+       * `POST /delivery-receipts/<provider>/<connection>`. @default false
+       */
+      enabled?: boolean;
+      /** The URL vendors reach textlock at, as they sign it (ends with `/`). @default issuer */
+      publicUrl?: string;
+      /** Signed callbacks older than this (JWT `iat`) are refused as replays, s. @default 300 */
+      maxAgeSeconds?: number;
+    };
+    /** How often each process looks for due escalations, ms. @default 1000 */
+    escalationSweepMs?: number;
   };
   /** Template engine limits. */
   messages?: {
@@ -539,6 +553,17 @@ export interface SmsConnectionOptions extends ProviderOptions {
    * the `delivery` channel. @default the `delivery` channel only
    */
   channels?: Array<"sms" | "voice" | "whatsapp">;
+  /**
+   * Re-send the same code over other channels when it is not delivered: after `after_seconds` without a
+   * `delivered` receipt, or at once on a `failed`/`undelivered` one, along `channels` (each once).
+   * Needs `delivery.receipts.enabled`.
+   */
+  escalation?: {
+    /** Seconds to wait for a `delivered` receipt (5–600). */
+    after_seconds: number;
+    /** Channels to escalate to, in order (the one a code went over is skipped). @default the connection's `channels` */
+    channels?: Array<"sms" | "voice" | "whatsapp">;
+  };
   /**
    * Numbers with a fixed code, for app-store review and end-to-end tests: nothing is sent (no provider
    * call, no send limit or SMS budget used), but the code expires, is single use and dies after

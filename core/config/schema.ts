@@ -299,6 +299,29 @@ export const connectionOptionsSchema = z
       .describe(
         'Channels a code may be sent over (`delivery_method` on `/passwordless/start`, the hosted page\'s "Call me instead"); defaults to the `delivery` channel only. Must include it.',
       ),
+    escalation: z
+      .strictObject({
+        after_seconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(600)
+          .describe(
+            "Seconds to wait for a `delivered` receipt before the code is re-sent over the next channel (a `failed` or `undelivered` receipt escalates at once).",
+          ),
+        channels: z
+          .array(z.enum(["sms", "voice", "whatsapp"]))
+          .min(1)
+          .max(3)
+          .optional()
+          .describe(
+            "Channels to escalate to, in order, each at most once (the one a code was sent over is skipped); defaults to the connection's `channels`.",
+          ),
+      })
+      .optional()
+      .describe(
+        "Escalation when a code is not delivered (needs `delivery.receipts.enabled`): docs/guides/delivery-receipts.md.",
+      ),
     test_numbers: z
       .array(
         z.strictObject({
@@ -909,6 +932,37 @@ export const configSchema = z
           })
           .prefault({})
           .describe("Circuit breaker per provider."),
+        receipts: z
+          .strictObject({
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe(
+                "Ask providers that read receipts (twilio, twilio-verify, vonage) for status callbacks, and serve `POST /delivery-receipts/<provider>/<connection>`.",
+              ),
+            publicUrl: url
+              .refine((u) => u.endsWith("/"), "must end with a slash, e.g. https://auth.example.com/")
+              .optional()
+              .describe(
+                "The URL vendors reach textlock at, as they sign it (behind a proxy that rewrites hosts or paths, the outside one); defaults to `issuer`.",
+              ),
+            maxAgeSeconds: z
+              .number()
+              .int()
+              .min(30)
+              .max(86_400)
+              .default(300)
+              .describe("Signed callbacks older than this (their JWT `iat`) are refused as replays."),
+          })
+          .prefault({})
+          .describe("Delivery receipts (vendor status callbacks): docs/guides/delivery-receipts.md."),
+        escalationSweepMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(60_000)
+          .default(1_000)
+          .describe("How often each process looks for escalations that are due (connection `options.escalation`)."),
       })
       .prefault({})
       .describe(
@@ -1085,6 +1139,13 @@ export const configSchema = z
         }
       }
     }
+    if (config.delivery.receipts.enabled && !config.delivery.receipts.publicUrl && !config.issuer) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["delivery", "receipts", "publicUrl"],
+        message: "required when receipts are enabled and no issuer is set (vendors need a URL to call)",
+      });
+    }
     const names = new Set<string>();
     config.connections.forEach((connection, i) => {
       if (names.has(connection.name)) {
@@ -1139,6 +1200,32 @@ export const configSchema = z
           message: "lists a channel twice",
         });
       }
+      const escalation = connection.options.escalation;
+      if (escalation && !config.delivery.receipts.enabled) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["connections", i, "options", "escalation"],
+          message: "needs delivery.receipts.enabled (escalation waits for delivery receipts)",
+        });
+      }
+      const cooldown = config.protection.enabled ? config.protection.resendCooldownSeconds : 0;
+      if (escalation && escalation.after_seconds < cooldown) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["connections", i, "options", "escalation", "after_seconds"],
+          message: `must be at least protection.resendCooldownSeconds (${cooldown}): an escalation is a send to the same phone`,
+        });
+      }
+      const allowed = channels ?? [preferred];
+      escalation?.channels?.forEach((c, j) => {
+        if (!allowed.includes(c)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["connections", i, "options", "escalation", "channels", j],
+            message: `"${c}" is not one of the connection's channels`,
+          });
+        }
+      });
       if (length < 6 && time_step > 180) {
         ctx.addIssue({
           code: "custom",

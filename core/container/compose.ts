@@ -5,6 +5,7 @@ import { BrowserFlow } from "../browser/browser-flow.js";
 import { validateConfigWithProviders } from "../config/load-config.js";
 import type { TextlockConfigInput } from "../config/schema.js";
 import { resolveSecret } from "../config/secret.js";
+import { DeliveryTracker } from "../delivery/delivery-tracker.js";
 import {
   AUDIT,
   AUDIT_DELIVERY,
@@ -12,6 +13,7 @@ import {
   BOT_CHECK,
   CLOCK,
   CONFIG,
+  DELIVERY_STORE,
   ENV,
   EVENTS,
   GRANTS,
@@ -127,6 +129,7 @@ export async function composeTextlock(
     ...(c.isRegistered(USER_STORE) ? { users: c.resolve(USER_STORE) } : {}),
     ...(c.isRegistered(REFRESH_TOKEN_STORE) ? { refreshTokens: c.resolve(REFRESH_TOKEN_STORE) } : {}),
     ...(c.isRegistered(ONE_TIME_STORE) ? { oneTime: c.resolve(ONE_TIME_STORE) } : {}),
+    ...(c.isRegistered(DELIVERY_STORE) ? { deliveries: c.resolve(DELIVERY_STORE) } : {}),
     ...(c.isRegistered(SESSION_STORE) ? { sessions: c.resolve(SESSION_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
     ...(c.isRegistered(AUDIT_STORE) ? { audit: c.resolve(AUDIT_STORE) } : {}),
@@ -135,6 +138,7 @@ export async function composeTextlock(
   value(USER_STORE, () => observeStore(stores.users, "users", metrics));
   value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
   value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
+  value(DELIVERY_STORE, () => observeStore(stores.deliveries, "deliveries", metrics));
   value(SESSION_STORE, () => observeStore(stores.sessions, "sessions", metrics));
   value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
   value(AUDIT_STORE, () => observeStore(stores.audit, "audit", metrics));
@@ -165,6 +169,7 @@ export async function composeTextlock(
   lazy(TOKENS, (r) => r.resolve(TokenService));
   lazy(RISK, (r) => r.resolve(PreSendRisk));
   lazy(GRANTS, () => new Map());
+  c.registerSingleton(DeliveryTracker);
   c.registerSingleton(Engine);
   c.registerSingleton(ProviderRegistry);
   c.registerSingleton(Protection);

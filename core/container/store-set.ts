@@ -4,6 +4,9 @@ import { MemoryAuditStore } from "../audit/memory-audit-store.js";
 import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
 import { MemoryOneTimeStore, type OneTimeStore, RedisOneTimeStore } from "../browser/one-time-store.js";
 import type { TextlockConfig } from "../config/schema.js";
+import type { DeliveryStore } from "../delivery/delivery-store.js";
+import { MemoryDeliveryStore } from "../delivery/memory-delivery-store.js";
+import { RedisDeliveryStore } from "../delivery/redis-delivery-store.js";
 import type { Clock, RateLimitBackend } from "../di-tokens.js";
 import type { Logger } from "../logger.js";
 import { MemoryOtpStore } from "../otp/memory-otp-store.js";
@@ -25,6 +28,8 @@ export interface StoreSet {
   users: UserStore;
   refreshTokens: RefreshTokenStore;
   oneTime: OneTimeStore;
+  /** Delivery state of codes and due escalations: beside the codes (memory, or the same Redis). */
+  deliveries: DeliveryStore;
   /** Login sessions (SSO). */
   sessions: SessionStore;
   /** Where rate limits count. */
@@ -64,6 +69,15 @@ export async function openStoreSet(
       (redis && config.store.type === "redis"
         ? new RedisOneTimeStore(redis as ConstructorParameters<typeof RedisOneTimeStore>[0], config.store.namespace)
         : new MemoryOneTimeStore(clock)),
+    deliveries:
+      given.deliveries ??
+      (redis && config.store.type === "redis"
+        ? new RedisDeliveryStore(
+            redis as ConstructorParameters<typeof RedisDeliveryStore>[0],
+            config.store.namespace,
+            config.store.cluster !== undefined,
+          )
+        : new MemoryDeliveryStore(clock)),
     sessions: given.sessions ?? durable!.sessions,
     rateLimitBackend: given.rateLimitBackend ?? (redis ? { redis } : {}),
     ...(durable?.signingKeys ? { signingKeys: durable.signingKeys } : {}),

@@ -1,10 +1,14 @@
+import { randomBytes } from "node:crypto";
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
+import type { DeliveryStore } from "../delivery/delivery-store.js";
+import { DeliveryTracker } from "../delivery/delivery-tracker.js";
 import {
   BOT_CHECK,
   CLOCK,
   type Clock,
   CONFIG,
+  DELIVERY_STORE,
   EVENTS,
   HOOKS,
   LOGGER,
@@ -25,11 +29,11 @@ import { resolveRequestLanguage } from "../messages/language.js";
 import type { MessageRenderer } from "../messages/render-message.js";
 import { generateCode, randomHexId, randomId } from "../otp/generate-code.js";
 import { hashCode } from "../otp/hash-code.js";
-import type { FailureWindow, OtpStore } from "../otp/otp-store.js";
+import type { FailureWindow, OtpStore, PendingCode, RedeemResult } from "../otp/otp-store.js";
 import { CodeSealer } from "../otp/seal-code.js";
 import type { BotCheck } from "../protection/bot-check.js";
-import type { Protection, Reservation } from "../protection/protection.js";
-import type { ProviderRegistry } from "../providers/provider-registry.js";
+import type { ClaimedCode, Protection, Reservation } from "../protection/protection.js";
+import type { Delivery, ProviderRegistry } from "../providers/provider-registry.js";
 import type { DeliveryChannel, SmsMessage } from "../providers/sms-provider.js";
 import type { PreSendRisk } from "../risk/pre-send-risk.js";
 import type { User, UserStore } from "../users/user-store.js";
@@ -90,6 +94,8 @@ export class Engine {
     @inject(PROTECTION) private readonly protection: Protection,
     @inject(BOT_CHECK) private readonly botCheck: BotCheck,
     @inject(RISK) private readonly risk: PreSendRisk,
+    @inject(DELIVERY_STORE) private readonly deliveries: DeliveryStore,
+    @inject(DeliveryTracker) private readonly tracker: DeliveryTracker,
   ) {
     this.sealer = new CodeSealer(secret);
   }
@@ -130,52 +136,48 @@ export class Engine {
     );
     const result = { _id: randomHexId(), phone_number: phone, phone_verified: false, request_language: language };
 
-    // A switch to a channel the live code was not sent over (asked for with `delivery_method`) sends that
-    // same code again: no new code and no new guessing budget (its attempts carry over). It is admitted
-    // like any start: failure ceiling, send limits, budgets. A start that names no channel never looks.
-    const live =
-      testCode === undefined && input.delivery_method !== undefined
-        ? await this.claimLiveCode(client, key, channel)
-        : undefined;
-    const code = live?.code ?? testCode ?? generateCode(connection.options.totp.length);
-    const codeId = live?.codeId ?? randomId();
+    // A provider that owns the code (Twilio Verify) makes and checks it; textlock keeps a record with
+    // no hash (it never sees the code) for its own attempt cap, expiry and single use.
+    const owner = testCode === undefined ? await this.providers.codeOwner(connection) : undefined;
+    const fresh = owner ? "" : (testCode ?? generateCode(connection.options.totp.length));
+    const newCode: PendingCode = {
+      codeId: randomId(),
+      hash: owner
+        ? randomBytes(32).toString("base64url")
+        : hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, fresh),
+      expiresAt: this.now() + connection.options.totp.time_step * 1000,
+      maxAttempts: this.config.otp.maxAttempts,
+    };
+    const resendable = testCode === undefined && !owner;
+    if (resendable) {
+      newCode.sealed = this.sealer.seal(key, newCode.codeId, { code: fresh, clientId: client.client_id });
+      newCode.channel = channel;
+    }
     // The failure ceiling, the send limits and storing the code are one step of the protection layer
     // (one Redis call). The risk step runs after the send limits, so a flood cannot run up billed
     // lookups (a refusal keeps the quota used), and before the code is stored. A test number is never
-    // sent, so the send limits do not apply to it and it is never looked up either.
-    let admitted: Awaited<ReturnType<Protection["admitStart"]>>;
-    try {
-      admitted = await this.protection.admitStart({
-        key,
-        facts: { ip: request.ip, phone, connection: connection.name, client: client.client_id },
-        ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
-        limits: testCode === undefined,
-        ...(live
-          ? {}
-          : {
-              code: {
-                codeId,
-                hash: hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, code),
-                expiresAt: this.now() + connection.options.totp.time_step * 1000,
-                maxAttempts: this.config.otp.maxAttempts,
-                ...(testCode === undefined
-                  ? { sealed: this.sealer.seal(key, codeId, { code, clientId: client.client_id }), channel }
-                  : {}),
-              },
-            }),
-        ...(testCode === undefined && this.risk.active
-          ? { beforeIssue: () => this.risk.check({ client, connection, request, phone, channel }) }
-          : {}),
-      });
-    } catch (err) {
-      if (live) await this.codes.releaseChannel(key, codeId, channel);
-      throw err;
-    }
-    if ("locked" in admitted) {
-      if (live) await this.codes.releaseChannel(key, codeId, channel);
+    // sent, so the send limits do not apply to it and it is never looked up either. A switch to a
+    // channel the live code was not sent over claims that code in the same step instead of storing a
+    // new one: the same code is sent again, with no new guessing budget (its attempts carry over); the
+    // send limits are charged all the same.
+    const admitted = await this.protection.admitStart({
+      key,
+      facts: { ip: request.ip, phone, connection: connection.name, client: client.client_id },
+      ...(connection.options.brute_force_protection ? { ceiling: this.config.otp.failureCeiling.max } : {}),
+      limits: testCode === undefined,
+      code: newCode,
+      ...(resendable && input.delivery_method !== undefined ? { claim: channel } : {}),
+      ...(testCode === undefined && this.risk.active
+        ? { beforeIssue: () => this.risk.check({ client, connection, request, phone, channel }) }
+        : {}),
+    });
+    if ("locked" in admitted)
       this.refuseLocked(connection, client, phone, admitted.locked, "ERR_PHONE_LOCKED", request);
-    }
     const reservation = testCode === undefined ? admitted.reservation : undefined;
+    const live = admitted.claimed ? await this.openClaim(client, key, admitted.claimed, newCode) : undefined;
+    const code = live?.code ?? fresh;
+    const codeId = live?.codeId ?? newCode.codeId;
+    const expiresAt = live?.expiresAt ?? newCode.expiresAt;
     if (!reservation) {
       this.logger.info({ connection: connection.name, phone_number: phone }, "code issued to a test number (not sent)");
       this.events.emit("code.sent", {
@@ -189,9 +191,39 @@ export class Engine {
       return result;
     }
 
-    const message = this.composeMessage(client, connection, phone, code, language, channel, request);
+    const facts = { ip: request.ip, userAgent: request.userAgent, language };
+    const send: () => Promise<Delivery> = owner
+      ? () =>
+          this.providers.startVerification(
+            connection,
+            {
+              to: phone,
+              channel,
+              language,
+              codeLength: connection.options.totp.length,
+              connection: connection.name,
+              client: { client_id: client.client_id, name: client.name },
+            },
+            facts,
+          )
+      : () =>
+          this.providers.deliver(
+            connection,
+            this.composeMessage(client, connection, phone, code, language, channel, request),
+            facts,
+          );
+    const sent = { to: phone, channel, language, client };
     const deliver = () =>
-      this.deliver(connection, key, codeId, message, request, reservation, live ? "release" : "discard");
+      this.deliver(
+        connection,
+        key,
+        { codeId, expiresAt },
+        sent,
+        send,
+        request,
+        reservation,
+        live ? "release" : "discard",
+      );
     if (connection.options.disable_signup) {
       // Sign-ups disabled: unknown and blocked numbers keep the (never sent) code above, so attempts,
       // answers and lockouts look the same as for real users; delivery runs after the response for
@@ -340,24 +372,35 @@ export class Engine {
       connection.options.default_language,
     );
     const message = this.composeMessage(client, connection, phone, opened.code, language, channel, request);
-    const delivery = await this.deliver(connection, key, claim.codeId, message, request, reservation, "release");
+    const facts = { ip: request.ip, userAgent: request.userAgent, language };
+    const delivery = await this.deliver(
+      connection,
+      key,
+      { codeId: claim.codeId, expiresAt: claim.expiresAt },
+      message,
+      () => this.providers.deliver(connection, message, facts),
+      request,
+      reservation,
+      "release",
+    );
     return { status: "sent", channel, provider: delivery.provider, message_id: delivery.id };
   }
 
   /**
-   * Claims `channel` for the live code of `key` when it was issued through `client`: the code to send
-   * again, or undefined (no live code, already sent over `channel`, or another client's code).
+   * The live code a start claimed for a channel switch, opened: the code to send again when it was
+   * issued through `client`; else (another client's code, or sealed under another secret) the new
+   * code replaces it, as a start that found no live code would have done.
    */
-  private async claimLiveCode(
+  private async openClaim(
     client: ClientConfig,
     key: string,
-    channel: DeliveryChannel,
-  ): Promise<{ code: string; codeId: string } | undefined> {
-    const claim = await this.codes.claimChannel(key, channel, this.now());
-    if (claim.status !== "claimed") return undefined;
-    const opened = this.sealer.open(key, claim.codeId, claim.sealed);
-    if (opened?.clientId === client.client_id) return { code: opened.code, codeId: claim.codeId };
-    await this.codes.releaseChannel(key, claim.codeId, channel);
+    claimed: ClaimedCode,
+    newCode: PendingCode,
+  ): Promise<{ code: string; codeId: string; expiresAt: number } | undefined> {
+    const opened = this.sealer.open(key, claimed.codeId, claimed.sealed);
+    if (opened?.clientId === client.client_id)
+      return { code: opened.code, codeId: claimed.codeId, expiresAt: claimed.expiresAt };
+    await this.codes.issue(key, newCode);
     return undefined;
   }
 
@@ -401,13 +444,15 @@ export class Engine {
     otp: string,
     request: RequestFacts,
   ): Promise<void> {
-    const hash = hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp);
+    const owner =
+      testNumberCode(connection, phone) === undefined ? await this.providers.codeOwner(connection) : undefined;
     const { max, windowSeconds } = this.config.otp.failureCeiling;
     const redeemed = await this.protection.redeem({
       key,
       phone,
-      hash,
+      hash: owner ? "" : hashCode(this.secret, { connection: connection.name, clientId: client.client_id, phone }, otp),
       ...(connection.options.brute_force_protection ? { bruteForce: { max, windowMs: windowSeconds * 1000 } } : {}),
+      ...(owner ? { vendor: () => this.redeemVendorCode(connection, key, phone, otp) } : {}),
     });
     if ("locked" in redeemed)
       this.refuseLocked(connection, client, phone, redeemed.locked, "ERR_TOO_MANY_ATTEMPTS", request);
@@ -429,6 +474,31 @@ export class Engine {
       ...origin(request),
     });
     throw new TextlockError(result.status === "exhausted" ? "ERR_MAX_ATTEMPTS" : "ERR_WRONG_CODE");
+  }
+
+  /**
+   * A code the vendor checks (Twilio Verify): textlock charges the attempt first (its own cap, expiry
+   * and single use apply before the vendor is asked), then asks the vendor, then consumes its record;
+   * exactly one of concurrent right submissions wins. A code of the wrong form is a wrong code without
+   * a vendor call. The vendor's own verdicts map to textlock's: its attempt cap kills the code, a
+   * verification it no longer has is a wrong code.
+   */
+  private async redeemVendorCode(
+    connection: ConnectionConfig,
+    key: string,
+    phone: string,
+    otp: string,
+  ): Promise<RedeemResult> {
+    const charged = await this.codes.charge(key, this.now());
+    if (charged.status !== "charged") return charged.status === "used" ? { status: "missing" } : charged;
+    const wrong = { status: "wrong" as const, attempts: charged.attempts, maxAttempts: charged.maxAttempts };
+    if (!/^[0-9]{4,10}$/.test(otp)) return wrong;
+    const outcome = await this.providers.checkVerification(connection, { to: phone, code: otp });
+    if (outcome === "exhausted") return { status: "exhausted" };
+    if (outcome !== "approved") return wrong;
+    return (await this.codes.consume(key, charged.codeId))
+      ? { status: "verified", codeId: charged.codeId }
+      : { status: "used" };
   }
 
   /** The user for a verified phone; sign-up runs the registration hooks unless sign-ups are disabled. */
@@ -509,27 +579,42 @@ export class Engine {
   /**
    * Delivers; on failure a new code is discarded, so a failed send never leaves a valid code (a code
    * sent again over another channel stays valid, as it was delivered before, and only the channel is
-   * given back), and the quota is given back.
+   * given back), and the quota is given back. With delivery receipts on, the message is recorded with
+   * the code (with the connection's escalation plan when it is the code's first send) so its receipts
+   * can find it.
    */
   private async deliver(
     connection: ConnectionConfig,
     key: string,
-    codeId: string,
-    message: SmsMessage,
+    code: { codeId: string; expiresAt: number },
+    message: { to: string; channel: DeliveryChannel; language: string | null; client: { client_id: string } },
+    send: () => Promise<Delivery>,
     request: RequestFacts,
     reservation: Reservation,
     onFailure: "discard" | "release",
-  ): Promise<{ id: string; provider: string }> {
-    const facts = { ip: request.ip, userAgent: request.userAgent, language: message.language };
+  ): Promise<Delivery> {
+    const { codeId } = code;
     try {
-      const delivery = await this.providers.deliver(connection, message, facts);
+      const delivery = await send();
       await reservation.sent();
+      if (this.config.delivery.receipts.enabled && delivery.id) {
+        await this.deliveries.recordSend(
+          key,
+          code,
+          { provider: delivery.provider, messageId: delivery.id, channel: message.channel, sentAt: this.now() },
+          // A re-send of a live code (a channel switch, an escalation) keeps the plan the first send made.
+          onFailure === "discard"
+            ? this.tracker.planFor(connection, message.channel, message.client.client_id, message.language)
+            : undefined,
+        );
+      }
       this.events.emit("code.sent", {
         connection: connection.name,
         client_id: message.client.client_id,
         phone_number: message.to,
         channel: message.channel,
         provider: delivery.provider,
+        ...(delivery.id ? { message_id: delivery.id } : {}),
         ...origin(request),
       });
       return delivery;

@@ -102,6 +102,21 @@ export const errorCatalog = {
     description: "The message could not be delivered. Please try again later.",
     detail: true,
   },
+  ERR_PROVIDER_LIMITED: {
+    status: 429,
+    error: "too_many_requests",
+    description: "Too many codes were sent to this phone number. Try again later.",
+  },
+  ERR_RECEIPT_UNSIGNED: {
+    status: 401,
+    error: "unauthorized",
+    description: "The status callback is not signed.",
+  },
+  ERR_RECEIPT_FORGED: {
+    status: 403,
+    error: "access_denied",
+    description: "The status callback's signature is not valid.",
+  },
 
   // --- client authentication ---
   ERR_CLIENT_AUTH_REQUIRED: {

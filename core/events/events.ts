@@ -12,6 +12,8 @@ export interface TextlockEventMap {
       phone_number: string;
       channel: "sms" | "voice" | "whatsapp";
       provider?: string;
+      /** The vendor's message (or verification) id, when the provider returned one. */
+      message_id?: string;
     } & RequestOrigin,
   ];
   "code.failed": [
@@ -24,6 +26,34 @@ export interface TextlockEventMap {
   ];
   "code.verified": [{ connection: string; client_id: string; phone_number: string } & RequestOrigin];
   "delivery.failed": [{ connection: string; client_id: string; phone_number: string; reason: string } & RequestOrigin];
+  /**
+   * A delivery receipt moved a message of a code forward (`queued → sent → delivered | failed |
+   * undelivered`). `seconds` is the time from the send to `delivered`.
+   */
+  "delivery.updated": [
+    {
+      connection: string;
+      phone_number: string;
+      provider: string;
+      channel: string;
+      message_id: string;
+      status: "queued" | "sent" | "delivered" | "failed" | "undelivered";
+      previous: "queued" | "sent" | "delivered" | "failed" | "undelivered";
+      seconds?: number;
+    },
+  ];
+  /** The same code was re-sent over the next channel of the connection's escalation list. */
+  "delivery.escalated": [
+    {
+      connection: string;
+      client_id: string;
+      phone_number: string;
+      channel: string;
+      reason: "timeout" | "failed" | "undelivered";
+    },
+  ];
+  /** A status callback was refused: no signature (`unsigned`) or one that does not verify (`forged`). */
+  "receipt.refused": [{ provider: string; connection: string; reason: "unsigned" | "forged" }];
   "user.created": [{ user_id: string; connection: string; client_id?: string; phone_number?: string } & RequestOrigin];
   "user.logged_in": [
     {

@@ -2,6 +2,7 @@ import { BrowserFlow } from "../browser/browser-flow.js";
 import { browserRoutes } from "../browser/routes.js";
 import { containerOf } from "../container/internals.js";
 import type { Textlock } from "../create-textlock.js";
+import { receiptRoute } from "../delivery/receipt-route.js";
 import { METRICS, TOKENS } from "../di-tokens.js";
 import type { RequestFacts } from "../engine/types.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
@@ -121,6 +122,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
     ...browserRoutes,
     ...managementRoutes,
     ...(config.metrics.bearerToken ? [metricsRoute(config.metrics.path, config.metrics.bearerToken)] : []),
+    ...(config.delivery.receipts.enabled ? [receiptRoute(config.delivery.receipts.publicUrl ?? config.issuer!)] : []),
   ];
   const parts = containerOf(textlock);
   const metrics = parts.resolve(METRICS);

@@ -11,6 +11,8 @@ export const VERIFY_OUTCOMES = ["verified", "wrong", "expired", "missing", "used
 
 /** Seconds buckets for calls that leave the process (providers, hooks) and for HTTP requests. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Seconds buckets for a message's way to the phone (send to delivered receipt). */
+const DELIVERY_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
 
 /**
  * The instance's Prometheus metrics, in its own prom-client registry (never the global one, so several
@@ -30,6 +32,10 @@ export class Metrics {
   readonly storeErrors: Counter<"store" | "operation">;
   readonly hookDuration: Histogram<"trigger" | "outcome">;
   readonly httpDuration: Histogram<"method" | "route" | "status">;
+  readonly deliveryReceipts: Counter<"provider" | "status">;
+  readonly refusedReceipts: Counter<"provider" | "reason">;
+  readonly deliverySeconds: Histogram<"provider" | "channel" | "country">;
+  readonly escalations: Counter<"connection" | "channel" | "reason">;
 
   constructor(
     @inject(METRICS_REGISTRY) readonly registry: Registry,
@@ -100,6 +106,31 @@ export class Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    this.deliveryReceipts = new Counter({
+      name: "textlock_delivery_receipts_total",
+      help: "Authentic delivery receipts that moved a message forward, by provider and new status.",
+      labelNames: ["provider", "status"],
+      registers,
+    });
+    this.refusedReceipts = new Counter({
+      name: "textlock_delivery_receipts_refused_total",
+      help: "Status callbacks refused: unsigned (401) or forged, stale or tampered with (403).",
+      labelNames: ["provider", "reason"],
+      registers,
+    });
+    this.deliverySeconds = new Histogram({
+      name: "textlock_delivery_seconds",
+      help: "Time from a send to its delivered receipt, by provider, channel and country of the number.",
+      labelNames: ["provider", "channel", "country"],
+      buckets: DELIVERY_BUCKETS,
+      registers,
+    });
+    this.escalations = new Counter({
+      name: "textlock_escalations_total",
+      help: "Codes re-sent over the next channel of the escalation list, by channel and reason (timeout, failed, undelivered).",
+      labelNames: ["connection", "channel", "reason"],
+      registers,
+    });
 
     // Series that alerts divide by or watch exist from the start at 0, not from their first event.
     for (const reason of REFUSAL_REASONS) this.refusals.labels(reason).inc(0);
@@ -116,6 +147,13 @@ export class Metrics {
     events.on("code.failed", (e) => this.verifications.labels(e.connection, e.reason).inc());
     events.on("request.refused", (e) => this.refusals.labels(e.reason).inc());
     events.on("delivery.failed", (e) => this.deliveryFailures.labels(e.connection, e.reason).inc());
+    events.on("delivery.updated", (e) => {
+      this.deliveryReceipts.labels(e.provider, e.status).inc();
+      if (e.seconds !== undefined)
+        this.deliverySeconds.labels(e.provider, e.channel, countryOf(e.phone_number)).observe(e.seconds);
+    });
+    events.on("receipt.refused", (e) => this.refusedReceipts.labels(e.provider, e.reason).inc());
+    events.on("delivery.escalated", (e) => this.escalations.labels(e.connection, e.channel, e.reason).inc());
     events.on("pumping.detected", () => this.protectionAlerts.labels("pumping_detected").inc());
     events.on("pumping.cleared", () => this.protectionAlerts.labels("pumping_cleared").inc());
     events.on("budget.threshold", () => this.protectionAlerts.labels("budget_threshold").inc());

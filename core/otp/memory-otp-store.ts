@@ -1,5 +1,5 @@
 import { hashesMatch } from "./hash-code.js";
-import type { ChannelClaim, FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
+import type { ChannelClaim, ChargeResult, FailureWindow, OtpStore, PendingCode, RedeemResult } from "./otp-store.js";
 
 interface Entry {
   codeId: string;
@@ -82,6 +82,26 @@ export class MemoryOtpStore implements OtpStore {
       return { status: "wrong", attempts: entry.attempts, maxAttempts: entry.maxAttempts };
     entry.used = true;
     return { status: "verified", codeId: entry.codeId };
+  }
+
+  async charge(key: string, now: number): Promise<ChargeResult> {
+    const entry = this.codes.get(key);
+    if (!entry) return { status: "missing" };
+    if (entry.expiresAt <= now) {
+      this.codes.delete(key);
+      return { status: "expired" };
+    }
+    if (entry.used) return { status: "used" };
+    entry.attempts += 1;
+    if (entry.attempts > entry.maxAttempts) return { status: "exhausted" };
+    return { status: "charged", codeId: entry.codeId, attempts: entry.attempts, maxAttempts: entry.maxAttempts };
+  }
+
+  async consume(key: string, codeId: string): Promise<boolean> {
+    const entry = this.codes.get(key);
+    if (!entry || entry.codeId !== codeId || entry.used) return false;
+    entry.used = true;
+    return true;
   }
 
   async discard(key: string, codeId: string): Promise<void> {

@@ -37,6 +37,19 @@ export interface OtpStore {
   redeem(key: string, hash: string, now: number): Promise<RedeemResult>;
 
   /**
+   * For codes the vendor checks (Twilio Verify), step one of two: charges an attempt against the
+   * current code, with the same outcomes as {@link redeem} short of the comparison (`missing`,
+   * `expired`, `used` for a used code, `exhausted` past `maxAttempts`), or `charged` with its id.
+   */
+  charge(key: string, now: number): Promise<ChargeResult>;
+
+  /**
+   * Step two, after the vendor approved the code: marks the code `codeId` used. True for exactly one
+   * caller; false when it is already used, gone or replaced.
+   */
+  consume(key: string, codeId: string): Promise<boolean>;
+
+  /**
    * Claims `channel` for the live code of `key`, in one atomic step, so the same code can be sent
    * again over it (a channel switch or an escalation) without a new code or a new guessing budget:
    * - `claimed`: the code is live (not expired, used or out of attempts), was issued with a sealed copy
@@ -100,6 +113,14 @@ export interface PendingCode {
   /** The channel the code is first sent over (recorded as claimed, see {@link OtpStore.claimChannel}). */
   channel?: string;
 }
+
+/** Outcome of {@link OtpStore.charge}. */
+export type ChargeResult =
+  | { status: "missing" }
+  | { status: "expired" }
+  | { status: "used" }
+  | { status: "exhausted" }
+  | { status: "charged"; codeId: string; attempts: number; maxAttempts: number };
 
 /** The answer of {@link OtpStore.claimChannel}. */
 export type ChannelClaim =

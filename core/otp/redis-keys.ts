@@ -4,7 +4,7 @@
  * script touches: every per-phone key (code, failure window, resend cooldown, per-phone limit) is
  * tagged with the phone's store key (`{connection:phone}`), so a phone's keys share one slot and codes
  * spread over the cluster by phone; every counter shared between phones (per IP, per prefix, the daily
- * budget, pumping and money budgets) is tagged with the namespace (`{textlock}`), so they share one
+ * budget, pumping and money budgets, the due escalations) is tagged with the namespace (`{textlock}`), so they share one
  * slot. On a single Redis the tags change nothing.
  */
 export interface RedisKeys {
@@ -14,8 +14,10 @@ export interface RedisKeys {
   fail(key: string): string;
   /** A per-phone send limit (`cooldown`, `phone`). */
   phoneLimit(name: string, key: string): string;
-  /** A counter shared between phones (`rl:ip:…`, `pump:…`, `budget:…`). */
+  /** A counter shared between phones (`rl:ip:…`, `pump:…`, `budget:…`), and the due escalations. */
   shared(rest: string): string;
+  /** The index from a vendor's message id to its code (delivery receipts), in the message's own slot. */
+  message(provider: string, messageId: string): string;
 }
 
 export function redisKeys(namespace: string): RedisKeys {
@@ -24,5 +26,6 @@ export function redisKeys(namespace: string): RedisKeys {
     fail: (key) => `${namespace}:fail:{${key}}`,
     phoneLimit: (name, key) => `${namespace}:rl:${name}:{${key}}`,
     shared: (rest) => `{${namespace}}:${rest}`,
+    message: (provider, messageId) => `${namespace}:dmsg:{${provider}:${messageId}}`,
   };
 }

@@ -2,7 +2,15 @@ import KeyvRedis from "@keyv/redis";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
 import { runSteps, type Step, type StepsReply } from "../protection/redis-steps.js";
-import type { ChannelClaim, FailureWindow, OtpStore, PendingCode, RedeemResult, RedisSteps } from "./otp-store.js";
+import type {
+  ChannelClaim,
+  ChargeResult,
+  FailureWindow,
+  OtpStore,
+  PendingCode,
+  RedeemResult,
+  RedisSteps,
+} from "./otp-store.js";
 import { connectCluster } from "./redis-cluster.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 
@@ -55,6 +63,20 @@ if a > tonumber(h[4]) then return {'exhausted'} end
 if h[2] ~= ARGV[2] then return {'wrong', tostring(a), h[4]} end
 redis.call('HSET', KEYS[1], 'used', '1')
 return {'verified', h[1]}`;
+// Vendor-checked codes: charge an attempt first, consume once the vendor approved.
+const CHARGE = `
+local h = redis.call('HMGET', KEYS[1], 'codeId', 'expiresAt', 'maxAttempts', 'used')
+if not h[1] then return {'missing'} end
+if tonumber(h[2]) <= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) return {'expired'} end
+if h[4] == '1' then return {'used'} end
+local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if a > tonumber(h[3]) then return {'exhausted'} end
+return {'charged', h[1], tostring(a), h[3]}`;
+const CONSUME = `
+local h = redis.call('HMGET', KEYS[1], 'codeId', 'used')
+if h[1] ~= ARGV[1] or h[2] == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'used', '1')
+return 1`;
 const REMOVE_IF_CURRENT = `
 if redis.call('HGET', KEYS[1], 'codeId') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -204,6 +226,24 @@ export class RedisOtpStore implements OtpStore {
     if (status === "wrong") return { status, attempts: Number(a), maxAttempts: Number(b) };
     if (status === "missing" || status === "expired" || status === "exhausted" || status === "used") return { status };
     throw new TextlockError("ERR_STORE_UNAVAILABLE", { description: "unexpected reply from the code store" });
+  }
+
+  async charge(key: string, now: number): Promise<ChargeResult> {
+    const reply = (await this.call(() =>
+      this.client.eval(CHARGE, { keys: [this.key("code", key)], arguments: [String(now)] }),
+    )) as string[];
+    const [status, codeId, attempts, maxAttempts] = reply;
+    if (status === "charged")
+      return { status, codeId: codeId!, attempts: Number(attempts), maxAttempts: Number(maxAttempts) };
+    if (status === "missing" || status === "expired" || status === "exhausted" || status === "used") return { status };
+    throw new TextlockError("ERR_STORE_UNAVAILABLE", { description: "unexpected reply from the code store" });
+  }
+
+  async consume(key: string, codeId: string): Promise<boolean> {
+    const reply = await this.call(() =>
+      this.client.eval(CONSUME, { keys: [this.key("code", key)], arguments: [codeId] }),
+    );
+    return Number(reply) === 1;
   }
 
   async discard(key: string, codeId: string): Promise<void> {

@@ -9,6 +9,7 @@
 
 export type { ProviderContext, ProviderDescriptor } from "../providers/provider-descriptor.js";
 export { checkProviderDescriptor, defineProvider } from "../providers/provider-descriptor.js";
+export type { DeliveryStatus, ReceiptRequest, ReceiptVerdict, VendorReceipt } from "../providers/receipts.js";
 export type {
   DeliveryChannel,
   ProviderErrorKind,
@@ -26,5 +27,6 @@ export {
   parseRetryAfter,
 } from "../providers/sms-provider.js";
 export type { StandardSchemaV1 } from "../providers/standard-schema.js";
+export type { CodeVerification, VerificationOutcome, VerificationRequest } from "../providers/verification.js";
 export type { RiskChecker, RiskPlugins, RiskVerdict } from "../risk/risk-checker.js";
 export { TEXTLOCK_VERSION } from "../version.js";

@@ -111,13 +111,25 @@ export interface StartAdmission {
   ceiling?: number;
   /** Count the send against the limits (false for a test number, which is never sent). */
   limits: boolean;
-  /** The new code to store; absent for a channel switch, which sends the live code again. */
+  /** The code to store; absent: admit only (limits of a re-send of a live code already claimed). */
   code?: PendingCode;
+  /**
+   * A channel switch: claim the live code for this channel (see `OtpStore.claimChannel`) instead of
+   * storing `code`, when there is a live code with a sealed copy never sent over it. In the same step.
+   */
+  claim?: string;
   /** Runs after the limits and before the code is stored (the pre-send risk step); may throw. */
   beforeIssue?: () => Promise<void>;
 }
 
-export type Admitted = { locked: FailureWindow } | { reservation: Reservation };
+/** A live code claimed for a channel switch instead of storing a new one. */
+export interface ClaimedCode {
+  codeId: string;
+  sealed: string;
+  expiresAt: number;
+}
+
+export type Admitted = { locked: FailureWindow } | { reservation: Reservation; claimed?: ClaimedCode };
 
 /** What {@link Protection.redeem} needs to redeem a submitted code. */
 export interface CodeRedemption {
@@ -127,6 +139,11 @@ export interface CodeRedemption {
   hash: string;
   /** The failure ceiling and window, when the connection has brute-force protection. */
   bruteForce?: { max: number; windowMs: number };
+  /**
+   * A code the vendor checks (Twilio Verify): replaces the hash comparison (charge, vendor check,
+   * consume in the code store); the ceiling, failure window and pumping counts apply as for any code.
+   */
+  vendor?: () => Promise<RedeemResult>;
 }
 
 export type Redeemed = { locked: FailureWindow } | { result: RedeemResult };
@@ -202,6 +219,9 @@ export class Protection {
    * unreachable) and consumes nothing. On Redis all of it is one script, so one round trip (two when
    * `beforeIssue` is given, as the code is stored only after it; on a cluster, one script per slot:
    * the shared counters first, then the phone's, the shared ones given back if the phone's refuse).
+   * With `claim` (a channel switch) the same step claims the live code for the channel instead of
+   * storing `code` when it can (answered as `claimed`); without `code` nothing is stored (the limits of
+   * a re-send of a code claimed before).
    */
   async admitStart(a: StartAdmission): Promise<Admitted> {
     return this.redis ? this.admitInRedis(a, this.redis) : this.admitInMemory(a);
@@ -214,16 +234,22 @@ export class Protection {
    */
   async redeem(r: CodeRedemption): Promise<Redeemed> {
     const now = this.now();
-    const redis = this.redis?.codesHere ? this.redis : undefined;
+    // A vendor-checked code is several steps (charge, the vendor, consume), so not one script.
+    const redis = this.redis?.codesHere && !r.vendor ? this.redis : undefined;
     if (!redis) {
       if (r.bruteForce) {
         const window = await this.codes.failureWindow(r.key, now);
         if (window.count >= r.bruteForce.max) return { locked: window };
       }
-      const result = await this.codes.redeem(r.key, r.hash, now);
+      const result = r.vendor ? await r.vendor() : await this.codes.redeem(r.key, r.hash, now);
       if (result.status === "verified") {
         await this.codes.clearFailures(r.key);
-        await this.recordVerified(r.phone);
+        if (this.redis && this.pumpingCounts()) {
+          // Pumping counts in Redis (shared by every process), never in this process's memory.
+          await this.redis.run([this.pumpingStep("pver", r.phone)], now).catch((err: unknown) => {
+            this.logger.warn({ err: { message: (err as Error)?.message } }, "pumping counters unavailable");
+          });
+        } else await this.recordVerified(r.phone);
       } else if (result.status !== "used" && r.bruteForce) {
         await this.codes.recordFailure(r.key, r.bruteForce.windowMs, now);
       }
@@ -299,8 +325,24 @@ export class Protection {
     const reservation = a.limits ? await this.reserveInMemory(a.facts) : NOTHING_RESERVED;
     // A refusal of the risk step keeps the quota used (a flood cannot run up billed lookups).
     await a.beforeIssue?.();
+    try {
+      return { reservation, ...(await this.claimOrIssue(a)) };
+    } catch (err) {
+      await reservation.refund();
+      throw err;
+    }
+  }
+
+  /** Outside the steps script: claims the live code for a switch, else stores the new code. */
+  private async claimOrIssue(a: StartAdmission): Promise<{ claimed?: ClaimedCode }> {
+    if (a.claim) {
+      const claim = await this.codes.claimChannel(a.key, a.claim, this.now());
+      if (claim.status === "claimed") {
+        return { claimed: { codeId: claim.codeId, sealed: claim.sealed, expiresAt: claim.expiresAt } };
+      }
+    }
     if (a.code) await this.codes.issue(a.key, a.code);
-    return { reservation };
+    return {};
   }
 
   /**
@@ -431,10 +473,17 @@ export class Protection {
               a.code.expiresAt,
               a.code.maxAttempts,
               a.code.sealed ?? "",
-              a.code.channel ?? "",
+              a.code.channel ?? a.claim ?? "",
+              a.claim ? 1 : 0,
             ],
           }
         : undefined;
+    let claimed: ClaimedCode | undefined;
+    const claimedBy = (reply: StepsReply) => {
+      if (reply.status !== "ok" || reply.redeem[0] !== "claimed") return;
+      const [, codeId, sealed, expiresAt] = reply.redeem;
+      claimed = { codeId: codeId!, sealed: sealed!, expiresAt: Number(expiresAt) };
+    };
     const issueNow = issue && !a.beforeIssue;
     const groups: Placed[][] = redis.cluster
       ? [
@@ -443,12 +492,15 @@ export class Protection {
         ]
       : [[...steps, ...(issueNow ? [issue] : [])]];
     // What the committed groups took, to give back if a later group refuses or the send fails.
-    const giveBack: Step[] = [];
+    // One list per group: on a cluster each group is its own slot, so each is given back by its own script.
+    const giveBack: Step[][] = [];
     const refund = async () => {
-      if (!giveBack.length) return;
-      await this.runIn(redis, giveBack.splice(0), this.now()).catch((err: unknown) => {
-        this.logger.warn({ err: { message: (err as Error)?.message } }, "send limits could not be given back");
-      });
+      for (const steps of giveBack.splice(0)) {
+        if (!steps.length) continue;
+        await this.runIn(redis, steps, this.now()).catch((err: unknown) => {
+          this.logger.warn({ err: { message: (err as Error)?.message } }, "send limits could not be given back");
+        });
+      }
     };
     for (const group of groups) {
       if (!group.length) continue;
@@ -473,10 +525,11 @@ export class Protection {
             : reply.msBeforeNext;
         throw this.refusal(reason, ms, reply.shownPoints);
       }
-      giveBack.push(...group.flatMap((s) => undo(s, now, budget)));
+      claimedBy(reply);
+      giveBack.push(group.flatMap((s) => undo(s, now, budget)));
     }
     const unsent = async () => {
-      const taken = giveBack.filter((s) => s.name === "unsent");
+      const taken = giveBack.flat().filter((s) => s.name === "unsent");
       if (taken.length) await this.runIn(redis, taken, this.now()).catch(() => {});
     };
     if (a.beforeIssue) {
@@ -490,7 +543,7 @@ export class Protection {
     }
     if (issue && !issueNow) {
       try {
-        await this.runIn(redis, [issue], now);
+        claimedBy(await this.runIn(redis, [issue], now));
       } catch (err) {
         await refund();
         throw this.unavailable(err, "start", "codes");
@@ -498,13 +551,13 @@ export class Protection {
     }
     if (!redis.codesHere && a.code) {
       try {
-        await this.codes.issue(a.key, a.code);
+        claimed = (await this.claimOrIssue(a)).claimed;
       } catch (err) {
         await refund();
         throw err;
       }
     }
-    return { reservation: { sent: async () => {}, unsent, refund } };
+    return { reservation: { sent: async () => {}, unsent, refund }, ...(claimed ? { claimed } : {}) };
   }
 
   /** Runs steps on the code store's Redis; on a cluster the steps given must share a slot. */

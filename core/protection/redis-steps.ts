@@ -10,8 +10,8 @@ import type { RedisEval } from "./redis-eval.js";
  *
  * Wire format: ARGV[1] is the caller's clock (epoch ms); then, per step, its name, its number of keys,
  * its number of arguments and the arguments; its keys follow in KEYS in the same order. The reply is
- * `{status, events, ...}`: `{'ok', events, redeem}`, `{'locked', events, resetAt}` or
- * `{'refused', events, reason, msBeforeNext, shownPoints}`. Events are `{'cleared', i, sent, verified}`
+ * `{status, events, ...}`: `{'ok', events, reply}` (the reply of `redeem` or `issue`),
+ * `{'locked', events, resetAt}` or `{'refused', events, reason, msBeforeNext, shownPoints}`. Events are `{'cleared', i, sent, verified}`
  * (a pumping quarantine ended), `{'detected', i, until, sent, verified}` (a send flagged subject i) and
  * `{'crossed', line, threshold, spent}` (a money budget passed an alert threshold).
  */
@@ -150,13 +150,28 @@ commit.pver = function(K, A)
   end
 end
 
--- issue {code} {codeId, hash, expiresAt, maxAttempts, sealed, channel}: the new code replaces any
--- earlier one; its sealed copy and first channel let a channel switch send it again.
+-- issue {code} {codeId, hash, expiresAt, maxAttempts, sealed, channel, claim}: the new code replaces
+-- any earlier one (and with it the earlier code's delivery fields); with a sealed copy it records the
+-- channel it is first sent over. With claim = '1' a live code (not expired, used or out of attempts,
+-- issued with a sealed copy) never sent over this channel is claimed for it instead (a channel switch
+-- sends the same code again): the reply is {'claimed', codeId, sealed, expiresAt}, else {'issued'}.
 commit.issue = function(K, A)
+  if A[7] == '1' then
+    local h = redis.call('HMGET', K[1], 'codeId', 'expiresAt', 'attempts', 'maxAttempts', 'used', 'sealed', 'ch')
+    if h[1] and h[6] and tonumber(h[2]) > now and h[5] ~= '1' and tonumber(h[3]) < tonumber(h[4]) then
+      local ch = h[7] or ','
+      if not string.find(ch, ',' .. A[6] .. ',', 1, true) then
+        redis.call('HSET', K[1], 'ch', ch .. A[6] .. ',')
+        reply = {'claimed', h[1], h[6], h[2]}
+        return
+      end
+    end
+  end
   redis.call('DEL', K[1])
   redis.call('HSET', K[1], 'codeId', A[1], 'hash', A[2], 'expiresAt', A[3], 'attempts', 0, 'maxAttempts', A[4])
-  if A[5] ~= nil and A[5] ~= '' then redis.call('HSET', K[1], 'sealed', A[5], 'ch', ',' .. A[6] .. ',') end
+  if A[5] ~= '' then redis.call('HSET', K[1], 'sealed', A[5], 'ch', ',' .. A[6] .. ',') end
   redis.call('PEXPIREAT', K[1], A[3])
+  reply = {'issued'}
 end
 
 -- redeem {code, fail} {hash, bruteForceProtection, failureWindowMs}: count, then compare, then
@@ -242,6 +257,7 @@ export type StepEvent =
   | { kind: "crossed"; line: number; threshold: number; spent: number };
 
 export type StepsReply =
+  /** `redeem`: the reply of the script's `redeem` or `issue` step. */
   | { status: "ok"; events: StepEvent[]; redeem: string[] }
   | { status: "locked"; events: StepEvent[]; resetAt: number }
   | { status: "refused"; events: StepEvent[]; reason: string; msBeforeNext: number; shownPoints?: number };

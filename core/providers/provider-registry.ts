@@ -9,6 +9,7 @@ import { type Metrics, stopwatch } from "../metrics/metrics.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import type { ProviderContext, ProviderDescriptor } from "./provider-descriptor.js";
 import { validateProviderOptions } from "./provider-options.js";
+import type { ReceiptRequest, ReceiptVerdict } from "./receipts.js";
 import {
   abortable,
   isProviderError,
@@ -17,6 +18,7 @@ import {
   type SmsMessage,
   type SmsProvider,
 } from "./sms-provider.js";
+import type { VerificationOutcome, VerificationRequest } from "./verification.js";
 
 export interface Delivery {
   /** The vendor's message id. */
@@ -130,11 +132,13 @@ export class ProviderRegistry {
         try {
           // Providers see the signal at the limit and may fail with their own words (the gateway's
           // "Timeout while calling the SMS gateway"); one that ignores it is abandoned a moment later.
+          const statusCallback = this.statusCallbackFor(connection, name, provider);
           const result = await abortable(
             provider.send(message, {
               signal,
               options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
               request,
+              ...(statusCallback ? { statusCallback } : {}),
             }),
             AbortSignal.timeout(limit + ABANDON_GRACE_MS),
           );
@@ -157,7 +161,8 @@ export class ProviderRegistry {
             },
             "send attempt failed",
           );
-          if (kind === "bad_phone") throw toDeliveryError(err, name, this.logger, this.redactorFor(connection, name));
+          if (kind === "bad_phone" || kind === "limited")
+            throw toDeliveryError(err, name, this.logger, this.redactorFor(connection, name));
           if (kind === "rejected") break;
           breaker.failure();
           if (signal.aborted || !breaker.allow()) break;
@@ -174,6 +179,107 @@ export class ProviderRegistry {
       }
     }
     throw toDeliveryError(lastError, "all", this.logger, this.redactorFor(connection));
+  }
+
+  /**
+   * The status-callback URL for messages `name` sends for `connection`, when delivery receipts are on
+   * and the provider reads receipts: `<publicUrl>delivery-receipts/<provider>/<connection>`.
+   */
+  statusCallbackFor(connection: ConnectionConfig, name: string, provider: SmsProvider): string | undefined {
+    const receipts = this.config.delivery.receipts;
+    const base = receipts.publicUrl ?? this.config.issuer;
+    if (!receipts.enabled || !base || typeof provider.parseReceipt !== "function") return undefined;
+    return `${base.endsWith("/") ? base : `${base}/`}delivery-receipts/${encodeURIComponent(name)}/${encodeURIComponent(connection.name)}`;
+  }
+
+  /**
+   * Hands a status callback to the connection's provider `name` to authenticate and read. Undefined
+   * when the connection has no such provider or it reads no receipts (the route answers 404).
+   */
+  async parseReceipt(
+    connection: ConnectionConfig,
+    name: string,
+    request: Omit<ReceiptRequest, "options" | "now" | "maxAgeSeconds">,
+  ): Promise<ReceiptVerdict | undefined> {
+    if (!this.namesFor(connection).includes(name)) return undefined;
+    const provider = await this.resolve(connection, name);
+    if (typeof provider.parseReceipt !== "function") return undefined;
+    return provider.parseReceipt({
+      ...request,
+      options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
+      now: Date.now(),
+      maxAgeSeconds: this.config.delivery.receipts.maxAgeSeconds,
+    });
+  }
+
+  /**
+   * The connection's provider when its vendor owns the code (Twilio Verify). Such a provider must be the
+   * connection's only one: failing over to a provider that sends textlock's own code cannot work.
+   */
+  async codeOwner(connection: ConnectionConfig): Promise<{ name: string; provider: SmsProvider } | undefined> {
+    const names = this.namesFor(connection);
+    const provider = await this.resolve(connection, names[0]!);
+    if (!provider.verification) return undefined;
+    if (names.length > 1) {
+      throw new TextlockError("ERR_PROVIDER_FAILED", {
+        description: `Connection ${connection.name}: a provider that owns the code cannot have failover providers`,
+      });
+    }
+    return { name: names[0]!, provider };
+  }
+
+  /** Asks the code-owning provider to send a code, within the delivery deadline; no retries (it would send twice). */
+  async startVerification(
+    connection: ConnectionConfig,
+    request: VerificationRequest,
+    facts: SendContext["request"],
+  ): Promise<Delivery> {
+    const owner = await this.codeOwner(connection);
+    if (!owner) throw new TextlockError("ERR_PROVIDER_FAILED");
+    const { name, provider } = owner;
+    const limit = Math.min(this.config.delivery.attemptTimeoutMs, this.config.delivery.deadlineMs);
+    const elapsed = stopwatch();
+    try {
+      const statusCallback = this.statusCallbackFor(connection, name, provider);
+      const result = await abortable(
+        provider.verification!.start(request, {
+          signal: AbortSignal.timeout(limit),
+          options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
+          request: facts,
+          ...(statusCallback ? { statusCallback } : {}),
+        }),
+        AbortSignal.timeout(limit + ABANDON_GRACE_MS),
+      );
+      this.metrics.providerDuration.labels(provider.name, "ok").observe(elapsed());
+      return { id: result.id, provider: provider.name };
+    } catch (err) {
+      this.metrics.providerDuration.labels(provider.name, "error").observe(elapsed());
+      this.metrics.providerErrors.labels(provider.name, isProviderError(err) ? err.kind : "rejected").inc();
+      throw toDeliveryError(err, name, this.logger, this.redactorFor(connection, name));
+    }
+  }
+
+  /** Asks the code-owning provider to check a code. A vendor outage is `sms_provider_error`, never a wrong code. */
+  async checkVerification(
+    connection: ConnectionConfig,
+    request: { to: string; code: string },
+  ): Promise<VerificationOutcome> {
+    const owner = await this.codeOwner(connection);
+    if (!owner) throw new TextlockError("ERR_PROVIDER_FAILED");
+    const { name, provider } = owner;
+    const limit = this.config.delivery.attemptTimeoutMs;
+    try {
+      return await abortable(
+        provider.verification!.check(request, {
+          signal: AbortSignal.timeout(limit),
+          options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
+        }),
+        AbortSignal.timeout(limit + ABANDON_GRACE_MS),
+      );
+    } catch (err) {
+      this.metrics.providerErrors.labels(provider.name, isProviderError(err) ? err.kind : "rejected").inc();
+      throw toDeliveryError(err, name, this.logger, this.redactorFor(connection, name));
+    }
   }
 
   /**
@@ -256,6 +362,7 @@ export function toDeliveryError(
       { provider: providerName, kind: err.kind, ...vendorDetail(err, redact) },
       "provider refused the message",
     );
+    if (err.kind === "limited") return new TextlockError("ERR_PROVIDER_LIMITED", { cause: err });
     if (err.kind === "bad_phone") {
       const code = /^\d{1,6}$/.test(String(err.vendorCode ?? "")) ? ` (Code: ${err.vendorCode})` : "";
       return new TextlockError("ERR_PROVIDER_BAD_PHONE", {

@@ -1,4 +1,6 @@
 import { brand, hasBrand } from "../errors/brand.js";
+import type { ReceiptRequest, ReceiptVerdict } from "./receipts.js";
+import type { CodeVerification } from "./verification.js";
 
 /** How a message reaches the phone: a text message, a voice call, or a WhatsApp message. */
 export type DeliveryChannel = "sms" | "voice" | "whatsapp";
@@ -38,6 +40,11 @@ export interface SendContext {
   options: Readonly<Record<string, unknown>>;
   /** Facts about the request that asked for the code. */
   request: { ip?: string; userAgent?: string; language: string | null };
+  /**
+   * Where the vendor should post status callbacks for this message (Twilio `StatusCallback`, a
+   * Messages API `webhook_url`), when delivery receipts are on; see {@link SmsProvider.parseReceipt}.
+   */
+  statusCallback?: string;
 }
 
 /** What a provider returns when the vendor accepted the message. */
@@ -56,6 +63,18 @@ export interface SmsProvider {
   /** Channels this provider can deliver; defaults to `["sms"]`. */
   readonly channels?: readonly DeliveryChannel[];
   send(message: SmsMessage, ctx: SendContext): Promise<SendResult>;
+  /**
+   * Authenticates and reads a vendor status callback (delivery receipt) with the vendor's own check
+   * (Twilio's `X-Twilio-Signature`, a Vonage signed-webhook JWT). Providers without it get no
+   * receipts: their callback route answers 404.
+   */
+  parseReceipt?(request: ReceiptRequest): ReceiptVerdict | Promise<ReceiptVerdict>;
+  /**
+   * Present on providers whose vendor makes and checks the code itself (Twilio Verify): textlock then
+   * sends no message of its own and asks the vendor to check the code, still applying its own attempt
+   * cap, expiry, single use and per-phone limits.
+   */
+  verification?: CodeVerification;
   /** Releases sockets or timers; called by `textlock.close()`. */
   close?(): Promise<void> | void;
 }
@@ -65,8 +84,10 @@ export interface SmsProvider {
  * - `bad_phone`: the vendor refused the number (invalid, unreachable, opted out). Not retried.
  * - `rejected`: the vendor refused the request for another lasting reason (auth, config). Not retried.
  * - `transient`: throttled, 5xx, timeout, network. Retried within the deadline, then failover.
+ * - `limited`: the vendor refuses more messages to this number for now (Twilio Verify 60203). Not
+ *   retried; the caller gets 429 `too_many_requests`.
  */
-export type ProviderErrorKind = "bad_phone" | "rejected" | "transient";
+export type ProviderErrorKind = "bad_phone" | "rejected" | "transient" | "limited";
 
 /** What a provider may attach to a {@link ProviderError} besides its kind and message. */
 export interface ProviderErrorOptions {

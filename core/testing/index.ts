@@ -8,3 +8,5 @@ export type { DeliveredMessage, ProviderHarness, TestRunner } from "./provider-c
 export { runProviderContract } from "./provider-contract.js";
 export type { ContractRunner, Matchers } from "./runner.js";
 export { runUserStoreContract } from "./user-store-contract.js";
+export type { CodeOwnerHarness } from "./verification-contract.js";
+export { runCodeOwnerContract } from "./verification-contract.js";

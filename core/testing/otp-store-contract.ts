@@ -123,6 +123,29 @@ export function runOtpStoreContract(name: string, create: () => Promise<OtpStore
       expect(results.filter((r) => r.status === "used")).toHaveLength(199);
     });
 
+    it("charges vendor-checked codes up to maxAttempts, then consumes one exactly once", async () => {
+      const c = code();
+      await store.issue(key, c);
+      const charges = await Promise.all(Array.from({ length: 20 }, () => store.charge(key, now)));
+      expect(charges.filter((r) => r.status === "charged")).toHaveLength(3);
+      expect(charges.filter((r) => r.status === "exhausted")).toHaveLength(17);
+      const other = `${key}:b`;
+      await store.issue(other, c);
+      expect(await store.charge(other, now)).toEqual({
+        status: "charged",
+        codeId: c.codeId,
+        attempts: 1,
+        maxAttempts: 3,
+      });
+      const consumed = await Promise.all(Array.from({ length: 20 }, () => store.consume(other, c.codeId)));
+      expect(consumed.filter(Boolean)).toHaveLength(1);
+      expect(await store.charge(other, now)).toEqual({ status: "used" });
+      expect(await store.consume(other, "another-code")).toBe(false);
+      expect(await store.charge(`${key}:none`, now)).toEqual({ status: "missing" });
+      await store.issue(`${key}:old`, code());
+      expect(await store.charge(`${key}:old`, now + 60_000)).toEqual({ status: "expired" });
+    });
+
     it("claims each channel of a live code once; attempts carry over; a dead, used or replaced code is `none`", async () => {
       const c = code({ sealed: "c2VhbGVk", channel: "sms" });
       await store.issue(key, c);

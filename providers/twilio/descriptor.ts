@@ -56,3 +56,42 @@ export const twilioProvider = defineProvider({
     });
   },
 });
+
+/** Twilio Verify's connection options. */
+export const twilioVerifyOptions = z.object({
+  twilio_sid: z.string().min(1).describe("Twilio Account SID."),
+  twilio_token: z.string().min(1).describe("Twilio Auth Token."),
+  verify_service_sid: z
+    .string()
+    .regex(/^VA[0-9a-fA-F]{32}$/, "a Verify Service SID (VA followed by 32 hex digits)")
+    .describe("Twilio Verify Service SID (`VA…`). Its code length must equal the connection's `totp.length`."),
+  twilio_api_base_url: z
+    .string()
+    .url()
+    .optional()
+    .describe("Send Twilio API calls to this base URL instead of api.twilio.com (test doubles, egress proxies)."),
+});
+
+/**
+ * `twilio-verify`: Twilio Verify v2 makes, sends and checks the code (a provider that owns the code).
+ * textlock still applies its own attempt cap, expiry, single use and per-phone limits. It must be the
+ * connection's only provider.
+ */
+export const twilioVerifyProvider = defineProvider({
+  id: "twilio-verify",
+  version: TEXTLOCK_VERSION,
+  textlock: TEXTLOCK_VERSION,
+  channels: ["sms", "voice"],
+  options: twilioVerifyOptions,
+  secretOptions: ["twilio_sid", "twilio_token"],
+  async create(o, context) {
+    const { createTwilioVerifyProvider } = await import("./verify-provider.js");
+    return createTwilioVerifyProvider({
+      accountSid: o.twilio_sid,
+      authToken: o.twilio_token,
+      serviceSid: o.verify_service_sid,
+      ...(o.twilio_api_base_url ? { apiBaseUrl: o.twilio_api_base_url } : {}),
+      timeoutMs: context.attemptTimeoutMs,
+    });
+  },
+});

@@ -4,8 +4,11 @@ import {
   defineSmsProvider,
   isProviderError,
   ProviderError,
+  type ReceiptRequest,
+  type ReceiptVerdict,
   type SmsMessage,
   type SmsProvider,
+  type VendorReceipt,
 } from "../../core/plugin/index.js";
 import { HeaderKeepingRequestClient } from "./request-client.js";
 
@@ -52,15 +55,21 @@ export function createTwilioProvider(options: TwilioProviderOptions): SmsProvide
           options.messagingServiceSid && message.channel === "sms"
             ? { messagingServiceSid: options.messagingServiceSid }
             : { from: message.from ?? options.from! };
+        const callback = ctx.statusCallback ? { statusCallback: ctx.statusCallback } : {};
         if (message.channel === "voice") {
           const call = await abortable(
-            client.calls.create({ to: message.to, from: message.from ?? options.from!, twiml: voiceTwiml(message) }),
+            client.calls.create({
+              to: message.to,
+              from: message.from ?? options.from!,
+              twiml: voiceTwiml(message),
+              ...callback,
+            }),
             ctx.signal,
           );
           return { id: call.sid };
         }
         const sms = await abortable(
-          client.messages.create({ to: message.to, body: message.body, ...sender }),
+          client.messages.create({ to: message.to, body: message.body, ...sender, ...callback }),
           ctx.signal,
         );
         return { id: sms.sid };
@@ -68,7 +77,57 @@ export function createTwilioProvider(options: TwilioProviderOptions): SmsProvide
         throw mapTwilioError(err);
       }
     },
+    parseReceipt: (request) => parseTwilioReceipt(options.authToken, request),
   });
+}
+
+/** Twilio message statuses (SDK enum) as textlock's; statuses of inbound messages are not receipts. */
+const MESSAGE_STATUS: Record<string, VendorReceipt["status"]> = {
+  accepted: "queued",
+  scheduled: "queued",
+  queued: "queued",
+  sending: "queued",
+  sent: "sent",
+  delivered: "delivered",
+  read: "delivered",
+  partially_delivered: "delivered",
+  undelivered: "undelivered",
+  failed: "failed",
+  canceled: "failed",
+};
+/** Call statuses: an answered call that ended is delivered; busy and no answer are undelivered. */
+const CALL_STATUS: Record<string, VendorReceipt["status"]> = {
+  queued: "queued",
+  initiated: "queued",
+  ringing: "sent",
+  "in-progress": "sent",
+  completed: "delivered",
+  busy: "undelivered",
+  "no-answer": "undelivered",
+  failed: "failed",
+  canceled: "failed",
+};
+
+/**
+ * A Twilio status callback, authenticated with the SDK's `validateRequest`: `X-Twilio-Signature` is
+ * the HMAC-SHA1 of the public URL Twilio called and every field it posted (Twilio adds fields without
+ * notice, so all of them are signed and checked), keyed with the account's auth token.
+ */
+export function parseTwilioReceipt(authToken: string, request: ReceiptRequest): ReceiptVerdict {
+  const signature = request.headers["x-twilio-signature"];
+  if (!signature) return { ok: false, reason: "unsigned" };
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request.params)) params[k] = typeof v === "string" ? v : String(v);
+  if (!twilio.validateRequest(authToken, signature, request.url, params)) return { ok: false, reason: "forged" };
+  const call = params.CallSid !== undefined && params.CallStatus !== undefined && params.MessageSid === undefined;
+  const id = call ? params.CallSid : (params.MessageSid ?? params.SmsSid);
+  const vendorStatus = call ? params.CallStatus : (params.MessageStatus ?? params.SmsStatus);
+  const status = vendorStatus === undefined ? undefined : (call ? CALL_STATUS : MESSAGE_STATUS)[vendorStatus];
+  if (!id || !vendorStatus || !status) return { ok: true, receipts: [] };
+  return {
+    ok: true,
+    receipts: [{ messageId: id, status, vendorStatus, ...(params.ErrorCode ? { errorCode: params.ErrorCode } : {}) }],
+  };
 }
 
 /**

@@ -11,6 +11,17 @@ export const vonageOptions = z.object({
     .url()
     .optional()
     .describe("Vonage REST host instead of https://rest.nexmo.com (test doubles, proxies)."),
+  vonage_signature_secret: z
+    .string()
+    .min(16)
+    .optional()
+    .describe(
+      "The account's signature secret: delivery receipts are read only when set, and only when signed with it (Messages API JWT or signed SMS receipts).",
+    ),
+  vonage_signature_method: z
+    .enum(["md5hash", "md5", "sha1", "sha256", "sha512"])
+    .default("md5hash")
+    .describe("How the account signs SMS API receipts (the dashboard's signature method)."),
   vonage_application_id: z
     .string()
     .uuid()
@@ -55,7 +66,7 @@ export const vonageProvider = defineProvider({
   textlock: TEXTLOCK_VERSION,
   channels: ["sms", "whatsapp"],
   options: vonageOptions,
-  secretOptions: ["vonage_api_key", "vonage_api_secret", "vonage_private_key"],
+  secretOptions: ["vonage_api_key", "vonage_api_secret", "vonage_private_key", "vonage_signature_secret"],
   async create(o, context) {
     const { createVonageProvider } = await import("./vonage-provider.js");
     return createVonageProvider({
@@ -76,6 +87,8 @@ export const vonageProvider = defineProvider({
           }
         : {}),
       timeoutMs: context.attemptTimeoutMs,
+      ...(o.vonage_signature_secret ? { signatureSecret: o.vonage_signature_secret } : {}),
+      signatureMethod: o.vonage_signature_method,
     });
   },
 });

@@ -10,6 +10,7 @@ import {
   type SmsMessage,
   type SmsProvider,
 } from "../../core/plugin/index.js";
+import { parseVonageReceipt, type VonageSignatureMethod } from "./receipts.js";
 
 export interface VonageProviderOptions {
   apiKey: string;
@@ -19,6 +20,10 @@ export interface VonageProviderOptions {
   /** Another REST host (a test double); default `https://rest.nexmo.com`. */
   restHost?: string;
   timeoutMs?: number;
+  /** The account's signature secret: status callbacks are accepted only when signed with it. */
+  signatureSecret?: string;
+  /** How the account signs SMS API receipts (dashboard setting). @default "md5hash" */
+  signatureMethod?: VonageSignatureMethod;
   /** WhatsApp over the Messages API; without it the provider sends SMS only. */
   whatsapp?: VonageWhatsAppOptions;
 }
@@ -82,6 +87,12 @@ export function createVonageProvider(options: VonageProviderOptions): SmsProvide
         throw mapVonageError(err);
       }
     },
+    ...(options.signatureSecret
+      ? {
+          parseReceipt: (request: Parameters<typeof parseVonageReceipt>[3]) =>
+            parseVonageReceipt(sms, options.signatureSecret!, options.signatureMethod ?? "md5hash", request),
+        }
+      : {}),
   });
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { errorCatalog } from "../../core/errors/catalog.js";
 
 /** Raise it with the catalog: a new code must be documented, a removed one taken out of the docs. */
-const CATALOG_SIZE = 65;
+const CATALOG_SIZE = 68;
 
 describe("docs/reference/errors.md", () => {
   const doc = readFileSync(new URL("../../docs/reference/errors.md", import.meta.url), "utf8");

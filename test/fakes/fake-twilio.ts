@@ -14,6 +14,10 @@ export interface TwilioRecord {
   contentSid?: string;
   contentVariables?: string;
   authorization?: string;
+  /** The SID the fake answered with. */
+  sid: string;
+  /** The `StatusCallback` URL textlock asked for, if any. */
+  statusCallback?: string;
 }
 
 /**
@@ -68,7 +72,10 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
     if (whatsapp && !f.ContentSid)
       return twilioError(63016, "Failed to send freeform message because you are outside the allowed window.");
     const kind = m[2] === "Calls" ? "voice" : whatsapp ? "whatsapp" : "sms";
+    const sid = `${kind === "voice" ? "CA" : "SM"}${randomBytes(16).toString("hex")}`;
     accepted.push({
+      sid,
+      ...(f.StatusCallback ? { statusCallback: f.StatusCallback } : {}),
       kind,
       accountSid: m[1]!,
       to: f.To,
@@ -80,7 +87,6 @@ export async function startFakeTwilio(options: { accountSid: string; authToken: 
       contentVariables: f.ContentVariables,
       authorization: req.headers.authorization,
     });
-    const sid = `${kind === "voice" ? "CA" : "SM"}${randomBytes(16).toString("hex")}`;
     return {
       status: 201,
       body: {

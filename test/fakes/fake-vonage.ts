@@ -5,6 +5,8 @@ export interface VonageRecord {
   to: string;
   from: string;
   text: string;
+  /** The message id the fake answered with. */
+  messageId: string;
 }
 
 /**
@@ -32,12 +34,13 @@ export async function startFakeVonage(options: {
       "4": "Bad Credentials",
       "6": "Invalid message",
     };
-    if (status === "0") accepted.push({ to: f.to, from: f.from, text: f.text });
+    const messageId = randomBytes(8).toString("hex");
+    if (status === "0") accepted.push({ to: f.to, from: f.from, text: f.text, messageId });
     const message =
       status === "0"
         ? {
             to: f.to,
-            "message-id": randomBytes(8).toString("hex"),
+            "message-id": messageId,
             status: "0",
             "remaining-balance": "10.0",
             "message-price": "0.01",

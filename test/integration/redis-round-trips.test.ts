@@ -76,4 +76,43 @@ describe.skipIf(!enabled)("Redis round trips per request", () => {
     expect(tl.metrics.refusals().resend_cooldown).toBe(1);
     expect(ipCount()).toBe(before);
   });
+
+  it("a channel switch is one round trip too: the start's script claims the live code for the new channel", async () => {
+    const sw = await createTestTextlock({
+      store: { type: "redis", url: redis.url, namespace: "rt-switch", commandTimeoutMs: 2_000 },
+      clients: [{ client_id: "app" }],
+      connections: [{ name: "sms", enabled_clients: ["app"], options: { channels: ["sms", "voice"] } }],
+      protection: {
+        enabled: true,
+        perIp: { points: 100, seconds: 3600 },
+        perPhone: { points: 5, seconds: 3600 },
+        resendCooldownSeconds: 0,
+        pumping: { mode: "enforce", minSends: { prefix: 1000, country: 1000 } },
+        budgets: { currency: "USD", daily: 100, perCountryDaily: { "*": 50 }, alertAt: [0.5] },
+      },
+    });
+    try {
+      const phone = "+14155550300";
+      const switchTo = (delivery_method?: string) =>
+        sw.api.start(
+          { client_id: "app", connection: "sms", phone_number: phone, ...(delivery_method ? { delivery_method } : {}) },
+          { ip: "203.0.113.10" },
+        );
+      await switchTo();
+      const code = sw.lastCode(phone);
+      await monitor.commands();
+      monitor.reset();
+      await switchTo("voice");
+      expect(await monitor.commands()).toEqual(["eval"]);
+      expect(sw.messages(phone).at(-1)).toMatchObject({ channel: "voice" });
+      expect(sw.lastCode(phone)).toBe(code);
+      // Asking again for a channel the code already went over is an ordinary resend: a new code, one round trip.
+      monitor.reset();
+      await switchTo("voice");
+      expect(await monitor.commands()).toEqual(["eval"]);
+      expect(sw.lastCode(phone)).not.toBe(code);
+    } finally {
+      await sw.close();
+    }
+  });
 });

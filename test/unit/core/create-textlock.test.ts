@@ -70,7 +70,7 @@ describe("the composition root", () => {
     expect(c.resolve(PROVIDERS)).toBe(c.resolve(PROVIDERS));
     expect(c.resolve(Engine)).toBe(c.resolve(Engine));
     for (const hidden of ["container", "tokens", "browser", "protection"]) expect(t).not.toHaveProperty(hidden);
-    expect(Object.keys(t.users).sort()).toEqual(["create", "findByPhone", "get", "list", "update"]);
+    expect(Object.keys(t.users).sort()).toEqual(["create", "delete", "findByPhone", "get", "list", "search", "update"]);
     expect(t.keys.jwks().keys).toHaveLength(1);
     expect(t.metrics.refusals()).toMatchObject({ ip_limit: 0 });
   });
