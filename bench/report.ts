@@ -171,7 +171,7 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
   const lines = [
     "# Performance",
     "",
-    `Measured ${m.date} by \`npm run bench${m.quick ? " -- --quick" : m.core ? " -- --core" : ""}\` on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, on a machine shared with other work: absolute numbers drift between runs, so every figure that matters is a ratio to baselines measured in the same run.`,
+    `Measured ${m.date} by \`npm run bench${m.quick ? " -- --quick" : m.core ? " -- --core" : ""}\` on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}: absolute numbers drift between runs and machines (other work on the same cores lowers them), so every figure that matters is a ratio to baselines measured in the same run.`,
     `${m.pinned ? "Each server runs pinned to core 0 and the load generator to core 1 (`taskset`)" : "Servers and the load generator were not pinned (fewer than 2 cores or no `taskset`)"}; each scenario runs ${m.seconds} s with ${m.connections} connections (logins: ${m.loginConnections}; the latency row: 10). Start-only uses autocannon; wrong codes use autocannon with HTTP pipelining ×${m.pipelining}, so the driver is not the limit; logins use an undici pool that reads each code from the outbox file as a person reads an SMS.`,
     `Baselines: bare node:http answering a fixed JSON body (**${fmt(m.bare.rps)} req/s**; pipelined ×${m.pipelining}: **${fmt(m.barePipelined.rps)} req/s**), RS256 signatures (**${fmt(m.sign.RS256)}/s** on one core; a login needs 2, so at most **${fmt(m.loginCeiling)} logins/s** per core), and the peer: better-auth ${"1.7"}'s phone-number plugin on SQLite (better-sqlite3), same machine, same driver.`,
     "",
