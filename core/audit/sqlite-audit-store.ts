@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { openSqlite } from "../storage/open-sqlite.js";
+import { WalSync } from "../storage/wal-sync.js";
 import type { AuditStore, LogSearch, OutboxBatch, StreamStatus } from "./audit-store.js";
 import { type LogEntry, logIdOf, type NewLogEntry } from "./log-entry.js";
 import { whereOf } from "./log-filter-sql.js";
@@ -46,16 +47,18 @@ const toEntry = (row: Row): LogEntry => ({ log_id: logIdOf(row.seq), ...(JSON.pa
 /**
  * The audit log and stream outbox in one SQLite file (`<dataDir>/audit.db` by default; WAL,
  * `synchronous=FULL`). Records and their outbox rows are written in one transaction; callers batch
- * records (group commit), so a burst of events costs one fsync. Several processes on one file share it:
+ * records (group commit), so a burst of events costs one fsync, taken off the event loop ({@link WalSync}). Several processes on one file share it:
  * stream leases are taken in an IMMEDIATE transaction.
  */
 export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
   private readonly q;
+  private readonly wal: WalSync;
 
   constructor(file: string) {
     this.db = openSqlite(file);
     this.db.exec(SCHEMA);
+    this.wal = new WalSync(this.db);
     this.q = {
       insert: this.db.prepare<[string, string, string | null, string | null, string | null, string | null, string]>(
         "INSERT INTO audit_log (date, type, user_id, client_id, connection, ip, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -84,7 +87,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async append(records: ReadonlyArray<{ entry: NewLogEntry; streams: readonly string[] }>): Promise<LogEntry[]> {
-    const run = this.db.transaction(() =>
+    const stored = this.wal.commit(() =>
       records.map(({ entry, streams }) => {
         const { lastInsertRowid } = this.q.insert.run(
           entry.date,
@@ -100,7 +103,9 @@ export class SqliteAuditStore implements AuditStore {
         return { log_id: logIdOf(seq), ...entry };
       }),
     );
-    return run.immediate();
+    // One fdatasync per batch, off the event loop (the records are already visible to readers).
+    await this.wal.flush();
+    return stored;
   }
 
   async search({ filter = {}, order = -1, offset = 0, limit = 50 }: LogSearch) {
@@ -207,6 +212,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
+    await this.wal.close();
     if (this.db.open) this.db.close();
   }
 }

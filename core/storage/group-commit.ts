@@ -16,6 +16,8 @@ export interface GroupCommitDriver<Tx> {
    * with another process, a serialization failure): its writes are then tried again one by one.
    */
   isTransient?(err: unknown): boolean;
+  /** Releases what the driver holds (called by {@link GroupCommit.close} once the last batch committed). */
+  close?(): Promise<void>;
 }
 
 export interface GroupCommitOptions {
@@ -91,6 +93,7 @@ export class GroupCommit<Tx> {
   /** Commits what is queued, then refuses new writes. */
   async close(): Promise<void> {
     while (this.queue.length || this.inFlight || this.scheduled) await (this.inFlight ?? this.drain());
+    if (!this.closed) await this.driver.close?.();
     this.closed = true;
   }
 

@@ -3,6 +3,7 @@ import { TextlockError } from "../errors/textlock-error.js";
 import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
 import { openSqlite } from "../storage/open-sqlite.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
+import type { WalSync } from "../storage/wal-sync.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import { namedParams, userSearchOrder, userSearchWhere } from "./sql-query.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
@@ -26,7 +27,8 @@ CREATE INDEX IF NOT EXISTS users_created ON users (created_at, user_id);
  * (also from several processes on the same file) converge on one user.
  *
  * Writes of concurrent requests are group-committed ({@link GroupCommit}): they share one transaction and
- * one fsync, and each resolves once that transaction is on disk.
+ * one fsync of the WAL, taken off the event loop ({@link WalSync}), and each resolves once that
+ * transaction is on disk.
  */
 export class SqliteUserStore implements UserStore {
   private readonly db: Database.Database;
