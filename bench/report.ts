@@ -42,7 +42,7 @@ export interface Measured {
   redis?: Partial<TargetResult> & { bytesPerCode: number; trips: { count: number; start: Trips; login: Trips } };
   postgres?: { count: number; newUsers: PgPerLogin; returning: PgPerLogin; returningOneAtATime: PgPerLogin };
   memCount: number;
-  memory: { count: number; bytesPerCode: number };
+  memory: { count: number; bytesPerCode: number; bytesPerResendableCode?: number };
   targets?: Record<string, Target>;
 }
 
@@ -218,7 +218,7 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
                 .join(", ")} |`,
           ),
           "",
-          `Memory per pending code: ${fmt(m.memory.bytesPerCode)} B in the memory store, ${fmt(m.redis!.bytesPerCode)} B in Redis.`,
+          `Memory per pending code: ${fmt(m.memory.bytesPerCode)} B in the memory store${m.memory.bytesPerResendableCode ? ` (${fmt(m.memory.bytesPerResendableCode)} B for a code kept re-sendable over another channel: its sealed copy)` : ""}, ${fmt(m.redis!.bytesPerCode)} B in Redis.`,
         ]
       : ["redis-server was not installed on this machine; run again where it is."]),
     "",

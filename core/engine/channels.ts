@@ -28,6 +28,14 @@ export function allowedChannels(connection: ConnectionConfig): DeliveryChannel[]
 }
 
 /**
+ * Whether a live code of this connection can ever be sent again over another channel (a
+ * `delivery_method` switch or an escalation): only then does the engine keep a sealed copy of it.
+ */
+export function canResend(connection: ConnectionConfig): boolean {
+  return allowedChannels(connection).length > 1 || connection.options.escalation !== undefined;
+}
+
+/**
  * The channel a code request asks for: the connection's default when `deliveryMethod` is absent;
  * 400 `bad.request` for an unknown value or a channel the connection does not allow.
  */

@@ -37,7 +37,7 @@ import type { Delivery, ProviderRegistry } from "../providers/provider-registry.
 import type { DeliveryChannel, SmsMessage } from "../providers/sms-provider.js";
 import type { PreSendRisk } from "../risk/pre-send-risk.js";
 import type { User, UserStore } from "../users/user-store.js";
-import { requestedChannel, requireAllowedChannel } from "./channels.js";
+import { canResend, requestedChannel, requireAllowedChannel } from "./channels.js";
 import {
   authenticateClient,
   checkOtpGrant,
@@ -148,7 +148,9 @@ export class Engine {
       expiresAt: this.now() + connection.options.totp.time_step * 1000,
       maxAttempts: this.config.otp.maxAttempts,
     };
-    const resendable = testCode === undefined && !owner;
+    // A sealed copy only where another channel could ever re-send this code (it costs an AES-GCM seal and
+    // ~80 bytes per pending code).
+    const resendable = testCode === undefined && !owner && canResend(connection);
     if (resendable) {
       newCode.sealed = this.sealer.seal(key, newCode.codeId, { code: fresh, clientId: client.client_id });
       newCode.channel = channel;

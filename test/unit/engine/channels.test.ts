@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { TextlockConfigInput } from "../../../core/config/schema.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
+import { MemoryOtpStore } from "../../../core/otp/memory-otp-store.js";
+import type { PendingCode } from "../../../core/otp/otp-store.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const PHONE = "+14155550177";
@@ -39,7 +41,36 @@ async function wire(p: Promise<unknown>) {
 const wrongCode = (code: string) => String((Number(code) + 1) % 10 ** code.length).padStart(code.length, "0");
 const codeIn = (body: string) => body.match(/\d{6}/)![0];
 
+/** A memory code store that remembers what it was asked to keep. */
+class RecordingStore extends MemoryOtpStore {
+  issued: PendingCode[] = [];
+  override async issue(key: string, code: PendingCode) {
+    this.issued.push(code);
+    return super.issue(key, code);
+  }
+}
+
 describe("channel per request", () => {
+  it("keeps a sealed copy of a code only when another channel could re-send it", async () => {
+    const single = new RecordingStore();
+    tl = await createTestTextlock(
+      { clients: [{ client_id: CLIENT }], connections: [{ name: "sms", enabled_clients: [CLIENT] }] },
+      { otpStore: single },
+    );
+    await start();
+    expect(single.issued).toHaveLength(1);
+    expect(single.issued[0]!.sealed).toBeUndefined();
+    expect(await wire(start("voice"))).toMatchObject({ status: 400 });
+    await tl.close();
+
+    const several = new RecordingStore();
+    tl = await createTestTextlock(channels(), { otpStore: several });
+    await start();
+    expect(several.issued[0]!.sealed).toEqual(expect.any(String));
+    // Sealed, never the code in the clear.
+    expect(several.issued[0]!.sealed).not.toContain(codeIn(tl.messages(PHONE).at(-1)!.body));
+  });
+
   it("a switch re-sends the same live code over the new channel; a second start on a used channel is a new code", async () => {
     tl = await createTestTextlock(channels());
     await start();
