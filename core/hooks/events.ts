@@ -1,6 +1,6 @@
-import parsePhoneNumber from "libphonenumber-js/max";
 import type { ClientConfig, ConnectionConfig, TextlockConfig } from "../config/schema.js";
 import type { RequestFacts } from "../engine/types.js";
+import { phoneFacts } from "../phone/phone-facts.js";
 import type { SmsMessage } from "../providers/sms-provider.js";
 import type { User } from "../users/user-store.js";
 import type { HookContext } from "./hook-runner.js";
@@ -103,12 +103,8 @@ export function postLoginEvent(ctx: HookContext & { user: User }, now: Date): Wi
 
 /** `event.phone` of pre-send, from libphonenumber-js metadata. */
 export function phoneEvent(phone: string): HookPhone {
-  const parsed = parsePhoneNumber(phone);
-  return {
-    number: phone,
-    country: parsed?.country ?? null,
-    line_type: (parsed?.isValid() ? parsed.getType() : undefined) ?? null,
-  };
+  const { country, lineType } = phoneFacts(phone);
+  return { number: phone, country: country ?? null, line_type: lineType ?? null };
 }
 
 export function preSendEvent(

@@ -1,9 +1,9 @@
-import parsePhoneNumber from "libphonenumber-js/max";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import { CONFIG, EVENTS, METRICS_REGISTRY } from "../di-tokens.js";
 import type { TextlockEvents } from "../events/events.js";
+import { phoneFacts } from "../phone/phone-facts.js";
 import { REFUSAL_REASONS } from "../protection/protection.js";
 
 /** Outcomes of a code verification: `code.verified`, and every `code.failed` reason. */
@@ -167,11 +167,7 @@ export class Metrics {
 
 /** ISO country of a number for the `country` label (bounded: about 250 values), `unknown` when none. */
 function countryOf(phone: string): string {
-  try {
-    return parsePhoneNumber(phone)?.country ?? "unknown";
-  } catch {
-    return "unknown";
-  }
+  return phoneFacts(phone).country ?? "unknown";
 }
 
 /** A monotonic stopwatch for histograms: the returned function gives the seconds elapsed since the call. */

@@ -1,4 +1,3 @@
-import parsePhoneNumber from "libphonenumber-js/max";
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
@@ -6,6 +5,7 @@ import { CLOCK, type Clock, CONFIG, EVENTS, LOGGER, RATE_LIMIT_BACKEND, type Rat
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
+import { phoneFacts } from "../phone/phone-facts.js";
 import { type CaptchaProvider, verifyCaptcha } from "./captcha-verifier.js";
 
 export type CaptchaPolicy = "off" | "always" | "adaptive";
@@ -91,7 +91,7 @@ export class BotCheck {
   /** Counts this start and says whether any of its counts (this start included) passed its threshold. */
   private async pastThreshold(facts: BotCheckFacts): Promise<boolean> {
     const { perIp, perPrefix, perCountry, windowSeconds } = this.config.protection.captcha.adaptive;
-    const country = parsePhoneNumber(facts.phone)?.country;
+    const country = phoneFacts(facts.phone).country;
     const counts: Array<[string | undefined, number]> = [
       [facts.ip && `ip:${facts.ip}`, perIp],
       [`prefix:${facts.phone.slice(0, Math.max(4, facts.phone.length - 4))}`, perPrefix],

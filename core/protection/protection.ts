@@ -1,4 +1,3 @@
-import parsePhoneNumber from "libphonenumber-js/max";
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
@@ -19,6 +18,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { FailureWindow, OtpStore, PendingCode, RedeemResult, RedisSteps } from "../otp/otp-store.js";
 import { type RedisKeys, redisKeys } from "../otp/redis-keys.js";
+import { phoneFacts } from "../phone/phone-facts.js";
 import { type BudgetLine, type BudgetStore, MemoryBudgetStore, MICRO, toMicro } from "./budgets.js";
 import { DEFAULT_PRICES } from "./default-prices.js";
 import {
@@ -301,8 +301,7 @@ export class Protection {
   /** Phone policy: country lists and line types (premium-rate, toll-free, VoIP… are refused by default). */
   checkPhone(phone: string): void {
     const { countries, refuseLineTypes } = this.config.protection;
-    const parsed = parsePhoneNumber(phone);
-    const country = parsed?.country;
+    const { country, lineType } = phoneFacts(phone);
     if (
       (countries.allow.length && (!country || !countries.allow.includes(country))) ||
       (country && countries.deny.includes(country))
@@ -310,8 +309,7 @@ export class Protection {
       this.refuse("country");
       throw new TextlockError("ERR_PHONE_REFUSED", { description: "The phone number's country is not allowed" });
     }
-    const type = parsed?.isValid() ? parsed.getType() : undefined;
-    if (type && (refuseLineTypes as readonly string[]).includes(type)) {
+    if (lineType && (refuseLineTypes as readonly string[]).includes(lineType)) {
       this.refuse("line_type");
       throw new TextlockError("ERR_PHONE_REFUSED", { description: "This type of phone number is not supported" });
     }
@@ -600,7 +598,7 @@ export class Protection {
 
   /** The money budgets of a send, its price and alert thresholds; undefined when none applies. */
   private budgetPlan(facts: StartFacts, day: string): BudgetPlan | undefined {
-    const country = parsePhoneNumber(facts.phone)?.country;
+    const country = phoneFacts(facts.phone).country;
     const lines = this.budgetLines(facts, country);
     const price = this.price(country);
     if (!lines.length || price === 0) return undefined;
@@ -623,7 +621,7 @@ export class Protection {
   private pumpingSubjects(phone: string): PumpingSubject[] {
     const { minSends } = this.config.protection.pumping;
     const subjects: PumpingSubject[] = [{ scope: "prefix", value: numberPrefix(phone), minSends: minSends.prefix }];
-    const country = parsePhoneNumber(phone)?.country;
+    const country = phoneFacts(phone).country;
     if (country) subjects.push({ scope: "country", value: country, minSends: minSends.country });
     return subjects;
   }
@@ -739,7 +737,7 @@ export class Protection {
   }
 
   private async reserveBudget(facts: StartFacts): Promise<() => Promise<void>> {
-    const country = parsePhoneNumber(facts.phone)?.country;
+    const country = phoneFacts(facts.phone).country;
     const lines = this.budgetLines(facts, country);
     const price = this.price(country);
     if (!lines.length || price === 0) return async () => {};

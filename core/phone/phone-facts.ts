@@ -1,0 +1,38 @@
+import parsePhoneNumber, { type CountryCode, type NumberType } from "libphonenumber-js/max";
+
+/** What libphonenumber-js says about an E.164 number: its country and line type, when known. */
+export interface PhoneFacts {
+  country: CountryCode | undefined;
+  /** `MOBILE`, `FIXED_LINE`, `PREMIUM_RATE`, `VOIP`…; undefined for a number that is not valid. */
+  lineType: NumberType | undefined;
+}
+
+/** How many numbers' facts are remembered (about 150 bytes each). */
+const CAPACITY = 10_000;
+const cache = new Map<string, PhoneFacts>();
+const UNKNOWN: PhoneFacts = Object.freeze({ country: undefined, lineType: undefined });
+
+/**
+ * The country and line type of `phone`, parsed with libphonenumber-js's full metadata once per number:
+ * parsing and typing a number (~60 µs) is the dearest step of a code request after the HMAC, and one
+ * request asks for it several times (phone policy, metrics, budgets, pumping, the pre-send hook), as do a
+ * returning user's later logins. A bounded map, oldest entry first out, keeps the last 10,000 numbers.
+ */
+export function phoneFacts(phone: string): PhoneFacts {
+  let facts = cache.get(phone);
+  if (facts) return facts;
+  facts = parse(phone);
+  if (cache.size >= CAPACITY) cache.delete(cache.keys().next().value!);
+  cache.set(phone, facts);
+  return facts;
+}
+
+function parse(phone: string): PhoneFacts {
+  try {
+    const parsed = parsePhoneNumber(phone);
+    if (!parsed) return UNKNOWN;
+    return { country: parsed.country, lineType: parsed.isValid() ? parsed.getType() : undefined };
+  } catch {
+    return UNKNOWN;
+  }
+}
