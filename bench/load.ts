@@ -18,6 +18,8 @@ interface Spec {
   outbox?: string;
   /** Logins: returning users per connection (default 50). */
   usersPerConnection?: number;
+  /** Logins: the scope asked for (default `openid`; `openid offline_access` also stores a refresh token). */
+  scope?: string;
   /** The server's pid: its CPU time over the timed phase is read from /proc (Linux). */
   serverPid?: number;
 }
@@ -49,7 +51,7 @@ const api =
             username: p,
             otp: code,
             realm: "sms",
-            scope: "openid",
+            scope: spec.scope ?? "openid",
           }),
         },
       };

@@ -41,6 +41,11 @@ export interface Measured {
   algorithms: Record<string, LoadResult>;
   redis?: Partial<TargetResult> & { bytesPerCode: number; trips: { count: number; start: Trips; login: Trips } };
   postgres?: { count: number; newUsers: PgPerLogin; returning: PgPerLogin; returningOneAtATime: PgPerLogin };
+  /**
+   * Returning logins without the audit log or refresh tokens (`lean`, scope `openid`) and with both
+   * (`full`, audit on, scope `openid offline_access`), in alternating rounds.
+   */
+  state?: { lean: LoadResult[]; full: LoadResult[] };
   memCount: number;
   memory: { count: number; bytesPerCode: number; bytesPerResendableCode?: number };
   targets?: Record<string, Target>;
@@ -128,6 +133,26 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
       },
       tl.login10.p99 < 10,
     );
+  const mean = (rs: LoadResult[], f: (r: LoadResult) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
+  const state = m.state && {
+    lean: mean(m.state.lean, (r) => r.rps),
+    full: mean(m.state.full, (r) => r.rps),
+    leanCpu: mean(m.state.lean, (r) => r.cpuMs),
+    fullCpu: mean(m.state.full, (r) => r.cpuMs),
+  };
+  if (state) {
+    const drop = 1 - state.full / state.lean;
+    add(
+      "stateDrop",
+      {
+        label: "returning-login drop with the audit log and refresh tokens on (vs both off)",
+        value: drop,
+        goal: "< 20%",
+        unit: "ratio",
+      },
+      drop < 0.2,
+    );
+  }
   add(
     "bytesPerPendingCode",
     {
@@ -201,6 +226,20 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
     `| bare node:http | ${pct(tl.start.rps / m.bare.rps)} | ${pct(tl.wrong.rps / m.barePipelined.rps)} | — | — |`,
     `| RS256 ceiling (${fmt(m.loginCeiling)} logins/s) | — | — | ${tl.loginNew ? pct(tl.loginNew.rps / m.loginCeiling) : "—"} | ${pct(tl.login.rps / m.loginCeiling)} |`,
     "",
+    ...(state
+      ? [
+          "## Durable state per login",
+          "",
+          `Returning logins (${m.loginConnections} connections) on fresh servers in ${m.state!.lean.length} alternating round(s): *off* has the audit log disabled and asks for \`scope=openid\`; *on* keeps the audit log (a \`cs\` and an \`s\` record per login, SQLite) and asks for \`openid offline_access\`, so every login also stores a refresh token (SQLite, group-committed). Login sessions are started by hosted-page logins, not by this grant, so they are not in this row.`,
+          "",
+          "| | logins/s | CPU ms per login |",
+          "|---|---|---|",
+          `| audit log and refresh tokens off | ${fmt(state.lean)} | ${fmt(state.leanCpu, 2)} |`,
+          `| audit log and refresh tokens on | ${fmt(state.full)} | ${fmt(state.fullCpu, 2)} |`,
+          `| drop | ${pct(1 - state.full / state.lean)} | |`,
+          "",
+        ]
+      : []),
     "## Storage work per request",
     "",
     ...(trips

@@ -58,13 +58,17 @@ interface Server {
 }
 
 /** Starts a bench server (`bench/server.ts` or `bench/better-auth-server.ts`); its stdout goes to a file. */
-async function startServer(script: string, scriptArgs: (dataDir: string) => string[]): Promise<Server> {
+async function startServer(
+  script: string,
+  scriptArgs: (dataDir: string) => string[],
+  env: Record<string, string> = {},
+): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), "textlock-bench-"));
   // The console provider prints each SMS; a pipe read by this process would make the runner part of the measurement.
   const logFile = join(dataDir, "server.out");
   const fd = openSync(logFile, "w");
   const [cmd, cmdArgs] = node(SERVER_CPU, script, scriptArgs(dataDir));
-  const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ["ignore", fd, "inherit"] });
+  const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ["ignore", fd, "inherit"], env: { ...process.env, ...env } });
   closeSync(fd);
   const began = Date.now();
   let url: string | undefined;
@@ -184,6 +188,33 @@ results.loginCeiling = results.sign.RS256! / SIGNATURES_PER_LOGIN;
 
 console.error("textlock (standalone): start-only, wrong codes, new and returning logins");
 results.textlock = await target("bench/server.ts", textlockServer("standalone"), "textlock", true);
+console.error("durable state per login: audit log and refresh tokens off, then on");
+{
+  // Alternating rounds, each on a fresh server, so drift on the machine hits both sides alike.
+  const lean: LoadResult[] = [];
+  const full: LoadResult[] = [];
+  for (let round = 0; round < (quick ? 1 : 2); round++) {
+    for (const side of ["lean", "full"] as const) {
+      const server = await startServer(
+        "bench/server.ts",
+        textlockServer("standalone"),
+        side === "lean" ? { BENCH_AUDIT: "off" } : {},
+      );
+      try {
+        const result = await load(server, {
+          kind: "login",
+          users: "returning",
+          connections: loginConnections,
+          scope: side === "lean" ? "openid" : "openid offline_access",
+        });
+        (side === "lean" ? lean : full).push(result);
+      } finally {
+        await stop(server);
+      }
+    }
+  }
+  results.state = { lean, full };
+}
 console.error("peer: better-auth phone-number plugin on SQLite");
 results.betterAuth = await target("bench/better-auth-server.ts", (d) => ["sqlite", d], "better-auth", true);
 if (!quick) {

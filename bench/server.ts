@@ -1,5 +1,6 @@
 // A benchmark server in its own process: `tsx bench/server.ts <adapter> <dataDir>`; prints its URL.
 // adapters: bare (node:http fixed JSON, the baseline), standalone, fastify, koa, express.
+// BENCH_AUDIT=off turns the audit log off (the "durable state per login" comparison).
 import "reflect-metadata";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -31,6 +32,7 @@ if (adapter === "bare") {
       users: { type: "sqlite" },
       store: redisUrl ? { type: "redis", url: redisUrl, namespace: `bench${process.pid}` } : { type: "memory" },
       tokens: { algorithm: algorithm as "RS256" },
+      ...(process.env.BENCH_AUDIT === "off" ? { audit: { enabled: false } } : {}),
       // One load generator is one IP sending to many numbers: send limits would measure 429s.
       protection: { enabled: false },
       // Per-phone failure ceiling off so the wrong-code scenario measures the attempt path, not a 429.
