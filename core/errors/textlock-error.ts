@@ -13,6 +13,10 @@ export interface TextlockErrorOptions {
 /**
  * An error with a stable `ERR_*` code from the catalog. Anything thrown inside a request that is not a
  * TextlockError is turned into `ERR_INTERNAL` by the error writer, so only these reach the wire.
+ *
+ * Only server-side errors (5xx) carry a stack trace: a 4xx is an answer (a wrong code, a bad parameter),
+ * thrown on hot paths thousands of times a second, where capturing the stack was a measurable share of
+ * the work; its `cause`, if any, keeps its own.
  */
 export class TextlockError extends Error {
   readonly code: ErrorCode;
@@ -20,7 +24,11 @@ export class TextlockError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(code: ErrorCode, options: TextlockErrorOptions = {}) {
-    super(options.description ?? errorSpec(code).description, { cause: options.cause });
+    const spec = errorSpec(code);
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (spec.status < 500) Error.stackTraceLimit = 0;
+    super(options.description ?? spec.description, { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = "TextlockError";
     this.code = code;
     this.description = options.description;
