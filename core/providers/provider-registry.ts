@@ -24,40 +24,62 @@ export interface Delivery {
 const ABANDON_GRACE_MS = 100;
 
 /**
- * One provider call within `limit` ms: `call` gets a signal that aborts at the limit (reason: a
- * `TimeoutError`, as `AbortSignal.timeout` gives), and a provider that ignores it is abandoned
- * {@link ABANDON_GRACE_MS} later with a transient {@link ProviderError}. One timer serves both and is
- * cleared as soon as the call settles: two `AbortSignal.timeout`s per send (weakly held timers) and an
- * error built in advance were a measurable share of a code request's CPU.
+ * The time limit of one provider call: `signal` aborts at the limit (reason: a `TimeoutError`, as
+ * `AbortSignal.timeout` gives). The AbortController behind it is only made if the provider reads the
+ * signal (the console provider and plugin hooks that never do cost no EventTarget per send).
+ */
+class Deadline {
+  private controller: AbortController | undefined;
+  timedOut = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.timedOut) this.controller.abort(timeoutReason());
+    }
+    return this.controller.signal;
+  }
+
+  expire(): void {
+    this.timedOut = true;
+    this.controller?.abort(timeoutReason());
+  }
+}
+
+const timeoutReason = () => new DOMException("The operation was aborted due to timeout", "TimeoutError");
+
+/**
+ * One provider call within `limit` ms: `call` gets a {@link Deadline} whose signal aborts at the limit,
+ * and a provider that ignores it is abandoned {@link ABANDON_GRACE_MS} later with a transient
+ * {@link ProviderError}. One timer serves both and is cleared as soon as the call settles: two
+ * `AbortSignal.timeout`s per send (weakly held timers) and an error built in advance were a measurable
+ * share of a code request's CPU.
  */
 function withinLimit<T>(
   limit: number,
-  call: (signal: AbortSignal) => Promise<T>,
-): { signal: AbortSignal; settled: Promise<T> } {
-  const controller = new AbortController();
+  call: (deadline: Deadline) => Promise<T>,
+): { deadline: Deadline; settled: Promise<T> } {
+  const deadline = new Deadline();
   let timer: NodeJS.Timeout | undefined;
   const abandoned = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+      deadline.expire();
       timer = setTimeout(
-        () =>
-          reject(
-            new ProviderError("transient", "The provider did not answer in time", { cause: controller.signal.reason }),
-          ),
+        () => reject(new ProviderError("transient", "The provider did not answer in time", { cause: timeoutReason() })),
         ABANDON_GRACE_MS,
       ).unref();
     }, limit).unref();
   });
   let work: Promise<T>;
   try {
-    work = call(controller.signal);
+    work = call(deadline);
   } catch (err) {
     work = Promise.reject(err);
   }
   // An abandoned call may still fail later: nobody is listening then.
   work.catch(() => {});
   const settled = Promise.race([work, abandoned]).finally(() => clearTimeout(timer));
-  return { signal: controller.signal, settled };
+  return { deadline, settled };
 }
 
 /**
@@ -163,9 +185,11 @@ export class ProviderRegistry {
         // Providers see the signal at the limit and may fail with their own words (the gateway's
         // "Timeout while calling the SMS gateway"); one that ignores it is abandoned a moment later.
         const statusCallback = this.statusCallbackFor(connection, name, provider);
-        const { signal, settled } = withinLimit(limit, (signal) =>
+        const { deadline: attemptLimit, settled } = withinLimit(limit, (limited) =>
           provider.send(message, {
-            signal,
+            get signal() {
+              return limited.signal;
+            },
             options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
             request,
             ...(statusCallback ? { statusCallback } : {}),
@@ -178,9 +202,9 @@ export class ProviderRegistry {
           return { id: result.id, provider: provider.name };
         } catch (err) {
           lastError = err;
-          const kind = isProviderError(err) ? err.kind : signal.aborted ? "transient" : "rejected";
+          const kind = isProviderError(err) ? err.kind : attemptLimit.timedOut ? "transient" : "rejected";
           this.metrics.providerDuration.labels(provider.name, "error").observe(elapsed());
-          this.metrics.providerErrors.labels(provider.name, signal.aborted ? "timeout" : kind).inc();
+          this.metrics.providerErrors.labels(provider.name, attemptLimit.timedOut ? "timeout" : kind).inc();
           this.logger.warn(
             {
               provider: name,
@@ -188,7 +212,7 @@ export class ProviderRegistry {
               attempt,
               kind,
               ...vendorDetail(err, this.redactorFor(connection, name)),
-              timedOut: signal.aborted,
+              timedOut: attemptLimit.timedOut,
             },
             "send attempt failed",
           );
@@ -196,7 +220,7 @@ export class ProviderRegistry {
             throw toDeliveryError(err, name, this.logger, this.redactorFor(connection, name));
           if (kind === "rejected") break;
           breaker.failure();
-          if (signal.aborted || !breaker.allow()) break;
+          if (attemptLimit.timedOut || !breaker.allow()) break;
           if (attempt >= policy.retries) break;
           // The vendor's Retry-After wins over our backoff; a wait that would pass the deadline is not
           // worth it, so the next provider gets the message at once.
@@ -272,9 +296,11 @@ export class ProviderRegistry {
     const elapsed = stopwatch();
     try {
       const statusCallback = this.statusCallbackFor(connection, name, provider);
-      const result = await withinLimit(limit, (signal) =>
+      const result = await withinLimit(limit, (deadline) =>
         provider.verification!.start(request, {
-          signal,
+          get signal() {
+            return deadline.signal;
+          },
           options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
           request: facts,
           ...(statusCallback ? { statusCallback } : {}),
@@ -299,9 +325,11 @@ export class ProviderRegistry {
     const { name, provider } = owner;
     const limit = this.config.delivery.attemptTimeoutMs;
     try {
-      return await withinLimit(limit, (signal) =>
+      return await withinLimit(limit, (deadline) =>
         provider.verification!.check(request, {
-          signal,
+          get signal() {
+            return deadline.signal;
+          },
           options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
         }),
       ).settled;
