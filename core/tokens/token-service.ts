@@ -2,13 +2,23 @@ import { createHash, randomBytes } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
-import { CLOCK, type Clock, CONFIG, EVENTS, REFRESH_TOKEN_STORE, SIGNING_KEYS, USER_STORE } from "../di-tokens.js";
+import {
+  CLOCK,
+  type Clock,
+  CONFIG,
+  EVENTS,
+  REFRESH_TOKEN_STORE,
+  SECRET,
+  SIGNING_KEYS,
+  USER_STORE,
+} from "../di-tokens.js";
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
 import type { User, UserStore } from "../users/user-store.js";
 import { familyOf, type RefreshTokenStore } from "./refresh-token-store.js";
 import type { SigningKeys } from "./signing-keys.js";
+import { UserinfoTokens } from "./userinfo-token.js";
 
 /** Auth0's token endpoint answer. */
 export interface TokenResponse {
@@ -73,8 +83,9 @@ const hashToken = (token: string) => createHash("sha256").update(token).digest("
 
 /**
  * Issues and checks tokens: the RS256 (or ES256/EdDSA) id_token with Auth0's claims, the access token
- * (a JWT for an API when `audience` is asked for; otherwise a token only `/userinfo` accepts), and
- * refresh tokens that are stored hashed and rotated on every use.
+ * (a JWT for an API when `audience` is asked for; otherwise, as Auth0 does, an opaque token only
+ * `/userinfo` accepts: {@link UserinfoTokens}), and refresh tokens that are stored hashed and rotated on
+ * every use.
  */
 @injectable()
 export class TokenService {
@@ -85,7 +96,12 @@ export class TokenService {
     @inject(USER_STORE) private readonly users: UserStore,
     @inject(CLOCK) private readonly now: Clock,
     @inject(EVENTS) private readonly events: TextlockEvents,
-  ) {}
+    @inject(SECRET) secret: Buffer,
+  ) {
+    this.userinfoTokens = new UserinfoTokens(secret);
+  }
+
+  private readonly userinfoTokens: UserinfoTokens;
 
   jwks() {
     return this.keys.jwks();
@@ -227,19 +243,25 @@ export class TokenService {
 
   /** `/userinfo`: the claims of the user behind an access token. */
   async userinfo(accessToken: string, issuer: string): Promise<Record<string, unknown>> {
-    let payload: JWTPayload;
-    try {
-      // A key made by another process a moment ago: read the shared keys again (rate-limited).
-      const { kid } = decodeProtectedHeader(accessToken);
-      if (kid && !this.keys.find(kid)) await this.keys.reloadForUnknownKid(kid);
-      ({ payload } = await jwtVerify(accessToken, createLocalJWKSet(this.keys.jwks()), {
-        issuer,
-        audience: `${issuer}userinfo`,
-        currentDate: new Date(this.now()),
-      }));
-    } catch {
-      throw new TextlockError("ERR_INVALID_TOKEN");
-    }
+    let payload: { sub?: unknown; scope?: unknown } | undefined = this.userinfoTokens.open(
+      accessToken,
+      issuer,
+      Math.floor(this.now() / 1000),
+    );
+    // Or a JWT for an API that also named /userinfo (`audience` with `openid`).
+    if (!payload)
+      try {
+        // A key made by another process a moment ago: read the shared keys again (rate-limited).
+        const { kid } = decodeProtectedHeader(accessToken);
+        if (kid && !this.keys.find(kid)) await this.keys.reloadForUnknownKid(kid);
+        ({ payload } = await jwtVerify(accessToken, createLocalJWKSet(this.keys.jwks()), {
+          issuer,
+          audience: `${issuer}userinfo`,
+          currentDate: new Date(this.now()),
+        }));
+      } catch {
+        throw new TextlockError("ERR_INVALID_TOKEN");
+      }
     const user = typeof payload.sub === "string" ? await this.users.findById(payload.sub) : undefined;
     if (!user) throw new TextlockError("ERR_INVALID_TOKEN");
     return { sub: user.user_id, ...profileClaims(user, String(payload.scope ?? "")) };
@@ -282,22 +304,27 @@ export class TokenService {
     const key = this.keys.current;
     const header = { alg: key.alg, kid: key.kid, typ: "JWT" };
     const accessLifetime = this.config.tokens.accessTokenLifetimeSeconds;
-    const audiences = [o.audience, scopes.has("openid") || !o.audience ? `${o.issuer}userinfo` : undefined].filter(
-      (a): a is string => !!a,
-    );
-
-    const access_token = await new SignJWT({
-      ...customClaims(o.accessClaims),
-      scope: [...scopes].join(" "),
-      azp: client.client_id,
-    })
-      .setProtectedHeader(header)
-      .setIssuer(o.issuer)
-      .setSubject(user.user_id)
-      .setAudience(audiences.length === 1 ? audiences[0]! : audiences)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + accessLifetime)
-      .sign(key.privateKey);
+    const scope = [...scopes].join(" ");
+    // Without an audience the token is for /userinfo only: opaque, as Auth0's (custom access-token
+    // claims go to APIs, so there are none to carry). With one, a JWT for that API (and /userinfo too
+    // when `openid` is asked for: aud is then [api, userinfo]).
+    const access_token = o.audience
+      ? await new SignJWT({ ...customClaims(o.accessClaims), scope, azp: client.client_id })
+          .setProtectedHeader(header)
+          .setIssuer(o.issuer)
+          .setSubject(user.user_id)
+          .setAudience(scopes.has("openid") ? [o.audience, `${o.issuer}userinfo`] : o.audience)
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + accessLifetime)
+          .sign(key.privateKey)
+      : this.userinfoTokens.seal({
+          iss: o.issuer,
+          sub: user.user_id,
+          azp: client.client_id,
+          scope,
+          iat,
+          exp: iat + accessLifetime,
+        });
 
     const response: TokenResponse = { access_token, token_type: "Bearer", expires_in: accessLifetime };
     if (scopes.has("openid")) {

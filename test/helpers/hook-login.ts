@@ -8,10 +8,13 @@ export const ISSUER = "https://auth.example.test/";
 export const start = (tl: TestTextlock, phone: string) =>
   tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
 
-/** Logs in with the code last sent to `phone` (or `otp`), as the token endpoint would. */
+/** The API the hook suites' logins ask an access token for (custom access-token claims go to APIs). */
+export const API = "https://api.example.test";
+
+/** Logs in with the code last sent to `phone` (or `otp`), as the token endpoint would, for {@link API}. */
 export const login = (tl: TestTextlock, phone: string, otp = tl.lastCode(phone)) =>
   tl.api.login(
-    { client_id: "textlock-dev", phone_number: phone, code: otp, scope: "openid profile" },
+    { client_id: "textlock-dev", phone_number: phone, code: otp, scope: "openid profile", audience: API },
     { issuer: ISSUER },
   );
 

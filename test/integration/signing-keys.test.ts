@@ -11,7 +11,14 @@ const ISSUER = "https://auth.example.test/";
 async function login(tl: TestTextlock) {
   await tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: PHONE });
   return tl.api.login(
-    { client_id: "textlock-dev", phone_number: PHONE, code: tl.lastCode(PHONE), scope: "openid" },
+    // An API audience: the access token is then a JWT (that also names /userinfo) signed by the current key.
+    {
+      client_id: "textlock-dev",
+      phone_number: PHONE,
+      code: tl.lastCode(PHONE),
+      scope: "openid",
+      audience: "https://api.example.test",
+    },
     { issuer: ISSUER },
   );
 }

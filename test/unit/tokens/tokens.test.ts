@@ -101,6 +101,42 @@ describe("tokens", () => {
     });
   });
 
+  it("without an audience the access token is opaque, as Auth0's: only /userinfo accepts it, until it expires", async () => {
+    let now = Date.now();
+    const tl = await createTestTextlock({}, { clock: () => now });
+    open.push(tl);
+    const res = await login(tl, { scope: "openid phone" });
+    // Not a JWT: nothing for a client or an API to decode.
+    expect(res.access_token).toMatch(/^[\w-]+$/);
+    expect(res.access_token).not.toContain(PHONE);
+    expect(res.expires_in).toBe(86400);
+    const sub = decodeJwt(res.id_token!).sub;
+    expect(await tl.api.userinfo(res.access_token, { issuer: ISSUER })).toEqual({
+      sub,
+      phone_number: PHONE,
+      phone_number_verified: true,
+    });
+    // One character changed anywhere, another issuer, another server secret: refused.
+    const flipped =
+      res.access_token.slice(0, 20) + (res.access_token[20] === "A" ? "B" : "A") + res.access_token.slice(21);
+    for (const [token, issuer] of [
+      [flipped, ISSUER],
+      [res.access_token, "https://other.test/"],
+      [res.access_token.slice(0, -4), ISSUER],
+    ] as const)
+      await expect(tl.api.userinfo(token, { issuer })).rejects.toMatchObject({ code: "ERR_INVALID_TOKEN" });
+    const other = await createTestTextlock({ secret: "another-secret-another-secret-another-0" });
+    open.push(other);
+    await expect(other.api.userinfo(res.access_token, { issuer: ISSUER })).rejects.toMatchObject({
+      code: "ERR_INVALID_TOKEN",
+    });
+    // Past its lifetime.
+    now += 86_400_000;
+    await expect(tl.api.userinfo(res.access_token, { issuer: ISSUER })).rejects.toMatchObject({
+      code: "ERR_INVALID_TOKEN",
+    });
+  });
+
   it("rotates refresh tokens: each can be used once", async () => {
     const tl = await createTestTextlock();
     open.push(tl);
@@ -152,6 +188,7 @@ describe("tokens", () => {
       username: PHONE,
       otp: tl.lastCode(PHONE),
       scope: "openid",
+      audience: "https://api.example.test",
     });
     result.claims = {
       idToken: {
@@ -297,7 +334,7 @@ describe("signing keys", () => {
   it("retire removes a key from the JWKS and its tokens stop verifying; the signing key is refused", async () => {
     const tl = await createTestTextlock();
     open.push(tl);
-    const before = await login(tl, { scope: "openid" });
+    const before = await login(tl, { scope: "openid", audience: "https://api.example.test" });
     const old = decodeProtectedHeader(before.access_token).kid!;
     await expect(tl.keys.retire(old)).rejects.toMatchObject({ code: "ERR_INVALID_REQUEST" });
     const { kid } = await tl.keys.rotate();
