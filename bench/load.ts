@@ -20,6 +20,8 @@ interface Spec {
   usersPerConnection?: number;
   /** Logins: the scope asked for (default `openid`; `openid offline_access` also stores a refresh token). */
   scope?: string;
+  /** Logins: an API to ask the access token for (a JWT: the login then signs two tokens, not one). */
+  audience?: string;
   /** The server's pid: its CPU time over the timed phase is read from /proc (Linux). */
   serverPid?: number;
 }
@@ -52,6 +54,7 @@ const api =
             otp: code,
             realm: "sms",
             scope: spec.scope ?? "openid",
+            ...(spec.audience ? { audience: spec.audience } : {}),
           }),
         },
       };

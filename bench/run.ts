@@ -28,7 +28,10 @@ const root = new URL("..", import.meta.url).pathname;
 const pin = cpus().length >= 2 && existsSync("/usr/bin/taskset") && !args.includes("--no-pin");
 const SERVER_CPU = "0";
 const LOAD_CPU = "1";
-/** Logins need two signatures: the id_token and the access token. */
+/**
+ * The issue's ceiling: two signatures per login, the id_token and a JWT access token (a login that names
+ * an API `audience`; without one the access token is opaque and a login signs once).
+ */
 const SIGNATURES_PER_LOGIN = 2;
 
 export interface LoadResult {
@@ -115,6 +118,11 @@ export interface TargetResult {
   login: LoadResult;
   /** Returning-user logins at 10 connections, for the latency target. */
   login10?: LoadResult;
+  /**
+   * textlock: returning-user logins that ask for an API `audience`, so the access token is a JWT and a
+   * login signs two tokens (without one it is opaque, as Auth0's, and only the id_token is signed).
+   */
+  loginApi?: LoadResult;
 }
 
 /** The scenarios against one server process (started once; codes and users accumulate as in real use). */
@@ -133,6 +141,17 @@ async function target(
       ...(full ? { loginNew: await load(server, { ...t, kind: "login", connections: loginConnections }) } : {}),
       login: await load(server, { ...t, kind: "login", users: "returning", connections: loginConnections }),
       ...(full ? { login10: await load(server, { ...t, kind: "login", users: "returning", connections: 10 }) } : {}),
+      ...(full && kind === "textlock"
+        ? {
+            loginApi: await load(server, {
+              ...t,
+              kind: "login",
+              users: "returning",
+              connections: loginConnections,
+              audience: "https://api.bench.test/",
+            }),
+          }
+        : {}),
     };
   } finally {
     await stop(server);
