@@ -85,8 +85,28 @@ export class WalSync {
     return syncing;
   }
 
-  /** Waits for a sync on the disk, then closes the WAL descriptor (before the database is closed). */
+  /**
+   * Makes what is committed so far durable within `ms` without waiting for it: one sync for every
+   * commit in that window. For writes nobody waits on (the audit log, written after the answer).
+   */
+  flushSoon(ms: number): void {
+    if (!this.wal || this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.flush().catch(() => undefined);
+    }, ms);
+    this.soon.unref();
+  }
+
+  private soon: NodeJS.Timeout | undefined;
+
+  /** Syncs what a {@link flushSoon} still owes, waits for a sync on the disk, then closes the WAL descriptor. */
   async close(): Promise<void> {
+    if (this.soon) {
+      clearTimeout(this.soon);
+      this.soon = undefined;
+      await this.flush().catch(() => undefined);
+    }
     await Promise.allSettled([this.inFlight, this.next]);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

@@ -102,6 +102,26 @@ describe("WalSync", () => {
     db.close();
   });
 
+  it("flushSoon: one sync for every commit of its window, and close() syncs what is still owed", async () => {
+    const db = table(join(dir(), "t.db"));
+    let syncs = 0;
+    const wal = new WalSync(db, async () => {
+      syncs++;
+    });
+    for (const k of ["a", "b", "c"]) {
+      wal.commit(() => db.prepare("INSERT INTO t (k, v) VALUES (?, 1)").run(k));
+      wal.flushSoon(30);
+    }
+    expect(syncs).toBe(0);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(syncs).toBe(1);
+    wal.commit(() => db.prepare("INSERT INTO t (k, v) VALUES ('d', 1)").run());
+    wal.flushSoon(60_000);
+    await wal.close();
+    expect(syncs).toBe(2);
+    db.close();
+  });
+
   it("fails every write of the batch when the sync fails", async () => {
     const db = table(join(dir(), "t.db"));
     const { calls, sync } = manualSync();
