@@ -1,19 +1,5 @@
-import { randomFillSync, randomInt } from "node:crypto";
-
-// Ids come from one CSPRNG pool refilled 4 KiB at a time: a randomBytes() call per id cost more than
-// the rest of /passwordless/start (profiled). Bytes are never handed out twice.
-const pool = Buffer.allocUnsafe(4096);
-let used = pool.length;
-
-function randomSlice(size: number): Buffer {
-  if (used + size > pool.length) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  const out = Buffer.from(pool.subarray(used, used + size));
-  used += size;
-  return out;
-}
+import { randomInt } from "node:crypto";
+import { randomBytesPooled as randomSlice } from "../random-pool.js";
 
 /**
  * A one-time code of `length` decimal digits from the CSPRNG, zero-padded so the whole keyspace

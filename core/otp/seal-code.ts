@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
+import { randomBytesPooled } from "../random-pool.js";
 
 /** What a sealed code carries: the code and the client it was issued through (its hash binds both). */
 export interface SealedCodeContents {
@@ -20,7 +21,7 @@ export class CodeSealer {
   }
 
   seal(storeKey: string, codeId: string, contents: SealedCodeContents): string {
-    const iv = randomBytes(12);
+    const iv = randomBytesPooled(12);
     const cipher = createCipheriv("aes-256-gcm", this.key, iv);
     cipher.setAAD(Buffer.from(`${storeKey}\0${codeId}`));
     const body = Buffer.concat([cipher.update(`${contents.clientId}\0${contents.code}`, "utf8"), cipher.final()]);

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { randomBytesPooled } from "../random-pool.js";
 import type { LoginSession, SessionStore } from "./session-store.js";
 
 /** The browser's login-session cookie: `<sid>.<secret>`. */
@@ -44,8 +45,8 @@ export class LoginSessions {
   ): Promise<StartedSession> {
     const previous = parse(previousCookie);
     if (previous) await this.store.delete(previous.sid);
-    const sid = randomBytes(16).toString("base64url");
-    const secret = randomBytes(32).toString("base64url");
+    const sid = randomBytesPooled(16).toString("base64url");
+    const secret = randomBytesPooled(32).toString("base64url");
     const now = this.now();
     const expiresAt = login.authTime + this.lifetimes.absoluteSeconds * 1000;
     const session: LoginSession = {

@@ -15,6 +15,7 @@ import {
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
+import { randomBytesPooled } from "../random-pool.js";
 import type { User, UserStore } from "../users/user-store.js";
 import { familyOf, type RefreshTokenStore } from "./refresh-token-store.js";
 import type { SigningKeys } from "./signing-keys.js";
@@ -345,7 +346,7 @@ export class TokenService {
         .sign(key.privateKey);
     }
     if (scopes.has("offline_access") && client.grant_types.includes("refresh_token")) {
-      const refresh = randomBytes(32).toString("base64url");
+      const refresh = randomBytesPooled(32).toString("base64url");
       const now = this.now();
       const expiresAt = o.family?.expiresAt ?? now + this.config.tokens.refreshTokenLifetimeSeconds * 1000;
       const idle = this.config.tokens.refreshTokenIdleSeconds;
@@ -355,7 +356,7 @@ export class TokenService {
         connection: o.connection,
         scope: o.scope,
         ...(o.audience ? { audience: o.audience } : {}),
-        family: o.family?.id ?? randomBytes(16).toString("base64url"),
+        family: o.family?.id ?? randomBytesPooled(16).toString("base64url"),
         authTime: o.authTime ?? iat * 1000,
         ...(o.sid ? { sid: o.sid } : {}),
         expiresAt,

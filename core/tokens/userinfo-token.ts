@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
+import { randomBytesPooled } from "../random-pool.js";
 
 /** What an opaque `/userinfo` access token carries (never readable without the server secret). */
 export interface UserinfoGrant {
@@ -30,7 +31,7 @@ export class UserinfoTokens {
   }
 
   seal(grant: UserinfoGrant): string {
-    const iv = randomBytes(12);
+    const iv = randomBytesPooled(12);
     const cipher = createCipheriv("aes-256-gcm", this.key, iv);
     const body = Buffer.concat([cipher.update(JSON.stringify(grant), "utf8"), cipher.final()]);
     return Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), body]).toString("base64url");
