@@ -1,4 +1,5 @@
 import { TextlockError } from "../errors/textlock-error.js";
+import { evalScript, type RedisEval } from "../protection/redis-eval.js";
 
 /**
  * Short-lived single-use records of the browser flow: authorization codes and login tickets. `take`
@@ -56,8 +57,6 @@ export class MemoryOneTimeStore implements OneTimeStore {
   }
 }
 
-type RedisEval = { eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown> };
-
 const TAKE = `local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v`;
 
 /** The same records in Redis (when the code store is Redis), so any process can redeem them. */
@@ -81,7 +80,7 @@ export class RedisOneTimeStore implements OneTimeStore {
 
   async put(key: string, value: string, ttlMs: number): Promise<void> {
     await this.call(() =>
-      this.client.eval(`redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`, {
+      evalScript(this.client, `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`, {
         keys: [this.key(key)],
         arguments: [value, String(ttlMs)],
       }),
@@ -90,13 +89,13 @@ export class RedisOneTimeStore implements OneTimeStore {
 
   async peek(key: string): Promise<string | undefined> {
     const v = await this.call(() =>
-      this.client.eval(`return redis.call('GET', KEYS[1])`, { keys: [this.key(key)], arguments: [] }),
+      evalScript(this.client, `return redis.call('GET', KEYS[1])`, { keys: [this.key(key)], arguments: [] }),
     );
     return typeof v === "string" ? v : undefined;
   }
 
   async take(key: string): Promise<string | undefined> {
-    const v = await this.call(() => this.client.eval(TAKE, { keys: [this.key(key)], arguments: [] }));
+    const v = await this.call(() => evalScript(this.client, TAKE, { keys: [this.key(key)], arguments: [] }));
     return typeof v === "string" ? v : undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { TextlockError } from "../errors/textlock-error.js";
 import { type RedisKeys, redisKeys } from "../otp/redis-keys.js";
+import { evalScript } from "../protection/redis-eval.js";
 import {
   DELIVERY_GRACE_MS,
   type DeliveryState,
@@ -14,6 +15,7 @@ import {
 
 type RedisClient = {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha?(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   get(key: string): Promise<string | null>;
   hGetAll(key: string): Promise<Record<string, string>>;
   zRangeByScore(key: string, min: number | string, max: number | string, options?: unknown): Promise<string[]>;
@@ -126,7 +128,7 @@ export class RedisDeliveryStore implements DeliveryStore {
     const index = this.messageKey(message.provider, message.messageId);
     const ttl = String(Math.max(1, code.expiresAt - Date.now()) + DELIVERY_GRACE_MS);
     const reply = await this.call(() =>
-      this.client.eval(RECORD_SEND, {
+      evalScript(this.client, RECORD_SEND, {
         keys: this.cluster ? [this.codeKey(key)] : [this.codeKey(key), index, this.dueKey],
         arguments: [
           code.codeId,
@@ -142,7 +144,9 @@ export class RedisDeliveryStore implements DeliveryStore {
     );
     if (Number(reply) !== 1) return false;
     if (this.cluster) {
-      await this.call(() => this.client.eval(SET_INDEX, { keys: [index], arguments: [`${code.codeId}\n${key}`, ttl] }));
+      await this.call(() =>
+        evalScript(this.client, SET_INDEX, { keys: [index], arguments: [`${code.codeId}\n${key}`, ttl] }),
+      );
       if (plan) await this.due("add", plan.dueAt, key);
     }
     return true;
@@ -155,7 +159,7 @@ export class RedisDeliveryStore implements DeliveryStore {
     const codeId = index.slice(0, cut);
     const key = index.slice(cut + 1);
     const reply = (await this.call(() =>
-      this.client.eval(RECORD_RECEIPT, {
+      evalScript(this.client, RECORD_RECEIPT, {
         keys: [this.codeKey(key)],
         arguments: [codeId, `m:${receipt.provider}:${receipt.messageId}`, receipt.status, String(receipt.at)],
       }),
@@ -189,7 +193,7 @@ export class RedisDeliveryStore implements DeliveryStore {
     next: { step: number; dueAt: number } | null,
   ): Promise<boolean> {
     const [moved, action] = (await this.call(() =>
-      this.client.eval(ADVANCE, {
+      evalScript(this.client, ADVANCE, {
         keys: this.cluster ? [this.codeKey(key)] : [this.codeKey(key), this.dueKey],
         arguments: [codeId, String(fromStep), next ? String(next.step) : "", next ? String(next.dueAt) : "", key],
       }),
@@ -200,7 +204,9 @@ export class RedisDeliveryStore implements DeliveryStore {
 
   /** On a cluster: the due set (the shared slot) follows what a step wrote in the code's hash. */
   private async due(action: "add" | "rem", dueAt: number, key: string): Promise<void> {
-    await this.call(() => this.client.eval(DUE, { keys: [this.dueKey], arguments: [action, String(dueAt), key] }));
+    await this.call(() =>
+      evalScript(this.client, DUE, { keys: [this.dueKey], arguments: [action, String(dueAt), key] }),
+    );
   }
 
   async close(): Promise<void> {}

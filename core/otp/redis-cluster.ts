@@ -96,7 +96,9 @@ export async function connectCluster(
             const result = Reflect.apply(value, target, args);
             if (result instanceof Promise) {
               return result.catch((err: unknown) => {
-                refresh();
+                // A node that has not cached a script yet (EVALSHA's NOSCRIPT) is not a topology problem:
+                // the caller sends the script and carries on, and a refresh would drop commands in flight.
+                if (!String((err as Error)?.message).startsWith("NOSCRIPT")) refresh();
                 throw err;
               });
             }

@@ -1,6 +1,7 @@
 import KeyvRedis from "@keyv/redis";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
+import { evalScript } from "../protection/redis-eval.js";
 import { runSteps, type Step, type StepsReply } from "../protection/redis-steps.js";
 import type {
   ChannelClaim,
@@ -92,6 +93,7 @@ return redis.call('HINCRBY', KEYS[1], 'count', 1)`;
 
 type RawClient = {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha?(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   hmGet(key: string, fields: string[]): Promise<Array<string | null>>;
   del(key: string): Promise<number>;
 };
@@ -187,7 +189,7 @@ export class RedisOtpStore implements OtpStore {
 
   async issue(key: string, code: PendingCode): Promise<void> {
     await this.call(() =>
-      this.client.eval(ISSUE, {
+      evalScript(this.client, ISSUE, {
         keys: [this.key("code", key)],
         arguments: [
           code.codeId,
@@ -203,7 +205,7 @@ export class RedisOtpStore implements OtpStore {
 
   async claimChannel(key: string, channel: string, now: number): Promise<ChannelClaim> {
     const reply = (await this.call(() =>
-      this.client.eval(CLAIM_CHANNEL, { keys: [this.key("code", key)], arguments: [String(now), channel] }),
+      evalScript(this.client, CLAIM_CHANNEL, { keys: [this.key("code", key)], arguments: [String(now), channel] }),
     )) as string[];
     const [status, codeId, sealed, expiresAt] = reply;
     if (status === "claimed") return { status, codeId: codeId!, sealed: sealed!, expiresAt: Number(expiresAt) };
@@ -213,13 +215,13 @@ export class RedisOtpStore implements OtpStore {
 
   async releaseChannel(key: string, codeId: string, channel: string): Promise<void> {
     await this.call(() =>
-      this.client.eval(RELEASE_CHANNEL, { keys: [this.key("code", key)], arguments: [codeId, channel] }),
+      evalScript(this.client, RELEASE_CHANNEL, { keys: [this.key("code", key)], arguments: [codeId, channel] }),
     );
   }
 
   async redeem(key: string, hash: string, now: number): Promise<RedeemResult> {
     const reply = (await this.call(() =>
-      this.client.eval(REDEEM, { keys: [this.key("code", key)], arguments: [String(now), hash] }),
+      evalScript(this.client, REDEEM, { keys: [this.key("code", key)], arguments: [String(now), hash] }),
     )) as string[];
     const [status, a, b] = reply;
     if (status === "verified") return { status, codeId: a! };
@@ -230,7 +232,7 @@ export class RedisOtpStore implements OtpStore {
 
   async charge(key: string, now: number): Promise<ChargeResult> {
     const reply = (await this.call(() =>
-      this.client.eval(CHARGE, { keys: [this.key("code", key)], arguments: [String(now)] }),
+      evalScript(this.client, CHARGE, { keys: [this.key("code", key)], arguments: [String(now)] }),
     )) as string[];
     const [status, codeId, attempts, maxAttempts] = reply;
     if (status === "charged")
@@ -241,19 +243,24 @@ export class RedisOtpStore implements OtpStore {
 
   async consume(key: string, codeId: string): Promise<boolean> {
     const reply = await this.call(() =>
-      this.client.eval(CONSUME, { keys: [this.key("code", key)], arguments: [codeId] }),
+      evalScript(this.client, CONSUME, { keys: [this.key("code", key)], arguments: [codeId] }),
     );
     return Number(reply) === 1;
   }
 
   async discard(key: string, codeId: string): Promise<void> {
-    await this.call(() => this.client.eval(REMOVE_IF_CURRENT, { keys: [this.key("code", key)], arguments: [codeId] }));
+    await this.call(() =>
+      evalScript(this.client, REMOVE_IF_CURRENT, { keys: [this.key("code", key)], arguments: [codeId] }),
+    );
   }
 
   async recordFailure(key: string, windowMs: number, now: number): Promise<number> {
     return Number(
       await this.call(() =>
-        this.client.eval(RECORD_FAILURE, { keys: [this.key("fail", key)], arguments: [String(now), String(windowMs)] }),
+        evalScript(this.client, RECORD_FAILURE, {
+          keys: [this.key("fail", key)],
+          arguments: [String(now), String(windowMs)],
+        }),
       ),
     );
   }

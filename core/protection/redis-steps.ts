@@ -1,4 +1,4 @@
-import type { RedisEval } from "./redis-eval.js";
+import { evalScript, type RedisEval } from "./redis-eval.js";
 
 /**
  * One Lua script that runs a list of steps (the failure ceiling, the send limits, pumping, money
@@ -270,7 +270,7 @@ export async function runSteps(client: RedisEval, now: number, steps: Step[]): P
     keys.push(...step.keys);
     args.push(step.name, String(step.keys.length), String(step.args.length), ...step.args.map(String));
   }
-  const raw = (await client.eval(STEPS_SCRIPT, { keys, arguments: args })) as unknown[];
+  const raw = (await evalScript(client, STEPS_SCRIPT, { keys, arguments: args })) as unknown[];
   const events = ((raw[1] as unknown[][]) ?? []).map(parseEvent);
   const status = String(raw[0]);
   if (status === "locked") return { status, events, resetAt: Number(raw[2]) };

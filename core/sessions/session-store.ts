@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
+import { evalScript, type RedisEval } from "../protection/redis-eval.js";
 import { GroupCommit, type GroupCommitStats } from "../storage/group-commit.js";
 import { openSqlite } from "../storage/open-sqlite.js";
 import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
@@ -92,8 +93,6 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
-type RedisEval = { eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown> };
-
 // Every script touches one key, so the store works unchanged on Redis Cluster. The user index (a set of
 // the user's sids, living as long as the user's longest session) is written before the session, so
 // `deleteByUser` never misses one; a member whose session is gone costs one no-op DEL.
@@ -121,7 +120,7 @@ export class RedisSessionStore implements SessionStore {
 
   private async call(script: string, key: string, args: string[] = []): Promise<unknown> {
     try {
-      return await this.client.eval(script, { keys: [key], arguments: args });
+      return await evalScript(this.client, script, { keys: [key], arguments: args });
     } catch (err) {
       throw new TextlockError("ERR_STORE_UNAVAILABLE", { cause: err });
     }

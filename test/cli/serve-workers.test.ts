@@ -108,7 +108,8 @@ export default {
 };
 `,
       );
-      const { url, child } = await spawnServe(file, ["--workers", "2"]);
+      // Both workers listening before the first request (the primary deals connections only to those).
+      const { url, child } = await spawnServe(file, ["--workers", "2"], { listening: 2 });
       children.push(child);
       const sent = (phone: string) =>
         readFileSync(sends, "utf8")

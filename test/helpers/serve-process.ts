@@ -9,7 +9,8 @@ const root = new URL("../..", import.meta.url).pathname;
 export async function spawnServe(
   configFile: string,
   extraArgs: string[] = [],
-  options: { stderr?: "inherit" | "pipe" } = {},
+  /** `listening`: how many "listening on" lines to wait for (one per worker of `--workers N`; default 1). */
+  options: { stderr?: "inherit" | "pipe"; listening?: number } = {},
 ): Promise<{ url: string; child: ChildProcess }> {
   // One process (node with tsx's loader, not the tsx wrapper), so signals reach the server itself.
   const child = spawn(
@@ -35,8 +36,8 @@ export async function spawnServe(
     let out = "";
     child.stdout!.on("data", (d) => {
       out += d;
-      const m = out.match(/listening on (https?:\/\/\S+)/);
-      if (m) resolve(m[1]!);
+      const lines = [...out.matchAll(/listening on (https?:\/\/\S+)/g)];
+      if (lines.length >= (options.listening ?? 1)) resolve(lines[0]![1]!);
     });
     child.once("exit", (code) => reject(new Error(`textlock serve exited with ${code}`)));
   });
