@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, openSync } from "node:fs";
+import { closeSync, fdatasync, openSync, realpathSync } from "node:fs";
 import { promisify } from "node:util";
 import type Database from "better-sqlite3";
 
@@ -69,10 +69,11 @@ export class WalSync {
 
   private start(): Promise<void> {
     // The WAL exists once the first transaction has run; SQLite keeps it (same inode) while this
-    // connection is open: only the last connection's close removes it.
+    // connection is open: only the last connection's close removes it. SQLite puts it beside the
+    // database's real path, so a database reached through a symlink has its WAL beside the target.
     let sync: Promise<void>;
     try {
-      this.fd ??= openSync(`${this.db.name}-wal`, "r");
+      this.fd ??= openSync(`${realpathSync(this.db.name)}-wal`, "r");
       this.syncs++;
       sync = this.sync(this.fd);
     } catch (err) {

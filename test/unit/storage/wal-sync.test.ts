@@ -1,4 +1,4 @@
-import { fstatSync, mkdtempSync, statSync } from "node:fs";
+import { fstatSync, mkdtempSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -54,6 +54,22 @@ describe("WalSync", () => {
     calls[0]!.done();
     await expect(write).resolves.toBe(1);
     reader.close();
+    await gc.close();
+    db.close();
+  });
+
+  it("syncs the WAL beside the real file when the database is reached through a symlink", async () => {
+    const real = join(dir(), "real.db");
+    const link = join(dir(), "link.db");
+    symlinkSync(real, link);
+    const db = table(link);
+    const { calls, sync } = manualSync();
+    const gc = new GroupCommit(sqliteGroupCommitDriver(db, sync));
+    const write = gc.run(() => db.prepare("INSERT INTO t (k, v) VALUES ('a', 1)").run().changes);
+    await settled(write);
+    expect(fstatSync(calls[0]!.fd).ino).toBe(statSync(`${real}-wal`).ino);
+    calls[0]!.done();
+    await expect(write).resolves.toBe(1);
     await gc.close();
     db.close();
   });
