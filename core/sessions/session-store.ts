@@ -207,16 +207,17 @@ export class SqliteSessionStore implements SessionStore {
     return row ? (JSON.parse(row.record) as LoginSession) : undefined;
   }
 
+  // Deletes go through the group commit too: durable before they resolve, without blocking the loop.
   async delete(sid: string): Promise<boolean> {
-    return this.remove.run(sid).changes > 0;
+    return this.writes.run(() => this.remove.run(sid).changes > 0);
   }
 
   async deleteByUser(userId: string): Promise<number> {
-    return this.removeUser.run(userId).changes;
+    return this.writes.run(() => this.removeUser.run(userId).changes);
   }
 
   async purgeExpired(now: number): Promise<number> {
-    return this.purge.run(now).changes;
+    return this.writes.run(() => this.purge.run(now).changes);
   }
 
   /** Group-commit counters: transactions committed, writes, the largest batch. */

@@ -188,8 +188,12 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
 
   async revokeFamily(family: string, expiresAt: number): Promise<void> {
     const marker = revokedKey(family);
-    this.insert.run(marker, JSON.stringify({ family, revoked: true }), expiresAt);
-    this.deleteFamily.run(family, family, marker);
+    // One group-committed op: the marker and the family's deletion in one transaction, durable before
+    // this resolves, without blocking the loop for the fsync.
+    await this.writes.run(() => {
+      this.insert.run(marker, JSON.stringify({ family, revoked: true }), expiresAt);
+      this.deleteFamily.run(family, family, marker);
+    });
   }
 
   async revokeUser(userId: string): Promise<void> {
@@ -200,7 +204,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   }
 
   async purgeExpired(now: number): Promise<number> {
-    return this.purge.run(now).changes;
+    return this.writes.run(() => this.purge.run(now).changes);
   }
 
   /** Group-commit counters: transactions committed, writes, the largest batch. */
