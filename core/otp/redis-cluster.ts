@@ -61,6 +61,28 @@ export async function connectCluster(
     }
   };
 
+  // A replaced client is closed gracefully: commands already sent on it (the give-back of a start that
+  // failed on another slot, say) still get their answers; destroying it dropped them ("Disconnects
+  // client") and left limits charged. One that does not close in time is destroyed.
+  const retire = (old: Cluster) => {
+    const destroy = () => {
+      try {
+        old.destroy();
+      } catch {
+        // already closed
+      }
+    };
+    const timer = setTimeout(destroy, commandTimeoutMs * 2);
+    timer.unref();
+    old.close().then(
+      () => clearTimeout(timer),
+      () => {
+        clearTimeout(timer);
+        destroy();
+      },
+    );
+  };
+
   let current = await open();
   let closed = false;
   let refreshing: Promise<void> | undefined;
@@ -73,7 +95,7 @@ export async function connectCluster(
         const old = current;
         current = fresh;
         if (closed) fresh.destroy();
-        old.destroy();
+        retire(old);
         logger.info("redis cluster topology refreshed");
       })
       .catch((err: unknown) => {
