@@ -1,6 +1,6 @@
 import { TextlockError } from "../errors/textlock-error.js";
 import { type RedisKeys, redisKeys } from "../otp/redis-keys.js";
-import { evalScript } from "../protection/redis-eval.js";
+import { evalScript, type RedisEval } from "../protection/redis-eval.js";
 import {
   DELIVERY_GRACE_MS,
   type DeliveryState,
@@ -13,9 +13,7 @@ import {
   type SentMessage,
 } from "./delivery-store.js";
 
-type RedisClient = {
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  evalSha?(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+type RedisClient = RedisEval & {
   get(key: string): Promise<string | null>;
   hGetAll(key: string): Promise<Record<string, string>>;
   zRangeByScore(key: string, min: number | string, max: number | string, options?: unknown): Promise<string[]>;

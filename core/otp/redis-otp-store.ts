@@ -1,7 +1,7 @@
 import KeyvRedis from "@keyv/redis";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { Logger } from "../logger.js";
-import { evalScript } from "../protection/redis-eval.js";
+import { evalScript, type RedisEval } from "../protection/redis-eval.js";
 import { runSteps, type Step, type StepsReply } from "../protection/redis-steps.js";
 import type {
   ChannelClaim,
@@ -91,9 +91,7 @@ if (not r[1]) or tonumber(r[2]) <= now then
 end
 return redis.call('HINCRBY', KEYS[1], 'count', 1)`;
 
-type RawClient = {
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  evalSha?(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+type RawClient = RedisEval & {
   hmGet(key: string, fields: string[]): Promise<Array<string | null>>;
   del(key: string): Promise<number>;
 };

@@ -29,6 +29,8 @@ export class WalSync {
   private readonly full: Database.Statement;
   private inFlight: Promise<void> | undefined;
   private next: Promise<void> | undefined;
+  /** A {@link flushSoon} timer, while one is pending. */
+  private soon: NodeJS.Timeout | undefined;
   /** fdatasyncs issued (for tests and the bench). */
   syncs = 0;
 
@@ -98,8 +100,6 @@ export class WalSync {
     }, ms);
     this.soon.unref();
   }
-
-  private soon: NodeJS.Timeout | undefined;
 
   /** Syncs what a {@link flushSoon} still owes, waits for a sync on the disk, then closes the WAL descriptor. */
   async close(): Promise<void> {
