@@ -11,12 +11,9 @@ import type { Clock, RateLimitBackend } from "../di-tokens.js";
 import type { Logger } from "../logger.js";
 import { MemoryOtpStore } from "../otp/memory-otp-store.js";
 import type { OtpStore } from "../otp/otp-store.js";
-import { MemorySessionStore, type SessionStore, SqliteSessionStore } from "../sessions/session-store.js";
-import {
-  MemoryRefreshTokenStore,
-  type RefreshTokenStore,
-  SqliteRefreshTokenStore,
-} from "../tokens/refresh-token-store.js";
+import { MemorySessionStore, type SessionStore } from "../sessions/session-store.js";
+import { importLegacyTable } from "../storage/sqlite-file.js";
+import { MemoryRefreshTokenStore, type RefreshTokenStore } from "../tokens/refresh-token-store.js";
 import type { KeyBackend } from "../tokens/signing-keys.js";
 import { MemoryUserStore } from "../users/memory-user-store.js";
 import { SqliteUserStore } from "../users/sqlite-user-store.js";
@@ -58,7 +55,7 @@ export async function openStoreSet(
   const durable =
     given.users && given.refreshTokens && given.sessions && given.audit
       ? undefined
-      : await openDurableStores(config, logger, clock);
+      : await openDurableStores(config, logger, clock, given);
   return {
     codes,
     users: given.users ?? durable!.users,
@@ -99,6 +96,7 @@ async function openDurableStores(
   config: TextlockConfig,
   logger: Logger,
   clock: Clock,
+  given: Partial<StoreSet>,
 ): Promise<Pick<StoreSet, "users" | "refreshTokens" | "sessions" | "signingKeys" | "audit">> {
   switch (config.users.type) {
     case "memory":
@@ -108,13 +106,30 @@ async function openDurableStores(
         sessions: new MemorySessionStore(clock),
         audit: new MemoryAuditStore(),
       };
-    case "sqlite":
+    case "sqlite": {
+      // Users, refresh tokens and sessions in one file, one connection and one group commit: a login's
+      // writes share their transaction and fsync with every other write of the moment.
+      const file = config.users.file ?? join(config.dataDir, "users.db");
+      const users = new SqliteUserStore(file);
+      const refreshTokens = users.refreshTokenStore();
+      const sessions = users.sessionStore(clock);
+      // Earlier versions kept refresh tokens and sessions in files of their own.
+      for (const [legacy, table] of [
+        ["refresh-tokens.db", "refresh_tokens"],
+        ["sessions.db", "login_sessions"],
+      ] as const) {
+        const rows = importLegacyTable(users.database, join(config.dataDir, legacy), table);
+        if (rows) logger.info({ rows, from: legacy, into: file }, "imported rows of an earlier file layout");
+      }
+      // A host's own user store replaces this one; the file stays open for the tokens and sessions.
+      if (given.users) await users.close();
       return {
-        users: new SqliteUserStore(config.users.file ?? join(config.dataDir, "users.db")),
-        refreshTokens: new SqliteRefreshTokenStore(join(config.dataDir, "refresh-tokens.db")),
-        sessions: new SqliteSessionStore(join(config.dataDir, "sessions.db"), clock),
+        users,
+        refreshTokens,
+        sessions,
         audit: new SqliteAuditStore(config.audit.file ?? join(config.dataDir, "audit.db")),
       };
+    }
     case "postgres": {
       const { PostgresUserStore } = await import("../users/postgres-user-store.js");
       const users = await PostgresUserStore.connect({ url: config.users.url }, logger);

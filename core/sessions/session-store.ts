@@ -1,9 +1,8 @@
 import type Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
 import { evalScript, type RedisEval } from "../protection/redis-eval.js";
-import { GroupCommit, type GroupCommitStats } from "../storage/group-commit.js";
-import { openSqlite } from "../storage/open-sqlite.js";
-import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
+import type { GroupCommit, GroupCommitStats } from "../storage/group-commit.js";
+import { SqliteFile } from "../storage/sqlite-file.js";
 
 /**
  * A browser's login session (Auth0's SSO session): who logged in, how and when. Kept server-side under
@@ -164,23 +163,31 @@ export class RedisSessionStore implements SessionStore {
 }
 
 /**
- * Sessions in a SQLite file beside the users (the embedded default): they survive a restart. Saves of
- * concurrent logins are group-committed (one transaction, one fsync), each resolving once on disk.
+ * Sessions in SQLite (the embedded default): by default in the users' file, sharing its connection and
+ * group commit (`SqliteUserStore.sessionStore()`), or in a file of their own. They survive a restart.
+ * Saves of concurrent logins are group-committed with the file's other writes (one transaction, one
+ * fsync), each resolving once on disk.
  */
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly writes: GroupCommit<Database.Database>;
+  private readonly file: SqliteFile;
+  private readonly release: () => Promise<void>;
   private readonly upsert;
   private readonly select;
   private readonly remove;
   private readonly removeUser;
   private readonly purge;
 
+  /** `file`: a path, or a {@link SqliteFile} shared with other stores. */
   constructor(
-    file: string,
+    file: string | SqliteFile,
     private readonly now: () => number = Date.now,
   ) {
-    this.db = openSqlite(file);
+    this.file = typeof file === "string" ? SqliteFile.open(file) : file;
+    this.release = this.file.acquire();
+    this.db = this.file.db;
+    this.writes = this.file.writes;
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS login_sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, record TEXT NOT NULL, ends_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS login_sessions_user ON login_sessions (user_id);
@@ -195,7 +202,6 @@ export class SqliteSessionStore implements SessionStore {
     this.remove = this.db.prepare<[string]>("DELETE FROM login_sessions WHERE sid = ?");
     this.removeUser = this.db.prepare<[string]>("DELETE FROM login_sessions WHERE user_id = ?");
     this.purge = this.db.prepare<[number]>("DELETE FROM login_sessions WHERE ends_at <= ?");
-    this.writes = new GroupCommit(sqliteGroupCommitDriver(this.db));
   }
 
   async save(session: LoginSession): Promise<void> {
@@ -220,14 +226,12 @@ export class SqliteSessionStore implements SessionStore {
     return this.writes.run(() => this.purge.run(now).changes);
   }
 
-  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  /** Group-commit counters of the file (every store in it): transactions committed, writes, the largest batch. */
   get writeStats(): GroupCommitStats {
     return { ...this.writes.stats };
   }
 
   async close(): Promise<void> {
-    if (!this.db.open) return;
-    await this.writes.close();
-    this.db.close();
+    await this.release();
   }
 }

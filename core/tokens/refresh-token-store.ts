@@ -1,7 +1,6 @@
 import type Database from "better-sqlite3";
-import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
-import { openSqlite } from "../storage/open-sqlite.js";
-import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
+import type { GroupCommit, GroupCommitOptions, GroupCommitStats } from "../storage/group-commit.js";
+import { SqliteFile } from "../storage/sqlite-file.js";
 
 /** What a refresh token stands for. The token itself is never stored, only its SHA-256. */
 export interface RefreshRecord {
@@ -126,12 +125,16 @@ export class MemoryRefreshTokenStore implements RefreshTokenStore {
 }
 
 /**
- * Refresh tokens in a SQLite file beside the users, durable across restarts. Saves and redemptions of
- * concurrent requests are group-committed (one transaction, one fsync); each resolves once on disk.
+ * Refresh tokens in SQLite, durable across restarts: by default in the users' file, sharing its
+ * connection and group commit (`SqliteUserStore.refreshTokenStore()`), or in a file of their own. Saves
+ * and redemptions of concurrent requests are group-committed (one transaction, one fsync) with the
+ * other writes to that file; each resolves once on disk.
  */
 export class SqliteRefreshTokenStore implements RefreshTokenStore {
   private readonly db: Database.Database;
   private readonly writes: GroupCommit<Database.Database>;
+  private readonly file: SqliteFile;
+  private readonly release: () => Promise<void>;
   private readonly insert;
   private readonly markUsed;
   private readonly select;
@@ -141,8 +144,12 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   private readonly remove;
   private readonly purge;
 
-  constructor(file: string, groupCommit: GroupCommitOptions = {}) {
-    this.db = openSqlite(file);
+  /** `file`: a path, or a {@link SqliteFile} shared with other stores (its group commit options apply). */
+  constructor(file: string | SqliteFile, groupCommit: GroupCommitOptions = {}) {
+    this.file = typeof file === "string" ? SqliteFile.open(file, groupCommit) : file;
+    this.release = this.file.acquire();
+    this.db = this.file.db;
+    this.writes = this.file.writes;
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, record TEXT NOT NULL, expires_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (json_extract(record, '$.family'));
@@ -162,7 +169,6 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
     this.revokedMarker = this.db.prepare<[string], { hash: string }>("SELECT hash FROM refresh_tokens WHERE hash = ?");
     this.remove = this.db.prepare<[string]>("DELETE FROM refresh_tokens WHERE hash = ?");
     this.purge = this.db.prepare<[number]>("DELETE FROM refresh_tokens WHERE expires_at < ?");
-    this.writes = new GroupCommit(sqliteGroupCommitDriver(this.db), groupCommit);
   }
 
   async save(hash: string, record: RefreshRecord): Promise<void> {
@@ -207,14 +213,12 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
     return this.writes.run(() => this.purge.run(now).changes);
   }
 
-  /** Group-commit counters: transactions committed, writes, the largest batch. */
+  /** Group-commit counters of the file (every store in it): transactions committed, writes, the largest batch. */
   get writeStats(): GroupCommitStats {
     return { ...this.writes.stats };
   }
 
   async close(): Promise<void> {
-    if (!this.db.open) return;
-    await this.writes.close();
-    this.db.close();
+    await this.release();
   }
 }

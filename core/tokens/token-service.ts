@@ -15,7 +15,7 @@ import {
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
-import { randomBytesPooled } from "../random-pool.js";
+import { randomBytesPooled, timeOrderedId } from "../random-pool.js";
 import type { User, UserStore } from "../users/user-store.js";
 import { familyOf, type RefreshTokenStore } from "./refresh-token-store.js";
 import type { SigningKeys } from "./signing-keys.js";
@@ -356,7 +356,8 @@ export class TokenService {
         connection: o.connection,
         scope: o.scope,
         ...(o.audience ? { audience: o.audience } : {}),
-        family: o.family?.id ?? randomBytesPooled(16).toString("base64url"),
+        // Time-ordered: the family index of a new login's token grows at its end (one page per batch).
+        family: o.family?.id ?? timeOrderedId(now),
         authTime: o.authTime ?? iat * 1000,
         ...(o.sid ? { sid: o.sid } : {}),
         expiresAt,

@@ -1,9 +1,10 @@
 import type Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
-import { GroupCommit, type GroupCommitOptions, type GroupCommitStats } from "../storage/group-commit.js";
-import { openSqlite } from "../storage/open-sqlite.js";
-import { sqliteGroupCommitDriver } from "../storage/sqlite-group-commit.js";
+import { SqliteSessionStore } from "../sessions/session-store.js";
+import type { GroupCommit, GroupCommitOptions, GroupCommitStats } from "../storage/group-commit.js";
+import { SqliteFile } from "../storage/sqlite-file.js";
 import type { WalSync } from "../storage/wal-sync.js";
+import { SqliteRefreshTokenStore } from "../tokens/refresh-token-store.js";
 import { applyLogin, applyPatch, newUserProfile } from "./profile.js";
 import { namedParams, userSearchOrder, userSearchWhere } from "./sql-query.js";
 import type { ListUsersOptions, NewUserFields, User, UserPatch, UserSearchOptions, UserStore } from "./user-store.js";
@@ -34,9 +35,15 @@ export class SqliteUserStore implements UserStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly writes: GroupCommit<Database.Database>;
+  private readonly file: SqliteFile;
+  private readonly release: () => Promise<void>;
 
-  constructor(file: string, groupCommit: GroupCommitOptions = {}) {
-    this.db = openSqlite(file);
+  /** `file`: a path, or a {@link SqliteFile} shared with other stores (its group commit options apply). */
+  constructor(file: string | SqliteFile, groupCommit: GroupCommitOptions = {}) {
+    this.file = typeof file === "string" ? SqliteFile.open(file, groupCommit) : file;
+    this.release = this.file.acquire();
+    this.db = this.file.db;
+    this.writes = this.file.writes;
     this.db.exec(SCHEMA);
     this.statements = {
       byPhone: this.db.prepare<[string, string], { profile: string }>(
@@ -48,12 +55,31 @@ export class SqliteUserStore implements UserStore {
          ON CONFLICT (connection, phone_number) DO NOTHING`,
       ),
       save: this.db.prepare("UPDATE users SET profile = ?, phone_number = ? WHERE user_id = ?"),
+      // A login changes the profile only; naming phone_number would rewrite its unique index entry too.
+      saveProfile: this.db.prepare("UPDATE users SET profile = ? WHERE user_id = ?"),
       remove: this.db.prepare("DELETE FROM users WHERE user_id = ?"),
       list: this.db.prepare<[string | null, string | null, number, number], { profile: string }>(
         `SELECT profile FROM users WHERE (? IS NULL OR connection = ?) ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
       ),
     };
-    this.writes = new GroupCommit(sqliteGroupCommitDriver(this.db), groupCommit);
+  }
+
+  /** The connection (shared with the refresh tokens and sessions kept in this file). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /**
+   * The refresh tokens in this file, sharing its connection and group commit (as the PostgreSQL
+   * store's `refreshTokenStore()` shares its pool).
+   */
+  refreshTokenStore(): SqliteRefreshTokenStore {
+    return new SqliteRefreshTokenStore(this.file);
+  }
+
+  /** The login sessions in this file, sharing its connection and group commit. */
+  sessionStore(now?: () => number): SqliteSessionStore {
+    return new SqliteSessionStore(this.file, now);
   }
 
   async findByPhone(connection: string, phone: string): Promise<User | undefined> {
@@ -120,9 +146,7 @@ export class SqliteUserStore implements UserStore {
   }
 
   async close(): Promise<void> {
-    if (!this.db.open) return;
-    await this.writes.close();
-    this.db.close();
+    await this.release();
   }
 
   /**
@@ -135,7 +159,8 @@ export class SqliteUserStore implements UserStore {
       if (!user) throw new TextlockError("ERR_MGMT_USER_NOT_FOUND");
       const next = update(user);
       try {
-        this.statements.save.run(JSON.stringify(next), next.phone_number, userId);
+        if (next.phone_number === user.phone_number) this.statements.saveProfile.run(JSON.stringify(next), userId);
+        else this.statements.save.run(JSON.stringify(next), next.phone_number, userId);
       } catch (err) {
         if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
           throw new TextlockError("ERR_MGMT_PHONE_CONFLICT");

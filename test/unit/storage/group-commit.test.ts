@@ -166,3 +166,56 @@ describe("SQLite stores group-commit concurrent requests", () => {
     await reopened.close();
   });
 });
+
+describe("GroupCommit busyDelayMs", () => {
+  /** A driver that records each batch's size and takes `commitMs` to commit. */
+  function recording(commitMs: number) {
+    const batches: number[] = [];
+    return {
+      batches,
+      driver: {
+        commit: async (ops: ReadonlyArray<(tx: null) => unknown>) => {
+          batches.push(ops.length);
+          await new Promise((r) => setTimeout(r, commitMs));
+          return ops.map((op) => op(null));
+        },
+      },
+    };
+  }
+  const spaced = async (gc: GroupCommit<null>, n: number, gapMs: number) => {
+    const writes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < n; i++) {
+      writes.push(gc.run(() => i));
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    return Promise.all(writes);
+  };
+
+  it("under load (a commit just ended), writes arriving within the delay share one batch", async () => {
+    const { batches, driver } = recording(1);
+    const gc = new GroupCommit(driver, { busyDelayMs: 150 });
+    await gc.run(() => "first"); // a lone write after a quiet moment commits at once
+    expect(await spaced(gc, 4, 15)).toEqual([0, 1, 2, 3]);
+    expect(batches).toEqual([1, 4]);
+    await gc.close();
+  });
+
+  it("without it, the same writes commit one by one; after a quiet moment a write does not wait", async () => {
+    const { batches, driver } = recording(1);
+    const gc = new GroupCommit(driver);
+    await gc.run(() => "first");
+    await spaced(gc, 4, 15);
+    expect(batches).toEqual([1, 1, 1, 1, 1]);
+    await gc.close();
+
+    const delayed = recording(1);
+    const quiet = new GroupCommit(delayed.driver, { busyDelayMs: 150 });
+    await quiet.run(() => "first");
+    await new Promise((r) => setTimeout(r, 200));
+    const began = performance.now();
+    await quiet.run(() => "after a pause");
+    expect(performance.now() - began).toBeLessThan(100);
+    expect(delayed.batches).toEqual([1, 1]);
+    await quiet.close();
+  });
+});
