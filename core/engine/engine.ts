@@ -69,6 +69,9 @@ const origin = (request: RequestFacts) => ({
   ...(request.host ? { hostname: request.host } : {}),
 });
 
+/** What a login records on the user: when, and from which IP. */
+const loginFacts = (request: RequestFacts, now: number) => ({ ip: request.ip, at: new Date(now) });
+
 /** The `provider` of a `code.sent` event for a test number: nothing was sent. */
 export const TEST_NUMBER_PROVIDER = "test_number";
 
@@ -292,7 +295,10 @@ export class Engine {
       failed("user is blocked", user.user_id);
       throw new TextlockError("ERR_USER_BLOCKED");
     }
-    const loggedIn = await this.users.recordLogin(user.user_id, { ip: request.ip, at: new Date(this.now()) });
+    // A user this login created has it counted already (one write for the sign-up); a store that
+    // ignores `login` on create leaves no last_login, and the login is counted here as for anyone else.
+    const loggedIn =
+      created && user.last_login ? user : await this.users.recordLogin(user.user_id, loginFacts(request, this.now()));
     const postLogin = await this.hooks.postLogin({ ...hookContext, user: loggedIn });
     if (postLogin.denied) {
       failed(postLogin.denied.reason, user.user_id);
@@ -533,6 +539,7 @@ export class Engine {
     const result = await this.users.create(connection.name, phone, {
       user_metadata: pre.user_metadata,
       app_metadata: pre.app_metadata,
+      login: loginFacts(request, this.now()),
     });
     if (result.created) {
       this.events.emit("user.created", {

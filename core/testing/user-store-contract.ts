@@ -43,6 +43,17 @@ export function runUserStoreContract(name: string, create: () => Promise<UserSto
       expect(c.user.user_id).not.toBe(a.user.user_id);
     });
 
+    it("counts the creating login in the insert; an existing user comes back unchanged", async () => {
+      const p = phone();
+      const at = new Date("2026-03-04T05:06:07.000Z");
+      const first = await store.create("sms", p, { login: { ip: "203.0.113.7", at } });
+      expect(first.created).toBe(true);
+      expect(first.user).toMatchObject({ logins_count: 1, last_login: at.toISOString(), last_ip: "203.0.113.7" });
+      expect(await store.findById(first.user.user_id)).toEqual(first.user);
+      const again = await store.create("sms", p, { login: { ip: "198.51.100.1", at: new Date() } });
+      expect(again).toEqual({ user: first.user, created: false });
+    });
+
     it("converges 20 concurrent first logins on one user", async () => {
       const p = phone();
       const results = await Promise.all(Array.from({ length: 20 }, () => store.create("sms", p)));

@@ -5,7 +5,7 @@ import type { NewUserFields, User, UserPatch, UserSortField } from "./user-store
 export function newUserProfile(connection: string, phone: string, fields: NewUserFields = {}, now = new Date()): User {
   const id = randomHexId();
   const at = now.toISOString();
-  return {
+  const user: User = {
     user_id: `sms|${id}`,
     connection,
     phone_number: phone,
@@ -20,6 +20,7 @@ export function newUserProfile(connection: string, phone: string, fields: NewUse
     user_metadata: { ...(fields.user_metadata ?? {}) },
     app_metadata: { ...(fields.app_metadata ?? {}) },
   };
+  return fields.login ? applyLogin(user, fields.login) : user;
 }
 
 /** Shallow merge where `null` deletes a key and `{}` empties the object (Auth0 Management API semantics). */

@@ -34,6 +34,13 @@ export interface User {
 export interface NewUserFields {
   user_metadata?: Record<string, unknown>;
   app_metadata?: Record<string, unknown>;
+  /**
+   * The login that creates the user, counted in the same write (`logins_count` 1, `last_login`,
+   * `last_ip`), so a sign-up costs one durable write, not two. Only a user this call creates gets it:
+   * one that already existed comes back unchanged (`created: false`), and the caller counts its login
+   * with `recordLogin`.
+   */
+  login?: { ip?: string; at: Date };
 }
 
 /**

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { TextlockError } from "../../../core/errors/textlock-error.js";
 import { toWireError } from "../../../core/errors/to-wire-error.js";
 import { defineSmsProvider, ProviderError } from "../../../core/providers/sms-provider.js";
+import { MemoryUserStore } from "../../../core/users/memory-user-store.js";
 import { createTestTextlock, type TestTextlock } from "../../helpers/create-test-textlock.js";
 
 const PHONE = "+14155550100";
@@ -190,6 +191,31 @@ describe("sign-up policy", () => {
     expect(second.created).toBe(false);
     expect(second.user.user_id).toBe(first.user.user_id);
     expect(second.user.logins_count).toBe(2);
+  });
+
+  it("a sign-up is one user write (the creating insert counts the login); a store that ignores that still counts it", async () => {
+    for (const honours of [true, false]) {
+      const users = new MemoryUserStore();
+      const calls: string[] = [];
+      const create = users.create.bind(users);
+      const recordLogin = users.recordLogin.bind(users);
+      users.create = (connection, phone, fields) => {
+        calls.push("create");
+        return create(connection, phone, honours ? fields : { ...fields, login: undefined });
+      };
+      users.recordLogin = (id, facts) => {
+        calls.push("recordLogin");
+        return recordLogin(id, facts);
+      };
+      tl = await createTestTextlock({}, { userStore: users });
+      await start();
+      const first = await verify(tl.lastCode(PHONE));
+      expect(first.user).toMatchObject({ logins_count: 1, last_login: expect.any(String) });
+      expect(calls).toEqual(honours ? ["create"] : ["create", "recordLogin"]);
+      await start();
+      expect((await verify(tl.lastCode(PHONE))).user.logins_count).toBe(2);
+      if (honours) await tl.close(); // the last one is closed by afterEach
+    }
   });
 
   it("with disable_signup, unknown numbers get the same answers but no SMS and no account", async () => {
