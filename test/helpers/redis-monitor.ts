@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 
 /**
  * Watches every command a Redis server receives (`redis-cli MONITOR`). Commands a Lua script runs
@@ -8,7 +8,10 @@ import { type ChildProcess, spawn } from "node:child_process";
  */
 export interface RedisMonitor {
   reset(): void;
-  /** Client commands since the last reset (waits a moment for the monitor stream to catch up). */
+  /**
+   * Client commands since the last reset. Waits until the monitor stream has caught up: a sentinel
+   * `ECHO`, sent after them, has come through (MONITOR shows commands in the order the server ran them).
+   */
   commands(): Promise<string[]>;
   stop(): void;
 }
@@ -19,6 +22,8 @@ export async function monitorRedis(port: number): Promise<RedisMonitor> {
   });
   let seen: string[] = [];
   let rest = "";
+  const sentinels = new Map<string, () => void>();
+  let sentinelCount = 0;
   let ready: () => void;
   const started = new Promise<void>((resolve) => {
     ready = resolve;
@@ -28,6 +33,12 @@ export async function monitorRedis(port: number): Promise<RedisMonitor> {
     rest = lines.pop()!;
     for (const line of lines) {
       if (line.trim() === "OK") ready();
+      const sentinel = [...sentinels.keys()].find((token) => line.includes(token));
+      if (sentinel) {
+        sentinels.get(sentinel)!();
+        sentinels.delete(sentinel);
+        continue;
+      }
       // 1700000000.123456 [0 127.0.0.1:54321] "eval" "..." / [0 lua] "hset" ...
       const m = line.match(/^\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/);
       if (m && m[1] !== "lua") seen.push(m[2]!.toLowerCase());
@@ -39,7 +50,18 @@ export async function monitorRedis(port: number): Promise<RedisMonitor> {
       seen = [];
     },
     async commands() {
-      await new Promise((r) => setTimeout(r, 300));
+      const token = `textlock-monitor-sentinel-${process.pid}-${++sentinelCount}`;
+      const through = new Promise<void>((resolve) => sentinels.set(token, resolve));
+      execFile("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "echo", token], () => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("MONITOR did not show the sentinel within 10 s")), 10_000);
+      });
+      try {
+        await Promise.race([through, late]);
+      } finally {
+        clearTimeout(timer);
+      }
       return [...seen];
     },
     stop() {
