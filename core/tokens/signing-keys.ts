@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -11,6 +10,7 @@ import {
   importPKCS8,
   type JWK,
 } from "jose";
+import { SealedBox } from "../crypto/sealed-box.js";
 import { TextlockError } from "../errors/textlock-error.js";
 
 export type SigningAlgorithm = "RS256" | "ES256" | "EdDSA";
@@ -76,7 +76,7 @@ export class SigningKeys {
 
   private constructor(
     private readonly backend: KeyBackend | undefined,
-    private readonly sealKey: Buffer | undefined,
+    private readonly box: SealedBox | undefined,
     private readonly keep: number,
     private readonly options: SigningKeysOptions,
   ) {}
@@ -100,8 +100,9 @@ export class SigningKeys {
     secret: Buffer | undefined,
     options: SigningKeysOptions = {},
   ): Promise<SigningKeys> {
-    const sealKey = secret ? deriveSealKey(secret) : undefined;
-    const keys = new SigningKeys(backend, sealKey, keep, options);
+    // Private keys at rest: AES-256-GCM under a key derived from the server secret.
+    const box = secret ? new SealedBox(secret, "textlock signing keys v1") : undefined;
+    const keys = new SigningKeys(backend, box, keep, options);
     let stored = await backend.list();
     if (!stored.length) stored = await backend.createIfEmpty(await keys.createKey(alg));
     keys.keys = await Promise.all(stored.map((s) => keys.unseal(s)));
@@ -210,28 +211,17 @@ export class SigningKeys {
   }
 
   private seal(kid: string, pem: string): string {
-    if (!this.sealKey) throw new Error("signing keys need the server secret to be stored");
-    const iv = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.sealKey, iv);
-    cipher.setAAD(Buffer.from(kid));
-    const body = Buffer.concat([cipher.update(pem, "utf8"), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url");
+    if (!this.box) throw new Error("signing keys need the server secret to be stored");
+    return this.box.seal(pem, kid).toString("base64url");
   }
 
   private async unseal(stored: SealedKey & { pkcs8?: string }): Promise<SigningKey> {
     // keys.json written before keys were sealed holds the PEM itself.
     let pem = stored.pkcs8;
     if (!pem) {
-      if (!this.sealKey) throw new Error("signing keys need the server secret to be read");
-      const raw = Buffer.from(stored.sealed, "base64url");
-      const decipher = createDecipheriv("aes-256-gcm", this.sealKey, raw.subarray(0, 12));
-      decipher.setAAD(Buffer.from(stored.kid));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      try {
-        pem = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
-      } catch {
-        throw new Error(`signing key ${stored.kid} does not open with this server secret`);
-      }
+      if (!this.box) throw new Error("signing keys need the server secret to be read");
+      pem = this.box.open(Buffer.from(stored.sealed, "base64url"), stored.kid)?.toString("utf8");
+      if (pem === undefined) throw new Error(`signing key ${stored.kid} does not open with this server secret`);
     }
     return {
       kid: stored.kid,
@@ -241,11 +231,6 @@ export class SigningKeys {
       createdAt: stored.createdAt,
     };
   }
-}
-
-/** The AES-256-GCM key that seals private keys at rest: HKDF-SHA256 of the server secret. */
-function deriveSealKey(secret: Buffer): Buffer {
-  return Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), "textlock signing keys v1", 32));
 }
 
 async function importConfiguredKey(c: ConfiguredKey): Promise<SigningKey> {
