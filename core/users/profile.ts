@@ -1,9 +1,9 @@
-import { randomHexId } from "../otp/generate-code.js";
+import { objectIdHex } from "../otp/generate-code.js";
 import type { NewUserFields, User, UserPatch, UserSortField } from "./user-store.js";
 
 /** A new SMS user in Auth0's profile shape: `sms|<24 hex>`, name = phone, verified by the code just used. */
 export function newUserProfile(connection: string, phone: string, fields: NewUserFields = {}, now = new Date()): User {
-  const id = randomHexId();
+  const id = objectIdHex(now.getTime());
   const at = now.toISOString();
   const user: User = {
     user_id: `sms|${id}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateCode, randomHexId } from "../../../core/otp/generate-code.js";
+import { generateCode, objectIdHex, randomHexId } from "../../../core/otp/generate-code.js";
 
 describe("generateCode", () => {
   it("returns zero-padded decimal codes of the asked length", () => {
@@ -50,5 +50,19 @@ describe("generateCode", () => {
     const ids = new Set(Array.from({ length: 1000 }, randomHexId));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{24}$/);
+  });
+});
+
+describe("objectIdHex", () => {
+  it("is 24 hex digits led by the creation second, so later ids sort after earlier ones; same-second ids differ", () => {
+    const at = Date.UTC(2026, 11, 1, 12, 0, 0);
+    const id = objectIdHex(at);
+    expect(id).toMatch(/^[0-9a-f]{24}$/);
+    expect(Number.parseInt(id.slice(0, 8), 16)).toBe(at / 1000);
+    const ids = [0, 999, 1_000, 60_000, 86_400_000].map((ms) => objectIdHex(at + ms));
+    // 0 and 999 ms share a second (random order between them); each later second sorts after.
+    expect(ids[1]!.slice(0, 8)).toBe(ids[0]!.slice(0, 8));
+    expect(ids[2]! > ids[0]! && ids[3]! > ids[2]! && ids[4]! > ids[3]!).toBe(true);
+    expect(new Set(Array.from({ length: 1000 }, () => objectIdHex(at))).size).toBe(1000);
   });
 });
