@@ -87,7 +87,10 @@ export interface TextlockOptions {
     | { type: "memory" }
     | {
         type: "sqlite";
-        /** @default `<dataDir>/users.db` */
+        /**
+         * The SQLite file of the users, their refresh tokens and login sessions.
+         * @default `<dataDir>/users.db`
+         */
         file?: string;
       }
     | {

@@ -400,7 +400,12 @@ const usersSchema = z
     z.strictObject({ type: z.literal("memory") }),
     z.strictObject({
       type: z.literal("sqlite"),
-      file: z.string().optional().describe("Defaults to `<dataDir>/users.db`. In a config file, relative to the file."),
+      file: z
+        .string()
+        .optional()
+        .describe(
+          "The SQLite file of the users, their refresh tokens and login sessions. Defaults to `<dataDir>/users.db`. In a config file, relative to the file.",
+        ),
     }),
     z.strictObject({
       type: z.literal("postgres"),

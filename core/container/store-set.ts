@@ -121,8 +121,10 @@ async function openDurableStores(
         const rows = importLegacyTable(users.database, join(config.dataDir, legacy), table);
         if (rows) logger.info({ rows, from: legacy, into: file }, "imported rows of an earlier file layout");
       }
-      // A host's own user store replaces this one; the file stays open for the tokens and sessions.
+      // A store the host replaced lets go of the file (it closes when none of the three uses it).
       if (given.users) await users.close();
+      if (given.refreshTokens) await refreshTokens.close();
+      if (given.sessions) await sessions.close();
       return {
         users,
         refreshTokens,

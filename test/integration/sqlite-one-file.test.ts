@@ -8,7 +8,11 @@ import type { Textlock } from "../../core/create-textlock.js";
 import type { LoginSession } from "../../core/sessions/session-store.js";
 import { SqliteSessionStore } from "../../core/sessions/session-store.js";
 import { importLegacyTable, SqliteFile } from "../../core/storage/sqlite-file.js";
-import { type RefreshRecord, SqliteRefreshTokenStore } from "../../core/tokens/refresh-token-store.js";
+import {
+  MemoryRefreshTokenStore,
+  type RefreshRecord,
+  SqliteRefreshTokenStore,
+} from "../../core/tokens/refresh-token-store.js";
 import { SqliteUserStore } from "../../core/users/sqlite-user-store.js";
 import { createTextlock } from "../../lib/index.js";
 
@@ -85,6 +89,25 @@ describe("one SQLite file for users, refresh tokens and sessions", () => {
     expect(file.db.open).toBe(true);
     await sessions.close();
     expect(file.db.open).toBe(false);
+  });
+});
+
+describe("a store the host replaces", () => {
+  it("lets go of the file: textlock.close() still closes users.db (its WAL folded in and removed)", async () => {
+    const dataDir = dir();
+    const tl = await createTextlock(
+      {
+        secret: "onefile-secret-onefile-secret-onefile-0",
+        dataDir,
+        users: { type: "sqlite" },
+        store: { type: "memory" },
+      },
+      { logger: pino({ level: "silent" }), refreshTokenStore: new MemoryRefreshTokenStore() },
+    );
+    await tl.users.create("sms", "+14155550177");
+    expect(existsSync(join(dataDir, "users.db-wal"))).toBe(true);
+    await tl.close();
+    expect(existsSync(join(dataDir, "users.db-wal"))).toBe(false);
   });
 });
 
