@@ -306,6 +306,31 @@ export class TokenService {
     const header = { alg: key.alg, kid: key.kid, typ: "JWT" };
     const accessLifetime = this.config.tokens.accessTokenLifetimeSeconds;
     const scope = [...scopes].join(" ");
+    // The refresh token is stored first, so its group commit (and fsync) runs while the tokens are
+    // signed; the answer waits for both.
+    let refresh: { token: string; saving: Promise<void> } | undefined;
+    if (scopes.has("offline_access") && client.grant_types.includes("refresh_token")) {
+      const token = randomBytesPooled(32).toString("base64url");
+      const now = this.now();
+      const expiresAt = o.family?.expiresAt ?? now + this.config.tokens.refreshTokenLifetimeSeconds * 1000;
+      const idle = this.config.tokens.refreshTokenIdleSeconds;
+      const saving = this.refreshTokens.save(hashToken(token), {
+        user_id: user.user_id,
+        client_id: client.client_id,
+        connection: o.connection,
+        scope: o.scope,
+        ...(o.audience ? { audience: o.audience } : {}),
+        // Time-ordered: the family index of a new login's token grows at its end (one page per batch).
+        family: o.family?.id ?? timeOrderedId(now),
+        authTime: o.authTime ?? iat * 1000,
+        ...(o.sid ? { sid: o.sid } : {}),
+        expiresAt,
+        ...(idle !== undefined ? { idleExpiresAt: Math.min(expiresAt, now + idle * 1000) } : {}),
+      });
+      // Awaited below; a signing failure first must not leave it an unhandled rejection.
+      saving.catch(() => undefined);
+      refresh = { token, saving };
+    }
     // Without an audience the token is for /userinfo only: opaque, as Auth0's (custom access-token
     // claims go to APIs, so there are none to carry). With one, a JWT for that API (and /userinfo too
     // when `openid` is asked for: aud is then [api, userinfo]).
@@ -345,25 +370,9 @@ export class TokenService {
         .setExpirationTime(iat + client.jwt_configuration.lifetime_in_seconds)
         .sign(key.privateKey);
     }
-    if (scopes.has("offline_access") && client.grant_types.includes("refresh_token")) {
-      const refresh = randomBytesPooled(32).toString("base64url");
-      const now = this.now();
-      const expiresAt = o.family?.expiresAt ?? now + this.config.tokens.refreshTokenLifetimeSeconds * 1000;
-      const idle = this.config.tokens.refreshTokenIdleSeconds;
-      await this.refreshTokens.save(hashToken(refresh), {
-        user_id: user.user_id,
-        client_id: client.client_id,
-        connection: o.connection,
-        scope: o.scope,
-        ...(o.audience ? { audience: o.audience } : {}),
-        // Time-ordered: the family index of a new login's token grows at its end (one page per batch).
-        family: o.family?.id ?? timeOrderedId(now),
-        authTime: o.authTime ?? iat * 1000,
-        ...(o.sid ? { sid: o.sid } : {}),
-        expiresAt,
-        ...(idle !== undefined ? { idleExpiresAt: Math.min(expiresAt, now + idle * 1000) } : {}),
-      });
-      response.refresh_token = refresh;
+    if (refresh) {
+      await refresh.saving;
+      response.refresh_token = refresh.token;
     }
     if (scopes.size) response.scope = [...scopes].join(" ");
     return response;
