@@ -171,7 +171,6 @@ export class RedisSessionStore implements SessionStore {
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly writes: GroupCommit<Database.Database>;
-  private readonly file: SqliteFile;
   private readonly release: () => Promise<void>;
   private readonly upsert;
   private readonly select;
@@ -184,10 +183,10 @@ export class SqliteSessionStore implements SessionStore {
     file: string | SqliteFile,
     private readonly now: () => number = Date.now,
   ) {
-    this.file = typeof file === "string" ? SqliteFile.open(file) : file;
-    this.release = this.file.acquire();
-    this.db = this.file.db;
-    this.writes = this.file.writes;
+    const held = SqliteFile.hold(file);
+    this.release = held.release;
+    this.db = held.file.db;
+    this.writes = held.file.writes;
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS login_sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, record TEXT NOT NULL, ends_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS login_sessions_user ON login_sessions (user_id);

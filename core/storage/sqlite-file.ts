@@ -32,6 +32,18 @@ export class SqliteFile {
     return new SqliteFile(file, groupCommit);
   }
 
+  /**
+   * A store's hold on a file: `file` itself when it is shared, else the path opened for this store
+   * alone; the store calls `release` (once or more) when it closes.
+   */
+  static hold(
+    file: string | SqliteFile,
+    groupCommit: GroupCommitOptions = {},
+  ): { file: SqliteFile; release: () => Promise<void> } {
+    const held = typeof file === "string" ? SqliteFile.open(file, groupCommit) : file;
+    return { file: held, release: held.acquire() };
+  }
+
   /** A store starts using the file; it calls the returned function (once or more) when it closes. */
   acquire(): () => Promise<void> {
     this.holders++;
@@ -54,8 +66,9 @@ export class SqliteFile {
 /**
  * Moves the rows of `table` from a file of an earlier layout (`legacyFile`, e.g. `refresh-tokens.db`
  * beside `users.db`) into the same table of `target`, then renames the old file to `<file>.imported`,
- * so it is read once (kept, not deleted: nothing is lost if the import is ever in doubt). Rows already in `target` win (`INSERT OR IGNORE`), so two processes importing at
- * once, or an import interrupted before the rename, do no harm. Returns the rows read (0 when there is
+ * so it is read once (kept, not deleted: nothing is lost if the import is ever in doubt). Rows already
+ * in `target` win (`INSERT OR IGNORE`), so two processes importing at once, or an import interrupted
+ * before the rename, do no harm. Returns the rows read (0 when there is
  * no old file).
  */
 export function importLegacyTable(target: Database.Database, legacyFile: string, table: string): number {

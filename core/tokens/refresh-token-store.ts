@@ -133,7 +133,6 @@ export class MemoryRefreshTokenStore implements RefreshTokenStore {
 export class SqliteRefreshTokenStore implements RefreshTokenStore {
   private readonly db: Database.Database;
   private readonly writes: GroupCommit<Database.Database>;
-  private readonly file: SqliteFile;
   private readonly release: () => Promise<void>;
   private readonly insert;
   private readonly markUsed;
@@ -146,10 +145,10 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
 
   /** `file`: a path, or a {@link SqliteFile} shared with other stores (its group commit options apply). */
   constructor(file: string | SqliteFile, groupCommit: GroupCommitOptions = {}) {
-    this.file = typeof file === "string" ? SqliteFile.open(file, groupCommit) : file;
-    this.release = this.file.acquire();
-    this.db = this.file.db;
-    this.writes = this.file.writes;
+    const held = SqliteFile.hold(file, groupCommit);
+    this.release = held.release;
+    this.db = held.file.db;
+    this.writes = held.file.writes;
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, record TEXT NOT NULL, expires_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (json_extract(record, '$.family'));

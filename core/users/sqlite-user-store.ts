@@ -40,8 +40,9 @@ export class SqliteUserStore implements UserStore {
 
   /** `file`: a path, or a {@link SqliteFile} shared with other stores (its group commit options apply). */
   constructor(file: string | SqliteFile, groupCommit: GroupCommitOptions = {}) {
-    this.file = typeof file === "string" ? SqliteFile.open(file, groupCommit) : file;
-    this.release = this.file.acquire();
+    const held = SqliteFile.hold(file, groupCommit);
+    this.file = held.file;
+    this.release = held.release;
     this.db = this.file.db;
     this.writes = this.file.writes;
     this.db.exec(SCHEMA);
