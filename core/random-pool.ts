@@ -19,12 +19,3 @@ export function randomBytesPooled(size: number): Buffer {
   used += size;
   return out;
 }
-
-/**
- * A unique id that sorts by creation time: the time in ms (base 36, fixed width) then 96 random bits,
- * base64url. Rows keyed or indexed by it are appended at the end of their B-tree, so a batch of new
- * rows dirties one page there instead of one random page each. Not a secret: it shows when it was made.
- */
-export function timeOrderedId(now = Date.now()): string {
-  return now.toString(36).padStart(9, "0") + randomBytesPooled(12).toString("base64url");
-}

@@ -37,7 +37,8 @@ const BATCH_RECORDS = 256;
  *
  * Records are written just after the event, off the request's path: a request is not slowed or failed
  * by the audit log, and a record is durable once its batch commits (within {@link BATCH_MS} of the
- * event, or as soon as {@link BATCH_RECORDS} records wait). While the store is unreachable records wait in memory and are retried.
+ * event, or as soon as {@link BATCH_RECORDS} records wait). While the store is unreachable records
+ * wait in memory and are retried.
  */
 @injectable()
 export class AuditLog {

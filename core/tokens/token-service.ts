@@ -15,7 +15,8 @@ import {
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
-import { randomBytesPooled, timeOrderedId } from "../random-pool.js";
+import { timeOrderedId } from "../otp/generate-code.js";
+import { randomBytesPooled } from "../random-pool.js";
 import type { User, UserStore } from "../users/user-store.js";
 import { familyOf, type RefreshTokenStore } from "./refresh-token-store.js";
 import type { SigningKeys } from "./signing-keys.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { randomBytesPooled, timeOrderedId } from "../../../core/random-pool.js";
+import { randomBytesPooled } from "../../../core/random-pool.js";
 
 describe("randomBytesPooled", () => {
   it("hands out fresh bytes of the asked size, across pool refills, never the same twice", () => {
@@ -20,16 +20,5 @@ describe("randomBytesPooled", () => {
     for (const byte of randomBytesPooled(4096)) counts[byte]++;
     expect(Math.max(...counts)).toBeLessThan(45);
     expect(() => randomBytesPooled(4097)).toThrow(RangeError);
-  });
-});
-
-describe("timeOrderedId", () => {
-  it("sorts by creation time as a plain string, and ids made in the same millisecond still differ", () => {
-    const times = [0, 1, 35, 36, 1_700_000_000_000, 1_700_000_000_001, 4_102_444_800_000];
-    const ids = times.map((t) => timeOrderedId(t));
-    expect([...ids].reverse().sort()).toEqual(ids);
-    const same = new Set(Array.from({ length: 1000 }, () => timeOrderedId(1_700_000_000_000)));
-    expect(same.size).toBe(1000);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-z]{9}[A-Za-z0-9_-]{16}$/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateCode, objectIdHex, randomHexId } from "../../../core/otp/generate-code.js";
+import { generateCode, objectIdHex, randomHexId, timeOrderedId } from "../../../core/otp/generate-code.js";
 
 describe("generateCode", () => {
   it("returns zero-padded decimal codes of the asked length", () => {
@@ -64,5 +64,16 @@ describe("objectIdHex", () => {
     expect(ids[1]!.slice(0, 8)).toBe(ids[0]!.slice(0, 8));
     expect(ids[2]! > ids[0]! && ids[3]! > ids[2]! && ids[4]! > ids[3]!).toBe(true);
     expect(new Set(Array.from({ length: 1000 }, () => objectIdHex(at))).size).toBe(1000);
+  });
+});
+
+describe("timeOrderedId", () => {
+  it("sorts by creation time as a plain string, and ids made in the same millisecond still differ", () => {
+    const times = [0, 1, 35, 36, 1_700_000_000_000, 1_700_000_000_001, 4_102_444_800_000];
+    const ids = times.map((t) => timeOrderedId(t));
+    expect([...ids].reverse().sort()).toEqual(ids);
+    const same = new Set(Array.from({ length: 1000 }, () => timeOrderedId(1_700_000_000_000)));
+    expect(same.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-z]{9}[A-Za-z0-9_-]{16}$/);
   });
 });
