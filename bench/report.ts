@@ -295,7 +295,7 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
     "## Notes",
     "",
     "- One server process per target serves all its scenarios in order (start-only, wrong codes, new-user logins, returning logins, the latency row), so pending codes and users accumulate as in real use.",
-    "- Start-only sends through the console provider (textlock) or a `sendOTP` callback writing the same outbox line (better-auth). Wrong codes spread over 1,000 pending codes; textlock's per-phone failure ceiling and both servers' rate limits are off, so after 3 tries per code requests take the dead-code path.",
+    "- Phone numbers are valid US numbers (ten area codes), each start-only request a number not seen before. Start-only sends through the console provider, appending to the outbox without printing (textlock), or a `sendOTP` callback writing the same outbox line (better-auth). Wrong codes spread over 1,000 pending codes; textlock's per-phone failure ceiling and both servers' rate limits are off, so after 3 tries per code requests take the dead-code path.",
     "- Returning-user logins first register every phone they use (untimed), then log them in again and again (scope `openid`): textlock issues an RS256 id_token and an opaque access token for `/userinfo` (as Auth0 does without an `audience`; the `audience` row adds a signed JWT access token); better-auth creates a session row.",
     "- Durable writes (users, last login, refresh tokens) are group-committed: concurrent logins share one SQLite transaction (one fsync, `synchronous=FULL`) or one PostgreSQL transaction, and each is answered only after that commit.",
     "- See docs/capacity.md for these costs turned into sizing.",

@@ -36,6 +36,7 @@ import type { ClaimedCode, Protection, Reservation } from "../protection/protect
 import type { Delivery, ProviderRegistry } from "../providers/provider-registry.js";
 import type { DeliveryChannel, SmsMessage } from "../providers/sms-provider.js";
 import type { PreSendRisk } from "../risk/pre-send-risk.js";
+import { applyLogin } from "../users/profile.js";
 import type { User, UserStore } from "../users/user-store.js";
 import { canResend, requestedChannel, requireAllowedChannel } from "./channels.js";
 import {
@@ -256,11 +257,21 @@ export class Engine {
     return result;
   }
 
-  /** The passwordless OTP grant: count, compare, consume, then find or create the user. */
-  async verify(input: VerifyInput, request: RequestFacts = {}): Promise<VerifyResult> {
+  /**
+   * The passwordless OTP grant: count, compare, consume, then find or create the user. With `then`
+   * (issuing the tokens, say), that runs while the login's write commits, and its result is returned
+   * once both are done: see {@link verifyForClient}.
+   */
+  verify(input: VerifyInput, request?: RequestFacts): Promise<VerifyResult>;
+  verify<T>(input: VerifyInput, request: RequestFacts, then: (result: VerifyResult) => Promise<T>): Promise<T>;
+  async verify<T>(
+    input: VerifyInput,
+    request: RequestFacts = {},
+    then?: (result: VerifyResult) => Promise<T>,
+  ): Promise<T | VerifyResult> {
     const client = resolveClient(this.config, requireParam("client_id", input.client_id));
     authenticateClient(client, input.client_secret);
-    return this.verifyForClient(client, input, request);
+    return then ? this.verifyForClient(client, input, request, then) : this.verifyForClient(client, input, request);
   }
 
   /**
@@ -268,12 +279,27 @@ export class Engine {
    * hosted page and `/co/authenticate` run in the person's browser, which never holds the client's
    * secret. Every other step of {@link verify} runs unchanged. Never reach this with a client taken
    * from unauthenticated input without checking it another way first (origin, redirect_uri).
+   *
+   * The login's write (last login, login count) is durable before this resolves, but nothing waits for
+   * it before then: post-login hooks see the user as that write leaves it (computed here, as the store
+   * computes it), and `then` (issuing the tokens: a signature, a refresh token to store) runs while it
+   * commits, so the signing overlaps the fsync and a refresh token joins the same group commit. If the
+   * write fails, whatever `then` made is dropped and the error is thrown; `user.logged_in` is emitted
+   * only once both have succeeded.
    */
-  async verifyForClient(
+  verifyForClient(client: ClientConfig, input: ClientVerifyInput, request?: RequestFacts): Promise<VerifyResult>;
+  verifyForClient<T>(
+    client: ClientConfig,
+    input: ClientVerifyInput,
+    request: RequestFacts,
+    then: (result: VerifyResult) => Promise<T>,
+  ): Promise<T>;
+  async verifyForClient<T>(
     client: ClientConfig,
     input: ClientVerifyInput,
     request: RequestFacts = {},
-  ): Promise<VerifyResult> {
+    then?: (result: VerifyResult) => Promise<T>,
+  ): Promise<T | VerifyResult> {
     checkOtpGrant(client);
     const connection = resolveRealm(this.config, client, input.realm);
     const phone = requireParam("username", input.username);
@@ -297,8 +323,15 @@ export class Engine {
     }
     // A user this login created has it counted already (one write for the sign-up); a store that
     // ignores `login` on create leaves no last_login, and the login is counted here as for anyone else.
-    const loggedIn =
-      created && user.last_login ? user : await this.users.recordLogin(user.user_id, loginFacts(request, this.now()));
+    let loggedIn = user;
+    let recording: Promise<unknown> = Promise.resolve();
+    if (!(created && user.last_login)) {
+      const facts = loginFacts(request, this.now());
+      recording = this.users.recordLogin(user.user_id, facts);
+      // Awaited below (with `then`); a denial or a hook failure first must not leave it unhandled.
+      recording.catch(() => undefined);
+      loggedIn = applyLogin(user, facts);
+    }
     const postLogin = await this.hooks.postLogin({ ...hookContext, user: loggedIn });
     if (postLogin.denied) {
       failed(postLogin.denied.reason, user.user_id);
@@ -311,15 +344,7 @@ export class Engine {
             app_metadata: postLogin.app_metadata,
           })
         : loggedIn;
-    this.events.emit("user.logged_in", {
-      user_id: user.user_id,
-      connection: connection.name,
-      client_id: client.client_id,
-      phone_number: phone,
-      ...(typeof finalUser.logins_count === "number" ? { logins_count: finalUser.logins_count } : {}),
-      ...origin(request),
-    });
-    return {
+    const result: VerifyResult = {
       user: finalUser,
       created,
       client,
@@ -328,6 +353,16 @@ export class Engine {
       scope: input.scope,
       audience: input.audience,
     };
+    const [, out] = await Promise.all([recording, then ? then(result) : result]);
+    this.events.emit("user.logged_in", {
+      user_id: user.user_id,
+      connection: connection.name,
+      client_id: client.client_id,
+      phone_number: phone,
+      ...(typeof finalUser.logins_count === "number" ? { logins_count: finalUser.logins_count } : {}),
+      ...origin(request),
+    });
+    return out;
   }
 
   /**

@@ -63,7 +63,8 @@ export function createTokenEndpoint(
     checkStringParams(params);
     const grant = requireParam("grant_type", params.grant_type);
     if (grant === OTP_GRANT) {
-      const result = await engine.verify(
+      // The tokens are issued while the login's write commits; the answer waits for both.
+      return engine.verify(
         {
           client_id: str(params.client_id),
           client_secret: str(params.client_secret),
@@ -74,8 +75,8 @@ export function createTokenEndpoint(
           audience: str(params.audience),
         },
         request,
+        (result) => tokens.issueForLogin(result, { issuer: request.issuer, nonce: str(params.nonce) }),
       );
-      return tokens.issueForLogin(result, { issuer: request.issuer, nonce: str(params.nonce) });
     }
     if (grant === "refresh_token") {
       const client = resolveClient(config, requireParam("client_id", params.client_id));

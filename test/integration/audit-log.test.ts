@@ -130,6 +130,11 @@ describe.each(backends)("audit log on $name", ({ users }) => {
     for (const phone of phones)
       await t.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone });
     await t.audit.flush();
+    // PostgreSQL pages only settled rows (older than every transaction still running on the server, where
+    // other test files run theirs): they may take a moment to show.
+    await expect
+      .poll(async () => (await t.audit.after(before, 3)).map((l) => l.user_name), { timeout: 10_000 })
+      .toEqual(phones.map(masked));
     const first = await t.audit.after(before, 2);
     expect(first.map((l) => l.user_name)).toEqual(phones.slice(0, 2).map(masked));
     const rest = await t.audit.after(first[1]!.log_id, 2);
