@@ -8,7 +8,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { postgresBinDir, redisBinary, startPostgres, startRedis } from "../test/helpers/services.js";
-import { type Measured, report } from "./report.js";
+import { type Measured, type PairedRound, report } from "./report.js";
 
 const run = promisify(execFile);
 const args = process.argv.slice(2);
@@ -212,7 +212,7 @@ console.error("durable state per login: audit log and refresh tokens off, then o
   // Alternating rounds, each on a fresh server, so drift on the machine hits both sides alike.
   const lean: LoadResult[] = [];
   const full: LoadResult[] = [];
-  for (let round = 0; round < (quick ? 1 : 2); round++) {
+  for (let round = 0; round < (quick ? 1 : 3); round++) {
     for (const side of ["lean", "full"] as const) {
       const server = await startServer(
         "bench/server.ts",
@@ -239,6 +239,35 @@ results.betterAuth = await target("bench/better-auth-server.ts", (d) => ["sqlite
 if (!quick) {
   console.error("peer: better-auth phone-number plugin in memory");
   results.betterAuthMemory = await target("bench/better-auth-server.ts", (d) => ["memory", d], "better-auth", false);
+}
+// The ratios the targets are judged on, measured again in alternating rounds with every server up at
+// once (idle ones cost nothing): the runs above are minutes apart, and on a shared machine one target's
+// phase can land in a slow spell the other misses (the peer's figure has moved ±40% between runs).
+// Each round measures every side within about half a minute; the report takes each round's ratio and
+// the median of the rounds.
+console.error("side by side: bare node:http, textlock and better-auth in alternating rounds");
+{
+  const bare = await startServer("bench/server.ts", textlockServer("bare"));
+  const tlServer = await startServer("bench/server.ts", textlockServer("standalone"));
+  const baServer = await startServer("bench/better-auth-server.ts", (d) => ["sqlite", d]);
+  const rounds: PairedRound[] = [];
+  try {
+    const returning = { kind: "login", users: "returning", connections: loginConnections };
+    const fresh = { kind: "login", connections: loginConnections };
+    for (let round = 0; round < (quick ? 1 : 3); round++) {
+      rounds.push({
+        bareStart: await load(bare, { kind: "start", connections }),
+        start: await load(tlServer, { target: "textlock", kind: "start", connections }),
+        login: await load(tlServer, { target: "textlock", ...returning }),
+        peerLogin: await load(baServer, { target: "better-auth", ...returning }),
+        loginNew: await load(tlServer, { target: "textlock", ...fresh }),
+        peerLoginNew: await load(baServer, { target: "better-auth", ...fresh }),
+      });
+    }
+  } finally {
+    await Promise.all([stop(bare), stop(tlServer), stop(baServer)]);
+  }
+  results.paired = rounds;
 }
 results.adapters = {};
 for (const adapter of core ? [] : ["fastify", "koa", "express"]) {

@@ -38,6 +38,15 @@ describe("npm run bench -- --quick", () => {
     // Both sides of the durable-state comparison logged in.
     for (const side of ["lean", "full"]) expect(results.state[side][0].total, side).toBeGreaterThan(0);
     expect(results.textlock.loginApi.total).toBeGreaterThan(0);
+    // The alternating rounds: every side measured, every login answered, and the targets' ratios are theirs.
+    expect(results.paired).toHaveLength(1);
+    const [round] = results.paired;
+    for (const side of ["bareStart", "start", "login", "peerLogin", "loginNew", "peerLoginNew"]) {
+      expect(round[side].total, side).toBeGreaterThan(0);
+      expect(round[side].non2xx ?? round[side].failed ?? 0, side).toBe(0);
+    }
+    expect(results.targets.loginVsBetterAuth.value).toBeCloseTo(round.login.rps / round.peerLogin.rps, 6);
+    expect(results.targets.startVsBare.value).toBeCloseTo(round.start.rps / round.bareStart.rps, 6);
     expect(results.targets.loginVsBetterAuth.value).toBeGreaterThan(0);
     if (results.redis) {
       expect(results.redis.trips.start.roundTrips).toBeGreaterThanOrEqual(1);
@@ -48,5 +57,6 @@ describe("npm run bench -- --quick", () => {
     const doc = readFileSync(join(out, "performance.md"), "utf8");
     expect(doc).toMatch(/start-only vs bare node:http/);
     expect(doc).toMatch(/\| better-auth, SQLite \|/);
+    expect(doc).toMatch(/## The same, in alternating rounds/);
   }, 600_000);
 });
