@@ -24,6 +24,11 @@ const connections = quick ? 10 : 50;
 const loginConnections = quick ? 10 : 20;
 /** The wrong-code driver pipelines requests, so the load generator is not the limit. */
 const pipelining = 10;
+/**
+ * Rounds of the comparisons measured in alternating rounds (the durable-state drop; the peer and bare
+ * ratios): this machine's speed moves within minutes, so the report takes the median of the rounds.
+ */
+const ROUNDS = quick ? 1 : 5;
 const root = new URL("..", import.meta.url).pathname;
 const pin = cpus().length >= 2 && existsSync("/usr/bin/taskset") && !args.includes("--no-pin");
 const SERVER_CPU = "0";
@@ -212,7 +217,7 @@ console.error("durable state per login: audit log and refresh tokens off, then o
   // Alternating rounds, each on a fresh server, so drift on the machine hits both sides alike.
   const lean: LoadResult[] = [];
   const full: LoadResult[] = [];
-  for (let round = 0; round < (quick ? 1 : 3); round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const side of ["lean", "full"] as const) {
       const server = await startServer(
         "bench/server.ts",
@@ -254,7 +259,7 @@ console.error("side by side: bare node:http, textlock and better-auth in alterna
   try {
     const returning = { kind: "login", users: "returning", connections: loginConnections };
     const fresh = { kind: "login", connections: loginConnections };
-    for (let round = 0; round < (quick ? 1 : 3); round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       rounds.push({
         bareStart: await load(bare, { kind: "start", connections }),
         start: await load(tlServer, { target: "textlock", kind: "start", connections }),
