@@ -4,6 +4,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import { Pool } from "undici";
+import { benchPhone } from "./phones.js";
 
 interface Spec {
   kind: "start" | "wrong" | "login";
@@ -28,14 +29,7 @@ interface Spec {
 const spec = JSON.parse(process.argv[2]!) as Spec;
 const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
 const offset = Math.floor(Math.random() * 1e6);
-// Valid US numbers (ten real area codes, exchanges 200–999), as people type them: textlock types each
-// number it has not seen with libphonenumber-js (its phone policy), and a number no country claims costs
-// that about twice as much (~40 µs here) as a valid one, trying every country that shares +1.
-const AREA_CODES = ["415", "212", "312", "646", "213", "617", "206", "305", "404", "512"];
-const phone = (i: number) => {
-  const n = offset + i;
-  return `+1${AREA_CODES[n % 10]}${String(2_000_000 + (Math.floor(n / 10) % 8_000_000))}`;
-};
+const phone = (i: number) => benchPhone(offset, i);
 
 /** The two calls of a login on each target: send a code, exchange it. */
 const api =

@@ -8,7 +8,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { postgresBinDir, redisBinary, startPostgres, startRedis } from "../test/helpers/services.js";
-import { type Measured, type PairedRound, report } from "./report.js";
+import { type Floors, type Measured, type PairedRound, report } from "./report.js";
 
 const run = promisify(execFile);
 const args = process.argv.slice(2);
@@ -172,6 +172,22 @@ async function json(cmd: string[], nodeArgs: string[] = []): Promise<Record<stri
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 
+/** Signatures per second of one algorithm on the servers' core (`bench/sign.ts`, one at a time). */
+async function signaturesPerSecond(alg: string, secs: number): Promise<number> {
+  const [cmd, cmdArgs] = node(SERVER_CPU, "bench/sign.ts", [alg, String(secs)]);
+  const { stdout } = await run(cmd, cmdArgs, { cwd: root });
+  return Number(JSON.parse(stdout.trim().split("\n").at(-1)!).perSecond);
+}
+
+/** The round's floors, on the servers' core while they idle: an RS256 signature, typing a number, a code's HMAC. */
+async function floors(): Promise<Floors> {
+  const signMs = 1000 / (await signaturesPerSecond("RS256", 1));
+  const [cmd, cmdArgs] = node(SERVER_CPU, "bench/floors.ts", ["1"]);
+  const { stdout } = await run(cmd, cmdArgs, { cwd: root });
+  const { phoneMs, hmacMs } = JSON.parse(stdout.trim().split("\n").at(-1)!) as Omit<Floors, "signMs">;
+  return { signMs, phoneMs, hmacMs };
+}
+
 const textlockServer =
   (adapter: string, algorithm = "RS256", redisUrl?: string) =>
   (dataDir: string) => [adapter, dataDir, algorithm, ...(redisUrl ? [redisUrl] : [])];
@@ -203,11 +219,8 @@ console.error("baseline: bare node:http");
 }
 console.error("baseline: signatures");
 results.sign = {};
-for (const alg of core ? ["RS256"] : ["RS256", "ES256", "EdDSA"]) {
-  const [cmd, cmdArgs] = node(SERVER_CPU, "bench/sign.ts", [alg, String(quick ? 1 : 2)]);
-  const { stdout } = await run(cmd, cmdArgs, { cwd: root });
-  results.sign[alg] = Number(JSON.parse(stdout.trim().split("\n").at(-1)!).perSecond);
-}
+for (const alg of core ? ["RS256"] : ["RS256", "ES256", "EdDSA"])
+  results.sign[alg] = await signaturesPerSecond(alg, quick ? 1 : 2);
 results.loginCeiling = results.sign.RS256! / SIGNATURES_PER_LOGIN;
 
 console.error("textlock (standalone): start-only, wrong codes, new and returning logins");
@@ -249,7 +262,8 @@ if (!quick) {
 // once (idle ones cost nothing): the runs above are minutes apart, and on a shared machine one target's
 // phase can land in a slow spell the other misses (the peer's figure has moved ±40% between runs).
 // Each round measures every side within about half a minute; the report takes each round's ratio and
-// the median of the rounds.
+// the median of the rounds. Each round then measures its floors (bench/floors.ts, an RS256 signature),
+// which bound what any server could have reached in it (report.ts, roundBounds).
 console.error("side by side: bare node:http, textlock and better-auth in alternating rounds");
 {
   const bare = await startServer("bench/server.ts", textlockServer("bare"));
@@ -267,6 +281,7 @@ console.error("side by side: bare node:http, textlock and better-auth in alterna
         peerLogin: await load(baServer, { target: "better-auth", ...returning }),
         loginNew: await load(tlServer, { target: "textlock", ...fresh }),
         peerLoginNew: await load(baServer, { target: "better-auth", ...fresh }),
+        floors: await floors(),
       });
     }
   } finally {

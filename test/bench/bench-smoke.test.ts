@@ -48,6 +48,10 @@ describe("npm run bench -- --quick", () => {
     expect(results.targets.loginVsBetterAuth.value).toBeCloseTo(round.login.rps / round.peerLogin.rps, 6);
     expect(results.targets.startVsBare.value).toBeCloseTo(round.start.rps / round.bareStart.rps, 6);
     expect(results.targets.loginVsBetterAuth.value).toBeGreaterThan(0);
+    // The round's floors were measured, and the targets they bound carry a bound.
+    for (const floor of ["signMs", "phoneMs", "hmacMs"]) expect(round.floors[floor], floor).toBeGreaterThan(0);
+    for (const name of ["loginVsBetterAuth", "newLoginVsBetterAuth", "startVsBare", "wrongVsBare", "loginVsSignatures"])
+      expect(results.targets[name].bound, name).toBeGreaterThan(0);
     if (results.redis) {
       expect(results.redis.trips.start.roundTrips).toBeGreaterThanOrEqual(1);
       expect(results.redis.trips.login.commands).toBeGreaterThanOrEqual(1);
@@ -58,5 +62,6 @@ describe("npm run bench -- --quick", () => {
     expect(doc).toMatch(/start-only vs bare node:http/);
     expect(doc).toMatch(/\| better-auth, SQLite \|/);
     expect(doc).toMatch(/## The same, in alternating rounds/);
+    expect(doc).toMatch(/\| target \| measured \| goal \| best possible in this run \|/);
   }, 600_000);
 });
