@@ -1,4 +1,5 @@
 import parsePhoneNumber, { type CountryCode, type NumberType } from "libphonenumber-js/max";
+import { LRUCache } from "lru-cache";
 
 /** What libphonenumber-js says about an E.164 number: its country and line type, when known. */
 export interface PhoneFacts {
@@ -9,20 +10,24 @@ export interface PhoneFacts {
 
 /** How many numbers' facts are remembered (about 150 bytes each). */
 const CAPACITY = 10_000;
-const cache = new Map<string, PhoneFacts>();
+/**
+ * The 10,000 numbers used last. Not a `Map` trimmed with `map.delete(map.keys().next().value)`: a
+ * deleted entry stays a hole at the front of V8's ordered table until it is rebuilt, so each new
+ * number (most starts) skipped thousands of them, ~6 µs, more than typing a valid number costs.
+ */
+const cache = new LRUCache<string, PhoneFacts>({ max: CAPACITY });
 const UNKNOWN: PhoneFacts = Object.freeze({ country: undefined, lineType: undefined });
 
 /**
  * The country and line type of `phone`, parsed with libphonenumber-js's full metadata once per number:
- * parsing and typing a number (~60 µs) is the dearest step of a code request after the HMAC, and one
- * request asks for it several times (phone policy, metrics, budgets, pumping, the pre-send hook), as do a
- * returning user's later logins. A bounded map, oldest entry first out, keeps the last 10,000 numbers.
+ * parsing and typing a number (~20 µs for a valid one, ~40 µs for one no country claims) is the dearest
+ * step of a code request after the HMAC, and one request asks for it several times (phone policy,
+ * metrics, budgets, pumping, the pre-send hook), as do a returning user's later logins.
  */
 export function phoneFacts(phone: string): PhoneFacts {
   let facts = cache.get(phone);
   if (facts) return facts;
   facts = parse(phone);
-  if (cache.size >= CAPACITY) cache.delete(cache.keys().next().value!);
   cache.set(phone, facts);
   return facts;
 }

@@ -18,4 +18,12 @@ describe("phoneFacts", () => {
     expect(again).not.toBe(first);
     expect(again).toEqual(first);
   });
+
+  it("keeps a number that keeps being used, however many others pass through", () => {
+    const kept = phoneFacts("+33612345680");
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 6_000; i++) phoneFacts(`+1${3_000_000_000 + round * 6_000 + i}`);
+      expect(phoneFacts("+33612345680")).toBe(kept);
+    }
+  });
 });
