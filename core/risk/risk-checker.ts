@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { TextlockConfig } from "../config/schema.js";
 
 /** A checker's answer for one number: `refuse` (a reason for the log) when the send must not happen. */
@@ -49,7 +50,8 @@ const MAX_CACHE = 10_000;
  * outage is retried on the next send. Concurrent checks of one number share one lookup.
  */
 export function limitedChecker(inner: RiskChecker, timeoutMs: number, ttlMs: number, now: () => number): RiskChecker {
-  const answers = new Map<string, { verdict: RiskVerdict; until: number }>();
+  // The numbers asked about last (a Map trimmed from its front would skip its deleted entries' holes).
+  const answers = new LRUCache<string, { verdict: RiskVerdict; until: number }>({ max: MAX_CACHE });
   const pending = new Map<string, Promise<RiskVerdict>>();
   const lookup = async (phone: string): Promise<RiskVerdict> => {
     // Loading a vendor SDK on a cold start is not the vendor being slow.
@@ -66,7 +68,6 @@ export function limitedChecker(inner: RiskChecker, timeoutMs: number, ttlMs: num
     try {
       const verdict = await Promise.race([inner.check(phone, controller.signal), timeout]);
       if (ttlMs > 0) {
-        if (answers.size >= MAX_CACHE) answers.delete(answers.keys().next().value as string);
         answers.set(phone, { verdict, until: now() + ttlMs });
       }
       return verdict;
