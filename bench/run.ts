@@ -1,13 +1,15 @@
 // `npm run bench [-- --quick] [-- --out <dir>]`: every figure is a ratio to a baseline measured in the
 // same run (bare node:http, RS256 signatures, and better-auth's phone-number plugin as the peer), because
 // absolute numbers drift on a shared machine. Servers run pinned to one core and the load generator to
-// the other (`taskset`, when there are two cores); each is its own process.
+// the other (`taskset`, when there are two cores); each is its own process. textlock's server is built
+// first, as the package is published (bench/build.ts).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { postgresBinDir, redisBinary, startPostgres, startRedis } from "../test/helpers/services.js";
+import { buildBenchServer } from "./build.js";
 import { type Floors, type Measured, type PairedRound, report } from "./report.js";
 
 const run = promisify(execFile);
@@ -53,9 +55,9 @@ export interface LoadResult {
   busy: number;
 }
 
-/** A node process running a TypeScript file, pinned to `cpu` when pinning is on. */
+/** A node process running a script (TypeScript through tsx, or built JavaScript), pinned to `cpu` when pinning is on. */
 function node(cpu: string, script: string, scriptArgs: string[]): [string, string[]] {
-  const cmd = [process.execPath, "--import", "tsx", script, ...scriptArgs];
+  const cmd = [process.execPath, ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script, ...scriptArgs];
   return pin ? ["taskset", ["-c", cpu, ...cmd]] : [cmd[0]!, cmd.slice(1)];
 }
 
@@ -192,6 +194,10 @@ const textlockServer =
   (adapter: string, algorithm = "RS256", redisUrl?: string) =>
   (dataDir: string) => [adapter, dataDir, algorithm, ...(redisUrl ? [redisUrl] : [])];
 
+// textlock's servers run built as the package is published (bench/build.ts), not from the sources.
+console.error("building the bench server");
+const serverScript = await buildBenchServer(root);
+
 const results: Measured = {
   date: new Date().toISOString(),
   quick,
@@ -209,7 +215,7 @@ const results: Measured = {
 
 console.error("baseline: bare node:http");
 {
-  const bare = await startServer("bench/server.ts", textlockServer("bare"));
+  const bare = await startServer(serverScript, textlockServer("bare"));
   try {
     results.bare = await load(bare, { kind: "start", connections });
     results.barePipelined = await load(bare, { kind: "start", connections, pipelining });
@@ -224,7 +230,7 @@ for (const alg of core ? ["RS256"] : ["RS256", "ES256", "EdDSA"])
 results.loginCeiling = results.sign.RS256! / SIGNATURES_PER_LOGIN;
 
 console.error("textlock (standalone): start-only, wrong codes, new and returning logins");
-results.textlock = await target("bench/server.ts", textlockServer("standalone"), "textlock", true);
+results.textlock = await target(serverScript, textlockServer("standalone"), "textlock", true);
 console.error("durable state per login: audit log and refresh tokens off, then on");
 {
   // Alternating rounds, each on a fresh server, so drift on the machine hits both sides alike.
@@ -233,7 +239,7 @@ console.error("durable state per login: audit log and refresh tokens off, then o
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of ["lean", "full"] as const) {
       const server = await startServer(
-        "bench/server.ts",
+        serverScript,
         textlockServer("standalone"),
         side === "lean" ? { BENCH_AUDIT: "off" } : {},
       );
@@ -266,8 +272,8 @@ if (!quick) {
 // which bound what any server could have reached in it (report.ts, roundBounds).
 console.error("side by side: bare node:http, textlock and better-auth in alternating rounds");
 {
-  const bare = await startServer("bench/server.ts", textlockServer("bare"));
-  const tlServer = await startServer("bench/server.ts", textlockServer("standalone"));
+  const bare = await startServer(serverScript, textlockServer("bare"));
+  const tlServer = await startServer(serverScript, textlockServer("standalone"));
   const baServer = await startServer("bench/better-auth-server.ts", (d) => ["sqlite", d]);
   const rounds: PairedRound[] = [];
   try {
@@ -292,12 +298,12 @@ console.error("side by side: bare node:http, textlock and better-auth in alterna
 results.adapters = {};
 for (const adapter of core ? [] : ["fastify", "koa", "express"]) {
   console.error(`${adapter}: start-only, wrong codes, returning logins`);
-  results.adapters[adapter] = await target("bench/server.ts", textlockServer(adapter), "textlock", false);
+  results.adapters[adapter] = await target(serverScript, textlockServer(adapter), "textlock", false);
 }
 results.algorithms = {};
 for (const alg of core ? [] : ["ES256", "EdDSA"]) {
   console.error(`standalone logins with ${alg}`);
-  const server = await startServer("bench/server.ts", textlockServer("standalone", alg));
+  const server = await startServer(serverScript, textlockServer("standalone", alg));
   try {
     results.algorithms[alg] = await load(server, {
       kind: "login",
@@ -314,9 +320,7 @@ if (redisBinary()) {
   const redis = await startRedis();
   try {
     results.redis = {
-      ...(quick
-        ? {}
-        : await target("bench/server.ts", textlockServer("standalone", "RS256", redis.url), "textlock", false)),
+      ...(quick ? {} : await target(serverScript, textlockServer("standalone", "RS256", redis.url), "textlock", false)),
       bytesPerCode: Number(
         (await json(["bench/redis-memory.ts", redis.url, String(quick ? 10_000 : 100_000)])).bytesPerCode,
       ),
@@ -349,6 +353,8 @@ results.memory = (await json(
   ["bench/memory.ts", String(results.memCount)],
   ["--expose-gc", "--max-old-space-size=4096"],
 )) as Measured["memory"];
+
+rmSync(dirname(serverScript), { recursive: true, force: true });
 
 const { targets, markdown } = report(results);
 results.targets = targets;
