@@ -158,7 +158,8 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
   const measured = paired?.filter((r): r is PairedRound & { floors: Floors } => r.floors !== undefined) ?? [];
   const bounds = measured.length ? measured.map(roundBounds) : undefined;
   const boundOf = (k: keyof ReturnType<typeof roundBounds>) => (bounds ? median(bounds.map((b) => b[k])) : undefined);
-  const hmacMs = measured.length ? median(measured.map((r) => r.floors.hmacMs)) : undefined;
+  const floorOf = (k: keyof Floors) => median(measured.map((r) => r.floors[k]));
+  const hmacMs = measured.length ? floorOf("hmacMs") : undefined;
   const roundsNote = paired ? ` (median of ${paired.length} alternating round${paired.length > 1 ? "s" : ""})` : "";
   const loginVsPeer = paired ? median(paired.map((r) => r.login.rps / r.peerLogin.rps)) : tl.login.rps / ba.login.rps;
   add(
@@ -307,7 +308,7 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
     "",
     ...(bounds
       ? [
-          `*Best possible in this run* is an upper bound, the median of the rounds' (see *The same, in alternating rounds*): the figure of a server that spent no CPU beyond what bare node:http spends on a request and the work no server can skip (measured in each round on the servers' core: an RS256 signature, ${fmt(median(measured.map((r) => r.floors.signMs)), 3)} ms; typing a new number with libphonenumber-js, as the default phone policy must to refuse premium-rate and VoIP numbers, ${fmt(median(measured.map((r) => r.floors.phoneMs)), 3)} ms; a code's HMAC, ${fmt(hmacMs, 4)} ms), with its core always busy. A login is two requests and one signature (two with an API audience), a start a request, a typed number and an HMAC, a wrong code a request and an HMAC; a ratio to bare node:http is at most 100% (bare may not have filled its core). *Out of reach here*: not even that server would meet the goal in this run.`,
+          `*Best possible in this run* is an upper bound, the median of the rounds' (see *The same, in alternating rounds*): the figure of a server that spent no CPU beyond what bare node:http spends on a request and the work no server can skip (measured in each round on the servers' core: an RS256 signature, ${fmt(floorOf("signMs"), 3)} ms; typing a new number with libphonenumber-js, as the default phone policy must to refuse premium-rate and VoIP numbers, ${fmt(floorOf("phoneMs"), 3)} ms; a code's HMAC, ${fmt(hmacMs, 4)} ms), with its core always busy. A login is two requests and one signature (two with an API audience), a start a request, a typed number and an HMAC, a wrong code a request and an HMAC; a ratio to bare node:http is at most 100% (bare may not have filled its core). *Out of reach here*: not even that server would meet the goal in this run.`,
           "",
         ]
       : []),

@@ -103,6 +103,9 @@ function stop(server: Server): Promise<void> {
   });
 }
 
+/** The last line a bench script printed: its result, as JSON. */
+const lastJsonLine = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!);
+
 async function load(server: Server, spec: Record<string, unknown>): Promise<LoadResult> {
   const [cmd, cmdArgs] = node(LOAD_CPU, "bench/load.ts", [
     JSON.stringify({
@@ -115,7 +118,7 @@ async function load(server: Server, spec: Record<string, unknown>): Promise<Load
     }),
   ]);
   const { stdout } = await run(cmd, cmdArgs, { cwd: root, timeout: 300_000, maxBuffer: 1 << 24 });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadResult;
+  return lastJsonLine(stdout) as LoadResult;
 }
 
 export interface TargetResult {
@@ -171,23 +174,26 @@ async function json(cmd: string[], nodeArgs: string[] = []): Promise<Record<stri
     timeout: 300_000,
     maxBuffer: 1 << 26,
   });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!);
+  return lastJsonLine(stdout);
+}
+
+/** Runs a measuring script on the servers' core (while no server is under load): its JSON line. */
+async function onServerCore(script: string, scriptArgs: string[]): Promise<Record<string, number>> {
+  const [cmd, cmdArgs] = node(SERVER_CPU, script, scriptArgs);
+  const { stdout } = await run(cmd, cmdArgs, { cwd: root });
+  return lastJsonLine(stdout);
 }
 
 /** Signatures per second of one algorithm on the servers' core (`bench/sign.ts`, one at a time). */
 async function signaturesPerSecond(alg: string, secs: number): Promise<number> {
-  const [cmd, cmdArgs] = node(SERVER_CPU, "bench/sign.ts", [alg, String(secs)]);
-  const { stdout } = await run(cmd, cmdArgs, { cwd: root });
-  return Number(JSON.parse(stdout.trim().split("\n").at(-1)!).perSecond);
+  return Number((await onServerCore("bench/sign.ts", [alg, String(secs)])).perSecond);
 }
 
 /** The round's floors, on the servers' core while they idle: an RS256 signature, typing a number, a code's HMAC. */
 async function floors(): Promise<Floors> {
   const signMs = 1000 / (await signaturesPerSecond("RS256", 1));
-  const [cmd, cmdArgs] = node(SERVER_CPU, "bench/floors.ts", ["1"]);
-  const { stdout } = await run(cmd, cmdArgs, { cwd: root });
-  const { phoneMs, hmacMs } = JSON.parse(stdout.trim().split("\n").at(-1)!) as Omit<Floors, "signMs">;
-  return { signMs, phoneMs, hmacMs };
+  const { phoneMs, hmacMs } = await onServerCore("bench/floors.ts", ["1"]);
+  return { signMs, phoneMs: phoneMs!, hmacMs: hmacMs! };
 }
 
 const textlockServer =
