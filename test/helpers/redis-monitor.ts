@@ -3,11 +3,15 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 /**
  * Watches every command a Redis server receives (`redis-cli MONITOR`). Commands a Lua script runs
  * show up with the client `lua` and are not round trips; what is left are the commands clients sent,
- * one network round trip each (textlock never pipelines). `count()` gives the client commands seen
+ * one network round trip each (textlock never pipelines). `commands()` gives the client commands seen
  * since the last `reset()`, by command name.
  */
 export interface RedisMonitor {
-  reset(): void;
+  /**
+   * Forgets the commands seen so far. Waits for the stream to catch up first, so that a command the
+   * server ran before the reset (whose line was still on its way) is not counted after it.
+   */
+  reset(): Promise<void>;
   /**
    * Client commands since the last reset. Waits until the monitor stream has caught up: a sentinel
    * `ECHO`, sent after them, has come through (MONITOR shows commands in the order the server ran them).
@@ -45,8 +49,9 @@ export async function monitorRedis(port: number): Promise<RedisMonitor> {
     }
   });
   await started;
-  return {
-    reset() {
+  const monitor: RedisMonitor = {
+    async reset() {
+      await monitor.commands();
       seen = [];
     },
     async commands() {
@@ -68,4 +73,5 @@ export async function monitorRedis(port: number): Promise<RedisMonitor> {
       child.kill("SIGTERM");
     },
   };
+  return monitor;
 }

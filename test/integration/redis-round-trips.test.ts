@@ -43,16 +43,16 @@ describe.skipIf(!enabled)("Redis round trips per request", () => {
 
   it("a start is one round trip for codes and limits, and so is a login or a wrong code", async () => {
     await start("+14155550100"); // warm up (connection, first script load)
-    monitor.reset();
+    await monitor.reset();
     for (let i = 1; i <= 5; i++) await start(`+1415555010${i}`);
     expect(await monitor.commands()).toEqual(Array(5).fill("evalsha"));
 
-    monitor.reset();
+    await monitor.reset();
     const wrong = String((Number(tl.lastCode("+14155550101")) + 1) % 1e6).padStart(6, "0");
     await expect(login("+14155550101", wrong)).rejects.toMatchObject({ code: "ERR_WRONG_CODE" });
     expect(await monitor.commands()).toEqual(["evalsha"]);
 
-    monitor.reset();
+    await monitor.reset();
     for (let i = 1; i <= 5; i++) {
       const tokens = await login(`+1415555010${i}`, tl.lastCode(`+1415555010${i}`));
       expect(tokens.id_token).toEqual(expect.any(String));
@@ -62,16 +62,15 @@ describe.skipIf(!enabled)("Redis round trips per request", () => {
 
   it("sends the script by its SHA1; a Redis that lost its script cache (restart, SCRIPT FLUSH) gets it once again", async () => {
     await start("+16505550150");
-    monitor.reset();
+    await monitor.reset();
     await start("+16505550151");
     expect(await monitor.commands()).toEqual(["evalsha"]);
     execFileSync("redis-cli", ["-p", String(redis.port), "script", "flush"]);
-    await monitor.commands(); // let redis-cli's own command pass before counting
-    monitor.reset();
+    await monitor.reset();
     // NOSCRIPT, then the script itself (which caches it again), then back to one evalsha per start.
     await start("+16505550152");
     expect(await monitor.commands()).toEqual(["evalsha", "eval"]);
-    monitor.reset();
+    await monitor.reset();
     await start("+16505550153");
     expect(await monitor.commands()).toEqual(["evalsha"]);
     const code = tl.lastCode("+16505550152");
@@ -86,8 +85,7 @@ describe.skipIf(!enabled)("Redis round trips per request", () => {
     await start("+14155550200");
     const before = ipCount();
     expect(Number(before)).toBeGreaterThan(0);
-    await monitor.commands(); // let redis-cli's own command pass before counting
-    monitor.reset();
+    await monitor.reset();
     // The resend cooldown refuses the second start; the per-IP count is not charged for it.
     await expect(start("+14155550200")).rejects.toMatchObject({ code: "ERR_RATE_LIMITED" });
     expect(await monitor.commands()).toEqual(["evalsha"]);
@@ -118,14 +116,13 @@ describe.skipIf(!enabled)("Redis round trips per request", () => {
         );
       await switchTo();
       const code = sw.lastCode(phone);
-      await monitor.commands();
-      monitor.reset();
+      await monitor.reset();
       await switchTo("voice");
       expect(await monitor.commands()).toEqual(["evalsha"]);
       expect(sw.messages(phone).at(-1)).toMatchObject({ channel: "voice" });
       expect(sw.lastCode(phone)).toBe(code);
       // Asking again for a channel the code already went over is an ordinary resend: a new code, one round trip.
-      monitor.reset();
+      await monitor.reset();
       await switchTo("voice");
       expect(await monitor.commands()).toEqual(["evalsha"]);
       expect(sw.lastCode(phone)).not.toBe(code);

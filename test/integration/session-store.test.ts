@@ -86,10 +86,11 @@ describe.each(makers)("%s session store", (_name, make) => {
   it("a session is gone at the earlier of its idle and absolute ends", async () => {
     const store = await make();
     const now = Date.now();
-    await store.save({ ...session("b1", "u2", 60_000, now), idleExpiresAt: now + 150 });
-    await store.save({ ...session("b2", "u2", 150, now), idleExpiresAt: now + 60_000 });
+    // 400 ms: long enough that a busy machine still reads b1 before its idle end.
+    await store.save({ ...session("b1", "u2", 60_000, now), idleExpiresAt: now + 400 });
+    await store.save({ ...session("b2", "u2", 400, now), idleExpiresAt: now + 60_000 });
     expect(await store.get("b1".padEnd(22, "x"))).toBeDefined();
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, Math.max(0, now + 550 - Date.now())));
     expect(await store.get("b1".padEnd(22, "x"))).toBeUndefined();
     expect(await store.get("b2".padEnd(22, "x"))).toBeUndefined();
   });

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GroupCommit } from "../../../core/storage/group-commit.js";
 import { sqliteGroupCommitDriver } from "../../../core/storage/sqlite-group-commit.js";
 import { SqliteRefreshTokenStore } from "../../../core/tokens/refresh-token-store.js";
@@ -168,6 +168,25 @@ describe("SQLite stores group-commit concurrent requests", () => {
 });
 
 describe("GroupCommit busyDelayMs", () => {
+  // Timed with fake timers (and a fake performance.now()): on a busy machine real 15 ms gaps can add
+  // up past the delay, and a real "did not wait" bound can be missed for reasons of its own.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setImmediate", "performance"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  /** Lets fake time pass until `p` settles; returns its value and how much fake time that took. */
+  async function settle<T>(p: Promise<T>): Promise<{ value: T; tookMs: number }> {
+    const began = performance.now();
+    let done = false;
+    void p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let i = 0; !done && i < 10_000; i++) await vi.advanceTimersByTimeAsync(1);
+    return { value: await p, tookMs: performance.now() - began };
+  }
   /** A driver that records each batch's size and takes `commitMs` to commit. */
   function recording(commitMs: number) {
     const batches: number[] = [];
@@ -186,36 +205,38 @@ describe("GroupCommit busyDelayMs", () => {
     const writes: Array<Promise<unknown>> = [];
     for (let i = 0; i < n; i++) {
       writes.push(gc.run(() => i));
-      await new Promise((r) => setTimeout(r, gapMs));
+      await vi.advanceTimersByTimeAsync(gapMs);
     }
-    return Promise.all(writes);
+    return (await settle(Promise.all(writes))).value;
   };
 
   it("under load (a commit just ended), writes arriving within the delay share one batch", async () => {
     const { batches, driver } = recording(1);
     const gc = new GroupCommit(driver, { busyDelayMs: 150 });
-    await gc.run(() => "first"); // a lone write after a quiet moment commits at once
+    // A lone write after a quiet moment commits at once (within the turn and its 1 ms commit).
+    expect((await settle(gc.run(() => "first"))).tookMs).toBeLessThanOrEqual(2);
     expect(await spaced(gc, 4, 15)).toEqual([0, 1, 2, 3]);
     expect(batches).toEqual([1, 4]);
-    await gc.close();
+    await settle(gc.close());
   });
 
   it("without it, the same writes commit one by one; after a quiet moment a write does not wait", async () => {
     const { batches, driver } = recording(1);
     const gc = new GroupCommit(driver);
-    await gc.run(() => "first");
+    await settle(gc.run(() => "first"));
     await spaced(gc, 4, 15);
     expect(batches).toEqual([1, 1, 1, 1, 1]);
-    await gc.close();
+    await settle(gc.close());
 
     const delayed = recording(1);
     const quiet = new GroupCommit(delayed.driver, { busyDelayMs: 150 });
-    await quiet.run(() => "first");
-    await new Promise((r) => setTimeout(r, 200));
-    const began = performance.now();
-    await quiet.run(() => "after a pause");
-    expect(performance.now() - began).toBeLessThan(100);
-    expect(delayed.batches).toEqual([1, 1]);
-    await quiet.close();
+    await settle(quiet.run(() => "first"));
+    const soon = await settle(quiet.run(() => "just after"));
+    expect(soon.tookMs).toBeGreaterThanOrEqual(150); // a commit just ended: it waits for company
+    await vi.advanceTimersByTimeAsync(200);
+    const after = await settle(quiet.run(() => "after a pause"));
+    expect(after.tookMs).toBeLessThanOrEqual(2);
+    expect(delayed.batches).toEqual([1, 1, 1]);
+    await settle(quiet.close());
   });
 });
