@@ -1,3 +1,4 @@
+import { extend } from "../extend.js";
 import {
   DELIVERY_GRACE_MS,
   type DeliveryState,
@@ -45,7 +46,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
       record = { codeId: code.codeId, keepUntil: code.expiresAt + DELIVERY_GRACE_MS, messages: [] };
       this.records.set(key, record);
     }
-    record.messages.push({ ...message, status: "queued", updatedAt: message.sentAt });
+    record.messages.push(extend(message, { status: "queued" as const, updatedAt: message.sentAt }));
     this.messages.set(`${message.provider}\0${message.messageId}`, key);
     if (plan) record.escalation = { ...plan, channels: [...plan.channels] };
     return true;

@@ -1,4 +1,5 @@
 import { TextlockError } from "../errors/textlock-error.js";
+import { extend } from "../extend.js";
 import { type RedisKeys, redisKeys } from "../otp/redis-keys.js";
 import { evalScript, type RedisEval } from "../protection/redis-eval.js";
 import {
@@ -122,7 +123,7 @@ export class RedisDeliveryStore implements DeliveryStore {
     message: SentMessage,
     plan?: EscalationPlan,
   ): Promise<boolean> {
-    const state: MessageState = { ...message, status: "queued", updatedAt: message.sentAt };
+    const state: MessageState = extend(message, { status: "queued" as const, updatedAt: message.sentAt });
     const index = this.messageKey(message.provider, message.messageId);
     const ttl = String(Math.max(1, code.expiresAt - Date.now()) + DELIVERY_GRACE_MS);
     const reply = await this.call(() =>

@@ -63,12 +63,18 @@ import type {
   VerifyResult,
 } from "./types.js";
 
-/** The request facts an event carries (for the audit log): IP, user agent, host. */
-const origin = (request: RequestFacts) => ({
-  ...(request.ip ? { ip: request.ip } : {}),
-  ...(request.userAgent ? { user_agent: request.userAgent } : {}),
-  ...(request.host ? { hostname: request.host } : {}),
-});
+/**
+ * The request facts an event carries (for the audit log): IP, user agent, host. Set one by one: an
+ * object literal that starts with a spread and adds keys after it gets a hidden class of its own on
+ * every call on Node 20 (see docs/performance.md), and this runs for every event.
+ */
+const origin = (request: RequestFacts) => {
+  const facts: { ip?: string; user_agent?: string; hostname?: string } = {};
+  if (request.ip) facts.ip = request.ip;
+  if (request.userAgent) facts.user_agent = request.userAgent;
+  if (request.host) facts.hostname = request.host;
+  return facts;
+};
 
 /** What a login records on the user: when, and from which IP. */
 const loginFacts = (request: RequestFacts, now: number) => ({ ip: request.ip, at: new Date(now) });
@@ -332,7 +338,7 @@ export class Engine {
       recording.catch(() => undefined);
       loggedIn = applyLogin(user, facts);
     }
-    const postLogin = await this.hooks.postLogin({ ...hookContext, user: loggedIn });
+    const postLogin = await this.hooks.postLogin({ user: loggedIn, ...hookContext });
     if (postLogin.denied) {
       failed(postLogin.denied.reason, user.user_id);
       throw new TextlockError("ERR_ACCESS_DENIED", { description: postLogin.denied.reason });
@@ -566,7 +572,7 @@ export class Engine {
       refused();
       throw new TextlockError("ERR_WRONG_CODE");
     }
-    const pre = await this.hooks.preUserRegistration({ ...hookContext, phone_number: phone });
+    const pre = await this.hooks.preUserRegistration({ phone_number: phone, ...hookContext });
     if (pre.denied) {
       refused(pre.denied.userMessage ?? pre.denied.reason);
       throw new TextlockError("ERR_ACCESS_DENIED", { description: pre.denied.userMessage ?? pre.denied.reason });
@@ -584,7 +590,7 @@ export class Engine {
         phone_number: phone,
         ...origin(request),
       });
-      await this.hooks.postUserRegistration({ ...hookContext, user: result.user });
+      await this.hooks.postUserRegistration({ user: result.user, ...hookContext });
     }
     return result;
   }

@@ -6,6 +6,7 @@ import { receiptRoute } from "../delivery/receipt-route.js";
 import { METRICS, TOKENS } from "../di-tokens.js";
 import type { RequestFacts } from "../engine/types.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import { extend } from "../extend.js";
 import { managementRoutes } from "../management/routes.js";
 import { stopwatch } from "../metrics/metrics.js";
 import type { TokenService } from "../tokens/token-service.js";
@@ -107,6 +108,11 @@ function normalizePrefix(prefix: string | undefined): string {
   return trimmed && !trimmed.startsWith("/") ? `/${trimmed}` : trimmed;
 }
 
+/** The response with the CORS headers a route earned (the route's own headers win); as is without any. */
+function withCors(response: HttpResponse, cors: Record<string, string> | undefined): HttpResponse {
+  return cors ? { ...response, headers: extend(cors, response.headers) } : response;
+}
+
 /**
  * The framework-free HTTP handler of the Auth0-compatible API. Adapters ask {@link HttpHandler.matches}
  * first, turn their request into an {@link HttpRequest}, call this, and write the {@link HttpResponse}
@@ -159,13 +165,13 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
 
   async function respond(req: HttpRequest): Promise<HttpResponse> {
     const origin = req.headers.origin;
-    let cors: Record<string, string> = {};
+    let cors: Record<string, string> | undefined;
     try {
       const method = req.method.toUpperCase();
       const path = routePath(req.path);
       const candidates = routesAt(path);
       if (!candidates.length) throw new TextlockError("ERR_NOT_FOUND");
-      req = { ...req, path: path!, mountPath: `${req.mountPath ?? ""}${prefix}` };
+      req = extend(req, { path: path!, mountPath: `${req.mountPath ?? ""}${prefix}` });
       const issuer = config.issuer ?? developmentIssuer(req, config.server.trustProxy !== false);
       const corsMode = candidates.find((r) => r.cors)?.cors;
 
@@ -202,7 +208,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
         credentials: (b) =>
           basicCredentials(req.headers.authorization) ?? { client_id: b.client_id, client_secret: b.client_secret },
       });
-      return { ...response, headers: { ...cors, ...response.headers } };
+      return withCors(response, cors);
     } catch (err) {
       if (!isTextlockError(err)) {
         textlock.logger.error(
@@ -210,8 +216,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
           "unhandled error in request",
         );
       }
-      const response = errorResponse(err);
-      return { ...response, headers: { ...cors, ...response.headers } };
+      return withCors(errorResponse(err), cors);
     }
   }
 

@@ -1,11 +1,16 @@
 import { OTP_GRANT } from "../config/schema.js";
 import type { RevokeInput } from "../create-textlock.js";
 import { isTextlockError, TextlockError } from "../errors/textlock-error.js";
+import { extend } from "../extend.js";
 import type { Route, RouteContext } from "./handler.js";
 import { json } from "./response.js";
 
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+
+/** The body's parameters with the client's credentials (from the body or HTTP Basic) in `client_id` and `client_secret`. */
+const withCredentials = (params: Record<string, unknown>, creds: { client_id?: unknown; client_secret?: unknown }) =>
+  extend(params, { client_id: creds.client_id, client_secret: creds.client_secret });
 
 /**
  * A code exchange for the legacy endpoints: the passwordless OTP grant with `connection` as the realm
@@ -24,7 +29,7 @@ async function legacyLogin(ctx: RouteContext, b: Record<string, unknown>, userna
         otp,
         scope: str(b.scope) ?? "openid",
       },
-      { ...ctx.facts, issuer: ctx.issuer },
+      { issuer: ctx.issuer, ...ctx.facts },
     );
   } catch (err) {
     if (isTextlockError(err) && (err.code === "ERR_WRONG_CODE" || err.code === "ERR_MAX_ATTEMPTS")) {
@@ -56,10 +61,7 @@ export const builtinRoutes: Route[] = [
     async handle(_req, { textlock, body, facts, issuer, credentials }) {
       const params = body();
       const creds = credentials(params);
-      const tokens = await textlock.api.token(
-        { ...params, client_id: creds.client_id, client_secret: creds.client_secret },
-        { ...facts, issuer },
-      );
+      const tokens = await textlock.api.token(withCredentials(params, creds), { issuer, ...facts });
       return json(200, tokens, NO_STORE);
     },
   },
@@ -71,11 +73,7 @@ export const builtinRoutes: Route[] = [
     async handle(_req, { textlock, body, credentials }) {
       const params = body();
       const creds = credentials(params);
-      await textlock.api.revoke({
-        ...params,
-        client_id: creds.client_id,
-        client_secret: creds.client_secret,
-      } as RevokeInput);
+      await textlock.api.revoke(withCredentials(params, creds) as unknown as RevokeInput);
       return { status: 200, headers: { ...NO_STORE }, body: "" };
     },
   },

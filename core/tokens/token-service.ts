@@ -15,6 +15,7 @@ import {
 import type { VerifyResult } from "../engine/types.js";
 import { TextlockError } from "../errors/textlock-error.js";
 import type { TextlockEvents } from "../events/events.js";
+import { extend } from "../extend.js";
 import { timeOrderedId } from "../otp/generate-code.js";
 import { randomBytesPooled } from "../random-pool.js";
 import type { User, UserStore } from "../users/user-store.js";
@@ -122,14 +123,17 @@ export class TokenService {
 
   /** Tokens for a verified login. */
   async issueForLogin(result: VerifyResult, options: IssueOptions): Promise<TokenResponse> {
-    return this.issue(result.user, result.client, {
-      ...options,
-      scope: result.scope ?? "",
-      audience: result.audience,
-      connection: result.connection.name,
-      idClaims: result.claims.idToken,
-      accessClaims: result.claims.accessToken,
-    });
+    return this.issue(
+      result.user,
+      result.client,
+      extend(options, {
+        scope: result.scope ?? "",
+        audience: result.audience,
+        connection: result.connection.name,
+        idClaims: result.claims.idToken,
+        accessClaims: result.claims.accessToken,
+      }),
+    );
   }
 
   /** The refresh_token grant: redeems the token once and returns new tokens with a new refresh token. */
@@ -162,16 +166,19 @@ export class TokenService {
       await this.refreshTokens.revokeFamily(familyOf(hash, record), record.expiresAt);
       throw new TextlockError("ERR_INVALID_GRANT", { description: "user is blocked" });
     }
-    return this.issue(user, client, {
-      ...options,
-      scope: record.scope,
-      audience: record.audience,
-      connection: record.connection,
-      // A refreshed id_token still describes the login: its auth_time (max_age checks) and its session.
-      ...(record.authTime !== undefined ? { authTime: record.authTime } : {}),
-      ...(record.sid ? { sid: record.sid } : {}),
-      family: { id: familyOf(hash, record), expiresAt: record.expiresAt },
-    });
+    return this.issue(
+      user,
+      client,
+      extend(options, {
+        scope: record.scope,
+        audience: record.audience,
+        connection: record.connection,
+        // A refreshed id_token still describes the login: its auth_time (max_age checks) and its session.
+        ...(record.authTime !== undefined ? { authTime: record.authTime } : {}),
+        ...(record.sid ? { sid: record.sid } : {}),
+        family: { id: familyOf(hash, record), expiresAt: record.expiresAt },
+      }),
+    );
   }
 
   /**
@@ -336,7 +343,7 @@ export class TokenService {
     // claims go to APIs, so there are none to carry). With one, a JWT for that API (and /userinfo too
     // when `openid` is asked for: aud is then [api, userinfo]).
     const access_token = o.audience
-      ? await new SignJWT({ ...customClaims(o.accessClaims), scope, azp: client.client_id })
+      ? await new SignJWT(withClaims(customClaims(o.accessClaims), { scope, azp: client.client_id }))
           .setProtectedHeader(header)
           .setIssuer(o.issuer)
           .setSubject(user.user_id)
@@ -355,14 +362,12 @@ export class TokenService {
 
     const response: TokenResponse = { access_token, token_type: "Bearer", expires_in: accessLifetime };
     if (scopes.has("openid")) {
-      response.id_token = await new SignJWT({
-        ...customClaims(o.idClaims),
-        ...profileClaims(user, o.scope),
-        ...(o.nonce ? { nonce: o.nonce } : {}),
-        ...(o.atHash ? { at_hash: leftHalfHash(access_token, key.alg) } : {}),
-        auth_time: o.authTime !== undefined ? Math.floor(o.authTime / 1000) : iat,
-        ...(o.sid ? { sid: o.sid } : {}),
-      })
+      const claims = withClaims(customClaims(o.idClaims), profileClaims(user, o.scope));
+      if (o.nonce) claims.nonce = o.nonce;
+      if (o.atHash) claims.at_hash = leftHalfHash(access_token, key.alg);
+      claims.auth_time = o.authTime !== undefined ? Math.floor(o.authTime / 1000) : iat;
+      if (o.sid) claims.sid = o.sid;
+      response.id_token = await new SignJWT(claims)
         .setProtectedHeader(header)
         .setIssuer(o.issuer)
         .setSubject(user.user_id)
@@ -395,6 +400,15 @@ export function profileClaims(user: User, scope: string): Record<string, unknown
     claims.phone_number_verified = user.phone_verified;
   }
   return claims;
+}
+
+/**
+ * `claims` (a fresh object) with `more` set on it, later keys winning as in `{ ...claims, ...more }`;
+ * not that literal, which on Node 20 gets a hidden class of its own on every call (docs/performance.md).
+ * `more` is textlock's own (no "__proto__" key).
+ */
+function withClaims(claims: Record<string, unknown>, more: Record<string, unknown>): Record<string, unknown> {
+  return Object.assign(claims, more);
 }
 
 function customClaims(claims: Record<string, unknown> | undefined): Record<string, unknown> {

@@ -1,3 +1,4 @@
+import { extend } from "../extend.js";
 import { objectIdHex } from "../otp/generate-code.js";
 import type { NewUserFields, User, UserPatch, UserSortField } from "./user-store.js";
 
@@ -40,8 +41,7 @@ export function mergeMetadata(
 
 /** Applies a patch to a profile (pure). */
 export function applyPatch(user: User, patch: UserPatch, now = new Date()): User {
-  return {
-    ...user,
+  return extend(user, {
     user_metadata: mergeMetadata(user.user_metadata, patch.user_metadata),
     app_metadata: mergeMetadata(user.app_metadata, patch.app_metadata),
     blocked: patch.blocked ?? user.blocked,
@@ -51,21 +51,20 @@ export function applyPatch(user: User, patch: UserPatch, now = new Date()): User
     nickname: patch.nickname ?? user.nickname,
     ...(patch.picture !== undefined || user.picture !== undefined ? { picture: patch.picture ?? user.picture } : {}),
     updated_at: now.toISOString(),
-  };
+  });
 }
 
 /** Counts a login on a profile (pure); the number is verified by the login's code. */
 export function applyLogin(user: User, facts: { ip?: string; at: Date }): User {
   const at = facts.at.toISOString();
-  return {
-    ...user,
+  return extend(user, {
     logins_count: user.logins_count + 1,
     // The code just used proves the number (an imported or changed number starts unverified).
     phone_verified: true,
     last_login: at,
     updated_at: at,
     ...(facts.ip ? { last_ip: facts.ip } : {}),
-  };
+  });
 }
 
 /** The sort key of a profile for {@link UserSearchOptions.sort} (memory store). */
