@@ -8,7 +8,10 @@ import { json } from "./response.js";
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 
-/** The body's parameters with the client's credentials (from the body or HTTP Basic) in `client_id` and `client_secret`. */
+/**
+ * The body's parameters with the client's credentials (from the body or HTTP Basic) in `client_id` and
+ * `client_secret`.
+ */
 const withCredentials = (params: Record<string, unknown>, creds: { client_id?: unknown; client_secret?: unknown }) =>
   extend(params, { client_id: creds.client_id, client_secret: creds.client_secret });
 

@@ -47,25 +47,37 @@ class Deadline {
 }
 
 /**
- * What a provider's `send` (or a verification's `start`) is given. A class, not an object literal with `get signal()`: V8 keeps an
- * object literal with an accessor in dictionary mode (~1 µs to build, slow to read), once per send.
+ * What a verification's `check` is given: the attempt's signal and the provider's options. A class, not
+ * an object literal with `get signal()`: V8 builds an object literal with an accessor in dictionary
+ * mode (~1 µs, slow to read), once per call.
  */
-class AttemptContext implements SendContext {
+class CallContext implements Pick<SendContext, "signal" | "options"> {
   readonly #deadline: Deadline;
-  readonly statusCallback?: string;
 
   constructor(
     deadline: Deadline,
     readonly options: SendContext["options"],
-    readonly request: SendContext["request"],
-    statusCallback: string | undefined,
   ) {
     this.#deadline = deadline;
-    if (statusCallback) this.statusCallback = statusCallback;
   }
 
   get signal(): AbortSignal {
     return this.#deadline.signal;
+  }
+}
+
+/** What a provider's `send` (or a verification's `start`) is given. */
+class AttemptContext extends CallContext implements SendContext {
+  readonly statusCallback?: string;
+
+  constructor(
+    deadline: Deadline,
+    options: SendContext["options"],
+    readonly request: SendContext["request"],
+    statusCallback: string | undefined,
+  ) {
+    super(deadline, options);
+    if (statusCallback) this.statusCallback = statusCallback;
   }
 }
 
@@ -148,6 +160,11 @@ export class ProviderRegistry {
     return instance;
   }
 
+  /** The options provider `name`'s descriptor validated for `connection` (never another provider's). */
+  private optionsOf(connection: ConnectionConfig, name: string): Readonly<Record<string, unknown>> {
+    return this.ownOptions.get(`${connection.name}\0${name}`) ?? {};
+  }
+
   private async create(descriptor: ProviderDescriptor, connection: ConnectionConfig): Promise<SmsProvider> {
     const options = validateProviderOptions(descriptor, connection.options);
     if (!options.ok) throw new Error(`connection "${connection.name}": ${options.problems.join("; ")}`);
@@ -211,12 +228,7 @@ export class ProviderRegistry {
         const { deadline: attemptLimit, settled } = withinLimit(limit, (limited) =>
           provider.send(
             message,
-            new AttemptContext(
-              limited,
-              this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
-              request,
-              statusCallback,
-            ),
+            new AttemptContext(limited, this.optionsOf(connection, name), request, statusCallback),
           ),
         );
         try {
@@ -285,7 +297,7 @@ export class ProviderRegistry {
     if (typeof provider.parseReceipt !== "function") return undefined;
     return provider.parseReceipt({
       ...request,
-      options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
+      options: this.optionsOf(connection, name),
       now: Date.now(),
       maxAgeSeconds: this.config.delivery.receipts.maxAgeSeconds,
     });
@@ -323,7 +335,7 @@ export class ProviderRegistry {
       const result = await withinLimit(limit, (deadline) =>
         provider.verification!.start(
           request,
-          new AttemptContext(deadline, this.ownOptions.get(`${connection.name}\0${name}`) ?? {}, facts, statusCallback),
+          new AttemptContext(deadline, this.optionsOf(connection, name), facts, statusCallback),
         ),
       ).settled;
       this.metrics.providerDuration.labels(provider.name, "ok").observe(elapsed());
@@ -346,12 +358,7 @@ export class ProviderRegistry {
     const limit = this.config.delivery.attemptTimeoutMs;
     try {
       return await withinLimit(limit, (deadline) =>
-        provider.verification!.check(request, {
-          get signal() {
-            return deadline.signal;
-          },
-          options: this.ownOptions.get(`${connection.name}\0${name}`) ?? {},
-        }),
+        provider.verification!.check(request, new CallContext(deadline, this.optionsOf(connection, name))),
       ).settled;
     } catch (err) {
       this.metrics.providerErrors.labels(provider.name, isProviderError(err) ? err.kind : "rejected").inc();
