@@ -15,7 +15,7 @@ import type { TextlockEvents } from "../events/events.js";
 import type { Logger } from "../logger.js";
 import type { AuditStore, LogSearch, StreamStatus } from "./audit-store.js";
 import { AUDITED_EVENTS, recordOf } from "./event-records.js";
-import { LOG_CATEGORIES, type LogEntry, type NewLogEntry } from "./log-entry.js";
+import { LOG_CATEGORIES, type LogCategory, type LogEntry, type NewLogEntry } from "./log-entry.js";
 import { StreamDelivery } from "./stream-delivery.js";
 
 /** Records kept in memory while the store cannot be written; beyond it the oldest are dropped (and counted). */
@@ -42,7 +42,8 @@ const BATCH_RECORDS = 256;
  */
 @injectable()
 export class AuditLog {
-  private queue: Array<{ entry: NewLogEntry; streams: string[] }> = [];
+  private queue: Array<{ entry: NewLogEntry; streams: readonly string[] }> = [];
+  private readonly streamsByCategory = new Map<LogCategory, readonly string[]>();
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -137,11 +138,7 @@ export class AuditLog {
   /** Queues a record (and its stream outbox rows) for the next batch. */
   record(entry: NewLogEntry | undefined): void {
     if (!entry || this.closed) return;
-    const category = LOG_CATEGORIES[entry.type];
-    const streams = this.config.audit.streams
-      .filter((s) => s.filters.length === 0 || s.filters.includes(category))
-      .map((s) => s.name);
-    this.queue.push({ entry, streams });
+    this.queue.push({ entry, streams: this.streamsOf(LOG_CATEGORIES[entry.type]) });
     if (this.queue.length > MAX_QUEUED) {
       this.queue.shift();
       this.dropped.inc();
@@ -149,6 +146,20 @@ export class AuditLog {
     if (this.flushing) return; // written as soon as the batch on the disk is
     if (this.queue.length >= BATCH_RECORDS) void this.flush();
     else this.flushTimer ??= setTimeout(() => void this.flush(), BATCH_MS);
+  }
+
+  /** The streams (by name) a record of this category goes to; one shared, frozen list per category. */
+  private streamsOf(category: LogCategory): readonly string[] {
+    let names = this.streamsByCategory.get(category);
+    if (!names) {
+      names = Object.freeze(
+        this.config.audit.streams
+          .filter((s) => s.filters.length === 0 || s.filters.includes(category))
+          .map((s) => s.name),
+      );
+      this.streamsByCategory.set(category, names);
+    }
+    return names;
   }
 
   /** Writes every queued record now; resolves once they are committed (or the write failed and will be retried). */
@@ -167,7 +178,7 @@ export class AuditLog {
     if (this.queue.length && !this.closed && !this.flushTimer) await this.flush();
   }
 
-  private async write(batch: Array<{ entry: NewLogEntry; streams: string[] }>): Promise<void> {
+  private async write(batch: Array<{ entry: NewLogEntry; streams: readonly string[] }>): Promise<void> {
     let stored: LogEntry[];
     try {
       stored = await this.store.append(batch);
@@ -178,7 +189,10 @@ export class AuditLog {
       if (!this.closed) this.flushTimer = setTimeout(() => void this.flush(), 1_000).unref();
       return;
     }
-    for (const e of stored) this.recorded.inc({ type: e.type });
+    // One increment per type and batch: prom-client hashes the labels of every call.
+    const byType = new Map<string, number>();
+    for (const e of stored) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+    for (const [type, n] of byType) this.recorded.inc({ type }, n);
     if (this.config.audit.stdout) {
       process.stdout.write(stored.map((e) => `${JSON.stringify({ log_id: e.log_id, data: e })}\n`).join(""));
     }

@@ -140,8 +140,25 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
   /** The path inside the prefix, or undefined when the path is outside it. */
   const routePath = (path: string) =>
     !prefix ? path : path === prefix ? "/" : path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
-  const routesAt = (path: string | undefined) =>
-    path === undefined ? [] : routes.filter((r) => (typeof r.path === "string" ? r.path === path : r.path.test(path)));
+  const matching = (path: string) =>
+    routes.filter((r) => (typeof r.path === "string" ? r.path === path : r.path.test(path)));
+  // Every request to a fixed path (all but the Management API's and the hosted assets' patterns) finds
+  // its routes, in order, with one lookup: computed once here, pattern routes included.
+  const atFixedPath = new Map<string, readonly Route[]>();
+  for (const r of routes) if (typeof r.path === "string") atFixedPath.set(r.path, matching(r.path));
+  const NONE: readonly Route[] = [];
+  const routesAt = (path: string | undefined): readonly Route[] =>
+    path === undefined ? NONE : (atFixedPath.get(path) ?? matching(path));
+  const answers = (r: Route, method: string) =>
+    typeof r.method === "string" ? r.method === method : (r.method as string[]).includes(method);
+  // One labelled child per (method, route, status): prom-client's labels() hashes its arguments each call.
+  const timers = new Map<string, { observe(seconds: number): void }>();
+  const timer = (method: string, label: string, status: number) => {
+    const key = `${method} ${status} ${label}`;
+    let child = timers.get(key);
+    if (!child) timers.set(key, (child = metrics.httpDuration.labels(method, label, String(status))));
+    return child;
+  };
 
   const table = new Map<string, Set<string>>();
   for (const r of routes) {
@@ -155,21 +172,25 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
   /** Times every request in `textlock_http_request_duration_seconds`, labelled by its route's pattern. */
   async function handle(req: HttpRequest): Promise<HttpResponse> {
     const elapsed = stopwatch();
+    const method = req.method.toUpperCase();
     const path = routePath(req.path);
-    const route = routesAt(path)[0];
+    const candidates = routesAt(path);
+    const route = candidates[0];
     const label = !route ? "unmatched" : typeof route.path === "string" ? route.path : (route.pattern ?? "other");
-    const response = await respond(req);
-    metrics.httpDuration.labels(req.method.toUpperCase(), label, String(response.status)).observe(elapsed());
+    const response = await respond(req, method, path, candidates);
+    timer(method, label, response.status).observe(elapsed());
     return response;
   }
 
-  async function respond(req: HttpRequest): Promise<HttpResponse> {
+  async function respond(
+    req: HttpRequest,
+    method: string,
+    path: string | undefined,
+    candidates: readonly Route[],
+  ): Promise<HttpResponse> {
     const origin = req.headers.origin;
     let cors: Record<string, string> | undefined;
     try {
-      const method = req.method.toUpperCase();
-      const path = routePath(req.path);
-      const candidates = routesAt(path);
       if (!candidates.length) throw new TextlockError("ERR_NOT_FOUND");
       req = extend(req, { path: path!, mountPath: `${req.mountPath ?? ""}${prefix}` });
       const issuer = config.issuer ?? developmentIssuer(req, config.server.trustProxy !== false);
@@ -180,7 +201,7 @@ export function createHttpHandler(textlock: Textlock, options: HttpHandlerOption
           ? preflight(origin, corsMode === "credentials")
           : originRefused(origin);
       }
-      const route = candidates.find((r) => [r.method].flat().includes(method as HttpMethod));
+      const route = candidates.find((r) => answers(r, method));
       if (!route) throw new TextlockError("ERR_METHOD_NOT_ALLOWED");
 
       let parsed: Record<string, unknown> | undefined;
