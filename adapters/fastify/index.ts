@@ -4,6 +4,8 @@ import {
   createHttpHandler,
   type HttpHandlerOptions,
   type HttpRequest,
+  plainHeaders,
+  readTarget,
   type Textlock,
 } from "../../core/http/index.js";
 
@@ -32,16 +34,14 @@ export const textlockFastify: FastifyPluginAsync<TextlockFastifyOptions> = async
     (_req, body, done) => done(null, body),
   );
   const route = async (req: FastifyRequest, reply: FastifyReply) => {
-    const url = new URL(req.url, "http://localhost");
+    const { path, query } = readTarget(req.url);
     // A parametric route (/client/:file) is wider than textlock's RegExp: what it does not own goes to the app's 404.
-    if (!handle.matches(req.method, url.pathname)) return reply.callNotFound();
+    if (!handle.matches(req.method, path)) return reply.callNotFound();
     const request: HttpRequest = {
       method: req.method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(
-        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]),
-      ),
+      path,
+      query,
+      headers: plainHeaders(req.headers),
       body: Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined,
       ip: req.ip,
       secure: "encrypted" in req.raw.socket && Boolean((req.raw.socket as { encrypted?: boolean }).encrypted),

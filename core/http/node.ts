@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { HttpRequest, HttpResponse } from "./types.js";
 
 /**
@@ -25,22 +25,37 @@ export function splitTarget(target: string): { path: string; search: string } {
   }
 }
 
-/** The plain request for a Node request whose body has been read (or parsed by a framework). */
-export function fromNodeRequest(req: IncomingMessage, body: HttpRequest["body"]): HttpRequest {
-  const { path, search } = splitTarget(req.url ?? "/");
+/**
+ * A request target's path (see {@link splitTarget}) and decoded query parameters, the first value of a
+ * repeated key winning (`?a=1&a=2` is `{ a: "1" }`): how every textlock adapter reads a target.
+ */
+export function readTarget(target: string): Pick<HttpRequest, "path" | "query"> {
+  const { path, search } = splitTarget(target);
+  if (!search) return { path, query: {} };
+  const params = new Map<string, string>();
+  for (const [k, v] of new URLSearchParams(search)) if (!params.has(k)) params.set(k, v);
+  // fromEntries makes own fields of any name (`__proto__`, `constructor`), as a JSON body's parse does.
+  return { path, query: Object.fromEntries(params) };
+}
+
+/** Node's headers as plain strings: a repeated header's values joined with `, `. */
+export function plainHeaders(raw: IncomingHttpHeaders): HttpRequest["headers"] {
   const headers: HttpRequest["headers"] = {};
-  const raw = req.headers;
   for (const name of Object.keys(raw)) {
     const value = raw[name];
     headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
-  const query: Record<string, string> = {};
-  if (search) for (const [k, v] of new URLSearchParams(search)) if (!(k in query)) query[k] = v;
+  return headers;
+}
+
+/** The plain request for a Node request whose body has been read (or parsed by a framework). */
+export function fromNodeRequest(req: IncomingMessage, body: HttpRequest["body"]): HttpRequest {
+  const { path, query } = readTarget(req.url ?? "/");
   return {
     method: req.method ?? "GET",
     path,
     query,
-    headers,
+    headers: plainHeaders(req.headers),
     body,
     ip: req.socket.remoteAddress,
     secure: "encrypted" in req.socket && Boolean((req.socket as { encrypted?: boolean }).encrypted),

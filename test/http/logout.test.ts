@@ -92,6 +92,16 @@ describe.each(ADAPTERS)("logout through %s", (adapter) => {
       await expectRefused(await get("/v2/logout", { returnTo }));
     });
 
+    it("reads a repeated query parameter's first value, on every adapter", async () => {
+      const target = (first: string, second: string) =>
+        `${server.url}/v2/logout?client_id=spa&returnTo=${encodeURIComponent(first)}&returnTo=${encodeURIComponent(second)}`;
+      const allowed = `${APP}/logged-out`;
+      const first = await fetch(target(allowed, "https://evil.test/"), { redirect: "manual", headers: html });
+      expect(first.status).toBe(302);
+      expect(first.headers.get("location")).toBe(allowed);
+      await expectRefused(await fetch(target("https://evil.test/", allowed), { redirect: "manual", headers: html }));
+    });
+
     it("uses the tenant list without client_id, and never the client's list for it", async () => {
       const res = await get("/v2/logout", { returnTo: `${TENANT}?a=b` });
       expect(res.status).toBe(302);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitTarget } from "../../../core/http/node.js";
+import { readTarget, splitTarget } from "../../../core/http/node.js";
 
 /** The WHATWG URL parser's path and query string of a target (an origin-form one appended to the origin). */
 const byUrl = (target: string) => {
@@ -87,5 +87,23 @@ describe("splitTarget (a request target's path and query without new URL)", () =
       expect({ target, path: mine.path }).toEqual({ target, path: url.path });
       expect({ target, query: queryOf(mine.search) }).toEqual({ target, query: queryOf(url.search) });
     }
+  });
+});
+
+describe("readTarget (what every adapter gives the handler)", () => {
+  it("decodes the query, the first value of a repeated key winning", () => {
+    expect(readTarget("/authorize?a=1&b=x%20y&a=2&c=+")).toEqual({
+      path: "/authorize",
+      query: { a: "1", b: "x y", c: " " },
+    });
+    expect(readTarget("/x")).toEqual({ path: "/x", query: {} });
+  });
+
+  it("keeps keys named like Object.prototype's as own fields, never the prototype", () => {
+    const { query } = readTarget("/x?constructor=c&__proto__=p&toString=t");
+    expect(Object.getPrototypeOf(query)).toBe(Object.prototype);
+    expect(Object.keys(query)).toEqual(["constructor", "__proto__", "toString"]);
+    expect(query.constructor).toBe("c");
+    expect(Object.getOwnPropertyDescriptor(query, "__proto__")?.value).toBe("p");
   });
 });
