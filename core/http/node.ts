@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { HttpRequest, HttpResponse } from "./types.js";
 
 /**
- * A request target whose path `new URL` would return unchanged: segments of unreserved characters, no
- * `.`/`..` segment, no empty segment (a leading `//` would even be read as a host), an optional query of
- * printable ASCII, no fragment. Anything else is parsed by `new URL`.
+ * A request target whose path the URL parser would return unchanged: segments of unreserved characters,
+ * no `.`/`..` segment, no empty segment, an optional query of printable ASCII, no fragment. Anything
+ * else (a leading `//` included) is parsed by `new URL` in {@link splitTarget}.
  */
 const PLAIN_TARGET = /^((?:\/(?!\.{1,2}(?:[/?]|$))[\w.~-]+)*\/?)(?:\?([\x21-\x22\x24-\x7e]*))?$/;
 
