@@ -36,7 +36,10 @@ function parse(phone: string): PhoneFacts {
   try {
     const parsed = parsePhoneNumber(phone);
     if (!parsed) return UNKNOWN;
-    return { country: parsed.country, lineType: parsed.isValid() ? parsed.getType() : undefined };
+    // Not `isValid() ? getType() : undefined`: with the full metadata isValid() *is* getType() !== undefined
+    // (and for an entry without type patterns getType() is undefined whatever isValid() says), so that
+    // typed each valid number twice, ~5 µs (test/unit/phone/phone-facts.test.ts checks the two agree).
+    return { country: parsed.country, lineType: parsed.getType() };
   } catch {
     return UNKNOWN;
   }
