@@ -2,6 +2,7 @@ import { existsSync, renameSync } from "node:fs";
 import Database from "better-sqlite3";
 import { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { openSqlite } from "./open-sqlite.js";
+import { ReadBatch } from "./read-batch.js";
 import { sqliteGroupCommitDriver } from "./sqlite-group-commit.js";
 
 /**
@@ -11,8 +12,8 @@ import { sqliteGroupCommitDriver } from "./sqlite-group-commit.js";
 const BUSY_DELAY_MS = 2;
 
 /**
- * One SQLite file opened once: the connection and the group commit that every store kept in it
- * shares. The users, their refresh tokens and their login sessions live in one file, so the writes of
+ * One SQLite file opened once: the connection, the group commit and the read batch that every store
+ * kept in it shares. The users, their refresh tokens and their login sessions live in one file, so the writes of
  * one wave of logins (last login, new refresh token, session) share one transaction and one fsync of
  * the WAL instead of paying for one per file. Each store {@link acquire}s it and lets go of it on close;
  * the last to let go commits what is queued and closes the connection.
@@ -20,11 +21,14 @@ const BUSY_DELAY_MS = 2;
 export class SqliteFile {
   readonly db: Database.Database;
   readonly writes: GroupCommit<Database.Database>;
+  /** Point reads of concurrent requests, run in one read transaction per event-loop turn. */
+  readonly reads: ReadBatch;
   private holders = 0;
 
   private constructor(file: string, groupCommit: GroupCommitOptions) {
     this.db = openSqlite(file);
     this.writes = new GroupCommit(sqliteGroupCommitDriver(this.db), { busyDelayMs: BUSY_DELAY_MS, ...groupCommit });
+    this.reads = new ReadBatch(this.db);
   }
 
   /** Opens `file` (WAL, `synchronous=FULL`: {@link openSqlite}) with its group commit; nobody holds it yet. */
@@ -59,6 +63,7 @@ export class SqliteFile {
   private async release(): Promise<void> {
     if (--this.holders > 0 || !this.db.open) return;
     await this.writes.close();
+    this.reads.flush();
     this.db.close();
   }
 }

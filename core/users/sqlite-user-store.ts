@@ -83,12 +83,13 @@ export class SqliteUserStore implements UserStore {
     return new SqliteSessionStore(this.file, now);
   }
 
-  async findByPhone(connection: string, phone: string): Promise<User | undefined> {
-    return parse(this.statements.byPhone.get(connection, phone));
+  // The lookups of every start and login: batched with the other reads of the turn ({@link ReadBatch}).
+  findByPhone(connection: string, phone: string): Promise<User | undefined> {
+    return this.file.reads.run(() => parse(this.statements.byPhone.get(connection, phone)));
   }
 
-  async findById(userId: string): Promise<User | undefined> {
-    return parse(this.statements.byId.get(userId));
+  findById(userId: string): Promise<User | undefined> {
+    return this.file.reads.run(() => parse(this.statements.byId.get(userId)));
   }
 
   async create(connection: string, phone: string, fields?: NewUserFields): Promise<{ user: User; created: boolean }> {
