@@ -108,6 +108,12 @@ export interface TextlockOptions {
   tokens?: {
     /** Algorithm of new signing keys; Auth0 SDKs expect RS256. @default "RS256" */
     algorithm?: "RS256" | "ES256" | "EdDSA";
+    /**
+     * Where tokens are signed: `thread-pool` (WebCrypto on libuv's threads, in parallel with the event
+     * loop), `event-loop` (node:crypto, synchronously: no hand-off between threads), `auto`: the event loop
+     * when the process may use one CPU only (`os.availableParallelism()`), else the thread pool. @default "auto"
+     */
+    signing?: "auto" | "event-loop" | "thread-pool";
     /** @default 86400 */
     accessTokenLifetimeSeconds?: number;
     /** Refresh token absolute lifetime, from the login that started the token family (rotation does not extend it). @default 2592000 */

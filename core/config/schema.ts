@@ -576,6 +576,12 @@ export const configSchema = z
           .enum(["RS256", "ES256", "EdDSA"])
           .default("RS256")
           .describe("Signing algorithm of new keys. Auth0 SDKs expect RS256; ES256/EdDSA sign faster."),
+        signing: z
+          .enum(["auto", "event-loop", "thread-pool"])
+          .default("auto")
+          .describe(
+            "Where tokens are signed: `thread-pool` (WebCrypto on libuv's threads, in parallel with the event loop), `event-loop` (node:crypto, synchronously: no hand-off between threads), `auto`: the event loop when the process may use one CPU only (`os.availableParallelism()`: a one-CPU container, a process pinned to one core), else the thread pool.",
+          ),
         accessTokenLifetimeSeconds: z
           .number()
           .int()

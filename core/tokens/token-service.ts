@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createLocalJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { createLocalJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
 import type { ClientConfig, TextlockConfig } from "../config/schema.js";
 import { inject, injectable } from "../container/di.js";
 import {
@@ -20,6 +20,7 @@ import { timeOrderedId } from "../otp/generate-code.js";
 import { randomBytesPooled } from "../random-pool.js";
 import type { User, UserStore } from "../users/user-store.js";
 import { familyOf, type RefreshTokenStore } from "./refresh-token-store.js";
+import { resolveSigningThread, type SigningThread, signJwt } from "./sign-jwt.js";
 import type { SigningKeys } from "./signing-keys.js";
 import { UserinfoTokens } from "./userinfo-token.js";
 
@@ -102,9 +103,12 @@ export class TokenService {
     @inject(SECRET) secret: Buffer,
   ) {
     this.userinfoTokens = new UserinfoTokens(secret);
+    this.signingThread = resolveSigningThread(config.tokens.signing);
   }
 
   private readonly userinfoTokens: UserinfoTokens;
+  /** Where tokens are signed (`tokens.signing`; see {@link resolveSigningThread}). */
+  private readonly signingThread: SigningThread;
 
   jwks() {
     return this.keys.jwks();
@@ -214,15 +218,21 @@ export class TokenService {
   ): Promise<TokenResponse> {
     const iat = Math.floor(this.now() / 1000);
     const key = this.keys.current;
-    const access_token = await new SignJWT({ scope: o.scope, gty: "client-credentials", azp: client.client_id })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
-      .setIssuer(o.issuer)
-      .setSubject(`${client.client_id}@clients`)
-      .setAudience(o.audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + o.lifetimeSeconds)
-      .setJti(randomBytes(16).toString("base64url"))
-      .sign(key.privateKey);
+    const access_token = await signJwt(
+      {
+        scope: o.scope,
+        gty: "client-credentials",
+        azp: client.client_id,
+        iss: o.issuer,
+        sub: `${client.client_id}@clients`,
+        aud: o.audience,
+        iat,
+        exp: iat + o.lifetimeSeconds,
+        jti: randomBytes(16).toString("base64url"),
+      },
+      key,
+      this.signingThread,
+    );
     return { access_token, token_type: "Bearer", expires_in: o.lifetimeSeconds, scope: o.scope };
   }
 
@@ -311,7 +321,6 @@ export class TokenService {
     const scopes = new Set(o.scope.split(" ").filter(Boolean));
     const iat = Math.floor(this.now() / 1000);
     const key = this.keys.current;
-    const header = { alg: key.alg, kid: key.kid, typ: "JWT" };
     const accessLifetime = this.config.tokens.accessTokenLifetimeSeconds;
     const scope = [...scopes].join(" ");
     // The refresh token is stored first, so its group commit (and fsync) runs while the tokens are
@@ -343,14 +352,19 @@ export class TokenService {
     // claims go to APIs, so there are none to carry). With one, a JWT for that API (and /userinfo too
     // when `openid` is asked for: aud is then [api, userinfo]).
     const access_token = o.audience
-      ? await new SignJWT(withClaims(customClaims(o.accessClaims), { scope, azp: client.client_id }))
-          .setProtectedHeader(header)
-          .setIssuer(o.issuer)
-          .setSubject(user.user_id)
-          .setAudience(scopes.has("openid") ? [o.audience, `${o.issuer}userinfo`] : o.audience)
-          .setIssuedAt(iat)
-          .setExpirationTime(iat + accessLifetime)
-          .sign(key.privateKey)
+      ? await signJwt(
+          withClaims(customClaims(o.accessClaims), {
+            scope,
+            azp: client.client_id,
+            iss: o.issuer,
+            sub: user.user_id,
+            aud: scopes.has("openid") ? [o.audience, `${o.issuer}userinfo`] : o.audience,
+            iat,
+            exp: iat + accessLifetime,
+          }),
+          key,
+          this.signingThread,
+        )
       : this.userinfoTokens.seal({
           iss: o.issuer,
           sub: user.user_id,
@@ -367,14 +381,17 @@ export class TokenService {
       if (o.atHash) claims.at_hash = leftHalfHash(access_token, key.alg);
       claims.auth_time = o.authTime !== undefined ? Math.floor(o.authTime / 1000) : iat;
       if (o.sid) claims.sid = o.sid;
-      response.id_token = await new SignJWT(claims)
-        .setProtectedHeader(header)
-        .setIssuer(o.issuer)
-        .setSubject(user.user_id)
-        .setAudience(client.client_id)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + client.jwt_configuration.lifetime_in_seconds)
-        .sign(key.privateKey);
+      response.id_token = await signJwt(
+        withClaims(claims, {
+          iss: o.issuer,
+          sub: user.user_id,
+          aud: client.client_id,
+          iat,
+          exp: iat + client.jwt_configuration.lifetime_in_seconds,
+        }),
+        key,
+        this.signingThread,
+      );
     }
     if (refresh) {
       await refresh.saving;
