@@ -6,12 +6,16 @@
 import { join } from "node:path";
 import { build } from "tsup";
 
-/** Builds bench/server.ts into `<root>/node_modules/.cache/textlock-bench/<tag>/server.js`; returns that file. */
-export async function buildBenchServer(root: string, tag = String(process.pid)): Promise<string> {
+/**
+ * Builds bench/server.ts into `<root>/node_modules/.cache/textlock-bench/<tag>/server.js`; returns that file.
+ * `source`: the tree to build from (default `root`; bench/ab.ts passes a revision's files), whose npm
+ * packages are then those installed under `root`.
+ */
+export async function buildBenchServer(root: string, tag = String(process.pid), source = root): Promise<string> {
   const outDir = join(root, "node_modules", ".cache", "textlock-bench", tag);
   await build({
     config: false,
-    entry: { server: join(root, "bench", "server.ts") },
+    entry: { server: join(source, "bench", "server.ts") },
     format: ["esm"],
     target: "node20",
     outDir,
@@ -19,7 +23,7 @@ export async function buildBenchServer(root: string, tag = String(process.pid)):
     dts: false,
     sourcemap: false,
     silent: true,
-    tsconfig: join(root, "tsconfig.json"),
+    tsconfig: join(source, "tsconfig.json"),
     esbuildOptions(options) {
       options.packages = "external";
     },

@@ -3,14 +3,17 @@
 // absolute numbers drift on a shared machine. Servers run pinned to one core and the load generator to
 // the other (`taskset`, when there are two cores); each is its own process. textlock's server is built
 // first, as the package is published (bench/build.ts).
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { postgresBinDir, redisBinary, startPostgres, startRedis } from "../test/helpers/services.js";
 import { buildBenchServer } from "./build.js";
+import { benchProcesses, type LoadResult, lastJsonLine, root, type Server } from "./processes.js";
 import { type Floors, type Measured, type PairedRound, report } from "./report.js";
+
+export type { LoadResult } from "./processes.js";
 
 const run = promisify(execFile);
 const args = process.argv.slice(2);
@@ -31,94 +34,17 @@ const pipelining = 10;
  * ratios): this machine's speed moves within minutes, so the report takes the median of the rounds.
  */
 const ROUNDS = quick ? 1 : 5;
-const root = new URL("..", import.meta.url).pathname;
-const pin = cpus().length >= 2 && existsSync("/usr/bin/taskset") && !args.includes("--no-pin");
-const SERVER_CPU = "0";
-const LOAD_CPU = "1";
+const processes = benchProcesses({ pin: !args.includes("--no-pin") });
+const { pin, startServer, stop, onServerCore } = processes;
 /**
  * The issue's ceiling: two signatures per login, the id_token and a JWT access token (a login that names
  * an API `audience`; without one the access token is opaque and a login signs once).
  */
 const SIGNATURES_PER_LOGIN = 2;
 
-export interface LoadResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx?: number;
-  errors?: number;
-  failed?: number;
-  total: number;
-  /** Server CPU ms per completed request (per login for logins), from /proc. */
-  cpuMs: number;
-  /** Share of one core the server used during the timed phase. */
-  busy: number;
-}
-
-/** A node process running a script (TypeScript through tsx, or built JavaScript), pinned to `cpu` when pinning is on. */
-function node(cpu: string, script: string, scriptArgs: string[]): [string, string[]] {
-  const cmd = [process.execPath, ...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script, ...scriptArgs];
-  return pin ? ["taskset", ["-c", cpu, ...cmd]] : [cmd[0]!, cmd.slice(1)];
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  dataDir: string;
-}
-
-/** Starts a bench server (`bench/server.ts` or `bench/better-auth-server.ts`); its stdout goes to a file. */
-async function startServer(
-  script: string,
-  scriptArgs: (dataDir: string) => string[],
-  env: Record<string, string> = {},
-): Promise<Server> {
-  const dataDir = mkdtempSync(join(tmpdir(), "textlock-bench-"));
-  // The console provider prints each SMS; a pipe read by this process would make the runner part of the measurement.
-  const logFile = join(dataDir, "server.out");
-  const fd = openSync(logFile, "w");
-  const [cmd, cmdArgs] = node(SERVER_CPU, script, scriptArgs(dataDir));
-  const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ["ignore", fd, "inherit"], env: { ...process.env, ...env } });
-  closeSync(fd);
-  const began = Date.now();
-  let url: string | undefined;
-  while (!url) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
-    if (Date.now() - began > 90_000) throw new Error(`${script} did not start`);
-    url = readFileSync(logFile, "utf8").match(/READY (\S+)/)?.[1];
-    if (!url) await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url, child, dataDir };
-}
-
-function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      rmSync(server.dataDir, { recursive: true, force: true });
-      resolve();
-    };
-    if (server.child.exitCode !== null) return done();
-    server.child.once("exit", done);
-    server.child.kill("SIGTERM");
-  });
-}
-
-/** The last line a bench script printed: its result, as JSON. */
-const lastJsonLine = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!);
-
-async function load(server: Server, spec: Record<string, unknown>): Promise<LoadResult> {
-  const [cmd, cmdArgs] = node(LOAD_CPU, "bench/load.ts", [
-    JSON.stringify({
-      url: server.url,
-      seconds,
-      outbox: join(server.dataDir, "outbox.jsonl"),
-      serverPid: server.child.pid,
-      usersPerConnection: quick ? 5 : 10,
-      ...spec,
-    }),
-  ]);
-  const { stdout } = await run(cmd, cmdArgs, { cwd: root, timeout: 300_000, maxBuffer: 1 << 24 });
-  return lastJsonLine(stdout) as LoadResult;
+/** One load against `server`, with the run's duration and users per connection unless `spec` names them. */
+function load(server: Server, spec: Record<string, unknown>): Promise<LoadResult> {
+  return processes.load(server, { seconds, usersPerConnection: quick ? 5 : 10, ...spec });
 }
 
 export interface TargetResult {
@@ -174,13 +100,6 @@ async function json(cmd: string[], nodeArgs: string[] = []): Promise<Record<stri
     timeout: 300_000,
     maxBuffer: 1 << 26,
   });
-  return lastJsonLine(stdout);
-}
-
-/** Runs a measuring script on the servers' core (while no server is under load): its JSON line. */
-async function onServerCore(script: string, scriptArgs: string[]): Promise<Record<string, number>> {
-  const [cmd, cmdArgs] = node(SERVER_CPU, script, scriptArgs);
-  const { stdout } = await run(cmd, cmdArgs, { cwd: root });
   return lastJsonLine(stdout);
 }
 
