@@ -1,5 +1,6 @@
 // `npm run bench:ab -- <A> <B> [--kind start|wrong|login] [--users new|returning] [--rounds 8]
-//   [--seconds 2] [--connections N] [--pipelining N] [--env-a K=V,…] [--env-b K=V,…]`
+//   [--seconds 2] [--connections N] [--pipelining N] [--scope "openid offline_access"]
+//   [--env-a K=V,…] [--env-b K=V,…]`
 //
 // Is B cheaper than A per request? A and B are git revisions (a commit, branch or tag) or `.` (the
 // working tree); each is built as the package is published (bench/build.ts) from its own files, with
@@ -31,6 +32,8 @@ const rounds = Number(flag("--rounds", "8"));
 const seconds = Number(flag("--seconds", "2"));
 const connections = Number(flag("--connections", kind === "login" ? "20" : "50"));
 const pipelining = Number(flag("--pipelining", kind === "wrong" ? "10" : "1"));
+/** Logins: the scope asked for (`openid offline_access` also stores a refresh token per login). */
+const scope = flag("--scope", "openid");
 const envOf = (name: string) =>
   Object.fromEntries(
     flag(name, "")
@@ -72,7 +75,7 @@ const serverArgs = (dataDir: string) => ["standalone", dataDir, "RS256"];
 const a = await processes.startServer(scriptA, serverArgs, envOf("--env-a"));
 const b = await processes.startServer(scriptB, serverArgs, envOf("--env-b"));
 try {
-  const spec = { kind, users, seconds, connections, pipelining, usersPerConnection: 10 };
+  const spec = { kind, users, seconds, connections, pipelining, scope, usersPerConnection: 10 };
   const cpuUs = async (server: typeof a) => (await processes.load(server, spec)).cpuMs * 1000;
   // Warm both (JIT, caches, the users a returning login needs) before anything is kept.
   await cpuUs(a);

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { TextlockError } from "../errors/textlock-error.js";
 import { evalScript, type RedisEval } from "../protection/redis-eval.js";
 import type { GroupCommit, GroupCommitStats } from "../storage/group-commit.js";
+import type { ReadBatch } from "../storage/read-batch.js";
 import { SqliteFile } from "../storage/sqlite-file.js";
 
 /**
@@ -171,6 +172,7 @@ export class RedisSessionStore implements SessionStore {
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly writes: GroupCommit<Database.Database>;
+  private readonly reads: ReadBatch;
   private readonly release: () => Promise<void>;
   private readonly upsert;
   private readonly select;
@@ -187,6 +189,7 @@ export class SqliteSessionStore implements SessionStore {
     this.release = held.release;
     this.db = held.file.db;
     this.writes = held.file.writes;
+    this.reads = held.file.reads;
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS login_sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, record TEXT NOT NULL, ends_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS login_sessions_user ON login_sessions (user_id);
@@ -208,7 +211,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async get(sid: string): Promise<LoginSession | undefined> {
-    const row = this.select.get(sid, this.now());
+    const row = await this.reads.run(() => this.select.get(sid, this.now()));
     return row ? (JSON.parse(row.record) as LoginSession) : undefined;
   }
 

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { GroupCommit, GroupCommitOptions, GroupCommitStats } from "../storage/group-commit.js";
+import type { ReadBatch } from "../storage/read-batch.js";
 import { SqliteFile } from "../storage/sqlite-file.js";
 
 /** What a refresh token stands for. The token itself is never stored, only its SHA-256. */
@@ -133,6 +134,7 @@ export class MemoryRefreshTokenStore implements RefreshTokenStore {
 export class SqliteRefreshTokenStore implements RefreshTokenStore {
   private readonly db: Database.Database;
   private readonly writes: GroupCommit<Database.Database>;
+  private readonly reads: ReadBatch;
   private readonly release: () => Promise<void>;
   private readonly insert;
   private readonly markUsed;
@@ -149,6 +151,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
     this.release = held.release;
     this.db = held.file.db;
     this.writes = held.file.writes;
+    this.reads = held.file.reads;
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, record TEXT NOT NULL, expires_at INTEGER NOT NULL);
        CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (json_extract(record, '$.family'));
@@ -174,7 +177,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
     const family = familyOf(hash, record);
     await this.writes.run(() => this.insert.run(hash, JSON.stringify({ ...record, family }), record.expiresAt));
     // Checked after the token is committed, as the store contract requires (see RefreshTokenStore).
-    if (this.revokedMarker.get(revokedKey(family))) this.remove.run(hash);
+    if (await this.reads.run(() => this.revokedMarker.get(revokedKey(family)))) this.remove.run(hash);
   }
 
   async use(hash: string): Promise<RedeemResult | undefined> {
@@ -187,7 +190,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   }
 
   async find(hash: string): Promise<RefreshRecord | undefined> {
-    const row = this.select.get(hash);
+    const row = await this.reads.run(() => this.select.get(hash));
     return row ? (JSON.parse(row.record) as RefreshRecord) : undefined;
   }
 
