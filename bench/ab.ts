@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBenchServer } from "./build.js";
 import { benchProcesses, root } from "./processes.js";
+import { median } from "./report.js";
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
@@ -58,13 +59,6 @@ async function build(ref: string, side: string): Promise<string> {
 }
 
 const signed = (n: number) => `${n >= 0 ? "+" : ""}${n.toFixed(1)}`;
-
-/** The median of `values`. */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const processes = benchProcesses();
 if (!processes.pin)

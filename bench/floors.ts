@@ -1,8 +1,9 @@
 // Work the targets' requests cannot skip, whoever serves them, in its own process:
 // `tsx bench/floors.ts [seconds]` prints one JSON line, ms per operation:
 // - phoneMs: typing a number not seen before with libphonenumber-js's full metadata (parse and line
-//   type; getType() is undefined for a number that is not valid, so no separate isValid()): the default phone policy refuses premium-rate, toll-free, VoIP… numbers, so a start
-//   must know its number's line type;
+//   type; getType() is undefined for a number that is not valid, so no separate isValid()): the
+//   default phone policy refuses premium-rate, toll-free, VoIP… numbers, so a start must know its
+//   number's line type;
 // - hmacMs: the HMAC-SHA-256 a code is stored and compared as (a start computes one, an exchange one).
 // Measured in a tight loop, with warm caches, so these are lower than the same work inside a server.
 import { createHmac, randomBytes } from "node:crypto";
