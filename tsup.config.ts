@@ -27,6 +27,9 @@ export default defineConfig([
     clean: true,
     target: "node20",
     splitting: true,
+    // core/storage/wal-checkpointer.ts resolves better-sqlite3 from `import.meta.url`, which the CommonJS
+    // build only has through this shim.
+    shims: true,
     outDir: "dist",
     external: ["express", "koa", "fastify"],
   },

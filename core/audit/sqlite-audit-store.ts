@@ -90,6 +90,8 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async append(records: ReadonlyArray<{ entry: NewLogEntry; streams: readonly string[] }>): Promise<LogEntry[]> {
+    const paused = this.wal.paused();
+    if (paused) await paused;
     const stored = this.wal.commit(() =>
       records.map(({ entry, streams }) => {
         const { lastInsertRowid } = this.q.insert.run(

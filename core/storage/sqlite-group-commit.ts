@@ -16,6 +16,8 @@ export function sqliteGroupCommitDriver(
   return {
     wal,
     commit: async (ops) => {
+      const paused = wal.paused();
+      if (paused) await paused;
       const results = wal.commit(() => ops.map((op) => op(db)));
       await wal.flush();
       return results;

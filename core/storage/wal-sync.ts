@@ -1,6 +1,7 @@
 import { closeSync, fdatasync, openSync, realpathSync } from "node:fs";
 import { promisify } from "node:util";
 import type Database from "better-sqlite3";
+import { type CheckpointLease, WalCheckpointer } from "./wal-checkpointer.js";
 
 /** Flushes one file's data to disk (the WAL file's descriptor); resolves when it is there. */
 export type FileSync = (fd: number) => Promise<void>;
@@ -21,6 +22,8 @@ const fdatasyncAsync: FileSync = promisify(fdatasync);
  * Every other statement on the connection keeps `synchronous=FULL` (it is restored after each commit), so
  * writes that do not go through here stay durable the usual, blocking way. Flushes requested while one is
  * on the disk share the next one. An in-memory or non-WAL database needs no flush (and commits with FULL).
+ * A WAL database's checkpoints (copying the WAL into the database file, with two more fsyncs) run on a
+ * worker thread too ({@link WalCheckpointer}), not in whichever commit crosses SQLite's threshold.
  */
 export class WalSync {
   private fd: number | undefined;
@@ -31,6 +34,8 @@ export class WalSync {
   private next: Promise<void> | undefined;
   /** A {@link flushSoon} timer, while one is pending. */
   private soon: NodeJS.Timeout | undefined;
+  /** This WAL's hold on the worker thread that checkpoints it instead of the connection's commits. */
+  readonly checkpoints: CheckpointLease | undefined;
   /** fdatasyncs issued (for tests and the bench). */
   syncs = 0;
 
@@ -41,6 +46,15 @@ export class WalSync {
     this.wal = !db.memory && String(db.pragma("journal_mode", { simple: true })).toLowerCase() === "wal";
     this.normal = db.prepare("PRAGMA synchronous = NORMAL");
     this.full = db.prepare("PRAGMA synchronous = FULL");
+    if (this.wal) this.checkpoints = WalCheckpointer.get().register(db);
+  }
+
+  /**
+   * A promise to wait for before the next {@link commit} while the checkpoint worker asks writers to hold
+   * theirs (for a millisecond or two, so the WAL can start over); undefined otherwise, which is nearly always.
+   */
+  paused(): Promise<void> | undefined {
+    return this.checkpoints?.paused;
   }
 
   /** Runs `fn` in one `BEGIN IMMEDIATE … COMMIT` whose commit is not yet flushed to disk: call {@link flush}. */
@@ -101,7 +115,10 @@ export class WalSync {
     this.soon.unref();
   }
 
-  /** Syncs what a {@link flushSoon} still owes, waits for a sync on the disk, then closes the WAL descriptor. */
+  /**
+   * Syncs what a {@link flushSoon} still owes, waits for a sync on the disk, then closes the WAL descriptor
+   * and lets go of the checkpoint worker (the connection's own close then checkpoints what is left).
+   */
   async close(): Promise<void> {
     if (this.soon) {
       clearTimeout(this.soon);
@@ -111,5 +128,6 @@ export class WalSync {
     await Promise.allSettled([this.inFlight, this.next]);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    await this.checkpoints?.release();
   }
 }

@@ -1,0 +1,304 @@
+import { createRequire } from "node:module";
+import { endianness } from "node:os";
+import { Worker } from "node:worker_threads";
+import type Database from "better-sqlite3";
+
+/** How often the worker looks at each file's WAL, in ms. */
+const LOOK_EVERY_MS = 100;
+/**
+ * A checkpoint is due when the WAL holds this many frames not yet in the database file (SQLite's own
+ * `wal_autocheckpoint` default)…
+ */
+const CHECKPOINT_PAGES = 1000;
+/** …or holds any and nothing was committed for this long (ms), so an idle file ends up whole. */
+const QUIET_MS = 1000;
+/** The longest a writer holds its commits for the worker to finish a checkpoint (ms); it is ~1–2 ms. */
+const PAUSE_TIMEOUT_MS = 100;
+/** How long closing a file waits for the worker to let go of it before going on without it. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+/**
+ * The worker's code (CommonJS, run with `eval` so the published bundles need no file of their own). It
+ * keeps a connection per registered file and looks at the file's WAL index (the `-shm` file, read without
+ * locks: <https://www.sqlite.org/walformat.html>, the header's `mxFrame` at byte 16 and the checkpoint
+ * info's `nBackfill` at byte 96, in the machine's byte order) every {@link LOOK_EVERY_MS}. When a
+ * checkpoint is due it runs a PASSIVE one: it copies what the WAL holds into the database file and fsyncs
+ * both, and never waits for a lock, so it never holds up the writer. A WAL index it cannot read (not
+ * there yet) makes a checkpoint due once a second: with nothing new in the WAL one touches nothing on disk.
+ */
+const WORKER = `
+const { readSync, openSync, closeSync, realpathSync } = require("node:fs");
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.sqlite);
+const { pages, quietMs } = workerData;
+const files = new Map();
+const header = Buffer.alloc(100);
+const u32 = workerData.littleEndian ? (at) => header.readUInt32LE(at) : (at) => header.readUInt32BE(at);
+function drop(id, f) {
+  files.delete(id);
+  try { f.db.close(); } catch {}
+  try { if (f.shm !== undefined) closeSync(f.shm); } catch {}
+}
+// Frames in the WAL and frames of it already in the database file, from the WAL index; undefined if unread.
+function frames(f) {
+  try {
+    // Beside the file's real path, as SQLite puts it (the file may be reached through a symlink).
+    f.shm ??= openSync(realpathSync(f.db.name) + "-shm", "r");
+    if (readSync(f.shm, header, 0, 100, 0) < 100) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { inWal: u32(16), backfilled: u32(96) };
+}
+function due(f, now) {
+  const seen = frames(f);
+  if (!seen) return now - f.checkpointed >= 1000;
+  if (seen.inWal !== f.frames) {
+    f.frames = seen.inWal;
+    f.changed = now;
+  }
+  const pending = seen.inWal - seen.backfilled;
+  return pending >= pages || (pending > 0 && now - f.changed >= quietMs);
+}
+// One PASSIVE checkpoint of a file; false (and the file dropped, its connection told) if it failed.
+function checkpoint(id, f) {
+  try {
+    f.db.pragma("wal_checkpoint(PASSIVE)");
+    // Its result counts the frames of the snapshot it copied; the writer may have added more since.
+    const seen = frames(f);
+    return { left: seen ? seen.inWal - seen.backfilled : 0 };
+  } catch (err) {
+    drop(id, f);
+    parentPort.postMessage({ op: "failed", id, message: String(err && err.message) });
+    return undefined;
+  }
+}
+function done(id, f) {
+  f.checkpointed = Date.now();
+  f.checkpoints++;
+  parentPort.postMessage({ op: "checkpointed", id, checkpoints: f.checkpoints });
+}
+setInterval(() => {
+  const now = Date.now();
+  for (const [id, f] of files) {
+    if (f.pausing || !due(f, now)) continue;
+    const result = checkpoint(id, f);
+    if (!result) continue;
+    // Frames committed while it copied are still only in the WAL, so the writer cannot start the WAL
+    // over: under writes that never pause it would grow forever. Ask the writer to hold its next commit
+    // while the worker copies that little rest.
+    if (result.left > 0) {
+      f.pausing = true;
+      parentPort.postMessage({ op: "pause", id });
+    } else done(id, f);
+  }
+}, workerData.every);
+parentPort.on("message", (m) => {
+  if (m.op === "open") {
+    try {
+      const db = new Database(m.file, { fileMustExist: true });
+      db.pragma("busy_timeout = 0");
+      db.pragma("synchronous = FULL");
+      files.set(m.id, { db, shm: undefined, frames: -1, changed: 0, checkpointed: 0, checkpoints: 0, pausing: false });
+      parentPort.postMessage({ op: "opened", id: m.id });
+    } catch (err) {
+      parentPort.postMessage({ op: "failed", id: m.id, message: String(err && err.message) });
+    }
+  } else if (m.op === "paused") {
+    const f = files.get(m.id);
+    if (!f) return;
+    f.pausing = false;
+    if (checkpoint(m.id, f)) done(m.id, f);
+    parentPort.postMessage({ op: "resume", id: m.id });
+  } else if (m.op === "close") {
+    const f = files.get(m.id);
+    if (f) drop(m.id, f);
+    parentPort.postMessage({ op: "closed", id: m.id });
+  }
+});
+`;
+
+type FromWorker =
+  | { op: "opened" | "closed" | "pause" | "resume"; id: number }
+  | { op: "checkpointed"; id: number; checkpoints: number }
+  | { op: "failed"; id: number; message: string };
+
+interface Registered {
+  db: Database.Database;
+  lease: { checkpoints: number; paused: Promise<void> | undefined };
+  closed?: () => void;
+  resume?: () => void;
+}
+
+/** A file's hold on the checkpoint worker. */
+export interface CheckpointLease {
+  /** Checkpoints the worker has made of the file so far. */
+  readonly checkpoints: number;
+  /**
+   * While the worker finishes a checkpoint (~1–2 ms, about once per 1,000 pages written), a promise the
+   * file's writers wait for before their next commit; otherwise undefined. See {@link WalCheckpointer}.
+   */
+  readonly paused: Promise<void> | undefined;
+  /** Lets go of the file: resolves once the worker has closed its connection (or is gone). */
+  release(): Promise<void>;
+}
+
+/**
+ * WAL checkpoints off the event loop, in one worker thread per process.
+ *
+ * SQLite checkpoints a WAL database on the connection whose commit takes the WAL past 1,000 pages
+ * (`wal_autocheckpoint`): that commit then copies the WAL's pages into the database file and fsyncs the WAL
+ * and the file, and better-sqlite3 is synchronous, so the event loop stands still meanwhile (~3–5 ms here,
+ * under load about once a second for the audit log and every few seconds for the users' file: requests in
+ * flight then wait, which shows in the latency's tail). A connection {@link register}ed here has
+ * `wal_autocheckpoint` off, and a worker thread with a connection of its own to the same file makes the
+ * same checkpoints instead, at the same 1,000 pages (or after a quiet second): a PASSIVE checkpoint never
+ * takes the writer's lock, so commits go on during it.
+ *
+ * The writer starts the WAL over from its beginning only when it begins a transaction with every frame
+ * already in the database file. Under writes that never pause, frames committed during the worker's
+ * checkpoint would keep that from ever happening, and the WAL would grow with everything written. So when
+ * a checkpoint ends with such frames, the worker asks the file's writers to hold their commits
+ * ({@link CheckpointLease.paused}; the event loop goes on, only the commits wait) while it copies that rest
+ * (~1–2 ms), and the next commit then restarts the WAL, as after SQLite's own checkpoint. That restart
+ * costs the writer one fsync (of the WAL's new header: SQLite's guard against out-of-order writes), one of
+ * the three a checkpoint cost it.
+ *
+ * If the worker cannot open a file or a checkpoint fails, that connection gets SQLite's own checkpoints
+ * back (and all of them do if the worker dies), so the WAL never grows without bound. The worker does not
+ * keep the process alive, and ends when the last file lets go of it.
+ */
+export class WalCheckpointer {
+  private static shared: WalCheckpointer | undefined;
+  private worker: Worker | undefined;
+  private readonly files = new Map<number, Registered>();
+  private nextId = 1;
+
+  /** The worker thread while one runs (for tests). */
+  get thread(): Worker | undefined {
+    return this.worker;
+  }
+
+  /** The process's checkpointer. */
+  static get(): WalCheckpointer {
+    WalCheckpointer.shared ??= new WalCheckpointer();
+    return WalCheckpointer.shared;
+  }
+
+  /**
+   * Moves `db`'s checkpoints to the worker (once the worker has opened the file: until then, and for an
+   * in-memory or non-WAL database, SQLite's own checkpoints stay on).
+   */
+  register(db: Database.Database): CheckpointLease {
+    const id = this.nextId++;
+    let released: Promise<void> | undefined;
+    const lease = {
+      checkpoints: 0,
+      paused: undefined as Promise<void> | undefined,
+      release: () => (released ??= this.release(id)),
+    };
+    this.files.set(id, { db, lease });
+    this.start().postMessage({ op: "open", id, file: db.name });
+    return lease;
+  }
+
+  private release(id: number): Promise<void> {
+    const file = this.files.get(id);
+    if (!file || !this.worker) {
+      this.files.delete(id);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, CLOSE_TIMEOUT_MS);
+      timer.unref();
+      file.closed = done;
+      this.worker!.postMessage({ op: "close", id });
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        if (self.files.get(id) === file) self.files.delete(id);
+        if (!self.files.size) self.stop();
+        resolve();
+      }
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: {
+        // The better-sqlite3 this module uses (the published CommonJS build gets `import.meta.url` from tsup's shim).
+        sqlite: createRequire(import.meta.url).resolve("better-sqlite3"),
+        every: LOOK_EVERY_MS,
+        pages: CHECKPOINT_PAGES,
+        quietMs: QUIET_MS,
+        littleEndian: endianness() === "LE",
+      },
+    });
+    worker.unref();
+    worker.on("message", (m: FromWorker) => this.onMessage(m));
+    worker.on("error", () => undefined);
+    worker.on("exit", () => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      // Gone (an error, or terminated): every file still held checkpoints on its own connection again.
+      for (const [id, file] of this.files) {
+        autocheckpoint(file.db, CHECKPOINT_PAGES);
+        this.files.delete(id);
+        file.resume?.();
+        file.closed?.();
+      }
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private stop(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    void worker?.terminate();
+  }
+
+  private onMessage(m: FromWorker): void {
+    const file = this.files.get(m.id);
+    if (!file) return;
+    if (m.op === "opened") {
+      if (!file.closed) autocheckpoint(file.db, 0);
+    } else if (m.op === "checkpointed") {
+      file.lease.checkpoints = m.checkpoints;
+    } else if (m.op === "pause") {
+      this.pause(m.id, file);
+    } else if (m.op === "resume") {
+      file.resume?.();
+    } else if (m.op === "failed") {
+      autocheckpoint(file.db, CHECKPOINT_PAGES);
+      file.resume?.();
+    } else {
+      file.resume?.();
+      file.closed?.();
+    }
+  }
+
+  /** Holds the file's commits until the worker has copied the rest of the WAL (or a timeout). */
+  private pause(id: number, file: Registered): void {
+    if (file.resume || file.closed) return;
+    file.lease.paused = new Promise<void>((resolve) => {
+      const timer = setTimeout(resume, PAUSE_TIMEOUT_MS);
+      timer.unref();
+      file.resume = resume;
+      function resume() {
+        clearTimeout(timer);
+        file.resume = undefined;
+        file.lease.paused = undefined;
+        resolve();
+      }
+    });
+    this.worker?.postMessage({ op: "paused", id });
+  }
+}
+
+/** Sets a connection's `wal_autocheckpoint` (pages; 0 = never) if it is still open. */
+function autocheckpoint(db: Database.Database, pages: number): void {
+  if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
+}

@@ -1,0 +1,170 @@
+import { existsSync, mkdtempSync, statSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { GroupCommit } from "../../../core/storage/group-commit.js";
+import { openSqlite } from "../../../core/storage/open-sqlite.js";
+import { sqliteGroupCommitDriver } from "../../../core/storage/sqlite-group-commit.js";
+import { WalCheckpointer } from "../../../core/storage/wal-checkpointer.js";
+import { WalSync } from "../../../core/storage/wal-sync.js";
+
+const dir = () => mkdtempSync(join(tmpdir(), "textlock-ckpt-"));
+const autocheckpoint = (db: Database.Database) => db.pragma("wal_autocheckpoint", { simple: true });
+
+/** A WAL file with a table of ~4 KiB rows (one page each), its WalSync and a way to commit rows. */
+function file() {
+  const path = join(dir(), "t.db");
+  const db = openSqlite(path);
+  db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+  const wal = new WalSync(db);
+  const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
+  const commitRows = (n: number) =>
+    wal.commit(() => {
+      for (let i = 0; i < n; i++) insert.run();
+    });
+  return { path, db, wal, commitRows };
+}
+
+const open: Array<{ db: Database.Database; wal: WalSync }> = [];
+afterEach(async () => {
+  for (const { db, wal } of open.splice(0)) {
+    await wal.close();
+    if (db.open) db.close();
+  }
+});
+
+describe("WalCheckpointer", () => {
+  it("takes a WAL file's checkpoints off its connection and makes them on a worker thread", async () => {
+    const f = file();
+    open.push(f);
+    // Once the worker has the file open, the connection's commits no longer checkpoint.
+    await expect.poll(() => autocheckpoint(f.db)).toBe(0);
+    const before = statSync(f.path).size;
+    // 1,200 pages, in commits of 40: past the 1,000 pages at which SQLite would have checkpointed.
+    for (let i = 0; i < 30; i++) f.commitRows(40);
+    await f.wal.flush();
+    // The rows reach the database file itself, copied there by the worker (the connection never did).
+    await expect.poll(() => f.wal.checkpoints?.checkpoints).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => statSync(f.path).size).toBeGreaterThan(before + 1000 * 3500);
+    expect(autocheckpoint(f.db)).toBe(0);
+  });
+
+  it("checkpoints a file that went quiet with fewer pages than that", async () => {
+    const f = file();
+    open.push(f);
+    await expect.poll(() => autocheckpoint(f.db)).toBe(0);
+    f.commitRows(20);
+    await f.wal.flush();
+    await expect.poll(() => f.wal.checkpoints?.checkpoints).toBe(1);
+    expect(statSync(f.path).size).toBeGreaterThan(20 * 3500);
+  });
+
+  it("loses no committed row while checkpoints run under the writes, and the WAL restarts", async () => {
+    const f = file();
+    open.push(f);
+    await expect.poll(() => autocheckpoint(f.db)).toBe(0);
+    let rows = 0;
+    const began = Date.now();
+    // ~4,000 pages over at least a second: the worker checkpoints several times meanwhile.
+    while (rows < 4000 || Date.now() - began < 1000) {
+      await f.wal.paused();
+      f.commitRows(10);
+      rows += 10;
+      await f.wal.flush();
+      if (rows % 200 === 0) await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(f.wal.checkpoints!.checkpoints).toBeGreaterThanOrEqual(2);
+    // The writer reused the WAL from its start after the worker caught up: it never held every frame.
+    expect(statSync(`${f.path}-wal`).size).toBeLessThan(rows * 3500 * 0.6);
+    await f.wal.close();
+    f.db.close();
+    const again = new Database(f.path, { readonly: true });
+    expect(again.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: rows });
+    expect(again.pragma("integrity_check", { simple: true })).toBe("ok");
+    again.close();
+  });
+
+  it("lets go of the file on close, so the connection's own close removes the WAL", async () => {
+    const f = file();
+    await expect.poll(() => autocheckpoint(f.db)).toBe(0);
+    f.commitRows(5);
+    await f.wal.flush();
+    expect(existsSync(`${f.path}-wal`)).toBe(true);
+    await f.wal.close();
+    f.db.close();
+    // SQLite deletes the WAL only when the last connection to the file closes: the worker's was gone.
+    expect(existsSync(`${f.path}-wal`)).toBe(false);
+    // And the worker ends with the last file it served.
+    expect(WalCheckpointer.get().thread).toBeUndefined();
+  });
+
+  it("gives a connection SQLite's own checkpoints back when the worker cannot open its file", async () => {
+    const path = join(dir(), "gone.db");
+    const db = openSqlite(path);
+    db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY)");
+    db.pragma("wal_autocheckpoint = 0");
+    // The connection keeps working on the unlinked file; the worker, opening it by name, finds nothing.
+    unlinkSync(path);
+    const wal = new WalSync(db);
+    open.push({ db, wal });
+    await expect.poll(() => autocheckpoint(db)).toBe(1000);
+  });
+
+  it("gives every file SQLite's own checkpoints back when the worker dies", async () => {
+    const a = file();
+    const b = file();
+    open.push(a, b);
+    await expect.poll(() => [autocheckpoint(a.db), autocheckpoint(b.db)]).toEqual([0, 0]);
+    await WalCheckpointer.get().thread!.terminate();
+    await expect.poll(() => [autocheckpoint(a.db), autocheckpoint(b.db)]).toEqual([1000, 1000]);
+    // A file opened after that starts a new worker.
+    const c = file();
+    open.push(c);
+    await expect.poll(() => autocheckpoint(c.db)).toBe(0);
+  });
+
+  it("leaves an in-memory database alone", () => {
+    const db = new Database(":memory:");
+    const wal = new WalSync(db);
+    expect(wal.checkpoints).toBeUndefined();
+    expect(autocheckpoint(db)).toBe(1000);
+    db.close();
+  });
+});
+
+describe("WalCheckpointer under writes that never pause", () => {
+  it("still restarts the WAL from its start, so it does not grow with everything written", async () => {
+    const path = join(dir(), "t.db");
+    const db = openSqlite(path);
+    db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+    const driver = sqliteGroupCommitDriver(db);
+    const gc = new GroupCommit(driver);
+    open.push({ db, wal: driver.wal });
+    await expect.poll(() => autocheckpoint(db)).toBe(0);
+    const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
+    let rows = 0;
+    let largestWal = 0;
+    const began = Date.now();
+    // Several writers, each committing again as soon as its last commit is durable: the WAL is never
+    // idle, so the worker's checkpoint always ends with newer frames after the ones it copied.
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() - began < 2500 && rows < 40_000) {
+          await gc.run(() => {
+            for (let i = 0; i < 5; i++) insert.run();
+          });
+          rows += 5;
+          largestWal = Math.max(largestWal, statSync(`${path}-wal`).size);
+        }
+      }),
+    );
+    await gc.close();
+    expect(rows).toBeGreaterThan(3000);
+    expect(driver.wal.checkpoints!.checkpoints).toBeGreaterThanOrEqual(2);
+    // Every row is a page (~4 KiB): a WAL that never restarted would hold them all.
+    expect(largestWal).toBeLessThan(rows * 4096 * 0.5);
+    const n = (db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n;
+    expect(n).toBe(rows);
+  });
+});
