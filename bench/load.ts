@@ -152,6 +152,9 @@ if (spec.kind === "start") {
   let done = 0;
   let failed = 0;
   const latencies: number[] = [];
+  /** Server time of each login's start and of its code exchange, apart. */
+  const starts: number[] = [];
+  const exchanges: number[] = [];
   /** One login; resolves with the server time (start + exchange, not the wait for the SMS) or undefined. */
   const login = (p: string): Promise<number | undefined> => loginOnce(p).catch(() => undefined);
   const loginOnce = async (p: string): Promise<number | undefined> => {
@@ -168,7 +171,10 @@ if (spec.kind === "start") {
     const t2 = performance.now();
     const t = await post(api.verify.path, api.verify.body(p, code));
     const t3 = performance.now();
-    return t.status === 200 ? t1 - t0 + (t3 - t2) : undefined;
+    if (t.status !== 200) return undefined;
+    starts.push(t1 - t0);
+    exchanges.push(t3 - t2);
+    return t1 - t0 + (t3 - t2);
   };
   const perConnection = spec.usersPerConnection ?? 50;
   const phonesOf = (c: number) => Array.from({ length: perConnection }, (_, k) => phone(1_000_000 + c * 1000 + k));
@@ -201,12 +207,16 @@ if (spec.kind === "start") {
   const cpu = serverCpu() - cpu0;
   closeSync(fd);
   await pool.close();
-  latencies.sort((a, b) => a - b);
+  const percentiles = (ms: number[]) => {
+    ms.sort((a, b) => a - b);
+    return { p50: ms[Math.floor(ms.length / 2)] ?? 0, p99: ms[Math.floor(ms.length * 0.99)] ?? 0 };
+  };
   console.log(
     JSON.stringify({
       rps: done / elapsed,
-      p50: latencies[Math.floor(latencies.length / 2)] ?? 0,
-      p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+      ...percentiles(latencies),
+      start: percentiles(starts),
+      exchange: percentiles(exchanges),
       failed,
       total: done,
       cpuMs: (cpu * 1000) / Math.max(1, done),

@@ -15,6 +15,9 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** Logins: the server time of their starts and of their code exchanges, apart (ms). */
+  start?: { p50: number; p99: number };
+  exchange?: { p50: number; p99: number };
   non2xx?: number;
   errors?: number;
   failed?: number;

@@ -332,6 +332,12 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
     `| bare node:http | ${pct(tl.start.rps / m.bare.rps)} | ${pct(tl.wrong.rps / m.barePipelined.rps)} | — | — |`,
     `| two-signature RS256 ceiling (${fmt(m.loginCeiling)} logins/s) | — | — | ${tl.loginNew ? pct(tl.loginNew.rps / m.loginCeiling) : "—"} | ${pct(tl.login.rps / m.loginCeiling)} (one signature)${tl.loginApi ? `; with an API audience (two signatures): ${fmt(tl.loginApi.rps)}/s = ${pct(tl.loginApi.rps / m.loginCeiling)}` : ""} |`,
     "",
+    ...(tl.login10?.start && tl.login10.exchange
+      ? [
+          `textlock's logins at 10 connections (the latency target): ${fmt(tl.login10.rps)} logins/s with the core ${pct(tl.login10.busy)} busy; a start's server time ${fmt(tl.login10.start.p50, 1)} ms p50, ${fmt(tl.login10.start.p99, 1)} ms p99, a code exchange's (which waits for its group commit) ${fmt(tl.login10.exchange.p50, 1)} / ${fmt(tl.login10.exchange.p99, 1)} ms. With the core that busy each request queues behind the others: a login's server time is then about 10 / logins per second.`,
+          "",
+        ]
+      : []),
     ...(paired
       ? [
           "## The same, in alternating rounds",
