@@ -50,12 +50,22 @@ function frames(f) {
   }
   return { inWal: u32(16), backfilled: u32(96) };
 }
-function due(f, now) {
+function due(id, f, now) {
   const seen = frames(f);
   if (!seen) return now - f.checkpointed >= 1000;
   if (seen.inWal !== f.frames) {
     f.frames = seen.inWal;
     f.changed = now;
+  }
+  // Writers this process cannot hold (another process's) or a long read elsewhere can keep the WAL from
+  // starting over. Past four times the mark, the connection checkpoints on its own again, as SQLite does,
+  // until the WAL has started over.
+  if (!f.handedBack && seen.inWal >= 4 * pages) {
+    f.handedBack = true;
+    parentPort.postMessage({ op: "handback", id });
+  } else if (f.handedBack && seen.inWal < pages) {
+    f.handedBack = false;
+    parentPort.postMessage({ op: "takeover", id });
   }
   const pending = seen.inWal - seen.backfilled;
   return pending >= pages || (pending > 0 && now - f.changed >= quietMs);
@@ -81,7 +91,7 @@ function done(id, f) {
 setInterval(() => {
   const now = Date.now();
   for (const [id, f] of files) {
-    if (f.pausing || !due(f, now)) continue;
+    if (f.pausing || !due(id, f, now)) continue;
     const result = checkpoint(id, f);
     if (!result) continue;
     // Frames committed while it copied are still only in the WAL, so the writer cannot start the WAL
@@ -99,7 +109,7 @@ parentPort.on("message", (m) => {
       const db = new Database(m.file, { fileMustExist: true });
       db.pragma("busy_timeout = 0");
       db.pragma("synchronous = FULL");
-      files.set(m.id, { db, shm: undefined, frames: -1, changed: 0, checkpointed: 0, checkpoints: 0, pausing: false });
+      files.set(m.id, { db, shm: undefined, frames: -1, changed: 0, checkpointed: 0, checkpoints: 0, pausing: false, handedBack: false });
       parentPort.postMessage({ op: "opened", id: m.id });
     } catch (err) {
       parentPort.postMessage({ op: "failed", id: m.id, message: String(err && err.message) });
@@ -119,7 +129,7 @@ parentPort.on("message", (m) => {
 `;
 
 type FromWorker =
-  | { op: "opened" | "closed" | "pause" | "resume"; id: number }
+  | { op: "opened" | "closed" | "pause" | "resume" | "handback" | "takeover"; id: number }
   | { op: "checkpointed"; id: number; checkpoints: number }
   | { op: "failed"; id: number; message: string };
 
@@ -162,7 +172,9 @@ export interface CheckpointLease {
  * ({@link CheckpointLease.paused}; the event loop goes on, only the commits wait) while it copies that rest
  * (~1–2 ms), and the next commit then restarts the WAL, as after SQLite's own checkpoint. That restart
  * costs the writer one fsync (of the WAL's new header: SQLite's guard against out-of-order writes), one of
- * the three a checkpoint cost it.
+ * the three a checkpoint cost it. Writers in other processes on the same file are not held; if they (or a
+ * long read) keep the WAL from starting over until it holds 4,000 pages, the connection checkpoints on its
+ * own again, as SQLite does, until the WAL has started over.
  *
  * If the worker cannot open a file or a checkpoint fails, that connection gets SQLite's own checkpoints
  * back (and all of them do if the worker dies), so the WAL never grows without bound. The worker does not
@@ -263,8 +275,10 @@ export class WalCheckpointer {
   private onMessage(m: FromWorker): void {
     const file = this.files.get(m.id);
     if (!file) return;
-    if (m.op === "opened") {
+    if (m.op === "opened" || m.op === "takeover") {
       if (!file.closed) autocheckpoint(file.db, 0);
+    } else if (m.op === "handback") {
+      autocheckpoint(file.db, CHECKPOINT_PAGES);
     } else if (m.op === "checkpointed") {
       file.lease.checkpoints = m.checkpoints;
     } else if (m.op === "pause") {

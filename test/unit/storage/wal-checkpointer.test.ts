@@ -168,3 +168,40 @@ describe("WalCheckpointer under writes that never pause", () => {
     expect(n).toBe(rows);
   });
 });
+
+describe("WalCheckpointer when the WAL cannot start over", () => {
+  it("gives the connection SQLite's own checkpoints back past 4,000 pages, and takes them again once it has", async () => {
+    const path = join(dir(), "t.db");
+    const db = openSqlite(path);
+    db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+    const driver = sqliteGroupCommitDriver(db);
+    const gc = new GroupCommit(driver);
+    open.push({ db, wal: driver.wal });
+    await expect.poll(() => autocheckpoint(db)).toBe(0);
+    // A long read on another connection (another process's, say) keeps its snapshot: no checkpoint
+    // can copy past it, so the WAL cannot start over and grows with every write.
+    const reader = new Database(path, { readonly: true });
+    reader.exec("BEGIN");
+    reader.prepare("SELECT count(*) FROM t").get();
+    const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
+    const write = (n: number) =>
+      gc.run(() => {
+        for (let i = 0; i < n; i++) insert.run();
+      });
+    for (let i = 0; i < 90; i++) await write(50);
+    await expect.poll(() => autocheckpoint(db)).toBe(1000);
+    // The read ends: the next checkpoint copies everything, a write starts the WAL over, and the worker
+    // takes the checkpoints back.
+    reader.exec("COMMIT");
+    reader.close();
+    await expect
+      .poll(async () => {
+        await write(1);
+        return autocheckpoint(db);
+      })
+      .toBe(0);
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(4000 * 4096);
+    await gc.close();
+    expect((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBeGreaterThan(4500);
+  });
+});
