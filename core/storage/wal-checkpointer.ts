@@ -176,8 +176,8 @@ export interface CheckpointLease {
  * long read) keep the WAL from starting over until it holds 4,000 pages, the connection checkpoints on its
  * own again, as SQLite does, until the WAL has started over.
  *
- * If the worker cannot open a file or a checkpoint fails, that connection gets SQLite's own checkpoints
- * back (and all of them do if the worker dies), so the WAL never grows without bound. The worker does not
+ * If no worker can start, the worker cannot open a file or a checkpoint fails, that connection keeps or
+ * gets back SQLite's own checkpoints (and all of them do if the worker dies), so the WAL never grows without bound. The worker does not
  * keep the process alive, and ends when the last file lets go of it.
  */
 export class WalCheckpointer {
@@ -209,8 +209,16 @@ export class WalCheckpointer {
       paused: undefined as Promise<void> | undefined,
       release: () => (released ??= this.release(id)),
     };
+    let worker: Worker;
+    try {
+      worker = this.start();
+    } catch {
+      // No worker threads here (a permission model without --allow-worker, a bundle that cannot resolve
+      // better-sqlite3): the connection keeps SQLite's own checkpoints.
+      return lease;
+    }
     this.files.set(id, { db, lease });
-    this.start().postMessage({ op: "open", id, file: db.name });
+    worker.postMessage({ op: "open", id, file: db.name });
     return lease;
   }
 

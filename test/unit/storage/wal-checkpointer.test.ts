@@ -34,6 +34,18 @@ afterEach(async () => {
   }
 });
 
+/** The same file written through a group commit (as the stores write), once the worker has it. */
+async function groupCommitted() {
+  const path = join(dir(), "t.db");
+  const db = openSqlite(path);
+  db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+  const driver = sqliteGroupCommitDriver(db);
+  const gc = new GroupCommit(driver);
+  open.push({ db, wal: driver.wal });
+  await expect.poll(() => autocheckpoint(db)).toBe(0);
+  return { path, db, driver, gc };
+}
+
 describe("WalCheckpointer", () => {
   it("takes a WAL file's checkpoints off its connection and makes them on a worker thread", async () => {
     const f = file();
@@ -135,13 +147,7 @@ describe("WalCheckpointer", () => {
 
 describe("WalCheckpointer under writes that never pause", () => {
   it("still restarts the WAL from its start, so it does not grow with everything written", async () => {
-    const path = join(dir(), "t.db");
-    const db = openSqlite(path);
-    db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
-    const driver = sqliteGroupCommitDriver(db);
-    const gc = new GroupCommit(driver);
-    open.push({ db, wal: driver.wal });
-    await expect.poll(() => autocheckpoint(db)).toBe(0);
+    const { path, db, driver, gc } = await groupCommitted();
     const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
     let rows = 0;
     let largestWal = 0;
@@ -171,13 +177,7 @@ describe("WalCheckpointer under writes that never pause", () => {
 
 describe("WalCheckpointer when the WAL cannot start over", () => {
   it("gives the connection SQLite's own checkpoints back past 4,000 pages, and takes them again once it has", async () => {
-    const path = join(dir(), "t.db");
-    const db = openSqlite(path);
-    db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
-    const driver = sqliteGroupCommitDriver(db);
-    const gc = new GroupCommit(driver);
-    open.push({ db, wal: driver.wal });
-    await expect.poll(() => autocheckpoint(db)).toBe(0);
+    const { path, db, gc } = await groupCommitted();
     // A long read on another connection (another process's, say) keeps its snapshot: no checkpoint
     // can copy past it, so the WAL cannot start over and grows with every write.
     const reader = new Database(path, { readonly: true });
