@@ -51,7 +51,7 @@ export class WalSync {
 
   /**
    * A promise to wait for before the next {@link commit} while the checkpoint worker asks writers to hold
-   * theirs (for a millisecond or two, so the WAL can start over); undefined otherwise, which is nearly always.
+   * theirs (for a few ms, so the WAL can start over); undefined otherwise, which is nearly always.
    */
   paused(): Promise<void> | undefined {
     return this.checkpoints?.paused;
