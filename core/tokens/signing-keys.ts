@@ -157,11 +157,20 @@ export class SigningKeys {
     return !!kid && !!this.find(kid);
   }
 
+  /**
+   * A reload that reads the backend after this call: one already in flight (the periodic one) may have
+   * listed the keys before a write this process just made, so it is waited for and not shared.
+   */
+  private async reloadAfterWrite(): Promise<void> {
+    await this.reloading?.catch(() => undefined);
+    await this.reload();
+  }
+
   /** Makes a new signing key; the previous ones stay published (up to `keep` in all). */
   async rotate(alg: SigningAlgorithm = this.current.alg): Promise<SigningKey> {
     const backend = this.writable();
     await backend.add(await this.createKey(alg), Math.max(1, this.keep));
-    await this.reload();
+    await this.reloadAfterWrite();
     return this.current;
   }
 
@@ -177,7 +186,7 @@ export class SigningKeys {
     if (!(await backend.remove(kid))) {
       throw new TextlockError("ERR_INVALID_REQUEST", { description: `No signing key ${kid}.` });
     }
-    await this.reload();
+    await this.reloadAfterWrite();
   }
 
   async close(): Promise<void> {
