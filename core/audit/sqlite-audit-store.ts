@@ -90,9 +90,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async append(records: ReadonlyArray<{ entry: NewLogEntry; streams: readonly string[] }>): Promise<LogEntry[]> {
-    const paused = this.wal.paused();
-    if (paused) await paused;
-    const stored = this.wal.commit(() =>
+    const stored = await this.wal.commitAfterPause(() =>
       records.map(({ entry, streams }) => {
         const { lastInsertRowid } = this.q.insert.run(
           entry.date,

@@ -16,9 +16,7 @@ export function sqliteGroupCommitDriver(
   return {
     wal,
     commit: async (ops) => {
-      const paused = wal.paused();
-      if (paused) await paused;
-      const results = wal.commit(() => ops.map((op) => op(db)));
+      const results = await wal.commitAfterPause(() => ops.map((op) => op(db)));
       await wal.flush();
       return results;
     },

@@ -180,8 +180,8 @@ export interface CheckpointLease {
  * own again, as SQLite does, until the WAL has started over.
  *
  * If no worker can start, the worker cannot open a file or a checkpoint fails, that connection keeps or
- * gets back SQLite's own checkpoints (and all of them do if the worker dies), so the WAL never grows without bound. The worker does not
- * keep the process alive, and ends when the last file lets go of it.
+ * gets back SQLite's own checkpoints (and all of them do if the worker dies), so the WAL never grows
+ * without bound. The worker does not keep the process alive, and ends when the last file lets go of it.
  */
 export class WalCheckpointer {
   private static shared: WalCheckpointer | undefined;

@@ -50,11 +50,13 @@ export class WalSync {
   }
 
   /**
-   * A promise to wait for before the next {@link commit} while the checkpoint worker asks writers to hold
-   * theirs (for a few ms, so the WAL can start over); undefined otherwise, which is nearly always.
+   * {@link commit}, after waiting out a hold the checkpoint worker may have asked writers for (a few ms, so
+   * the WAL can start over; nearly always there is none). Writers that can wait use this.
    */
-  paused(): Promise<void> | undefined {
-    return this.checkpoints?.paused;
+  async commitAfterPause<T>(fn: () => T): Promise<T> {
+    const paused = this.checkpoints?.paused;
+    if (paused) await paused;
+    return this.commit(fn);
   }
 
   /** Runs `fn` in one `BEGIN IMMEDIATE … COMMIT` whose commit is not yet flushed to disk: call {@link flush}. */

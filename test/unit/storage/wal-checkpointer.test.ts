@@ -19,11 +19,12 @@ function file() {
   db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
   const wal = new WalSync(db);
   const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
-  const commitRows = (n: number) =>
-    wal.commit(() => {
-      for (let i = 0; i < n; i++) insert.run();
-    });
-  return { path, db, wal, commitRows };
+  /** Inserts `n` rows (to run in a commit). */
+  const rows = (n: number) => () => {
+    for (let i = 0; i < n; i++) insert.run();
+  };
+  const commitRows = (n: number) => wal.commit(rows(n));
+  return { path, db, wal, rows, commitRows };
 }
 
 const open: Array<{ db: Database.Database; wal: WalSync }> = [];
@@ -80,8 +81,7 @@ describe("WalCheckpointer", () => {
     const began = Date.now();
     // ~4,000 pages over at least a second: the worker checkpoints several times meanwhile.
     while (rows < 4000 || Date.now() - began < 1000) {
-      await f.wal.paused();
-      f.commitRows(10);
+      await f.wal.commitAfterPause(f.rows(10));
       rows += 10;
       await f.wal.flush();
       if (rows % 200 === 0) await new Promise((r) => setTimeout(r, 30));
