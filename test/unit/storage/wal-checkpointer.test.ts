@@ -1,5 +1,8 @@
-import { existsSync, mkdtempSync, statSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { createRequire } from "node:module";
+import { endianness, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,6 +14,32 @@ import { WalSync } from "../../../core/storage/wal-sync.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "textlock-ckpt-"));
 const autocheckpoint = (db: Database.Database) => db.pragma("wal_autocheckpoint", { simple: true });
+
+/** Frames in a file's WAL, from its WAL index (`mxFrame`, byte 16 of the `-shm` file, native byte order). */
+function walFrames(path: string): number {
+  const header = Buffer.alloc(20);
+  const fd = openSync(`${path}-shm`, "r");
+  try {
+    readSync(fd, header, 0, 20, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return endianness() === "LE" ? header.readUInt32LE(16) : header.readUInt32BE(16);
+}
+
+/**
+ * Another process writing the same file (`serve --workers`): a transaction of two ~4 KiB rows every
+ * event-loop turn, with SQLite's own checkpoints, until it is killed.
+ */
+const OTHER_PROCESS = `
+const Database = require(${JSON.stringify(createRequire(import.meta.url).resolve("better-sqlite3"))});
+const db = new Database(process.argv[1]);
+db.pragma("busy_timeout = 5000");
+const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
+const write = db.transaction(() => { insert.run(); insert.run(); });
+const loop = () => { write(); setImmediate(loop); };
+loop();
+`;
 
 /** A WAL file with a table of ~4 KiB rows (one page each), its WalSync and a way to commit rows. */
 function file() {
@@ -176,7 +205,46 @@ describe("WalCheckpointer under writes that never pause", () => {
 });
 
 describe("WalCheckpointer when the WAL cannot start over", () => {
-  it("gives the connection SQLite's own checkpoints back past 4,000 pages, and takes them again once it has", async () => {
+  it("hands the checkpoints back at once while another process writes the file, and takes them again after", async () => {
+    const { path, db, gc } = await groupCommitted();
+    const other = spawn(process.execPath, ["-e", OTHER_PROCESS, path], { stdio: ["ignore", "ignore", "inherit"] });
+    const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await gc.run(() => insert.run());
+    })();
+    try {
+      // This process cannot hold the other one's commits, so no checkpoint the worker makes lets the WAL
+      // start over: the first one made with this process's writers held finds frames it could not copy,
+      // and the connection gets SQLite's own checkpoints back then, not at 4,000 pages.
+      let framesAtHandBack = 0;
+      await expect
+        .poll(
+          () => {
+            const pages = autocheckpoint(db);
+            if (pages === 1000) framesAtHandBack = walFrames(path);
+            return pages;
+          },
+          { timeout: 10_000, interval: 10 },
+        )
+        .toBe(1000);
+      expect(framesAtHandBack).toBeGreaterThan(0);
+      expect(framesAtHandBack).toBeLessThan(3000);
+      // Alone on the file again: once the WAL has started over and five seconds have passed, the worker
+      // checkpoints it again.
+      other.kill();
+      await once(other, "exit");
+      await expect.poll(() => autocheckpoint(db), { timeout: 15_000, interval: 100 }).toBe(0);
+    } finally {
+      if (other.exitCode === null && other.signalCode === null) other.kill("SIGKILL");
+      writing = false;
+      await writer;
+      await gc.close();
+    }
+    expect((db.prepare("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check).toBe("ok");
+  }, 30_000);
+
+  it("gives the connection SQLite's own checkpoints back while a long read pins the WAL, and takes them again after it", async () => {
     const { path, db, gc } = await groupCommitted();
     // A long read on another connection (another process's, say) keeps its snapshot: no checkpoint
     // can copy past it, so the WAL cannot start over and grows with every write.
@@ -195,10 +263,13 @@ describe("WalCheckpointer when the WAL cannot start over", () => {
     reader.exec("COMMIT");
     reader.close();
     await expect
-      .poll(async () => {
-        await write(1);
-        return autocheckpoint(db);
-      })
+      .poll(
+        async () => {
+          await write(1);
+          return autocheckpoint(db);
+        },
+        { timeout: 15_000, interval: 100 },
+      )
       .toBe(0);
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(4000 * 4096);
     await gc.close();
