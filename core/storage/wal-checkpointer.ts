@@ -48,16 +48,18 @@ function drop(id, f) {
   try { f.db.close(); } catch {}
   try { if (f.shm !== undefined) closeSync(f.shm); } catch {}
 }
-// Frames in the WAL and frames of it already in the database file, from the WAL index; undefined if unread.
+// Frames in the WAL, frames of it already in the database file and the WAL's salt (new each time it
+// starts over), from the WAL index; undefined if unread, or read while SQLite was writing it (its two
+// copies of the header differ).
 function frames(f) {
   try {
     // Beside the file's real path, as SQLite puts it (the file may be reached through a symlink).
     f.shm ??= openSync(realpathSync(f.db.name) + "-shm", "r");
-    if (readSync(f.shm, header, 0, 100, 0) < 100) return undefined;
+    if (readSync(f.shm, header, 0, 100, 0) < 100 || header.compare(header, 48, 96, 0, 48) !== 0) return undefined;
   } catch {
     return undefined;
   }
-  return { inWal: u32(16), backfilled: u32(96) };
+  return { inWal: u32(16), backfilled: u32(96), salt: header.toString("hex", 32, 40) };
 }
 function due(id, f, now) {
   const seen = frames(f);
@@ -66,16 +68,23 @@ function due(id, f, now) {
     f.frames = seen.inWal;
     f.changed = now;
   }
+  // Frames copied by a checkpoint this worker did not make (the registered connection makes none while
+  // the worker has the file): another process checkpoints the file, so it writes it too.
+  const foreign = f.salt !== undefined && seen.backfilled > (seen.salt === f.salt ? f.backfilled : 0);
+  f.salt = seen.salt;
+  f.backfilled = seen.backfilled;
   // Writers this process cannot hold (another process's) or a long read elsewhere can keep the WAL from
-  // starting over (see handBack). Past four times the mark at the latest, the connection checkpoints on its
-  // own again, as SQLite does; the worker takes over once the WAL has started over and the wait is past.
-  if (!f.handedBack && seen.inWal >= 4 * pages) handBack(id, f, now);
+  // starting over (see handBack). Then, or past four times the mark at the latest, the connection
+  // checkpoints on its own again, as SQLite does; the worker takes over once the WAL has started over and
+  // the wait is past.
+  if (!f.handedBack && (foreign || seen.inWal >= 4 * pages)) handBack(id, f, now);
   else if (f.handedBack && seen.inWal < pages && now >= f.retryAt) {
     f.handedBack = false;
     parentPort.postMessage({ op: "takeover", id });
   }
-  if (f.handedBack) return false;
   const pending = seen.inWal - seen.backfilled;
+  // Handed back, the connection checkpoints as pages come; the worker only finishes a file gone quiet.
+  if (f.handedBack) return pending > 0 && now - f.changed >= quietMs;
   return pending >= pages || (pending > 0 && now - f.changed >= quietMs);
 }
 function handBack(id, f, now) {
@@ -89,7 +98,10 @@ function checkpoint(id, f) {
     f.db.pragma("wal_checkpoint(PASSIVE)");
     // Its result counts the frames of the snapshot it copied; the writer may have added more since.
     const seen = frames(f);
-    return { left: seen ? seen.inWal - seen.backfilled : 0 };
+    if (!seen) return { left: 0 };
+    f.salt = seen.salt;
+    f.backfilled = seen.backfilled;
+    return { left: seen.inWal - seen.backfilled };
   } catch (err) {
     drop(id, f);
     parentPort.postMessage({ op: "failed", id, message: String(err && err.message) });
@@ -110,7 +122,7 @@ setInterval(() => {
     // Frames committed while it copied are still only in the WAL, so the writer cannot start the WAL
     // over: under writes that never pause it would grow forever. Ask the writer to hold its next commit
     // while the worker copies that little rest.
-    if (result.left > 0) {
+    if (result.left > 0 && !f.handedBack) {
       f.pausing = true;
       parentPort.postMessage({ op: "pause", id });
     } else done(id, f);
@@ -122,7 +134,7 @@ parentPort.on("message", (m) => {
       const db = new Database(m.file, { fileMustExist: true });
       db.pragma("busy_timeout = 0");
       db.pragma("synchronous = FULL");
-      files.set(m.id, { db, shm: undefined, frames: -1, changed: 0, checkpointed: 0, checkpoints: 0, pausing: false, handedBack: false, retryAt: 0 });
+      files.set(m.id, { db, shm: undefined, frames: -1, changed: 0, checkpointed: 0, checkpoints: 0, pausing: false, handedBack: false, retryAt: 0, salt: undefined, backfilled: 0 });
       parentPort.postMessage({ op: "opened", id: m.id });
     } catch (err) {
       parentPort.postMessage({ op: "failed", id: m.id, message: String(err && err.message) });
@@ -193,12 +205,14 @@ export interface CheckpointLease {
  * ({@link CheckpointLease.paused}; the event loop goes on, only the commits wait) while it copies that rest
  * (a few ms), and the next commit then restarts the WAL, as after SQLite's own checkpoint. That restart
  * costs the writer one fsync (of the WAL's new header: SQLite's guard against out-of-order writes), one of
- * the three a checkpoint cost it. Writers in other processes on the same file are not held: if frames are
- * still left after a checkpoint made while this process's writers were held (another process wrote
- * meanwhile, or a long read holds an old snapshot), or the WAL reaches 4,000 pages, the connection
- * checkpoints on its own again, as SQLite does, and the worker tries again once the WAL has started over
- * and five seconds have passed. With two processes writing one file, the WAL then stays as small as with
- * SQLite's own checkpoints (~1,000–1,800 pages) instead of hovering near 4,000.
+ * the three a checkpoint cost it. Writers in other processes on the same file are not held. When another
+ * process checkpoints the file (the WAL index shows frames copied by a checkpoint the worker did not
+ * make), when frames are still left after a checkpoint made while this process's writers were held
+ * (another process wrote meanwhile, or a long read holds an old snapshot), or when the WAL reaches 4,000
+ * pages, the connection checkpoints on its own again, as SQLite does, and the worker tries again once the
+ * WAL has started over and five seconds have passed; meanwhile it only finishes a file gone quiet. With
+ * two processes writing one file the WAL then stays about as small as with SQLite's own checkpoints,
+ * instead of hovering near 4,000 pages.
  *
  * If no worker can start, the worker cannot open a file or a checkpoint fails, that connection keeps or
  * gets back SQLite's own checkpoints (and all of them do if the worker dies), so the WAL never grows

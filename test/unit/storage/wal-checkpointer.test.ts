@@ -15,16 +15,20 @@ import { WalSync } from "../../../core/storage/wal-sync.js";
 const dir = () => mkdtempSync(join(tmpdir(), "textlock-ckpt-"));
 const autocheckpoint = (db: Database.Database) => db.pragma("wal_autocheckpoint", { simple: true });
 
-/** Frames in a file's WAL, from its WAL index (`mxFrame`, byte 16 of the `-shm` file, native byte order). */
-function walFrames(path: string): number {
-  const header = Buffer.alloc(20);
+/**
+ * Frames in a file's WAL and frames of it already in the database file, from its WAL index (`mxFrame`
+ * and `nBackfill`, bytes 16 and 96 of the `-shm` file, native byte order).
+ */
+function walIndex(path: string): { frames: number; backfilled: number } {
+  const header = Buffer.alloc(100);
   const fd = openSync(`${path}-shm`, "r");
   try {
-    readSync(fd, header, 0, 20, 0);
+    readSync(fd, header, 0, 100, 0);
   } finally {
     closeSync(fd);
   }
-  return endianness() === "LE" ? header.readUInt32LE(16) : header.readUInt32BE(16);
+  const u32 = (at: number) => (endianness() === "LE" ? header.readUInt32LE(at) : header.readUInt32BE(at));
+  return { frames: u32(16), backfilled: u32(96) };
 }
 
 /**
@@ -210,7 +214,7 @@ describe("WalCheckpointer when the WAL cannot start over", () => {
     const other = spawn(process.execPath, ["-e", OTHER_PROCESS, path], { stdio: ["ignore", "ignore", "inherit"] });
     const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
     let writing = true;
-    const writer = (async () => {
+    let writer = (async () => {
       while (writing) await gc.run(() => insert.run());
     })();
     try {
@@ -222,7 +226,7 @@ describe("WalCheckpointer when the WAL cannot start over", () => {
         .poll(
           () => {
             const pages = autocheckpoint(db);
-            if (pages === 1000) framesAtHandBack = walFrames(path);
+            if (pages === 1000) framesAtHandBack = walIndex(path).frames;
             return pages;
           },
           { timeout: 10_000, interval: 10 },
@@ -230,10 +234,28 @@ describe("WalCheckpointer when the WAL cannot start over", () => {
         .toBe(1000);
       expect(framesAtHandBack).toBeGreaterThan(0);
       expect(framesAtHandBack).toBeLessThan(3000);
-      // Alone on the file again: once the WAL has started over and five seconds have passed, the worker
-      // checkpoints it again.
+      // Both stop writing: handed back, the connection would checkpoint only at its next commit, so the
+      // worker finishes the quiet file itself.
       other.kill();
       await once(other, "exit");
+      writing = false;
+      await writer;
+      await expect
+        .poll(
+          () => {
+            const { frames, backfilled } = walIndex(path);
+            return frames > 0 && backfilled === frames;
+          },
+          { timeout: 5_000, interval: 50 },
+        )
+        .toBe(true);
+      expect(autocheckpoint(db)).toBe(1000);
+      // Writing alone: once the WAL has started over and five seconds have passed, the worker checkpoints
+      // the file again.
+      writing = true;
+      writer = (async () => {
+        while (writing) await gc.run(() => insert.run());
+      })();
       await expect.poll(() => autocheckpoint(db), { timeout: 15_000, interval: 100 }).toBe(0);
     } finally {
       if (other.exitCode === null && other.signalCode === null) other.kill("SIGKILL");
