@@ -18,9 +18,9 @@ const QUIET_MS = 1000;
  */
 const PAUSE_TIMEOUT_MS = 100;
 /**
- * After a checkpoint made with this process's writers held still could not copy the whole WAL (another
- * process writes the file, or a read holds an old snapshot), how long the connection keeps SQLite's own
- * checkpoints before the worker tries again (ms).
+ * After the worker hands a file's checkpoints back (another process writes the file, a read holds an old
+ * snapshot, or the WAL reached four times {@link CHECKPOINT_PAGES}), how long the connection keeps SQLite's
+ * own checkpoints before the worker tries again (ms).
  */
 const RETRY_MS = 5000;
 /** How long closing a file waits for the worker to let go of it before going on without it. */

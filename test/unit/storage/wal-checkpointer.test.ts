@@ -214,13 +214,16 @@ describe("WalCheckpointer when the WAL cannot start over", () => {
     const other = spawn(process.execPath, ["-e", OTHER_PROCESS, path], { stdio: ["ignore", "ignore", "inherit"] });
     const insert = db.prepare("INSERT INTO t (v) VALUES (randomblob(3500))");
     let writing = true;
-    let writer = (async () => {
+    /** Commits a row after another until `writing` is false. */
+    const keepWriting = async () => {
       while (writing) await gc.run(() => insert.run());
-    })();
+    };
+    let writer = keepWriting();
     try {
       // This process cannot hold the other one's commits, so no checkpoint the worker makes lets the WAL
-      // start over: the first one made with this process's writers held finds frames it could not copy,
-      // and the connection gets SQLite's own checkpoints back then, not at 4,000 pages.
+      // start over. The worker sees the other process (its checkpoints copy frames the worker did not, or
+      // a checkpoint made with this process's writers held still leaves frames) and the connection gets
+      // SQLite's own checkpoints back then, not at 4,000 pages.
       let framesAtHandBack = 0;
       await expect
         .poll(
@@ -253,9 +256,7 @@ describe("WalCheckpointer when the WAL cannot start over", () => {
       // Writing alone: once the WAL has started over and five seconds have passed, the worker checkpoints
       // the file again.
       writing = true;
-      writer = (async () => {
-        while (writing) await gc.run(() => insert.run());
-      })();
+      writer = keepWriting();
       await expect.poll(() => autocheckpoint(db), { timeout: 15_000, interval: 100 }).toBe(0);
     } finally {
       if (other.exitCode === null && other.signalCode === null) other.kill("SIGKILL");
