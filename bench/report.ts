@@ -6,6 +6,15 @@ interface Trips {
   commands: number;
   byCommand: Record<string, number>;
 }
+/** Redis main-thread CPU per request, 20 in flight, default protection (bench/redis-cpu.ts). */
+export interface RedisCpu {
+  count: number;
+  concurrency: number;
+  startCpuUs: number;
+  exchangeCpuUs: number;
+  /** Per primary; `shared` holds the counters shared between phones (every primary of a single Redis). */
+  primaries: Array<{ shared: boolean; startCpuUs: number; exchangeCpuUs: number }>;
+}
 interface PgPerLogin {
   xact_commit: number;
   tup_inserted: number;
@@ -39,7 +48,13 @@ export interface Measured {
   betterAuthMemory?: TargetResult;
   adapters: Record<string, TargetResult>;
   algorithms: Record<string, LoadResult>;
-  redis?: Partial<TargetResult> & { bytesPerCode: number; trips: { count: number; start: Trips; login: Trips } };
+  redis?: Partial<TargetResult> & {
+    bytesPerCode: number;
+    trips: { count: number; start: Trips; login: Trips };
+    cpu?: RedisCpu;
+  };
+  /** The same logins on a Redis Cluster of three primaries (a replica each). */
+  redisCluster?: RedisCpu;
   postgres?: { count: number; newUsers: PgPerLogin; returning: PgPerLogin; returningOneAtATime: PgPerLogin };
   /**
    * Returning logins without the audit log or refresh tokens (`lean`, scope `openid`) and with both
@@ -398,6 +413,7 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
           ),
           "",
           `Memory per pending code: ${fmt(m.memory.bytesPerCode)} B in the memory store${m.memory.bytesPerResendableCode ? ` (${fmt(m.memory.bytesPerResendableCode)} B for a code kept re-sendable over another channel: its sealed copy)` : ""}, ${fmt(m.redis!.bytesPerCode)} B in Redis.`,
+          ...redisCpuLines(m.redis?.cpu, m.redisCluster),
         ]
       : ["redis-server was not installed on this machine; run again where it is."]),
     "",
@@ -440,4 +456,59 @@ export function report(m: Measured): { targets: Record<string, Target>; markdown
     "",
   ];
   return { targets, markdown: lines.join("\n") };
+}
+
+/**
+ * Redis's own CPU per request, on a single Redis and on a cluster, and the login rate one Redis core
+ * allows: on a cluster that is the primary of the shared counters' slot, which every start and every
+ * verified code reaches whatever the number of primaries.
+ */
+export function redisCpuLines(single: RedisCpu | undefined, cluster: RedisCpu | undefined): string[] {
+  if (!single && !cluster) return [];
+  const perCore = (us: number) => fmt(1e6 / us);
+  const row = (name: string, start: number, exchange: number, ceiling: string) =>
+    `| ${name} | ${fmt(start)} | ${fmt(exchange)} | ${fmt(start + exchange)} | ${ceiling} |`;
+  const lines = [
+    "",
+    `Redis's own CPU (its main thread's, from \`INFO cpu\`; ${fmt((single ?? cluster)!.count)} logins with ${(single ?? cluster)!.concurrency} in flight, default protection, \`bench/redis-cpu.ts\`), in µs:`,
+    "",
+    "| Redis | per start | per code exchange | per login | logins/s one Redis core allows (always busy) |",
+    "|---|---|---|---|---|",
+  ];
+  if (single)
+    lines.push(
+      row("single Redis", single.startCpuUs, single.exchangeCpuUs, perCore(single.startCpuUs + single.exchangeCpuUs)),
+    );
+  if (cluster) {
+    const shared = cluster.primaries.find((p) => p.shared);
+    const others = cluster.primaries.filter((p) => !p.shared);
+    const mean = (f: (p: RedisCpu["primaries"][number]) => number) =>
+      others.reduce((a, p) => a + f(p), 0) / Math.max(1, others.length);
+    const n = cluster.primaries.length;
+    lines.push(
+      row(`Redis Cluster, all ${n} primaries (a replica each)`, cluster.startCpuUs, cluster.exchangeCpuUs, "—"),
+    );
+    if (shared && others.length) {
+      // The shared primary also holds its share of the phones' slots: what it does beyond the others is the shared counters'.
+      const start = shared.startCpuUs - mean((p) => p.startCpuUs);
+      const exchange = shared.exchangeCpuUs - mean((p) => p.exchangeCpuUs);
+      lines.push(
+        row(
+          "  of which the shared counters' primary, beyond a phone primary's share",
+          start,
+          exchange,
+          `${perCore(start + exchange)}: **the cluster's ceiling**, whatever its number of primaries`,
+        ),
+      );
+      lines.push(
+        row(
+          "  each other primary (its share of the phones)",
+          mean((p) => p.startCpuUs),
+          mean((p) => p.exchangeCpuUs),
+          "—",
+        ),
+      );
+    }
+  }
+  return lines;
 }

@@ -8,10 +8,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { startRedisCluster } from "../test/helpers/redis-cluster.js";
 import { postgresBinDir, redisBinary, startPostgres, startRedis } from "../test/helpers/services.js";
 import { buildBenchServer } from "./build.js";
 import { benchProcesses, type LoadResult, lastJsonLine, root, type Server } from "./processes.js";
-import { type Floors, type Measured, type PairedRound, report } from "./report.js";
+import { type Floors, type Measured, type PairedRound, type RedisCpu, report } from "./report.js";
 
 export type { LoadResult } from "./processes.js";
 
@@ -240,6 +241,8 @@ for (const alg of core ? [] : ["ES256", "EdDSA"]) {
   }
 }
 // Codes and counters in a real Redis (when redis-server is installed).
+/** Logins (start + code exchange, 20 in flight) over which Redis's own CPU is measured. */
+const redisCpuLogins = quick ? 200 : 2_000;
 if (redisBinary()) {
   console.error("standalone on Redis; round trips per start and login");
   const redis = await startRedis();
@@ -250,11 +253,31 @@ if (redisBinary()) {
         (await json(["bench/redis-memory.ts", redis.url, String(quick ? 10_000 : 100_000)])).bytesPerCode,
       ),
       trips: await json(["bench/redis-trips.ts", redis.url, String(quick ? 30 : 300)]),
+      cpu: (await json([
+        "bench/redis-cpu.ts",
+        JSON.stringify({ urls: [redis.url], count: redisCpuLogins }),
+      ])) as unknown as RedisCpu,
     } as Measured["redis"];
   } catch (err) {
     console.error(`Redis rows failed: ${(err as Error).message.slice(0, 500)}`);
   } finally {
     await redis.stop();
+  }
+  // The same logins on a Redis Cluster (three primaries with a replica each): where its CPU goes, and
+  // how much of it lands on the primary of the counters shared between phones.
+  console.error("Redis Cluster: Redis CPU per start and login, per primary");
+  try {
+    const cluster = await startRedisCluster(3, 1, 5_000);
+    try {
+      results.redisCluster = (await json([
+        "bench/redis-cpu.ts",
+        JSON.stringify({ urls: cluster.urls, cluster: true, count: redisCpuLogins }),
+      ])) as unknown as RedisCpu;
+    } finally {
+      await cluster.stop();
+    }
+  } catch (err) {
+    console.error(`Redis Cluster rows failed: ${(err as Error).message.slice(0, 500)}`);
   }
 }
 if (postgresBinDir()) {

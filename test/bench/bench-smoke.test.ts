@@ -55,6 +55,12 @@ describe("npm run bench -- --quick", () => {
     if (results.redis) {
       expect(results.redis.trips.start.roundTrips).toBeGreaterThanOrEqual(1);
       expect(results.redis.trips.login.commands).toBeGreaterThanOrEqual(1);
+      // Redis's own CPU per request was read, on one Redis and on a cluster, whose shared counters'
+      // primary (the one every start reaches) was found among the cluster's three.
+      expect(results.redis.cpu.startCpuUs).toBeGreaterThan(0);
+      expect(results.redis.cpu.exchangeCpuUs).toBeGreaterThan(0);
+      expect(results.redisCluster.primaries).toHaveLength(3);
+      expect(results.redisCluster.primaries.filter((p: { shared: boolean }) => p.shared)).toHaveLength(1);
     }
     if (results.postgres) expect(results.postgres.newUsers.tup_inserted).toBeGreaterThanOrEqual(1);
     expect(results.memory.count).toBe(100_000);
@@ -62,6 +68,7 @@ describe("npm run bench -- --quick", () => {
     expect(doc).toMatch(/start-only vs bare node:http/);
     expect(doc).toMatch(/\| better-auth, SQLite \|/);
     expect(doc).toMatch(/## The same, in alternating rounds/);
+    if (results.redis) expect(doc).toMatch(/\| single Redis \| \d/);
     expect(doc).toMatch(/\| target \| measured \| goal \| best possible in this run \|/);
   }, 600_000);
 });
