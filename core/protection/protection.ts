@@ -33,6 +33,7 @@ import {
 } from "./pumping.js";
 import type { RedisEval } from "./redis-eval.js";
 import { runSteps, type Step, type StepEvent, type StepsReply } from "./redis-steps.js";
+import { VerifiedBatch } from "./verified-batch.js";
 
 /** Why a request was refused; each has a counter in {@link Protection.metrics} and `textlock_refusals_total`. */
 export const REFUSAL_REASONS = [
@@ -170,6 +171,8 @@ export class Protection {
   private readonly budgets: BudgetStore = new MemoryBudgetStore();
   /** Set when limits count in Redis: every start and exchange is then one script per hash slot. */
   private readonly redis?: RedisSteps & { codesHere: boolean };
+  /** With limits in Redis: verified codes' pumping counts that do not ride in an exchange's own script. */
+  private readonly verifiedBatch?: VerifiedBatch;
 
   constructor(
     @inject(CONFIG) private readonly config: TextlockConfig,
@@ -187,6 +190,13 @@ export class Protection {
         steps && steps.client === backend.redis
           ? { ...stepsOf(steps), codesHere: true }
           : { ...clientSteps(backend.redis as RedisEval, config), codesHere: false };
+      const redis = this.redis;
+      this.verifiedBatch = new VerifiedBatch({
+        run: (batch, now) => redis.run(batch, now),
+        params: () => ({ bucketMs: bucketMs(this.pumpingParams()), ttlMs: ttlMs(this.pumpingParams()) }),
+        onError: (err) =>
+          this.logger.warn({ err: { message: (err as Error)?.message } }, "pumping counters unavailable"),
+      });
     }
     const make = (name: string, points: number, duration: number): RateLimiterAbstract =>
       new RateLimiterMemory({ keyPrefix: name, points, duration });
@@ -246,9 +256,7 @@ export class Protection {
         await this.codes.clearFailures(r.key);
         if (this.redis && this.pumpingCounts()) {
           // Pumping counts in Redis (shared by every process), never in this process's memory.
-          await this.redis.run([this.pumpingStep("pver", r.phone)], now).catch((err: unknown) => {
-            this.logger.warn({ err: { message: (err as Error)?.message } }, "pumping counters unavailable");
-          });
+          this.verifiedBatch!.add(this.pumpingStep("pver", r.phone).keys, now);
         } else await this.recordVerified(r.phone);
       } else if (result.status !== "used" && r.bruteForce) {
         await this.codes.recordFailure(r.key, r.bruteForce.windowMs, now);
@@ -273,13 +281,14 @@ export class Protection {
     if (reply.status === "locked") return { locked: { count: r.bruteForce?.max ?? 0, resetAt: reply.resetAt } };
     if (reply.status !== "ok") throw new TextlockError("ERR_STORE_UNAVAILABLE");
     const result = redeemResult(reply.redeem);
-    if (redis.cluster && pver && result.status === "verified") {
-      // Another slot: reported, never failing an exchange that already consumed its code.
-      await redis.run([pver], now).catch((err: unknown) => {
-        this.logger.warn({ err: { message: (err as Error)?.message } }, "pumping counters unavailable");
-      });
-    }
+    // Another slot: sent with other exchanges' counts, never failing one that already consumed its code.
+    if (redis.cluster && pver && result.status === "verified") this.verifiedBatch!.add(pver.keys, now);
     return { result };
+  }
+
+  /** Sends the verified codes' pumping counts still waiting for their batch (at shutdown). */
+  async close(): Promise<void> {
+    await this.verifiedBatch?.flush();
   }
 
   /** Refusal counts by reason (the Prometheus counter is `textlock_refusals_total`, core/metrics/metrics.ts). */

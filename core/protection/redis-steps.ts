@@ -140,12 +140,13 @@ commit.unsent = function(K, A)
     if redis.call('HEXISTS', key, 's' .. A[1]) == 1 then redis.call('HINCRBY', key, 's' .. A[1], -1) end
   end
 end
--- pver {subjects} {bucketMs, ttl}: counts a verified code (skipped when this script's redeem failed).
+-- pver {subjects} {bucketMs, ttl, n?}: counts n verified codes (1 when not given; a batch sends more);
+-- skipped when this script's redeem failed.
 commit.pver = function(K, A)
   if notVerified then return end
-  local cur = math.floor(now / tonumber(A[1]))
+  local cur, n = math.floor(now / tonumber(A[1])), tonumber(A[3] or '1')
   for _, key in ipairs(K) do
-    redis.call('HINCRBY', key, 'v' .. cur, 1)
+    redis.call('HINCRBY', key, 'v' .. cur, n)
     redis.call('PEXPIRE', key, A[2])
   end
 end

@@ -71,28 +71,70 @@ describe.skipIf(!enabled)("Redis Cluster", () => {
     expect(results.filter((r) => r.status === 429)).toHaveLength(5);
   });
 
-  it("a start is two scripts (shared counters, then the phone's slot) and a login two (the code, then the pumping count)", async () => {
+  it("a start is two scripts (shared counters, then the phone's slot), a login one; verified codes are counted in batches", async () => {
     const tl = await make("cl3", { resendCooldownSeconds: 0 });
     // Primaries only: a replica's MONITOR shows what its primary replicates to it.
     const roles = await Promise.all(cluster.nodes.map(async (n) => (await cluster.cli(n.port, "role")).split("\n")[0]));
     const primaries = cluster.nodes.filter((_, i) => roles[i] === "master");
     expect(primaries).toHaveLength(3);
+    // Numbers whose slots are not on the shared counters' primary, so each script's primary tells what it was.
+    const shared = await cluster.primaryOf("{cl3}");
+    const phones: string[] = [];
+    for (let i = 0; phones.length < 3; i++) {
+      const phone = `+141555524${String(i).padStart(2, "0")}`;
+      if ((await cluster.primaryOf(`{sms:${phone}}`)) !== shared) phones.push(phone);
+    }
     const monitors = await Promise.all(primaries.map((n) => monitorRedis(n.port)));
+    const isShared = primaries.map((n) => n.port === shared);
     try {
       await start(tl, "+14155552300"); // warm up: connections to every primary
       // The steps script cached on every primary (a node that lacks it answers NOSCRIPT once, then gets it).
       for (const n of primaries) await cluster.cli(n.port, "script", "load", STEPS_SCRIPT);
       await Promise.all(monitors.map((m) => m.reset()));
-      for (let i = 1; i <= 3; i++) expect(await start(tl, `+1415555230${i}`)).toMatchObject({ status: 200 });
-      const starts = (await Promise.all(monitors.map((m) => m.commands()))).flat();
-      expect(starts).toEqual(Array(6).fill("evalsha"));
+      for (const phone of phones) expect(await start(tl, phone)).toMatchObject({ status: 200 });
+      const starts = await Promise.all(monitors.map((m) => m.commands()));
+      expect(starts.flat()).toEqual(Array(6).fill("evalsha"));
+      expect(starts.filter((_, i) => isShared[i]).flat()).toHaveLength(3);
       await Promise.all(monitors.map((m) => m.reset()));
-      for (let i = 1; i <= 3; i++) expect((await login(tl, `+1415555230${i}`)).id_token).toEqual(expect.any(String));
-      const logins = (await Promise.all(monitors.map((m) => m.commands()))).flat();
-      expect(logins).toEqual(Array(6).fill("evalsha"));
+      const tokens = await Promise.all(phones.map((phone) => login(tl, phone)));
+      for (const t of tokens) expect(t.id_token).toEqual(expect.any(String));
+      // Each login is one script, in its phone's slot; their pumping counts reach the shared slot after
+      // at most 0.1 s, summed (three logins this close together are one batch, unless the machine stalls).
+      const country = "{cl3}:pump:country:US";
+      const verified = async () =>
+        (await cluster.cli(shared, "hgetall", country))
+          .trim()
+          .split("\n")
+          .reduce((sum, field, i, all) => (field.startsWith("v") && i % 2 === 0 ? sum + Number(all[i + 1]) : sum), 0);
+      await expect.poll(verified).toBe(3);
+      const logins = await Promise.all(monitors.map((m) => m.commands()));
+      expect(logins.filter((_, i) => !isShared[i]).flat()).toEqual(Array(3).fill("evalsha"));
+      // (The HGETALLs on the shared primary are this test's own reads.)
+      const batches = logins
+        .filter((_, i) => isShared[i])
+        .flat()
+        .filter((c) => c !== "hgetall");
+      expect(batches.length).toBeGreaterThanOrEqual(1);
+      expect(batches.length).toBeLessThanOrEqual(3);
+      expect(new Set(batches)).toEqual(new Set(["evalsha"]));
     } finally {
       for (const m of monitors) m.stop();
     }
+  });
+
+  it("sends the verified counts still waiting for their batch when textlock closes", async () => {
+    const tl = await make("cl4", { resendCooldownSeconds: 0 });
+    const phones = ["+14155552501", "+14155552502"];
+    for (const phone of phones) expect(await start(tl, phone)).toMatchObject({ status: 200 });
+    for (const phone of phones) await login(tl, phone);
+    await tl.close(); // well within the 0.1 s a count may wait
+    const shared = await cluster.primaryOf("{cl4}");
+    const fields = (await cluster.cli(shared, "hgetall", "{cl4}:pump:country:US")).trim().split("\n");
+    const verified = fields.reduce(
+      (sum, f, i) => (f.startsWith("v") && i % 2 === 0 ? sum + Number(fields[i + 1]) : sum),
+      0,
+    );
+    expect(verified).toBe(2);
   });
 
   it("fails closed while a primary fails over, sends nothing uncounted, and resumes with its counts", async () => {
