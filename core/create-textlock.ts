@@ -310,7 +310,8 @@ export async function createTextlockWith(
       // First: it writes what is queued while the stores are still open (and owns the audit store).
       await audit.close();
       // Then the pumping counts of verified codes still waiting for their batch, while Redis is open.
-      await c.resolve(PROTECTION).close();
+      const protection = c.resolve(PROTECTION) as Partial<{ close(): Promise<void> }>;
+      if (typeof protection.close === "function") await protection.close();
       const parts: Array<{ close(): Promise<void> }> = [
         c.resolve(DELIVERY_STORE),
         c.resolve(OTP_STORE),
