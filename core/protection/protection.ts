@@ -193,7 +193,6 @@ export class Protection {
       const redis = this.redis;
       this.verifiedBatch = new VerifiedBatch({
         run: (batch, now) => redis.run(batch, now),
-        params: () => ({ bucketMs: bucketMs(this.pumpingParams()), ttlMs: ttlMs(this.pumpingParams()) }),
         onError: (err) =>
           this.logger.warn({ err: { message: (err as Error)?.message } }, "pumping counters unavailable"),
       });
@@ -256,7 +255,7 @@ export class Protection {
         await this.codes.clearFailures(r.key);
         if (this.redis && this.pumpingCounts()) {
           // Pumping counts in Redis (shared by every process), never in this process's memory.
-          this.verifiedBatch!.add(this.pumpingStep("pver", r.phone).keys, now);
+          this.verifiedBatch!.add(this.pumpingStep("pver", r.phone), now);
         } else await this.recordVerified(r.phone);
       } else if (result.status !== "used" && r.bruteForce) {
         await this.codes.recordFailure(r.key, r.bruteForce.windowMs, now);
@@ -282,7 +281,7 @@ export class Protection {
     if (reply.status !== "ok") throw new TextlockError("ERR_STORE_UNAVAILABLE");
     const result = redeemResult(reply.redeem);
     // Another slot: sent with other exchanges' counts, never failing one that already consumed its code.
-    if (redis.cluster && pver && result.status === "verified") this.verifiedBatch!.add(pver.keys, now);
+    if (redis.cluster && pver && result.status === "verified") this.verifiedBatch!.add(pver, now);
     return { result };
   }
 

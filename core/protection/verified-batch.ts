@@ -8,8 +8,6 @@ const MAX_COUNTERS = 500;
 export interface VerifiedBatchOptions {
   /** Runs the steps script (one slot: the counters shared between phones). */
   run(steps: Step[], now: number): Promise<unknown>;
-  /** The pumping window's bucket length and the counters' time to live. */
-  params(): { bucketMs: number; ttlMs: number };
   /** A batch Redis did not take: its counts are lost (reported, never thrown). */
   onError(err: unknown): void;
   batchMs?: number;
@@ -28,17 +26,19 @@ export class VerifiedBatch {
   private readonly queued = new Map<string, number>();
   /** The clock of the batch's first code: every count of a batch is in that code's bucket. */
   private at = 0;
+  /** The `pver` arguments of the batch's codes (the window's bucket length, the counters' time to live). */
+  private args: Step["args"] = [];
   private timer?: ReturnType<typeof setTimeout>;
   private readonly sending = new Set<Promise<void>>();
 
   constructor(private readonly options: VerifiedBatchOptions) {}
 
-  /** Counts one verified code for each of `keys` (its prefix's and country's counters). */
-  add(keys: string[], now: number): void {
-    const { bucketMs } = this.options.params();
+  /** Counts one verified code: the `pver` step that would have counted it alone (its prefix and country). */
+  add(pver: Step, now: number): void {
+    const bucketMs = Number(pver.args[0]);
     if (this.queued.size && Math.floor(now / bucketMs) !== Math.floor(this.at / bucketMs)) this.send();
-    if (!this.queued.size) this.at = now;
-    for (const key of keys) this.queued.set(key, (this.queued.get(key) ?? 0) + 1);
+    if (!this.queued.size) [this.at, this.args] = [now, pver.args];
+    for (const key of pver.keys) this.queued.set(key, (this.queued.get(key) ?? 0) + 1);
     if (this.queued.size >= MAX_COUNTERS) this.send();
     else this.timer ??= setTimeout(() => this.send(), this.options.batchMs ?? VERIFIED_BATCH_MS).unref();
   }
@@ -53,12 +53,7 @@ export class VerifiedBatch {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.queued.size) return;
-    const { bucketMs, ttlMs } = this.options.params();
-    const steps: Step[] = [...this.queued].map(([key, n]) => ({
-      name: "pver",
-      keys: [key],
-      args: [bucketMs, ttlMs, n],
-    }));
+    const steps: Step[] = [...this.queued].map(([key, n]) => ({ name: "pver", keys: [key], args: [...this.args, n] }));
     this.queued.clear();
     const sent = this.options
       .run(steps, this.at)
