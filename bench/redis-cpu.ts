@@ -5,14 +5,9 @@
 // scripts), so the figures do not depend on how busy the machine was. On a cluster it also tells which
 // primary holds the counters shared between phones (the `{namespace}` slot): every start runs a script
 // there, so that primary's CPU per start bounds the whole cluster's login rate (docs/capacity.md).
-import "reflect-metadata";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@redis/client";
-import { pino } from "pino";
 import { VERIFIED_BATCH_MS } from "../core/protection/verified-batch.js";
-import { createTextlock } from "../lib/index.js";
+import { phone, redisLogins } from "./redis-logins.js";
 
 interface Spec {
   /** A single Redis's URL, or every node of a cluster. */
@@ -37,10 +32,10 @@ const connect = async (url: string) => {
 };
 type Client = Awaited<ReturnType<typeof connect>>;
 /** One client per node, to read its CPU; replicas are left out (they run no script). */
-const nodes: Array<{ url: string; client: Client }> = [];
+const nodes: Client[] = [];
 for (const url of spec.urls) {
   const client = await connect(url);
-  if ((await client.info("replication")).includes("role:master")) nodes.push({ url, client });
+  if ((await client.info("replication")).includes("role:master")) nodes.push(client);
   else await client.quit();
 }
 /** A node's main-thread CPU seconds so far (Redis 6+; the process's on older servers). */
@@ -50,33 +45,12 @@ const cpuOf = async (client: Client) => {
   const main = field("used_cpu_user_main_thread") + field("used_cpu_sys_main_thread");
   return Number.isFinite(main) ? main : field("used_cpu_user") + field("used_cpu_sys");
 };
-const cpus = () => Promise.all(nodes.map((n) => cpuOf(n.client)));
+const cpus = () => Promise.all(nodes.map(cpuOf));
 
-const dataDir = mkdtempSync(join(tmpdir(), "textlock-redis-cpu-"));
-const tl = await createTextlock(
-  {
-    secret: "bench-secret-bench-secret-bench-secret-0",
-    dataDir,
-    users: { type: "sqlite" },
-    store: spec.cluster
-      ? { type: "redis", cluster: spec.urls, namespace }
-      : { type: "redis", url: spec.urls[0]!, namespace },
-  },
-  { logger: pino({ level: "silent" }) },
+const { tl, start, exchange, sentCodes } = await redisLogins(
+  "redis-cpu",
+  spec.cluster ? { type: "redis", cluster: spec.urls, namespace } : { type: "redis", url: spec.urls[0]!, namespace },
 );
-const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
-// Numbers spread over 800 prefixes (exchange 200–999) and an IP each, so no send limit refuses them.
-const phone = (i: number) => `+1415${200 + (i % 800)}${String(100 + Math.floor(i / 800)).padStart(4, "0")}`;
-const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-/** The last code sent to each number (the console provider's outbox). */
-const sentCodes = () => {
-  const last = new Map<string, string>();
-  for (const line of readFileSync(join(dataDir, "outbox.jsonl"), "utf8").trim().split("\n")) {
-    const m = JSON.parse(line) as { to: string; body: string };
-    last.set(m.to, m.body.match(/\d{6}/)![0]);
-  }
-  return last;
-};
 
 /** Runs `call` for every id, `CONCURRENCY` at a time; adds each primary's CPU seconds meanwhile to `into`. */
 async function loaded(ids: number[], call: (i: number) => Promise<unknown>, into: number[]) {
@@ -95,15 +69,6 @@ async function loaded(ids: number[], call: (i: number) => Promise<unknown>, into
   });
 }
 
-// Warm up (scripts loaded on every primary, connections open), then measure. A refused start or login
-// throws and fails the run: only answered requests are counted.
-const start = (i: number) =>
-  tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: phone(i) }, { ip: ip(i) });
-const exchange = (i: number, code: string) =>
-  tl.api.token(
-    { grant_type: OTP, client_id: "textlock-dev", username: phone(i), otp: code, realm: "sms", scope: "openid" },
-    { ip: ip(i), issuer: "https://bench.example/" },
-  );
 /** Starts for `ids`, then their code exchanges; each primary's CPU seconds added to `starts` and `exchanges`. */
 async function logins(ids: number[], starts: number[], exchanges: number[]) {
   await loaded(ids, start, starts);
@@ -111,6 +76,8 @@ async function logins(ids: number[], starts: number[], exchanges: number[]) {
   await loaded(ids, (i) => exchange(i, codes.get(phone(i))!), exchanges);
 }
 const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => from + k);
+// Warm up (scripts loaded on every primary, connections open), then measure. A refused start or login
+// throws and fails the run: only answered requests are counted.
 const WARM = CHUNK;
 await logins(range(0, WARM), [], []);
 const startCpu = nodes.map(() => 0);
@@ -119,15 +86,15 @@ for (let from = WARM; from < WARM + spec.count; from += CHUNK)
   await logins(range(from, Math.min(CHUNK, WARM + spec.count - from)), startCpu, exchangeCpu);
 
 // The primary holding the shared counters: the one with keys in the `{namespace}` slot.
-const slot = Number(await nodes[0]!.client.sendCommand(["CLUSTER", "KEYSLOT", `{${namespace}}`]).catch(() => -1));
-const shared = spec.cluster
-  ? await Promise.all(
-      nodes.map(async (n) => Number(await n.client.sendCommand(["CLUSTER", "COUNTKEYSINSLOT", String(slot)])) > 0),
-    )
-  : nodes.map(() => true);
+const shared = nodes.map(() => true);
+if (spec.cluster) {
+  const slot = String(await nodes[0]!.sendCommand(["CLUSTER", "KEYSLOT", `{${namespace}}`]));
+  for (const [k, n] of nodes.entries())
+    shared[k] = Number(await n.sendCommand(["CLUSTER", "COUNTKEYSINSLOT", slot])) > 0;
+}
 const us = (seconds: number) => (seconds * 1e6) / spec.count;
 await tl.close();
-for (const n of nodes) await n.client.quit();
+for (const n of nodes) await n.quit();
 console.log(
   JSON.stringify({
     count: spec.count,

@@ -4,13 +4,9 @@
 // at a time, so each burst the proxy sees is one round trip (node-redis writes a pipeline in one go).
 // Commands come from `INFO commandstats` deltas. Default protection (send limits on), SQLite users.
 import "reflect-metadata";
-import { mkdtempSync, readFileSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@redis/client";
-import { pino } from "pino";
-import { createTextlock } from "../lib/index.js";
+import { phone, redisLogins } from "./redis-logins.js";
 
 const [url = "redis://127.0.0.1:6379", countArg = "200"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -40,28 +36,16 @@ const commandstats = async () => {
   return stats;
 };
 
-const dataDir = mkdtempSync(join(tmpdir(), "textlock-trips-"));
-const tl = await createTextlock(
-  {
-    secret: "bench-secret-bench-secret-bench-secret-0",
-    dataDir,
-    users: { type: "sqlite" },
-    store: { type: "redis", url: proxied, namespace: `trips${process.pid}` },
-  },
-  { logger: pino({ level: "silent" }) },
-);
-const OTP = "http://auth0.com/oauth/grant-type/passwordless/otp";
-// One number per prefix (exchange 200–999), so per-prefix send limits are not what is measured.
-const phone = (i: number) => `+1415${200 + (i % 800)}${String(100 + Math.floor(i / 800)).padStart(4, "0")}`;
-const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-const codeOf = (p: string) =>
-  readFileSync(join(dataDir, "outbox.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as { to: string; body: string })
-    .filter((m) => m.to === p)
-    .at(-1)!
-    .body.match(/\d{6}/)![0];
+const {
+  tl,
+  start: startOf,
+  exchange,
+  sentCodes,
+} = await redisLogins("trips", {
+  type: "redis",
+  url: proxied,
+  namespace: `trips${process.pid}`,
+});
 
 /** Round trips (proxy bursts) and commands (INFO commandstats) of one call. */
 async function measure(call: () => Promise<unknown>, into: { bursts: number; commands: Map<string, number> }) {
@@ -87,19 +71,8 @@ const per = (m: { bursts: number; commands: Map<string, number> }) => ({
 const starts = { bursts: 0, commands: new Map<string, number>() };
 const logins = { bursts: 0, commands: new Map<string, number>() };
 for (let i = 0; i < count; i++) {
-  const p = phone(i);
-  await measure(
-    () => tl.api.start({ client_id: "textlock-dev", connection: "sms", phone_number: p }, { ip: ip(i) }),
-    starts,
-  );
-  await measure(
-    () =>
-      tl.api.token(
-        { grant_type: OTP, client_id: "textlock-dev", username: p, otp: codeOf(p), realm: "sms", scope: "openid" },
-        { ip: ip(i), issuer: "https://bench.example/" },
-      ),
-    logins,
-  );
+  await measure(() => startOf(i), starts);
+  await measure(() => exchange(i, sentCodes().get(phone(i))!), logins);
 }
 const start = per(starts);
 const login = per(logins);
