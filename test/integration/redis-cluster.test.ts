@@ -42,6 +42,11 @@ describe.skipIf(!enabled)("Redis Cluster", () => {
       () => ({ status: 200, body: {} as Record<string, unknown> }),
       (e) => toWireError(e),
     );
+  /** Verified codes counted for pumping in the US's window (its `v<bucket>` fields), read on the primary at `port`. */
+  const verifiedInCountry = async (port: number, namespace: string) => {
+    const fields = (await cluster.cli(port, "hgetall", `{${namespace}}:pump:country:US`)).trim().split("\n");
+    return fields.reduce((sum, f, i) => (i % 2 === 0 && f.startsWith("v") ? sum + Number(fields[i + 1]) : sum), 0);
+  };
   const login = (tl: TestTextlock, phone: string) =>
     tl.api.login({ client_id: "textlock-dev", phone_number: phone, code: tl.lastCode(phone), scope: "openid" });
 
@@ -100,13 +105,7 @@ describe.skipIf(!enabled)("Redis Cluster", () => {
       for (const t of tokens) expect(t.id_token).toEqual(expect.any(String));
       // Each login is one script, in its phone's slot; their pumping counts reach the shared slot after
       // at most 0.1 s, summed (three logins this close together are one batch, unless the machine stalls).
-      const country = "{cl3}:pump:country:US";
-      const verified = async () =>
-        (await cluster.cli(shared, "hgetall", country))
-          .trim()
-          .split("\n")
-          .reduce((sum, field, i, all) => (field.startsWith("v") && i % 2 === 0 ? sum + Number(all[i + 1]) : sum), 0);
-      await expect.poll(verified).toBe(3);
+      await expect.poll(() => verifiedInCountry(shared, "cl3")).toBe(3);
       const logins = await Promise.all(monitors.map((m) => m.commands()));
       expect(logins.filter((_, i) => !isShared[i]).flat()).toEqual(Array(3).fill("evalsha"));
       // (The HGETALLs on the shared primary are this test's own reads.)
@@ -128,13 +127,7 @@ describe.skipIf(!enabled)("Redis Cluster", () => {
     for (const phone of phones) expect(await start(tl, phone)).toMatchObject({ status: 200 });
     for (const phone of phones) await login(tl, phone);
     await tl.close(); // well within the 0.1 s a count may wait
-    const shared = await cluster.primaryOf("{cl4}");
-    const fields = (await cluster.cli(shared, "hgetall", "{cl4}:pump:country:US")).trim().split("\n");
-    const verified = fields.reduce(
-      (sum, f, i) => (f.startsWith("v") && i % 2 === 0 ? sum + Number(fields[i + 1]) : sum),
-      0,
-    );
-    expect(verified).toBe(2);
+    expect(await verifiedInCountry(await cluster.primaryOf("{cl4}"), "cl4")).toBe(2);
   });
 
   it("fails closed while a primary fails over, sends nothing uncounted, and resumes with its counts", async () => {
