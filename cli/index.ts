@@ -17,8 +17,9 @@ const USAGE = `Usage: textlock <command> [options]
 Commands:
   serve            Start the standalone server (embedded defaults without --config)
   keys rotate      Make a new signing key; earlier keys stay in the JWKS
-  keys retire <kid>
-                   Remove a key from the JWKS (tokens it signed stop verifying); not the signing key
+  keys retire [options] -- <kid>
+                   Remove a key from the JWKS (tokens it signed stop verifying); not the signing key.
+                   The kid goes last, after --: a kid may start with "-"
   users list       Print users as JSON lines (--q to search, --page/--per-page to page)
   users get <user_id>
                    Print one user as JSON

@@ -67,12 +67,14 @@ describe("textlock command line", () => {
 
     // keys retire: the signing key is refused; the old one leaves the file.
     const [current, old] = keys.map((k: { kid: string }) => k.kid);
-    const refused = await run(tsx, ["cli/index.ts", "keys", "retire", current, "--config", configFile(dataDir)], {
+    // A kid is a JWK thumbprint (base64url), so 1 in 64 starts with "-": it goes last, after "--", as the
+    // command's usage says (in front of the options node's parseArgs read it as options and refused it).
+    const refused = await run(tsx, ["cli/index.ts", "keys", "retire", "--config", configFile(dataDir), "--", current], {
       cwd: root,
     }).catch((e) => e);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/signs new tokens: rotate first/);
-    const retired = await run(tsx, ["cli/index.ts", "keys", "retire", old, "--config", configFile(dataDir)], {
+    const retired = await run(tsx, ["cli/index.ts", "keys", "retire", "--config", configFile(dataDir), "--", old], {
       cwd: root,
     });
     expect(retired.stdout).toContain(`retired signing key ${old}`);
