@@ -17,9 +17,8 @@ const USAGE = `Usage: textlock <command> [options]
 Commands:
   serve            Start the standalone server (embedded defaults without --config)
   keys rotate      Make a new signing key; earlier keys stay in the JWKS
-  keys retire [options] -- <kid>
-                   Remove a key from the JWKS (tokens it signed stop verifying); not the signing key.
-                   The kid goes last, after --: a kid may start with "-"
+  keys retire <kid>
+                   Remove a key from the JWKS (tokens it signed stop verifying); not the signing key
   users list       Print users as JSON lines (--q to search, --page/--per-page to page)
   users get <user_id>
                    Print one user as JSON
@@ -51,9 +50,27 @@ Options:
   -h, --help       Show this help
 `;
 
+/**
+ * A kid is a JWK thumbprint, 43 base64url characters, so 1 in 64 starts with "-", and node's parseArgs
+ * would read it as short options and refuse it ("Unknown option '-I'"). For `keys retire`, such a token
+ * is the kid wherever it stands: it is moved behind a "--", where parseArgs takes it as it is.
+ */
+function kidsAsPositionals(argv: readonly string[]): string[] {
+  const end = argv.indexOf("--");
+  const head = end < 0 ? [...argv] : argv.slice(0, end);
+  const at = head.indexOf("keys");
+  if (at < 0 || head[at + 1] !== "retire") return [...argv];
+  const kids = head.filter((a) => KID_WITH_DASH.test(a));
+  if (!kids.length) return [...argv];
+  return [...head.filter((a) => !KID_WITH_DASH.test(a)), "--", ...kids, ...(end < 0 ? [] : argv.slice(end + 1))];
+}
+
+/** A base64url SHA-256 JWK thumbprint that starts with "-" (no option name or option value looks like it). */
+const KID_WITH_DASH = /^-[A-Za-z0-9_-]{42}$/;
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: kidsAsPositionals(argv),
     allowPositionals: true,
     options: {
       config: { type: "string" },

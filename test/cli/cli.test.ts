@@ -67,13 +67,19 @@ describe("textlock command line", () => {
 
     // keys retire: the signing key is refused; the old one leaves the file.
     const [current, old] = keys.map((k: { kid: string }) => k.kid);
-    // A kid is a JWK thumbprint (base64url), so 1 in 64 starts with "-": it goes last, after "--", as the
-    // command's usage says (in front of the options node's parseArgs read it as options and refused it).
-    const refused = await run(tsx, ["cli/index.ts", "keys", "retire", "--config", configFile(dataDir), "--", current], {
+    // A kid is a JWK thumbprint (base64url), so 1 in 64 starts with "-", which node's parseArgs reads as
+    // options: the command takes it anywhere, in front of the options as well as last after "--".
+    const refused = await run(tsx, ["cli/index.ts", "keys", "retire", current, "--config", configFile(dataDir)], {
       cwd: root,
     }).catch((e) => e);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/signs new tokens: rotate first/);
+    const dashed = `-${"I".repeat(42)}`;
+    const unknown = await run(tsx, ["cli/index.ts", "keys", "retire", dashed, "--config", configFile(dataDir)], {
+      cwd: root,
+    }).catch((e) => e);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(`No signing key ${dashed}.`);
     const retired = await run(tsx, ["cli/index.ts", "keys", "retire", "--config", configFile(dataDir), "--", old], {
       cwd: root,
     });
