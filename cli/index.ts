@@ -2,7 +2,7 @@ import "reflect-metadata";
 import cluster from "node:cluster";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
-import { startServer } from "../adapters/standalone/index.js";
+import { type RunningServer, startServer } from "../adapters/standalone/index.js";
 import { readConfigFile } from "../core/config/load-config.js";
 import type { TextlockConfigInput } from "../core/config/schema.js";
 import { AUDIT_DELIVERY } from "../core/di-tokens.js";
@@ -128,7 +128,15 @@ async function main(argv: string[]): Promise<number> {
   );
 
   if (command === "serve") {
-    const running = await startServer(textlock, demo ? { routes: demoRoutes } : {});
+    let running: RunningServer;
+    try {
+      running = await startServer(textlock, demo ? { routes: demoRoutes } : {});
+    } catch (err) {
+      // The stores are open by now (a Redis client, SQLite's checkpoint worker): left open they would
+      // keep the process alive after the error is printed, a server that neither serves nor exits.
+      await closeWithin(textlock, 5_000);
+      throw listenError(err);
+    }
     process.stdout.write(`textlock listening on ${running.url}\n`);
     if (demo) process.stdout.write(`demo app: ${running.url.replace(/\/?$/, "/")}demo\n`);
     const stop = async () => {
@@ -231,6 +239,45 @@ function demoBaseUrls(config: TextlockConfigInput, host: string, port: number): 
   ];
 }
 
+/** Closes the instance, waiting at most `ms` (a store whose server is gone can wait on reconnects). */
+async function closeWithin(textlock: Textlock, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    textlock.close().catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * What a person can act on when the server cannot listen: node's `listen EADDRINUSE: address already
+ * in use 127.0.0.1:3000` (or node:cluster's `bind EADDRINUSE 127.0.0.1:3000` in a worker) names neither
+ * the cause in plain words nor the option that changes the port.
+ */
+function listenError(err: unknown): unknown {
+  const { code, address, port } = (err ?? {}) as { code?: string; address?: string; port?: number };
+  if (port === undefined) return err;
+  const where = address ? `${address.includes(":") ? `[${address}]` : address}:${port}` : `port ${port}`;
+  if (code === "EADDRINUSE") {
+    return new Error(
+      `${where} is already in use (EADDRINUSE): stop the process using it, or choose another port with --port or server.port`,
+    );
+  }
+  if (code === "EACCES") {
+    return new Error(
+      `not allowed to listen on ${where} (EACCES): ports below 1024 need privileges; choose another with --port or server.port`,
+    );
+  }
+  if (code === "EADDRNOTAVAIL") {
+    return new Error(
+      `cannot listen on ${where} (EADDRNOTAVAIL): this machine has no such address; check --host or server.host`,
+    );
+  }
+  return err;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
@@ -242,5 +289,11 @@ main(process.argv.slice(2)).then(
         : `textlock: ${(err as Error).message}${isTextlockError(err) ? ` (${err.code})` : ""}\n`,
     );
     process.exitCode = 1;
+    // A worker of `serve --workers` is held alive by its channel to the primary, which waits for it to
+    // exit; it has closed what it opened, so it goes now.
+    if (cluster.isWorker) process.exit(1);
+    // A command that failed has nothing left to do: if something it opened still holds the event loop
+    // (a store that failed half-way through opening), exit anyway rather than hang after the error.
+    setTimeout(() => process.exit(1), 5_000).unref();
   },
 );

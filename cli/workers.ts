@@ -41,7 +41,9 @@ export function runPrimary(workers: number, args: string[]): Promise<number> {
     const stop = (code: number) => {
       if (stopping) return;
       stopping = true;
-      const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+      // A worker that has just exited can still be listed (node:cluster drops it on its disconnect):
+      // waiting for its "exit" would wait out the 10 s.
+      const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
       if (!live.length) return resolve(code);
       setTimeout(() => resolve(code), 10_000).unref();
       let left = live.length;

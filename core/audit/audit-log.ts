@@ -227,13 +227,16 @@ export class AuditLog {
     }
   }
 
-  /** Writes what is queued, stops the deliveries (releasing their leases) and closes the store. */
-  async close(): Promise<void> {
+  /**
+   * Writes what is queued, stops the deliveries (releasing their leases) and closes the store (unless
+   * `keepStore`: a store the host provided to an instance that failed to start stays the host's).
+   */
+  async close(options: { keepStore?: boolean } = {}): Promise<void> {
     await this.flush().catch(() => {});
     this.closed = true;
     clearTimeout(this.flushTimer);
     clearInterval(this.purgeTimer);
     await Promise.all(this.deliveries.map((d) => d.stop()));
-    await this.store.close();
+    if (!options.keepStore) await this.store.close();
   }
 }

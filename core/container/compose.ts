@@ -41,6 +41,7 @@ import {
 import { Engine } from "../engine/engine.js";
 import { TextlockEvents } from "../events/events.js";
 import { createHookRunner } from "../hooks/create-hook-runner.js";
+import type { HookRunner } from "../hooks/hook-runner.js";
 import { createLogger } from "../logger.js";
 import { MessageRenderer } from "../messages/render-message.js";
 import { Metrics } from "../metrics/metrics.js";
@@ -61,7 +62,7 @@ import {
   instanceCachingFactory,
   container as rootContainer,
 } from "./di.js";
-import { openStoreSet } from "./store-set.js";
+import { openStoreSet, type StoreSet } from "./store-set.js";
 
 /** A value a host registers under a token before composition; composition then leaves that part alone. */
 export interface Provision<T = unknown> {
@@ -124,7 +125,7 @@ export async function composeTextlock(
   if (devDefaults.length)
     logger.warn(`textlock is using development defaults: ${devDefaults.join(", ")}. Not for production.`);
 
-  const stores = await openStoreSet(config, logger, c.resolve(CLOCK), {
+  const given: Partial<StoreSet> = {
     ...(c.isRegistered(OTP_STORE) ? { codes: c.resolve(OTP_STORE) } : {}),
     ...(c.isRegistered(USER_STORE) ? { users: c.resolve(USER_STORE) } : {}),
     ...(c.isRegistered(REFRESH_TOKEN_STORE) ? { refreshTokens: c.resolve(REFRESH_TOKEN_STORE) } : {}),
@@ -133,60 +134,91 @@ export async function composeTextlock(
     ...(c.isRegistered(SESSION_STORE) ? { sessions: c.resolve(SESSION_STORE) } : {}),
     ...(c.isRegistered(RATE_LIMIT_BACKEND) ? { rateLimitBackend: c.resolve(RATE_LIMIT_BACKEND) } : {}),
     ...(c.isRegistered(AUDIT_STORE) ? { audit: c.resolve(AUDIT_STORE) } : {}),
-  });
-  value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
-  value(USER_STORE, () => observeStore(stores.users, "users", metrics));
-  value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
-  value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
-  value(DELIVERY_STORE, () => observeStore(stores.deliveries, "deliveries", metrics));
-  value(SESSION_STORE, () => observeStore(stores.sessions, "sessions", metrics));
-  value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
-  value(AUDIT_STORE, () => observeStore(stores.audit, "audit", metrics));
-  value(AUDIT_DELIVERY, () => ({ enabled: true }));
-  lazy(AUDIT, (r) => r.resolve(AuditLog));
-  c.registerSingleton(AuditLog);
-  // Resolved now: it records events from the first one on.
-  c.resolve(AUDIT);
-  if (missing(HOOKS)) c.register(HOOKS, { useValue: observeHooks(await createHookRunner(config, logger), metrics) });
-  if (missing(SIGNING_KEYS)) {
-    const { algorithm, keepKeys, keys: configured, keyReloadSeconds } = config.tokens;
-    const reload = { reloadMs: keyReloadSeconds * 1000, unknownKidReloadMs: Math.min(5_000, keyReloadSeconds * 1000) };
-    c.register(SIGNING_KEYS, {
-      useValue: configured.length
+  };
+  const stores = await openStoreSet(config, logger, c.resolve(CLOCK), given);
+  /** What this start opened beyond the stores, closed again if a later step fails. */
+  const opened: { audit?: AuditLog; hooks?: HookRunner; keys?: SigningKeys } = {};
+  try {
+    value(OTP_STORE, () => observeStore(stores.codes, "codes", metrics));
+    value(USER_STORE, () => observeStore(stores.users, "users", metrics));
+    value(REFRESH_TOKEN_STORE, () => observeStore(stores.refreshTokens, "refresh_tokens", metrics));
+    value(ONE_TIME_STORE, () => observeStore(stores.oneTime, "one_time", metrics));
+    value(DELIVERY_STORE, () => observeStore(stores.deliveries, "deliveries", metrics));
+    value(SESSION_STORE, () => observeStore(stores.sessions, "sessions", metrics));
+    value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
+    value(AUDIT_STORE, () => observeStore(stores.audit, "audit", metrics));
+    value(AUDIT_DELIVERY, () => ({ enabled: true }));
+    lazy(AUDIT, (r) => r.resolve(AuditLog));
+    c.registerSingleton(AuditLog);
+    // Resolved now: it records events from the first one on.
+    opened.audit = c.resolve(AUDIT) as AuditLog;
+    if (missing(HOOKS)) {
+      opened.hooks = await createHookRunner(config, logger);
+      c.register(HOOKS, { useValue: observeHooks(opened.hooks, metrics) });
+    }
+    if (missing(SIGNING_KEYS)) {
+      const { algorithm, keepKeys, keys: configured, keyReloadSeconds } = config.tokens;
+      const reload = {
+        reloadMs: keyReloadSeconds * 1000,
+        unknownKidReloadMs: Math.min(5_000, keyReloadSeconds * 1000),
+      };
+      opened.keys = configured.length
         ? await SigningKeys.fromConfig(configured)
         : stores.signingKeys
           ? await SigningKeys.fromBackend(stores.signingKeys, algorithm, keepKeys, c.resolve(SECRET), reload)
-          : await SigningKeys.open(config.dataDir, algorithm, keepKeys, c.resolve(SECRET), reload),
-    });
-  }
+          : await SigningKeys.open(config.dataDir, algorithm, keepKeys, c.resolve(SECRET), reload);
+      c.register(SIGNING_KEYS, { useValue: opened.keys });
+    }
 
-  value(RISK_CHECKERS, () =>
-    createRiskCheckers(config.risk, c.isRegistered(RISK_PLUGINS) ? c.resolve(RISK_PLUGINS) : {}, c.resolve(CLOCK)),
-  );
-  lazy(PROVIDERS, (r) => r.resolve(ProviderRegistry));
-  lazy(PROTECTION, (r) => r.resolve(Protection));
-  lazy(BOT_CHECK, (r) => r.resolve(BotCheck));
-  lazy(TOKENS, (r) => r.resolve(TokenService));
-  lazy(RISK, (r) => r.resolve(PreSendRisk));
-  lazy(GRANTS, () => new Map());
-  c.registerSingleton(DeliveryTracker);
-  c.registerSingleton(Engine);
-  c.registerSingleton(ProviderRegistry);
-  c.registerSingleton(Protection);
-  c.registerSingleton(BotCheck);
-  c.registerSingleton(TokenService);
-  c.registerSingleton(PreSendRisk);
-  c.registerSingleton(BrowserFlow);
-  // The browser flow's grant goes through the same token endpoint as the others.
-  c.resolve(GRANTS).set("authorization_code", (params, request) =>
-    c.resolve(BrowserFlow).exchangeCode(params, request),
-  );
-  let clientCredentials: GrantHandler | undefined;
-  c.resolve(GRANTS).set("client_credentials", (params, request) => {
-    clientCredentials ??= createClientCredentialsGrant(config, c.resolve(TOKENS), c.resolve(EVENTS));
-    return clientCredentials(params, request);
-  });
+    value(RISK_CHECKERS, () =>
+      createRiskCheckers(config.risk, c.isRegistered(RISK_PLUGINS) ? c.resolve(RISK_PLUGINS) : {}, c.resolve(CLOCK)),
+    );
+    lazy(PROVIDERS, (r) => r.resolve(ProviderRegistry));
+    lazy(PROTECTION, (r) => r.resolve(Protection));
+    lazy(BOT_CHECK, (r) => r.resolve(BotCheck));
+    lazy(TOKENS, (r) => r.resolve(TokenService));
+    lazy(RISK, (r) => r.resolve(PreSendRisk));
+    lazy(GRANTS, () => new Map());
+    c.registerSingleton(DeliveryTracker);
+    c.registerSingleton(Engine);
+    c.registerSingleton(ProviderRegistry);
+    c.registerSingleton(Protection);
+    c.registerSingleton(BotCheck);
+    c.registerSingleton(TokenService);
+    c.registerSingleton(PreSendRisk);
+    c.registerSingleton(BrowserFlow);
+    // The browser flow's grant goes through the same token endpoint as the others.
+    c.resolve(GRANTS).set("authorization_code", (params, request) =>
+      c.resolve(BrowserFlow).exchangeCode(params, request),
+    );
+    let clientCredentials: GrantHandler | undefined;
+    c.resolve(GRANTS).set("client_credentials", (params, request) => {
+      clientCredentials ??= createClientCredentialsGrant(config, c.resolve(TOKENS), c.resolve(EVENTS));
+      return clientCredentials(params, request);
+    });
+  } catch (err) {
+    // A start that failed leaves nothing open: a Redis client, SQLite's checkpoint worker or a
+    // PostgreSQL pool would keep the host's process alive, and a retry would open them again.
+    await closeFailedStart(stores, given, opened);
+    throw err;
+  }
   return c;
+}
+
+/**
+ * Closes what a failed {@link composeTextlock} opened, in the order `Textlock.close()` does: the audit
+ * log first (it writes what is queued), then the stores, the hooks' sandboxes and the key reloads. Stores
+ * the host provided stay open: they are the host's to close or to use again.
+ */
+async function closeFailedStart(
+  stores: StoreSet,
+  given: Partial<StoreSet>,
+  opened: { audit?: AuditLog; hooks?: HookRunner; keys?: SigningKeys },
+): Promise<void> {
+  if (opened.audit) await opened.audit.close({ keepStore: given.audit !== undefined }).catch(() => {});
+  else if (!given.audit) await stores.audit.close().catch(() => {});
+  const ours = (["codes", "users", "refreshTokens", "sessions", "deliveries"] as const).filter((k) => !given[k]);
+  await Promise.allSettled([...ours.map((k) => stores[k].close?.()), opened.hooks?.close(), opened.keys?.close()]);
 }
 
 /** Refuses, at startup, any template that does not parse or whose sample rendering never shows the code. */

@@ -52,10 +52,17 @@ export async function openStoreSet(
 ): Promise<StoreSet> {
   const codes = given.codes ?? (await openCodeStore(config, logger));
   const redis = config.store.type === "redis" ? ((codes as { rawClient?: unknown }).rawClient ?? null) : null;
-  const durable =
-    given.users && given.refreshTokens && given.sessions && given.audit
-      ? undefined
-      : await openDurableStores(config, logger, clock, given);
+  let durable: Awaited<ReturnType<typeof openDurableStores>> | undefined;
+  try {
+    durable =
+      given.users && given.refreshTokens && given.sessions && given.audit
+        ? undefined
+        : await openDurableStores(config, logger, clock, given);
+  } catch (err) {
+    // Nothing is left open by a start that failed (a Redis client would keep the process alive).
+    if (!given.codes) await codes.close().catch(() => {});
+    throw err;
+  }
   return {
     codes,
     users: given.users ?? durable!.users,
@@ -125,23 +132,32 @@ async function openDurableStores(
       if (given.users) await users.close();
       if (given.refreshTokens) await refreshTokens.close();
       if (given.sessions) await sessions.close();
-      return {
-        users,
-        refreshTokens,
-        sessions,
-        audit: new SqliteAuditStore(config.audit.file ?? join(config.dataDir, "audit.db")),
-      };
+      let audit: SqliteAuditStore;
+      try {
+        audit = new SqliteAuditStore(config.audit.file ?? join(config.dataDir, "audit.db"));
+      } catch (err) {
+        if (!given.users) await users.close();
+        if (!given.refreshTokens) await refreshTokens.close();
+        if (!given.sessions) await sessions.close();
+        throw err;
+      }
+      return { users, refreshTokens, sessions, audit };
     }
     case "postgres": {
       const { PostgresUserStore } = await import("../users/postgres-user-store.js");
       const users = await PostgresUserStore.connect({ url: config.users.url }, logger);
-      return {
-        users,
-        refreshTokens: users.refreshTokenStore(),
-        sessions: users.sessionStore(clock),
-        signingKeys: users.signingKeyBackend(),
-        audit: await users.auditStore(),
-      };
+      try {
+        return {
+          users,
+          refreshTokens: users.refreshTokenStore(),
+          sessions: users.sessionStore(clock),
+          signingKeys: users.signingKeyBackend(),
+          audit: await users.auditStore(),
+        };
+      } catch (err) {
+        await users.close();
+        throw err;
+      }
     }
   }
 }

@@ -109,7 +109,12 @@ export class PostgresUserStore implements UserStore {
     });
     pool.on("error", (err) => logger.warn({ err: { message: err.message } }, "postgres connection error"));
     const store = new PostgresUserStore(pool, logger, options.groupCommit);
-    await store.migrate();
+    try {
+      await store.migrate();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
     return store;
   }
 
