@@ -10,7 +10,7 @@ import { isTextlockError, TextlockConfigError, TextlockError } from "../core/err
 import { createTextlock, provide, type Textlock } from "../lib/index.js";
 import { demoRoutes, withDemoClient } from "./demo.js";
 import { runLogsCommand } from "./logs.js";
-import { parseWorkers, runPrimary, workersRefusal } from "./workers.js";
+import { DRAIN_MS, parseWorkers, runPrimary, STOP_MS, workersRefusal } from "./workers.js";
 
 const USAGE = `Usage: textlock <command> [options]
 
@@ -140,9 +140,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`textlock listening on ${running.url}\n`);
     if (demo) process.stdout.write(`demo app: ${running.url.replace(/\/?$/, "/")}demo\n`);
     const stop = async () => {
-      // Closing a store whose server is gone can wait on reconnects: give shutdown 5 s, then exit anyway.
-      setTimeout(() => process.exit(0), 5_000).unref();
-      await running.close();
+      // The requests in flight finish first (at most DRAIN_MS); then the stores close, which can wait on
+      // reconnects to a server that is gone: shutdown exits after STOP_MS whatever is left.
+      setTimeout(() => process.exit(0), STOP_MS).unref();
+      await running.close({ graceMs: DRAIN_MS });
       await textlock.close();
       process.exit(0);
     };

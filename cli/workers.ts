@@ -19,6 +19,11 @@ export function workersRefusal(config: TextlockConfig): string | undefined {
   return undefined;
 }
 
+/** How long `serve` lets requests in flight finish on SIGTERM/SIGINT before it cuts their connections. */
+export const DRAIN_MS = 10_000;
+/** How long `serve` takes to stop at most: the drain, then up to 5 s to close the stores. */
+export const STOP_MS = DRAIN_MS + 5_000;
+
 /** Parses `--workers`: a whole number from 1 to 256. */
 export function parseWorkers(value: string): number | undefined {
   const n = Number(value);
@@ -30,7 +35,7 @@ export function parseWorkers(value: string): number | undefined {
  * `args` and share its listening socket. A worker that dies after it was listening is replaced; one
  * that dies before it ever listened (a bad store URL, a port in use) ends the server with exit code 1
  * rather than restarting in a loop. SIGINT/SIGTERM are passed to every worker, which finish their
- * requests and exit; the primary exits when they have (or after 10 s).
+ * requests (up to DRAIN_MS) and exit; the primary exits when they have (or after STOP_MS and a second).
  */
 export function runPrimary(workers: number, args: string[]): Promise<number> {
   cluster.setupPrimary({ args });
@@ -45,7 +50,8 @@ export function runPrimary(workers: number, args: string[]): Promise<number> {
       // waiting for its "exit" would wait out the 10 s.
       const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
       if (!live.length) return resolve(code);
-      setTimeout(() => resolve(code), 10_000).unref();
+      // A worker takes STOP_MS at most; one that takes longer is left to its own end.
+      setTimeout(() => resolve(code), STOP_MS + 1_000).unref();
       let left = live.length;
       for (const w of live) {
         w.once("exit", () => {

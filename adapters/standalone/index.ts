@@ -24,18 +24,28 @@ export interface RunningServer {
   /** `http(s)://host:port` */
   url: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and lets the requests in flight finish (each answered with
+   * `Connection: close`, idle keep-alive connections closed at once); connections still open after
+   * `graceMs` (default 10 s) are cut. Resolves once every connection is gone.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** The standalone server: node:http, or node:https when `config.server.https` names a certificate. */
 export async function startServer(textlock: Textlock, options: StandaloneOptions = {}): Promise<RunningServer> {
   const handle = createHttpHandler(textlock, options);
   const limit = textlock.config.server.bodyLimitBytes;
+  // Once close() is called, each answer ends its connection, so draining ends with the last of them.
+  let closing = false;
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const body = await readNodeBody(req, limit);
-      writeNodeResponse(res, await handle(fromNodeRequest(req, body.length ? body : undefined)));
+      const response = await handle(fromNodeRequest(req, body.length ? body : undefined));
+      if (closing) res.shouldKeepAlive = false;
+      writeNodeResponse(res, response);
     } catch (err) {
+      if (closing) res.shouldKeepAlive = false;
       writeNodeResponse(res, errorResponse(err));
     }
   };
@@ -56,10 +66,15 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
     server,
     port,
     url: `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    close: () =>
+    close: ({ graceMs = 10_000 } = {}) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        closing = true;
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }

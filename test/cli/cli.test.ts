@@ -141,4 +141,55 @@ describe("textlock command line", () => {
     expect(err.stderr).toContain(`server.https.cert: file not found: ${join(dir, "conf", "tls", "cert.pem")}`);
     expect(err.stderr).toContain(`server.https.key: file not found: ${join(dir, "conf", "tls", "key.pem")}`);
   }, 60_000);
+
+  it("SIGTERM lets a request in flight finish (its send included), refuses new connections, then exits 0", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
+    const entered = join(dataDir, "entered");
+    const release = join(dataDir, "release");
+    const file = join(dataDir, "textlock.config.mjs");
+    // The SMS provider says it has the message, then waits until the test lets it go.
+    writeFileSync(
+      file,
+      `import { existsSync, writeFileSync } from "node:fs";
+export default {
+  dataDir: ${JSON.stringify(dataDir)},
+  logging: { level: "warn" },
+  connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "action" } }],
+  hooks: {
+    functions: {
+      "custom-phone-provider": async () => {
+        writeFileSync(${JSON.stringify(entered)}, "");
+        while (!existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));
+      },
+    },
+  },
+};
+`,
+    );
+    const { url, child } = await spawnServe(file);
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const inFlight = fetch(`${url}/passwordless/start`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ client_id: "textlock-dev", connection: "sms", phone_number: "+14155550140" }),
+    });
+    await expect.poll(() => existsSync(entered)).toBe(true);
+    child.kill("SIGTERM");
+    // The listening socket goes at once; the request keeps its connection.
+    await expect
+      .poll(() =>
+        fetch(`${url}/.well-known/jwks.json`).then(
+          () => "accepted",
+          () => "refused",
+        ),
+      )
+      .toBe("refused");
+    expect(child.exitCode).toBeNull();
+    writeFileSync(release, "");
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ phone_number: "+14155550140" });
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
