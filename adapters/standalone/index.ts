@@ -53,7 +53,7 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
   const server = tls
     ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, listener)
     : createHttpServer(listener);
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = textlock.config.server.keepAliveTimeoutSeconds * 1000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   const host = options.host ?? textlock.config.server.host;

@@ -354,6 +354,11 @@ export interface TextlockOptions {
     trustProxy?: boolean | number | string[];
     /** Largest accepted request body, bytes. @default 16384 */
     bodyLimitBytes?: number;
+    /**
+     * How long the standalone server keeps an idle keep-alive connection, seconds (1–3600). Behind a load
+     * balancer, above its idle timeout (AWS ALB: 60 s by default; Google Cloud: 600 s). @default 72
+     */
+    keepAliveTimeoutSeconds?: number;
   };
   /** Hosted login page and browser flow. */
   login?: {

@@ -1008,6 +1008,15 @@ export const configSchema = z
           .max(1_048_576)
           .default(16_384)
           .describe("Largest accepted request body."),
+        keepAliveTimeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3_600)
+          .default(72)
+          .describe(
+            "How long the standalone server keeps an idle keep-alive connection open. Behind a load balancer, set it above the balancer's idle timeout (AWS ALB: 60 s by default; Google Cloud: 600 s, fixed), or the balancer reuses connections the server has just closed and answers 502.",
+          ),
       })
       .prefault({})
       .describe("HTTP server settings."),
