@@ -139,9 +139,14 @@ async function main(argv: string[]): Promise<number> {
     }
     process.stdout.write(`textlock listening on ${running.url}\n`);
     if (demo) process.stdout.write(`demo app: ${running.url.replace(/\/?$/, "/")}demo\n`);
+    // Once: Ctrl-C in a terminal signals the workers of `serve --workers` as well as their primary,
+    // which then passes SIGTERM on, so a worker gets both; the second must not cut the first's drain.
+    let stopping = false;
     const stop = async () => {
-      // The requests in flight finish first (at most DRAIN_MS); then the stores close, which can wait on
-      // reconnects to a server that is gone: shutdown exits after STOP_MS whatever is left.
+      if (stopping) return;
+      stopping = true;
+      // The requests in flight finish first (at most DRAIN_MS); then the stores close, which can wait
+      // on reconnects to a server that is gone: shutdown exits after STOP_MS whatever is left.
       setTimeout(() => process.exit(0), STOP_MS).unref();
       await running.close({ graceMs: DRAIN_MS });
       await textlock.close();

@@ -27,7 +27,8 @@ export interface RunningServer {
   /**
    * Stops accepting connections and lets the requests in flight finish (each answered with
    * `Connection: close`, idle keep-alive connections closed at once); connections still open after
-   * `graceMs` (default 10 s) are cut. Resolves once every connection is gone.
+   * `graceMs` (default 10 s) are cut. Resolves once every connection is gone; a second call returns
+   * the first one's promise.
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -38,6 +39,7 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
   const limit = textlock.config.server.bodyLimitBytes;
   // Once close() is called, each answer ends its connection, so draining ends with the last of them.
   let closing = false;
+  let closed: Promise<void> | undefined;
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const body = await readNodeBody(req, limit);
@@ -66,8 +68,9 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
     server,
     port,
     url: `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    // A second call waits for the first (it does not cut the drain short).
     close: ({ graceMs = 10_000 } = {}) =>
-      new Promise<void>((resolve) => {
+      (closed ??= new Promise<void>((resolve) => {
         closing = true;
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
@@ -75,6 +78,6 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
           resolve();
         });
         server.closeIdleConnections();
-      }),
+      })),
   };
 }

@@ -142,7 +142,7 @@ describe("textlock command line", () => {
     expect(err.stderr).toContain(`server.https.key: file not found: ${join(dir, "conf", "tls", "key.pem")}`);
   }, 60_000);
 
-  it("SIGTERM lets a request in flight finish (its send included), refuses new connections, then exits 0", async () => {
+  it("SIGTERM (then SIGINT) lets a request in flight finish (its send included), refuses new connections, then exits 0", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "textlock-cli-"));
     const entered = join(dataDir, "entered");
     const release = join(dataDir, "release");
@@ -185,6 +185,10 @@ export default {
         ),
       )
       .toBe("refused");
+    // A worker of `serve --workers` gets SIGINT as well when Ctrl-C reaches the whole process group:
+    // it must not cut the drain short.
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
     expect(child.exitCode).toBeNull();
     writeFileSync(release, "");
     const res = await inFlight;
