@@ -181,6 +181,22 @@ export interface TextlockAudit {
   purge(): Promise<number>;
 }
 
+/** What {@link TextlockHealth.check} found: each store, and whether all of them answered. */
+export interface HealthReport {
+  status: "ok" | "unavailable";
+  /** `codes`: the code store (Redis, or memory); `users`: the user store (SQLite, PostgreSQL, memory). */
+  checks: { codes: "ok" | "unavailable"; users: "ok" | "unavailable" };
+}
+
+/** Readiness of the instance's stores (the standalone server's `/health/ready`). */
+export interface TextlockHealth {
+  /**
+   * Asks each store that is not in this process's memory to answer (Redis: a script on the shared
+   * counters' slot; SQLite and PostgreSQL: a query), each within 2 s. Never rejects.
+   */
+  check(): Promise<HealthReport>;
+}
+
 export interface Textlock {
   readonly config: TextlockConfig;
   readonly api: TextlockApi;
@@ -191,6 +207,7 @@ export interface Textlock {
   readonly keys: TextlockKeys;
   readonly metrics: TextlockMetrics;
   readonly audit: TextlockAudit;
+  readonly health: TextlockHealth;
   /** Adds a grant type to `api.token` and `POST /oauth/token`. */
   registerGrant(grantType: string, handler: GrantHandler): void;
   /** Stops timers and closes stores and providers. */
@@ -288,6 +305,12 @@ export async function createTextlockWith(
       contentType: metrics.registry.contentType,
       registry: metrics.registry,
     },
+    health: {
+      check: async () => {
+        const [codes, users] = await Promise.all([answers(c.resolve(OTP_STORE)), answers(c.resolve(USER_STORE))]);
+        return { status: codes === "ok" && users === "ok" ? "ok" : "unavailable", checks: { codes, users } };
+      },
+    },
     audit: {
       search: (search = {}) => audit.search(search),
       after: async (fromLogId, take) => {
@@ -355,4 +378,26 @@ function schedulePurge(
 function onlyConnectionOf(config: TextlockConfig, clientId: string): string | undefined {
   const enabled = config.connections.filter((c) => c.enabled_clients.includes(clientId));
   return enabled.length === 1 ? enabled[0]!.name : undefined;
+}
+
+/** How long a store has to answer a health check. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
+/** Whether a store answers its `ping` within {@link HEALTH_TIMEOUT_MS} (a store without one always does). */
+async function answers(store: { ping?(): Promise<void> }): Promise<"ok" | "unavailable"> {
+  if (typeof store.ping !== "function") return "ok";
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      store.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timed out")), HEALTH_TIMEOUT_MS);
+      }),
+    ]);
+    return "ok";
+  } catch {
+    return "unavailable";
+  } finally {
+    clearTimeout(timer);
+  }
 }

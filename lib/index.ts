@@ -46,12 +46,14 @@ export { OTP_GRANT } from "../core/config/schema.js";
 export type { Provision } from "../core/container/compose.js";
 export { provide } from "../core/container/compose.js";
 export type {
+  HealthReport,
   InProcessRequest,
   LoginInput,
   RefreshInput,
   RevokeInput,
   Textlock,
   TextlockApi,
+  TextlockHealth,
   TextlockKeys,
   TextlockMetrics,
   TextlockOverrides,

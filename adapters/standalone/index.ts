@@ -7,12 +7,15 @@ import {
   errorResponse,
   fromNodeRequest,
   type HttpHandlerOptions,
+  healthRoutes,
   readNodeBody,
   type Textlock,
   writeNodeResponse,
 } from "../../core/http/index.js";
 
 export interface StandaloneOptions extends HttpHandlerOptions {
+  /** `GET /health/live` and `/health/ready` for load balancers and probes (default true; see healthRoutes). */
+  health?: boolean;
   /** Defaults to `config.server.host`. */
   host?: string;
   /** Defaults to `config.server.port`; 0 picks a free port. */
@@ -35,7 +38,10 @@ export interface RunningServer {
 
 /** The standalone server: node:http, or node:https when `config.server.https` names a certificate. */
 export async function startServer(textlock: Textlock, options: StandaloneOptions = {}): Promise<RunningServer> {
-  const handle = createHttpHandler(textlock, options);
+  const handle = createHttpHandler(
+    textlock,
+    options.health === false ? options : { ...options, routes: [...(options.routes ?? []), ...healthRoutes()] },
+  );
   const limit = textlock.config.server.bodyLimitBytes;
   // Once close() is called, each answer ends its connection, so draining ends with the last of them.
   let closing = false;

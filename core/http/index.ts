@@ -21,6 +21,7 @@ export { basicCredentials, parseBody, readNodeBody } from "./body.js";
 export { resolveClientIp } from "./client-ip.js";
 export type { HttpHandler, HttpHandlerOptions, Route, RouteContext, RouteEntry } from "./handler.js";
 export { createHttpHandler } from "./handler.js";
+export { healthRoutes } from "./health-route.js";
 export { fromNodeRequest, plainHeaders, readTarget, writeNodeResponse } from "./node.js";
 export { adapterErrorResponse, errorResponse, json } from "./response.js";
 export type { HttpRequest, HttpResponse } from "./types.js";

@@ -84,6 +84,12 @@ export interface OtpStore {
   /** Releases connections and timers. */
   close(): Promise<void>;
 
+  /**
+   * Resolves when the store answers, rejects when it does not (the standalone server's
+   * `/health/ready`). Absent on a store in this process's memory, which always answers.
+   */
+  ping?(): Promise<void>;
+
   /** Present on the Redis store: lets a start or an exchange run codes and limits in one script. */
   readonly redisSteps?: RedisSteps;
 }

@@ -185,6 +185,14 @@ export class RedisOtpStore implements OtpStore {
     }
   }
 
+  /**
+   * A script on the shared counters' key slot, with the command timeout: every start runs a script
+   * there, so on a Redis Cluster this asks the primary every start needs.
+   */
+  async ping(): Promise<void> {
+    await this.call(() => evalScript(this.client, "return 1", { keys: [this.keys.shared("ping")], arguments: [] }));
+  }
+
   async issue(key: string, code: PendingCode): Promise<void> {
     await this.call(() =>
       evalScript(this.client, ISSUE, {

@@ -228,6 +228,10 @@ export class PostgresUserStore implements UserStore {
     return { users: page.rows.map((r) => r.profile), total: Number(count.rows[0]?.n ?? 0) };
   }
 
+  async ping(): Promise<void> {
+    await this.query("SELECT 1", []);
+  }
+
   async delete(userId: string): Promise<boolean> {
     const { rowCount } = await this.query("DELETE FROM textlock_users WHERE user_id = $1", [userId]);
     return (rowCount ?? 0) > 0;

@@ -59,6 +59,7 @@ export class SqliteUserStore implements UserStore {
       // A login changes the profile only; naming phone_number would rewrite its unique index entry too.
       saveProfile: this.db.prepare("UPDATE users SET profile = ? WHERE user_id = ?"),
       remove: this.db.prepare("DELETE FROM users WHERE user_id = ?"),
+      ping: this.db.prepare("SELECT 1 FROM users LIMIT 1"),
       list: this.db.prepare<[string | null, string | null, number, number], { profile: string }>(
         `SELECT profile FROM users WHERE (? IS NULL OR connection = ?) ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
       ),
@@ -136,6 +137,11 @@ export class SqliteUserStore implements UserStore {
       return { users: rows.map((r) => parse(r)!), total: n };
     });
     return read();
+  }
+
+  /** A read on the file's connection (it fails once the connection is closed or the file is gone bad). */
+  async ping(): Promise<void> {
+    this.statements.ping.get();
   }
 
   async delete(userId: string): Promise<boolean> {

@@ -110,5 +110,10 @@ export interface UserStore {
   search(options: UserSearchOptions): Promise<{ users: User[]; total: number }>;
   /** Removes a user; false when there was none. Their number may sign up again as a new user. */
   delete(userId: string): Promise<boolean>;
+  /**
+   * Resolves when the database answers a query, rejects when it does not (the standalone server's
+   * `/health/ready`). Optional: a store without it counts as answering.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,98 @@
+import pg from "pg";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
+import { createHttpHandler } from "../../core/http/index.js";
+import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { isolatedDatabase, type RunningService, redisBinary, startRedis } from "../helpers/services.js";
+
+// /health/live and /health/ready on the standalone server, for load balancers and Kubernetes probes:
+// readiness asks the real stores (a Redis this test stops and starts again, a PostgreSQL database it
+// drops), liveness touches none.
+const postgresUrl = inject("postgresUrl");
+const open: Array<{ textlock: TestTextlock; server: RunningServer }> = [];
+const services: RunningService[] = [];
+afterEach(async () => {
+  for (const { textlock, server } of open.splice(0)) {
+    await server.close({ graceMs: 0 });
+    await textlock.close();
+  }
+  for (const s of services.splice(0)) await s.stop();
+});
+
+async function serve(config: Parameters<typeof createTestTextlock>[0] = {}, options: { health?: boolean } = {}) {
+  const textlock = await createTestTextlock(config);
+  const server = await startServer(textlock, { host: "127.0.0.1", port: 0, ...options });
+  open.push({ textlock, server });
+  return server;
+}
+
+async function get(server: RunningServer, path: string) {
+  const res = await fetch(`${server.url}${path}`);
+  return { status: res.status, body: await res.json(), cacheControl: res.headers.get("cache-control") };
+}
+
+describe("standalone server health", () => {
+  it("embedded defaults (codes in memory, users in SQLite): live and ready", async () => {
+    const server = await serve({ users: { type: "sqlite" } });
+    expect(await get(server, "/health/live")).toEqual({
+      status: 200,
+      body: { status: "ok" },
+      cacheControl: "no-store",
+    });
+    expect(await get(server, "/health/ready")).toEqual({
+      status: 200,
+      body: { status: "ok", checks: { codes: "ok", users: "ok" } },
+      cacheControl: "no-store",
+    });
+  });
+
+  it.skipIf(!redisBinary())(
+    "codes in Redis: not ready while Redis is down (503, Auth0-shaped), ready again once it is back; live throughout",
+    async () => {
+      const redis = await startRedis();
+      services.push(redis);
+      const server = await serve({ store: { type: "redis", url: redis.url, commandTimeoutMs: 300 } });
+      expect((await get(server, "/health/ready")).status).toBe(200);
+
+      await redis.stop();
+      const down = await get(server, "/health/ready");
+      expect(down).toEqual({
+        status: 503,
+        body: {
+          error: "temporarily_unavailable",
+          error_description: "A store does not answer: codes",
+          checks: { codes: "unavailable", users: "ok" },
+        },
+        cacheControl: "no-store",
+      });
+      expect((await get(server, "/health/live")).status).toBe(200);
+
+      services.push(await startRedis(redis.port));
+      await expect.poll(async () => (await get(server, "/health/ready")).status, { timeout: 15_000 }).toBe(200);
+    },
+    60_000,
+  );
+
+  it.skipIf(!postgresUrl)("users in PostgreSQL: not ready once the database is gone", async () => {
+    const url = (await isolatedDatabase(postgresUrl, "health"))!;
+    const server = await serve({ users: { type: "postgres", url } });
+    expect(await get(server, "/health/ready")).toMatchObject({ status: 200, body: { checks: { users: "ok" } } });
+
+    const admin = new pg.Client({ connectionString: postgresUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    await admin.end();
+    expect(await get(server, "/health/ready")).toMatchObject({
+      status: 503,
+      body: { error: "temporarily_unavailable", checks: { codes: "ok", users: "unavailable" } },
+    });
+  });
+
+  it("health: false leaves them out (textlock's JSON 404); an embedding app's router gets them only if it asks", async () => {
+    const server = await serve({}, { health: false });
+    expect((await get(server, "/health/live")).status).toBe(404);
+    const textlock = open[0]!.textlock;
+    // An adapter's handler does not claim the paths, so the host's own /health/… routes still answer.
+    expect(createHttpHandler(textlock).matches("GET", "/health/live")).toBe(false);
+  });
+});
