@@ -73,6 +73,13 @@ function runCli(args: string[], boundMs = 45_000): Promise<{ code: number | null
   });
 }
 
+/** Sends SIGTERM to a `serve` process; resolves with its exit code. */
+function exitCodeOnSigterm(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  return exited;
+}
+
 /** Holds a loopback port, as another server would. */
 async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
   const server = createServer();
@@ -196,9 +203,7 @@ describe("textlock serve --workers", () => {
       expect(workers.has(child.pid!)).toBe(false);
       expect(crossed()).toBe(true);
 
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect(await exitCodeOnSigterm(child)).toBe(0);
     },
     90_000,
   );
@@ -245,9 +250,7 @@ describe("textlock serve --workers", () => {
       expect(served.has(replacement)).toBe(true);
       expect(served.has(victim)).toBe(false);
 
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect(await exitCodeOnSigterm(child)).toBe(0);
     },
     120_000,
   );
