@@ -148,10 +148,12 @@ export async function composeTextlock(
     value(RATE_LIMIT_BACKEND, () => stores.rateLimitBackend);
     value(AUDIT_STORE, () => observeStore(stores.audit, "audit", metrics));
     value(AUDIT_DELIVERY, () => ({ enabled: true }));
+    const ownAudit = missing(AUDIT);
     lazy(AUDIT, (r) => r.resolve(AuditLog));
     c.registerSingleton(AuditLog);
     // Resolved now: it records events from the first one on.
-    opened.audit = c.resolve(AUDIT) as AuditLog;
+    const audit = c.resolve(AUDIT);
+    if (ownAudit) opened.audit = audit as AuditLog;
     if (missing(HOOKS)) {
       opened.hooks = await createHookRunner(config, logger);
       c.register(HOOKS, { useValue: observeHooks(opened.hooks, metrics) });
