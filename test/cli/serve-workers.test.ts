@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -80,6 +80,15 @@ function exitCodeOnSigterm(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+/** Whether a process is still running (not gone, not a zombie waiting to be reaped). */
+function running(pid: number): boolean {
+  try {
+    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 /** Holds a loopback port, as another server would. */
 async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
   const server = createServer();
@@ -96,11 +105,18 @@ function childPids(pid: number): number[] {
 }
 
 /** A config with codes in Redis, users in SQLite, and hooks that tell which worker sent a code and which logged it in. */
-function workersConfig(dir: string, sends: string, name: string): string {
+function workersConfig(
+  dir: string,
+  sends: string,
+  name: string,
+  /** Sends to `phone` write `entered`, then wait until `release` exists. */
+  gate?: { phone: string; entered: string; release: string },
+): string {
   const file = join(dir, "textlock.config.mjs");
   writeFileSync(
     file,
-    `import { appendFileSync } from "node:fs";
+    `import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+const gate = ${JSON.stringify(gate ?? null)};
 export default {
   dataDir: ${JSON.stringify(dir)},
   secret: "workers-secret-workers-secret-workers-02",
@@ -109,8 +125,12 @@ export default {
   connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "action" } }],
   hooks: {
     functions: {
-      "custom-phone-provider": (event) => {
+      "custom-phone-provider": async (event) => {
         const { recipient, code } = event.notification;
+        if (gate && recipient === gate.phone) {
+          writeFileSync(gate.entered, String(process.pid));
+          while (!existsSync(gate.release)) await new Promise((r) => setTimeout(r, 20));
+        }
         appendFileSync(${JSON.stringify(sends)}, JSON.stringify({ recipient, code, pid: process.pid }) + "\\n");
       },
       "post-login": (event, api) => api.idToken.setCustomClaim("https://test/pid", process.pid),
@@ -253,6 +273,39 @@ describe("textlock serve --workers", () => {
       expect(await exitCodeOnSigterm(child)).toBe(0);
     },
     120_000,
+  );
+
+  it.skipIf(!redisUrl)(
+    "SIGTERM to the primary: a worker finishes the request it is serving, then all exit 0",
+    async () => {
+      const dir = tempDir();
+      const gate = { phone: "+14155554999", entered: join(dir, "entered"), release: join(dir, "release") };
+      const { url, child } = await spawnServe(
+        workersConfig(dir, join(dir, "sends.jsonl"), "drain", gate),
+        ["--workers", "2"],
+        {
+          listening: 2,
+        },
+      );
+      children.push(child);
+      const workers = childPids(child.pid!);
+      const inFlight = post(url, "/passwordless/start", {
+        client_id: "textlock-dev",
+        connection: "sms",
+        phone_number: gate.phone,
+      }).catch((err: Error) => ({ status: 0, json: { error: err.message } }));
+      await expect.poll(() => existsSync(gate.entered)).toBe(true);
+      const exited = exitCodeOnSigterm(child);
+      // The primary passes SIGTERM on; the worker holding the request keeps running until it is answered.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(child.exitCode, "the primary exited while a worker held a request").toBeNull();
+      expect(running(Number(readFileSync(gate.entered, "utf8")))).toBe(true);
+      writeFileSync(gate.release, "");
+      expect(await inFlight).toMatchObject({ status: 200, json: { phone_number: gate.phone } });
+      expect(await exited).toBe(0);
+      for (const pid of workers) expect(running(pid)).toBe(false);
+    },
+    90_000,
   );
 
   it.skipIf(!redisUrl)(
