@@ -1,7 +1,14 @@
+import express from "express";
+import Fastify from "fastify";
+import Koa from "koa";
 import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { textlockExpress } from "../../adapters/express/index.js";
+import { textlockFastify } from "../../adapters/fastify/index.js";
+import { textlockKoa } from "../../adapters/koa/index.js";
 import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
-import { createHttpHandler } from "../../core/http/index.js";
+import { createHttpHandler, healthRoutes } from "../../core/http/index.js";
+import { listen, type Served } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { isolatedDatabase, type RunningService, redisBinary, startRedis } from "../helpers/services.js";
 
@@ -30,6 +37,53 @@ async function get(server: RunningServer, path: string) {
   const res = await fetch(`${server.url}${path}`);
   return { status: res.status, body: await res.json(), cacheControl: res.headers.get("cache-control") };
 }
+
+describe("health routes in an app that embeds textlock", () => {
+  // An app asks for them through its adapter's `routes`; otherwise its own /health/live answers.
+  const apps: Record<string, (t: TestTextlock, withHealth: boolean) => Promise<Served>> = {
+    express: async (t, withHealth) => {
+      const app = express();
+      app.use(textlockExpress(t, withHealth ? { routes: healthRoutes() } : {}));
+      app.get("/health/live", (_req, res) => res.json({ app: "own" }));
+      return listen(app.listen(0, "127.0.0.1"));
+    },
+    koa: async (t, withHealth) => {
+      const app = new Koa();
+      app.use(textlockKoa(t, withHealth ? { routes: healthRoutes() } : {}));
+      app.use((ctx) => {
+        ctx.body = { app: "own" };
+      });
+      return listen(app.listen(0, "127.0.0.1"));
+    },
+    fastify: async (t, withHealth) => {
+      const app = Fastify();
+      await app.register(textlockFastify, { textlock: t, ...(withHealth ? { routes: healthRoutes() } : {}) });
+      if (!withHealth) app.get("/health/live", async () => ({ app: "own" }));
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      const { port } = app.server.address() as { port: number };
+      return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+    },
+  };
+  for (const [name, make] of Object.entries(apps)) {
+    it(`${name}: with healthRoutes() textlock answers /health/live and /health/ready; without, the app does`, async () => {
+      const textlock = await createTestTextlock();
+      const served: Served[] = [];
+      try {
+        served.push(await make(textlock, true), await make(textlock, false));
+        const [withHealth, without] = served as [Served, Served];
+        expect(await (await fetch(`${withHealth.url}/health/live`)).json()).toEqual({ status: "ok" });
+        expect(await (await fetch(`${withHealth.url}/health/ready`)).json()).toEqual({
+          status: "ok",
+          checks: { codes: "ok", users: "ok" },
+        });
+        expect(await (await fetch(`${without.url}/health/live`)).json()).toEqual({ app: "own" });
+      } finally {
+        for (const s of served) await s.close();
+        await textlock.close();
+      }
+    });
+  }
+});
 
 describe("standalone server health", () => {
   it("embedded defaults (codes in memory, users in SQLite): live and ready", async () => {
