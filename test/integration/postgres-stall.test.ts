@@ -3,6 +3,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { isolatedDatabase } from "../helpers/services.js";
+import { timedLogin } from "../helpers/timed-login.js";
 
 // A PostgreSQL that stops answering without closing its connections (a network partition that drops
 // packets, a primary frozen mid-failover). The shared test server cannot be frozen (other files use it
@@ -59,26 +60,10 @@ afterAll(async () => {
   await proxy?.close();
 });
 
-async function post(path: string, body: Record<string, string>) {
-  const t0 = performance.now();
-  const res = await fetch(`${server!.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json(), ms: performance.now() - t0 };
-}
-const start = (phone: string) =>
-  post("/passwordless/start", { client_id: "textlock-dev", connection: "sms", phone_number: phone });
-const exchange = (phone: string) =>
-  post("/oauth/token", {
-    grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp",
-    client_id: "textlock-dev",
-    realm: "sms",
-    username: phone,
-    otp: textlock!.lastCode(phone),
-    scope: "openid",
-  });
+const login = timedLogin(() => server!.url);
+const start = login.start;
+/** The exchange of the newest code sent to `phone`. */
+const exchange = (phone: string) => login.exchange(phone, textlock!.lastCode(phone));
 
 describe.skipIf(!postgresUrl)("a stalled PostgreSQL", () => {
   it("answers 503 within 2 s (plus slack) while no byte gets through, and serves again once they do", async () => {

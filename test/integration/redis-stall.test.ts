@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { type RunningService, redisBinary, startRedis } from "../helpers/services.js";
+import { timedLogin } from "../helpers/timed-login.js";
 
 // A Redis that stops answering without closing its connections (a stalled primary, a network
 // partition that drops packets): the harder outage, since no error ever arrives. Here a real
@@ -19,27 +20,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function post(path: string, body: Record<string, string>) {
-  const t0 = performance.now();
-  const res = await fetch(`${server!.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json(), ms: performance.now() - t0 };
-}
-
-const start = (phone: string) =>
-  post("/passwordless/start", { client_id: "textlock-dev", connection: "sms", phone_number: phone });
-const exchange = (phone: string, otp: string) =>
-  post("/oauth/token", {
-    grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp",
-    client_id: "textlock-dev",
-    realm: "sms",
-    username: phone,
-    otp,
-    scope: "openid",
-  });
+const { start, exchange } = timedLogin(() => server!.url);
 
 describe.skipIf(!redisBinary())("a stalled Redis", () => {
   it("answers 503 within commandTimeoutMs while Redis is frozen, and serves again once it resumes", async () => {
