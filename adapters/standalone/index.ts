@@ -43,17 +43,17 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
     options.health === false ? options : { ...options, routes: [...(options.routes ?? []), ...healthRoutes()] },
   );
   const limit = textlock.config.server.bodyLimitBytes;
-  // Once close() is called, each answer ends its connection, so draining ends with the last of them.
-  let closing = false;
+  // Set by the first close(): from then on each answer ends its connection, so draining ends with the
+  // last of them.
   let closed: Promise<void> | undefined;
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const body = await readNodeBody(req, limit);
       const response = await handle(fromNodeRequest(req, body.length ? body : undefined));
-      if (closing) res.shouldKeepAlive = false;
+      if (closed) res.shouldKeepAlive = false;
       writeNodeResponse(res, response);
     } catch (err) {
-      if (closing) res.shouldKeepAlive = false;
+      if (closed) res.shouldKeepAlive = false;
       writeNodeResponse(res, errorResponse(err));
     }
   };
@@ -77,7 +77,6 @@ export async function startServer(textlock: Textlock, options: StandaloneOptions
     // A second call waits for the first (it does not cut the drain short).
     close: ({ graceMs = 10_000 } = {}) =>
       (closed ??= new Promise<void>((resolve) => {
-        closing = true;
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(cut);
