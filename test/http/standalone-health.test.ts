@@ -6,32 +6,22 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { textlockExpress } from "../../adapters/express/index.js";
 import { textlockFastify } from "../../adapters/fastify/index.js";
 import { textlockKoa } from "../../adapters/koa/index.js";
-import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
+import type { RunningServer } from "../../adapters/standalone/index.js";
 import { createHttpHandler, healthRoutes } from "../../core/http/index.js";
 import { listen, type Served } from "../helpers/adapters.js";
 import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
 import { isolatedDatabase, type RunningService, redisBinary, startRedis } from "../helpers/services.js";
+import { closeStandalone, serveStandalone } from "../helpers/standalone.js";
 
 // /health/live and /health/ready on the standalone server, for load balancers and Kubernetes probes:
 // readiness asks the real stores (a Redis this test stops and starts again, a PostgreSQL database it
 // drops), liveness touches none.
 const postgresUrl = inject("postgresUrl");
-const open: Array<{ textlock: TestTextlock; server: RunningServer }> = [];
 const services: RunningService[] = [];
 afterEach(async () => {
-  for (const { textlock, server } of open.splice(0)) {
-    await server.close({ graceMs: 0 });
-    await textlock.close();
-  }
+  await closeStandalone();
   for (const s of services.splice(0)) await s.stop();
 });
-
-async function serve(config: Parameters<typeof createTestTextlock>[0] = {}, options: { health?: boolean } = {}) {
-  const textlock = await createTestTextlock(config);
-  const server = await startServer(textlock, { host: "127.0.0.1", port: 0, ...options });
-  open.push({ textlock, server });
-  return server;
-}
 
 async function get(server: RunningServer, path: string) {
   const res = await fetch(`${server.url}${path}`);
@@ -87,7 +77,7 @@ describe("health routes in an app that embeds textlock", () => {
 
 describe("standalone server health", () => {
   it("embedded defaults (codes in memory, users in SQLite): live and ready", async () => {
-    const server = await serve({ users: { type: "sqlite" } });
+    const { server } = await serveStandalone({ users: { type: "sqlite" } });
     expect(await get(server, "/health/live")).toEqual({
       status: 200,
       body: { status: "ok" },
@@ -105,7 +95,7 @@ describe("standalone server health", () => {
     async () => {
       const redis = await startRedis();
       services.push(redis);
-      const server = await serve({ store: { type: "redis", url: redis.url, commandTimeoutMs: 300 } });
+      const { server } = await serveStandalone({ store: { type: "redis", url: redis.url, commandTimeoutMs: 300 } });
       expect((await get(server, "/health/ready")).status).toBe(200);
 
       await redis.stop();
@@ -129,7 +119,7 @@ describe("standalone server health", () => {
 
   it.skipIf(!postgresUrl)("users in PostgreSQL: not ready once the database is gone", async () => {
     const url = (await isolatedDatabase(postgresUrl, "health"))!;
-    const server = await serve({ users: { type: "postgres", url } });
+    const { server } = await serveStandalone({ users: { type: "postgres", url } });
     expect(await get(server, "/health/ready")).toMatchObject({ status: 200, body: { checks: { users: "ok" } } });
 
     const admin = new pg.Client({ connectionString: postgresUrl });
@@ -143,9 +133,8 @@ describe("standalone server health", () => {
   });
 
   it("health: false leaves them out (textlock's JSON 404); an embedding app's router gets them only if it asks", async () => {
-    const server = await serve({}, { health: false });
+    const { textlock, server } = await serveStandalone({}, { health: false });
     expect((await get(server, "/health/live")).status).toBe(404);
-    const textlock = open[0]!.textlock;
     // An adapter's handler does not claim the paths, so the host's own /health/… routes still answer.
     expect(createHttpHandler(textlock).matches("GET", "/health/live")).toBe(false);
   });

@@ -1,25 +1,11 @@
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
-import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { closeStandalone, serveStandalone } from "../helpers/standalone.js";
 
 // server.keepAliveTimeoutSeconds: how long the standalone server keeps an idle keep-alive connection.
 // Behind a load balancer it must outlast the balancer's idle timeout (AWS ALB: 60 s), or the balancer
 // sends a request into a connection the server is closing and answers 502; node's own default is 5 s.
-const open: Array<{ textlock: TestTextlock; server: RunningServer }> = [];
-afterEach(async () => {
-  for (const { textlock, server } of open.splice(0)) {
-    await server.close({ graceMs: 0 });
-    await textlock.close();
-  }
-});
-
-async function serve(config: Parameters<typeof createTestTextlock>[0] = {}) {
-  const textlock = await createTestTextlock(config);
-  const server = await startServer(textlock, { host: "127.0.0.1", port: 0 });
-  open.push({ textlock, server });
-  return server;
-}
+afterEach(closeStandalone);
 
 /** One GET on a raw keep-alive connection; resolves with the answer's head and when the server closed the connection. */
 async function idleAfterOneRequest(port: number): Promise<{ head: string; closedAfterMs: Promise<number> }> {
@@ -45,13 +31,13 @@ async function idleAfterOneRequest(port: number): Promise<{ head: string; closed
 
 describe("standalone server keep-alive", () => {
   it("keeps idle connections 72 s by default, above AWS ALB's 60 s idle timeout, and says so", async () => {
-    const server = await serve();
+    const { server } = await serveStandalone();
     const { head } = await idleAfterOneRequest(server.port);
     expect(head).toContain("keep-alive: timeout=72");
   });
 
   it("closes an idle connection after server.keepAliveTimeoutSeconds, not before", async () => {
-    const server = await serve({ server: { keepAliveTimeoutSeconds: 1 } });
+    const { server } = await serveStandalone({ server: { keepAliveTimeoutSeconds: 1 } });
     const { head, closedAfterMs } = await idleAfterOneRequest(server.port);
     expect(head).toContain("keep-alive: timeout=1");
     const ms = await closedAfterMs;

@@ -1,20 +1,13 @@
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../adapters/standalone/index.js";
-import { createTestTextlock, type TestTextlock } from "../helpers/create-test-textlock.js";
+import { closeStandalone, serveStandalone } from "../helpers/standalone.js";
 
 // The standalone server's close(): what `textlock serve` does on SIGTERM (a rolling deploy, `docker
 // stop`). Requests in flight finish; nothing new is accepted; idle keep-alive connections go at once;
 // a request still running after the grace period is cut. Before, close() cut every connection at once,
 // so each deploy failed the logins and starts it caught mid-way.
-const open: Array<{ textlock: TestTextlock; server: RunningServer }> = [];
-afterEach(async () => {
-  for (const { textlock, server } of open.splice(0)) {
-    await server.close({ graceMs: 0 });
-    await textlock.close();
-  }
-});
+afterEach(closeStandalone);
 
 /** A server whose SMS provider waits for the test to let each send go (`release`). */
 async function gatedServer() {
@@ -26,7 +19,7 @@ async function gatedServer() {
   const gate = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const textlock = await createTestTextlock({
+  const { server } = await serveStandalone({
     connections: [{ name: "sms", enabled_clients: ["textlock-dev"], options: { provider: "action" } }],
     hooks: {
       functions: {
@@ -37,8 +30,6 @@ async function gatedServer() {
       },
     },
   });
-  const server = await startServer(textlock, { host: "127.0.0.1", port: 0 });
-  open.push({ textlock, server });
   return { server, inSend, release };
 }
 
